@@ -1,0 +1,64 @@
+#include "mobilenet/layers.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace mobilenet {
+
+int64_t MakeDivisible(double value, int64_t divisor) {
+  int64_t rounded = std::max<int64_t>(divisor, static_cast<int64_t>(value + divisor / 2.0) / divisor * divisor);
+  if (rounded < 0.9 * value) rounded += divisor;
+  return rounded;
+}
+
+Chain ConvBNReLU6(const ConvBNReLU6Options& options) {
+  const int64_t padding = (options.kernel_size() - 1) / 2 * options.dilation();
+  return Chain(
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(), options.kernel_size())
+                            .stride(options.stride())
+                            .padding(padding)
+                            .dilation(options.dilation())
+                            .groups(options.groups())
+                            .bias(false)),
+      torch::nn::BatchNorm2d(options.out_channels()),
+      torch::nn::ReLU6(torch::nn::ReLU6Options().inplace(options.inplace())));
+}
+
+OutputStrideTracker::OutputStrideTracker(int64_t output_stride) : output_stride_(output_stride) {
+  TORCH_CHECK(output_stride == 8 || output_stride == 16 || output_stride == 32,
+              "output_stride must be 8, 16 or 32, got ", output_stride);
+}
+
+StrideAndDilation OutputStrideTracker::Next(int64_t nominal_stride) {
+  if (current_stride_ == output_stride_) {
+    const StrideAndDilation result{1, rate_};
+    rate_ *= nominal_stride;
+    return result;
+  }
+  current_stride_ *= nominal_stride;
+  return {nominal_stride, 1};
+}
+
+torch::Tensor ForwardSequentialTraced(torch::nn::SequentialImpl& sequential, torch::Tensor x,
+                                      const std::string& prefix, const LeafCallback& on_leaf) {
+  const auto children = sequential.named_children();
+  for (size_t i = 0; i < sequential.size(); ++i) {
+    const std::string name = prefix.empty() ? children[i].key() : prefix + "." + children[i].key();
+    const std::shared_ptr<torch::nn::Module> child = sequential.ptr(i);
+    if (auto nested = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(child)) {
+      x = ForwardSequentialTraced(*nested, x, name, on_leaf);
+    } else if (auto traced = std::dynamic_pointer_cast<TracedForward>(child)) {
+      x = traced->ForwardTraced(x, name, on_leaf);
+    } else {
+      x = (sequential.begin() + static_cast<std::ptrdiff_t>(i))->forward<torch::Tensor>(x);
+      on_leaf(name, *child, x);
+    }
+  }
+  return x;
+}
+
+}  // namespace mobilenet

@@ -1,0 +1,37 @@
+// Options shared by MobileNetV1 and MobileNetV2 (see README "mobilenet/" for every field).
+#ifndef MOBILENET_MOBILENET_OPTIONS_H_
+#define MOBILENET_MOBILENET_OPTIONS_H_
+
+#include <torch/arg.h>
+
+#include <cstdint>
+
+namespace mobilenet {
+
+enum class Arch { kV1, kV2 };
+
+// How InitializeWeights draws the initial parameters.
+enum class InitScheme {
+  // The research notes: He (Kaiming normal, fan_out) convs, zero biases, Linear weights N(0, 1), BN weight 1 / bias 0.
+  kResearchNotes,
+  // torchvision's mobilenet_v2: the same except Linear weights N(0, 0.01).
+  kTorchvision,
+};
+
+struct MobileNetOptions {
+  TORCH_ARG(Arch, arch) = Arch::kV2;
+  TORCH_ARG(int64_t, num_classes) = 1000;
+  // Channel multiplier; every channel count is rounded with torchvision's _make_divisible(c * width_mult, 8).
+  TORCH_ARG(double, width_mult) = 1.0;
+  // 32 (the plain network), 16 or 8: later strides become 1 and their convolutions dilate instead (DeepLab).
+  TORCH_ARG(int64_t, output_stride) = 32;
+  // Dropout probability before the final Linear layer (torchvision: 0.2).
+  TORCH_ARG(double, dropout) = 0.2;
+  // ReLU6 modifies its input in place (saves one activation tensor per layer).
+  TORCH_ARG(bool, inplace_activation) = true;
+  TORCH_ARG(InitScheme, init) = InitScheme::kResearchNotes;
+};
+
+}  // namespace mobilenet
+
+#endif  // MOBILENET_MOBILENET_OPTIONS_H_

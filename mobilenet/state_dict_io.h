@@ -1,0 +1,46 @@
+// Reads and writes state dicts in PyTorch's own file format, so weights move between this toolkit and
+// torch.save / torch.load (torchvision's mobilenet_v2 included) without conversion.
+#ifndef MOBILENET_STATE_DICT_IO_H_
+#define MOBILENET_STATE_DICT_IO_H_
+
+#include <torch/nn/module.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace mobilenet {
+
+// Parameter and buffer name -> tensor, in name order.
+using StateDict = std::map<std::string, torch::Tensor>;
+
+// Every parameter and buffer of `module` (BatchNorm running statistics and num_batches_tracked included), by the
+// dotted names torch.nn.Module.state_dict() would use.
+StateDict GetStateDict(const torch::nn::Module& module);
+
+// Writes `state` as a dict of tensors in torch.save's zip format (loadable with torch.load in Python), atomically.
+absl::Status WriteStateDict(const StateDict& state, const std::string& path);
+
+// Reads a file written by WriteStateDict or by Python's torch.save(dict of tensors). Nested checkpoints such as
+// {"state_dict": {...}} or {"model": {...}} are unwrapped. A saved OrderedDict (Python's model.state_dict() as is)
+// is an error that says how to re-save it: LibTorch 1.13's unpickler cannot read OrderedDicts.
+absl::StatusOr<StateDict> ReadStateDict(const std::string& path);
+
+// What LoadStateDict did with each key.
+struct LoadReport {
+  std::vector<std::string> loaded;
+  std::vector<std::string> missing;     // in the module, absent from the file
+  std::vector<std::string> unexpected;  // in the file, absent from the module
+  std::vector<std::string> shape_mismatched;  // "name: file [a, b] vs module [c, d]"
+  bool complete() const { return missing.empty() && unexpected.empty() && shape_mismatched.empty(); }
+  std::string ToString() const;
+};
+
+// Copies every tensor whose name and shape match into `module` (converting dtype); others are reported, not loaded.
+LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& state);
+
+}  // namespace mobilenet
+
+#endif  // MOBILENET_STATE_DICT_IO_H_

@@ -1,0 +1,74 @@
+// State dicts round-trip through files, partial loads are reported, and bad files give clear errors.
+#include "mobilenet/state_dict_io.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "mobilenet/mobilenet.h"
+
+namespace mobilenet {
+namespace {
+
+std::string TempPath(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
+
+TEST(StateDictIoTest, RoundTripRestoresEveryParameterAndBuffer) {
+  torch::manual_seed(3);
+  MobileNet source(MobileNetOptions().width_mult(0.35).num_classes(6));
+  source->features[0]->as<torch::nn::Sequential>()->ptr(1)->as<torch::nn::BatchNorm2d>()->running_mean.fill_(0.5);
+  const std::string path = TempPath("weights.pt");
+  ASSERT_TRUE(WriteStateDict(GetStateDict(*source), path).ok());
+
+  torch::manual_seed(4);
+  MobileNet target(MobileNetOptions().width_mult(0.35).num_classes(6));
+  auto state = ReadStateDict(path);
+  ASSERT_TRUE(state.ok()) << state.status();
+  const LoadReport report = LoadStateDict(*target, *state);
+  EXPECT_TRUE(report.complete()) << report.ToString();
+  const StateDict expected = GetStateDict(*source);
+  EXPECT_EQ(report.loaded.size(), expected.size());
+  const StateDict actual = GetStateDict(*target);
+  for (const auto& [name, tensor] : expected) EXPECT_TRUE(tensor.equal(actual.at(name))) << name;
+}
+
+TEST(StateDictIoTest, ClassCountChangeIsReportedAsShapeMismatch) {
+  MobileNet source(MobileNetOptions().width_mult(0.35).num_classes(6));
+  MobileNet target(MobileNetOptions().width_mult(0.35).num_classes(3));
+  StateDict state = GetStateDict(*source);
+  state["extra.weight"] = torch::zeros({1});
+  state.erase("features.0.0.weight");
+  const LoadReport report = LoadStateDict(*target, state);
+  EXPECT_EQ(report.missing, std::vector<std::string>{"features.0.0.weight"});
+  EXPECT_EQ(report.unexpected, std::vector<std::string>{"extra.weight"});
+  ASSERT_EQ(report.shape_mismatched.size(), 2u);
+  EXPECT_EQ(report.shape_mismatched[0], "classifier.1.bias: file [6] vs module [3]");
+  EXPECT_FALSE(report.complete());
+}
+
+TEST(StateDictIoTest, MissingEmptyAndForeignFilesAreClearErrors) {
+  auto missing = ReadStateDict(TempPath("nope.pt"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(std::string(missing.status().message()).find("nope.pt"), std::string::npos);
+
+  std::ofstream(TempPath("empty.pt")).close();
+  auto empty = ReadStateDict(TempPath("empty.pt"));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(std::string(empty.status().message()).find("empty"), std::string::npos);
+
+  std::ofstream(TempPath("text.pt")) << "this is not a checkpoint";
+  auto text = ReadStateDict(TempPath("text.pt"));
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(std::string(text.status().message()).find("torch.save"), std::string::npos) << text.status();
+}
+
+TEST(StateDictIoTest, PythonOrderedDictIsAnErrorThatSaysHowToResave) {
+  // Written by testdata/make_torchvision_fixture.py: torch.save(OrderedDict(weight=torch.ones(2))).
+  auto state = ReadStateDict("mobilenet/testdata/ordered_dict.pt");
+  ASSERT_FALSE(state.ok());
+  EXPECT_NE(std::string(state.status().message()).find("torch.save(dict("), std::string::npos) << state.status();
+}
+
+}  // namespace
+}  // namespace mobilenet
