@@ -1,4 +1,5 @@
 // RETURN_IF_ERROR / ASSIGN_OR_RETURN for absl::Status; Debian's Abseil 20220623 ships no status_macros.h.
+// ASSIGN_OR_RETURN expands to several statements: wrap it in braces inside an if.
 #ifndef TOOLS_CC_STATUS_MACROS_H_
 #define TOOLS_CC_STATUS_MACROS_H_
 
