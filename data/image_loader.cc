@@ -1,0 +1,236 @@
+#include "data/image_loader.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "data/jpeg_decoder.h"
+
+namespace coco::data {
+namespace {
+
+// SplitMix64: decorrelates (seed, epoch, index) into independent RNG seeds.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t SeedFor(uint64_t seed, int64_t epoch, uint64_t item) {
+  return Mix(Mix(Mix(seed) ^ static_cast<uint64_t>(epoch)) ^ item);
+}
+
+}  // namespace
+
+std::vector<LoaderSample> SamplesFromDataset(const CocoDataset& dataset, const std::string& image_dir) {
+  std::vector<LoaderSample> samples;
+  samples.reserve(dataset.images.size());
+  for (const Image& image : dataset.images) {
+    samples.push_back({image_dir + "/" + image.file_name, image.id, image.labels});
+  }
+  return samples;
+}
+
+absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<LoaderSample> samples,
+                                                                 int64_t num_classes, const LoaderOptions& options) {
+  const auto invalid = [](const std::string& message) { return absl::InvalidArgumentError("loader: " + message); };
+  if (samples.empty()) return invalid("no images to load");
+  if (num_classes <= 0) return invalid("num_classes must be positive");
+  if (options.batch_size <= 0) return invalid("batch_size must be positive, got " + std::to_string(options.batch_size));
+  if (options.num_workers <= 0) return invalid("num_workers must be positive");
+  if (options.queue_depth <= 0) return invalid("queue_depth must be positive");
+  if (options.world_size <= 0 || options.rank < 0 || options.rank >= options.world_size) {
+    return invalid("rank must be in [0, world_size), got rank " + std::to_string(options.rank) + " of " +
+                   std::to_string(options.world_size));
+  }
+  const TransformOptions& t = options.transform;
+  if (t.output_size <= 0) return invalid("output_size must be positive");
+  if (!(t.min_crop_area > 0 && t.min_crop_area <= t.max_crop_area && t.max_crop_area <= 1)) {
+    return invalid("crop area range must satisfy 0 < min_crop_area <= max_crop_area <= 1");
+  }
+  if (!(t.min_aspect_ratio > 0 && t.min_aspect_ratio <= t.max_aspect_ratio)) {
+    return invalid("aspect ratio range must satisfy 0 < min_aspect_ratio <= max_aspect_ratio");
+  }
+  if (!(t.center_crop_fraction > 0 && t.center_crop_fraction <= 1)) {
+    return invalid("center_crop_fraction must be in (0, 1]");
+  }
+  for (const LoaderSample& sample : samples) {
+    for (int32_t label : sample.labels) {
+      if (label < 0 || label >= num_classes) {
+        return invalid("image " + sample.path + " has label " + std::to_string(label) + " outside [0, " +
+                       std::to_string(num_classes) + ")");
+      }
+    }
+  }
+  return std::unique_ptr<ImageLoader>(new ImageLoader(std::move(samples), num_classes, options));
+}
+
+ImageLoader::ImageLoader(std::vector<LoaderSample> samples, int64_t num_classes, const LoaderOptions& options)
+    : samples_(std::move(samples)), num_classes_(num_classes), options_(options) {
+  PlanEpoch(0);
+  epoch_ = 0;
+  for (int i = 0; i < options_.num_workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+ImageLoader::~ImageLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void ImageLoader::PlanEpoch(int64_t epoch) {
+  std::vector<size_t> order(samples_.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (options_.shuffle) {
+    std::mt19937_64 rng(SeedFor(options_.seed, epoch, ~0ULL));
+    // Fisher-Yates with our own index draws, so the permutation does not depend on std::shuffle's implementation.
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  }
+  std::vector<size_t> mine;
+  for (size_t i = static_cast<size_t>(options_.rank); i < order.size(); i += static_cast<size_t>(options_.world_size)) {
+    mine.push_back(order[i]);
+  }
+  batches_.clear();
+  const size_t batch = static_cast<size_t>(options_.batch_size);
+  for (size_t start = 0; start < mine.size(); start += batch) {
+    const size_t end = std::min(mine.size(), start + batch);
+    if (end - start < batch && options_.drop_last) break;
+    batches_.emplace_back(mine.begin() + static_cast<std::ptrdiff_t>(start),
+                          mine.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+}
+
+void ImageLoader::StartEpoch(int64_t epoch) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++generation_;
+    epoch_ = epoch;
+    PlanEpoch(epoch);
+    next_to_build_ = 0;
+    next_to_deliver_ = 0;
+    ready_.clear();
+  }
+  work_ready_.notify_all();
+}
+
+int64_t ImageLoader::samples_per_epoch() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t total = 0;
+  for (const auto& batch : batches_) total += static_cast<int64_t>(batch.size());
+  return total;
+}
+
+int64_t ImageLoader::skipped_images() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int64_t>(skipped_.size());
+}
+
+std::vector<std::string> ImageLoader::skipped_files() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return skipped_;
+}
+
+void ImageLoader::WorkerLoop() {
+  JpegDecoder decoder;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    // Build ahead of the consumer by at most queue_depth batches.
+    work_ready_.wait(lock, [this] {
+      return stopping_ || (next_to_build_ < static_cast<int64_t>(batches_.size()) &&
+                           next_to_build_ < next_to_deliver_ + options_.queue_depth);
+    });
+    if (stopping_) return;
+    const int64_t index = next_to_build_++;
+    const uint64_t generation = generation_;
+    const int64_t epoch = epoch_;
+    const std::vector<size_t> members = batches_[static_cast<size_t>(index)];
+    lock.unlock();
+    absl::StatusOr<Batch> batch = MakeBatch(epoch, index, members, decoder);
+    lock.lock();
+    if (generation == generation_) {
+      ready_.emplace(index, std::move(batch));
+      batch_ready_.notify_all();
+    }
+  }
+}
+
+absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const std::vector<size_t>& members,
+                                             JpegDecoder& decoder) {
+  const int size = options_.transform.output_size;
+  const int64_t n = static_cast<int64_t>(members.size());
+  Batch batch;
+  batch.epoch = epoch;
+  batch.index = index;
+  batch.images = at::empty({n, 3, size, size}, at::TensorOptions().dtype(at::kFloat).memory_format(
+                                                   options_.channels_last ? at::MemoryFormat::ChannelsLast
+                                                                          : at::MemoryFormat::Contiguous));
+  batch.targets = at::zeros({n, num_classes_}, at::kFloat);
+  float* images = batch.images.data_ptr<float>();
+  float* targets = batch.targets.data_ptr<float>();
+  const size_t image_floats = static_cast<size_t>(3) * size * size;
+  int64_t kept = 0;
+  std::vector<std::string> skipped;
+  for (size_t member : members) {
+    const LoaderSample& sample = samples_[member];
+    // Per-image randomness depends only on (seed, epoch, image), not on which thread or batch handles it.
+    std::mt19937_64 rng(SeedFor(options_.seed, epoch, member));
+    absl::Status status;
+    auto bytes = ReadFileBytes(sample.path);
+    if (bytes.ok()) {
+      auto header = decoder.ReadHeader(*bytes, sample.path);
+      if (header.ok()) {
+        const CropBox box = ChooseCrop(header->width, header->height, options_.transform, rng);
+        int min_width = 0, min_height = 0;
+        MinimumDecodeSize(header->width, header->height, box, size, &min_width, &min_height);
+        auto image = decoder.Decode(*bytes, sample.path, min_width, min_height);
+        if (image.ok()) {
+          ResampleNormalize(*image, header->width, header->height, box, options_.transform, options_.channels_last,
+                            images + static_cast<size_t>(kept) * image_floats);
+        } else {
+          status = image.status();
+        }
+      } else {
+        status = header.status();
+      }
+    } else {
+      status = bytes.status();
+    }
+    if (!status.ok()) {
+      if (options_.bad_images == BadImagePolicy::kFail) return status;
+      skipped.push_back(sample.path);
+      continue;
+    }
+    for (int32_t label : sample.labels) targets[kept * num_classes_ + label] = 1.0f;
+    batch.image_ids.push_back(sample.image_id);
+    ++kept;
+  }
+  if (kept < n) {
+    batch.images = batch.images.narrow(0, 0, kept);
+    batch.targets = batch.targets.narrow(0, 0, kept);
+    std::lock_guard<std::mutex> lock(mutex_);
+    skipped_.insert(skipped_.end(), skipped.begin(), skipped.end());
+  }
+  return batch;
+}
+
+absl::StatusOr<std::optional<Batch>> ImageLoader::Next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (next_to_deliver_ >= static_cast<int64_t>(batches_.size())) return std::optional<Batch>();
+  const int64_t wanted = next_to_deliver_;
+  batch_ready_.wait(lock, [this, wanted] { return ready_.count(wanted) > 0; });
+  absl::StatusOr<Batch> batch = std::move(ready_.at(wanted));
+  ready_.erase(wanted);
+  ++next_to_deliver_;
+  lock.unlock();
+  work_ready_.notify_all();
+  if (!batch.ok()) return batch.status();
+  return std::optional<Batch>(std::move(*batch));
+}
+
+}  // namespace coco::data

@@ -1,0 +1,106 @@
+// A multi-threaded prefetching loader: decodes, augments and normalises images on worker threads and hands out
+// batches of (images, multi-hot targets, image ids) in a deterministic order.
+#ifndef DATA_IMAGE_LOADER_H_
+#define DATA_IMAGE_LOADER_H_
+
+#include <ATen/Tensor.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "data/coco_dataset.h"
+#include "data/image_transforms.h"
+
+namespace coco::data {
+
+struct LoaderSample {
+  std::string path;
+  int64_t image_id = 0;
+  std::vector<int32_t> labels;  // contiguous class indices
+};
+
+// Every image of `dataset`, with paths `image_dir`/file_name.
+std::vector<LoaderSample> SamplesFromDataset(const CocoDataset& dataset, const std::string& image_dir);
+
+enum class BadImagePolicy {
+  kFail,  // Next() returns an error naming the file
+  kSkip,  // the image is left out of its batch (which is then smaller), counted and listed
+};
+
+struct LoaderOptions {
+  int64_t batch_size = 32;
+  int num_workers = 2;
+  int queue_depth = 4;  // batches decoded ahead of the consumer
+  bool shuffle = true;  // per-epoch permutation drawn from (seed, epoch)
+  uint64_t seed = 0;
+  // Data-parallel sharding: after the (shared) permutation, rank r takes positions r, r + W, r + 2W, ...
+  // Ranks see disjoint images that together cover the set; their batch counts differ by at most one.
+  int64_t rank = 0;
+  int64_t world_size = 1;
+  bool drop_last = false;  // drop this rank's final partial batch
+  BadImagePolicy bad_images = BadImagePolicy::kFail;
+  bool channels_last = false;  // images tensor in NHWC memory order (shape stays N x 3 x H x W)
+  TransformOptions transform;
+};
+
+struct Batch {
+  at::Tensor images;   // float [n, 3, S, S], normalised
+  at::Tensor targets;  // float [n, num_classes], multi-hot
+  std::vector<int64_t> image_ids;
+  int64_t epoch = 0;
+  int64_t index = 0;  // batch number within the epoch
+};
+
+class ImageLoader {
+ public:
+  // Checks the options (names the bad field) and starts the worker threads.
+  static absl::StatusOr<std::unique_ptr<ImageLoader>> Create(std::vector<LoaderSample> samples, int64_t num_classes,
+                                                             const LoaderOptions& options);
+  ~ImageLoader();
+
+  // Starts (or restarts) epoch `epoch`; batches of an unfinished earlier epoch are discarded.
+  void StartEpoch(int64_t epoch);
+  // The next batch of the current epoch, std::nullopt after the last one, or an error under kFail.
+  absl::StatusOr<std::optional<Batch>> Next();
+
+  int64_t batches_per_epoch() const { return static_cast<int64_t>(batches_.size()); }
+  int64_t samples_per_epoch() const;
+  int64_t skipped_images() const;
+  std::vector<std::string> skipped_files() const;
+
+ private:
+  ImageLoader(std::vector<LoaderSample> samples, int64_t num_classes, const LoaderOptions& options);
+  void PlanEpoch(int64_t epoch);
+  void WorkerLoop();
+  absl::StatusOr<Batch> MakeBatch(int64_t epoch, int64_t index, const std::vector<size_t>& members,
+                                  class JpegDecoder& decoder);
+
+  const std::vector<LoaderSample> samples_;
+  const int64_t num_classes_;
+  const LoaderOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable batch_ready_;
+  bool stopping_ = false;
+  int64_t epoch_ = -1;
+  uint64_t generation_ = 0;                  // bumped by StartEpoch so stale work is dropped
+  std::vector<std::vector<size_t>> batches_;  // sample indices of each batch of the current epoch
+  int64_t next_to_build_ = 0;
+  int64_t next_to_deliver_ = 0;
+  std::map<int64_t, absl::StatusOr<Batch>> ready_;
+  std::vector<std::string> skipped_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace coco::data
+
+#endif  // DATA_IMAGE_LOADER_H_

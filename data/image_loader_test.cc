@@ -1,0 +1,155 @@
+// Loader determinism, independence from the worker count, sharding, partial batches and bad-image policies, on
+// small JPEGs the test writes.
+#include "data/image_loader.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "data/jpeg_test_util.h"
+
+namespace coco::data {
+namespace {
+
+std::vector<LoaderSample> MakeSamples(int count) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  std::vector<LoaderSample> samples;
+  for (int i = 0; i < count; ++i) {
+    const int width = 40 + 4 * (i % 5), height = 32 + 2 * (i % 3);
+    std::vector<uint8_t> pixels = GradientRgb(width, height);
+    for (size_t p = 2; p < pixels.size(); p += 3) pixels[p] = static_cast<uint8_t>(i * 9);  // distinct blue
+    const std::string path = dir + "/img" + std::to_string(i) + ".jpg";
+    WriteBytes(path, EncodeTestJpeg(pixels, width, height, TestJpegKind::kRgb));
+    samples.push_back({path, 1000 + i, {i % 3, 3 + i % 2}});
+  }
+  return samples;
+}
+
+LoaderOptions SmallOptions() {
+  LoaderOptions options;
+  options.batch_size = 4;
+  options.transform.output_size = 24;
+  options.seed = 5;
+  return options;
+}
+
+std::vector<Batch> Epoch(ImageLoader& loader, int64_t epoch) {
+  loader.StartEpoch(epoch);
+  std::vector<Batch> batches;
+  while (true) {
+    auto next = loader.Next();
+    EXPECT_TRUE(next.ok()) << next.status();
+    if (!next.ok() || !next->has_value()) break;
+    batches.push_back(std::move(**next));
+  }
+  return batches;
+}
+
+std::vector<int64_t> Ids(const std::vector<Batch>& batches) {
+  std::vector<int64_t> ids;
+  for (const Batch& batch : batches) ids.insert(ids.end(), batch.image_ids.begin(), batch.image_ids.end());
+  return ids;
+}
+
+TEST(ImageLoaderTest, SameSeedGivesIdenticalBatchesWhateverTheWorkerCount) {
+  const auto samples = MakeSamples(10);
+  LoaderOptions one_worker = SmallOptions();
+  one_worker.num_workers = 1;
+  LoaderOptions three_workers = SmallOptions();
+  three_workers.num_workers = 3;
+  auto a = ImageLoader::Create(samples, 5, one_worker);
+  auto b = ImageLoader::Create(samples, 5, three_workers);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int64_t epoch : {0, 1}) {
+    const auto batches_a = Epoch(**a, epoch);
+    const auto batches_b = Epoch(**b, epoch);
+    ASSERT_EQ(batches_a.size(), 3u);  // 4 + 4 + 2
+    ASSERT_EQ(batches_a.size(), batches_b.size());
+    for (size_t i = 0; i < batches_a.size(); ++i) {
+      EXPECT_EQ(batches_a[i].image_ids, batches_b[i].image_ids);
+      EXPECT_TRUE(batches_a[i].images.equal(batches_b[i].images));
+      EXPECT_TRUE(batches_a[i].targets.equal(batches_b[i].targets));
+    }
+  }
+  // A new epoch reshuffles.
+  EXPECT_NE(Ids(Epoch(**a, 0)), Ids(Epoch(**a, 1)));
+}
+
+TEST(ImageLoaderTest, TargetsAreMultiHotAndShapesMatch) {
+  const auto samples = MakeSamples(6);
+  LoaderOptions options = SmallOptions();
+  options.shuffle = false;
+  options.channels_last = true;
+  auto loader = ImageLoader::Create(samples, 5, options);
+  ASSERT_TRUE(loader.ok());
+  const auto batches = Epoch(**loader, 0);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].images.sizes(), (std::vector<int64_t>{4, 3, 24, 24}));
+  EXPECT_TRUE(batches[0].images.is_contiguous(at::MemoryFormat::ChannelsLast));
+  // Image 4 (id 1004) has labels {4 % 3, 3 + 4 % 2} = {1, 3}.
+  EXPECT_EQ(batches[1].image_ids, (std::vector<int64_t>{1004, 1005}));
+  EXPECT_TRUE(batches[1].targets[0].equal(torch::tensor({0.f, 1.f, 0.f, 1.f, 0.f})));
+  EXPECT_TRUE(torch::isfinite(batches[0].images).all().item<bool>());
+}
+
+TEST(ImageLoaderTest, ShardsAreDisjointAndCoverTheSet) {
+  const auto samples = MakeSamples(11);
+  std::multiset<int64_t> seen;
+  for (int64_t rank = 0; rank < 3; ++rank) {
+    LoaderOptions options = SmallOptions();
+    options.rank = rank;
+    options.world_size = 3;
+    auto loader = ImageLoader::Create(samples, 5, options);
+    ASSERT_TRUE(loader.ok());
+    for (int64_t id : Ids(Epoch(**loader, 2))) seen.insert(id);
+  }
+  ASSERT_EQ(seen.size(), 11u);
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(seen.count(1000 + i), 1u);
+}
+
+TEST(ImageLoaderTest, DropLastDropsThePartialBatch) {
+  LoaderOptions options = SmallOptions();
+  options.drop_last = true;
+  auto loader = ImageLoader::Create(MakeSamples(10), 5, options);
+  ASSERT_TRUE(loader.ok());
+  EXPECT_EQ((*loader)->batches_per_epoch(), 2);
+  EXPECT_EQ(Ids(Epoch(**loader, 0)).size(), 8u);
+}
+
+TEST(ImageLoaderTest, BadImagesFailNamingTheFileOrAreSkippedAndCounted) {
+  auto samples = MakeSamples(5);
+  WriteBytes(samples[2].path, {'n', 'o', 't', ' ', 'j', 'p', 'e', 'g'});
+  samples[4].path += ".missing";
+  LoaderOptions options = SmallOptions();
+  options.shuffle = false;
+
+  auto failing = ImageLoader::Create(samples, 5, options);
+  ASSERT_TRUE(failing.ok());
+  auto first = (*failing)->Next();
+  ASSERT_FALSE(first.ok());
+  EXPECT_THAT(std::string(first.status().message()), ::testing::HasSubstr("img2.jpg"));
+
+  options.bad_images = BadImagePolicy::kSkip;
+  auto skipping = ImageLoader::Create(samples, 5, options);
+  ASSERT_TRUE(skipping.ok());
+  const auto batches = Epoch(**skipping, 0);
+  EXPECT_EQ(Ids(batches), (std::vector<int64_t>{1000, 1001, 1003}));
+  EXPECT_EQ(batches[0].images.size(0), 3);
+  EXPECT_EQ((*skipping)->skipped_images(), 2);
+}
+
+TEST(ImageLoaderTest, InvalidOptionsAreRejectedByName) {
+  LoaderOptions options = SmallOptions();
+  options.rank = 3;
+  options.world_size = 2;
+  auto result = ImageLoader::Create(MakeSamples(2), 5, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), ::testing::HasSubstr("rank"));
+  EXPECT_FALSE(ImageLoader::Create(MakeSamples(2), 2, SmallOptions()).ok());  // label 3 and 4 out of range
+}
+
+}  // namespace
+}  // namespace coco::data
