@@ -1,0 +1,21 @@
+// Text reports of MultilabelMetrics: a summary block and the per-class table, for logs and experiment outputs.
+#ifndef METRICS_REPORT_H_
+#define METRICS_REPORT_H_
+
+#include <string>
+
+#include "metrics/multilabel_metrics.h"
+
+namespace metrics {
+
+// The aggregate metrics, one per line, in percent with two decimals (mAP, OP/OR/OF1, CP/CR/CF1, mean class F1, their
+// top-k variants, label and subset accuracy, Hamming loss), and how many classes have no positives.
+std::string FormatSummary(const MultilabelMetrics& metrics);
+
+// One row per class: name, support, predicted, threshold, P, R, F1, AP, interpolated AP (percent; "-" for the AP
+// of a class without positives).
+std::string FormatPerClassTable(const MultilabelMetrics& metrics);
+
+}  // namespace metrics
+
+#endif  // METRICS_REPORT_H_
