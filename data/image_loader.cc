@@ -175,7 +175,6 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
   float* targets = batch.targets.data_ptr<float>();
   const size_t image_floats = static_cast<size_t>(3) * size * size;
   int64_t kept = 0;
-  std::vector<std::string> skipped;
   for (size_t member : members) {
     const LoaderSample& sample = samples_[member];
     // Per-image randomness depends only on (seed, epoch, image), not on which thread or batch handles it.
@@ -203,7 +202,7 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
     }
     if (!status.ok()) {
       if (options_.bad_images == BadImagePolicy::kFail) return status;
-      skipped.push_back(sample.path);
+      batch.skipped_files.push_back(sample.path);
       continue;
     }
     for (int32_t label : sample.labels) targets[kept * num_classes_ + label] = 1.0f;
@@ -213,8 +212,6 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
   if (kept < n) {
     batch.images = batch.images.narrow(0, 0, kept);
     batch.targets = batch.targets.narrow(0, 0, kept);
-    std::lock_guard<std::mutex> lock(mutex_);
-    skipped_.insert(skipped_.end(), skipped.begin(), skipped.end());
   }
   return batch;
 }
@@ -227,6 +224,8 @@ absl::StatusOr<std::optional<Batch>> ImageLoader::Next() {
   absl::StatusOr<Batch> batch = std::move(ready_.at(wanted));
   ready_.erase(wanted);
   ++next_to_deliver_;
+  // Counted on delivery, so batches discarded by StartEpoch are not counted.
+  if (batch.ok()) skipped_.insert(skipped_.end(), batch->skipped_files.begin(), batch->skipped_files.end());
   lock.unlock();
   work_ready_.notify_all();
   if (!batch.ok()) return batch.status();

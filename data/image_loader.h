@@ -55,6 +55,7 @@ struct Batch {
   at::Tensor images;   // float [n, 3, S, S], normalised
   at::Tensor targets;  // float [n, num_classes], multi-hot
   std::vector<int64_t> image_ids;
+  std::vector<std::string> skipped_files;  // left out of this batch under BadImagePolicy::kSkip
   int64_t epoch = 0;
   int64_t index = 0;  // batch number within the epoch
 };
@@ -73,6 +74,7 @@ class ImageLoader {
 
   int64_t batches_per_epoch() const { return static_cast<int64_t>(batches_.size()); }
   int64_t samples_per_epoch() const;
+  // Images left out under kSkip, over every batch delivered so far.
   int64_t skipped_images() const;
   std::vector<std::string> skipped_files() const;
 

@@ -45,6 +45,9 @@ absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, c
   const bool full_size = min_width <= 0 && min_height <= 0;
   for (int i = 0; i < factor_count && !full_size; ++i) {
     if (factors[i].num > factors[i].denom) continue;  // never upscale while decoding
+    // libjpeg-turbo has SIMD inverse DCTs only for the 1/2, 1/4 and 1/8 reductions; the other n/8 factors run
+    // scalar code slower than decoding at the next power of two and resampling.
+    if (factors[i].denom % factors[i].num != 0) continue;
     const int w = TJSCALED(width, factors[i]);
     const int h = TJSCALED(height, factors[i]);
     if (w >= min_width && h >= min_height && static_cast<int64_t>(w) * h < static_cast<int64_t>(out_width) * out_height) {
