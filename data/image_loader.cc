@@ -3,10 +3,12 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
 #include "data/jpeg_decoder.h"
+#include "data/jpeg_region_decoder.h"
 
 namespace coco::data {
 namespace {
@@ -185,14 +187,19 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
       auto header = decoder.ReadHeader(*bytes, sample.path);
       if (header.ok()) {
         const CropBox box = ChooseCrop(header->width, header->height, options_.transform, rng);
-        int min_width = 0, min_height = 0;
-        MinimumDecodeSize(header->width, header->height, box, size, &min_width, &min_height);
-        auto image = decoder.Decode(*bytes, sample.path, min_width, min_height);
-        if (image.ok()) {
-          ResampleNormalize(*image, header->width, header->height, box, options_.transform, options_.channels_last,
+        // Decode only the crop (plus the resampling filter's reach), at the coarsest DCT scale that keeps at least
+        // one decoded pixel per output pixel.
+        const int margin = static_cast<int>(std::ceil((box.x1 - box.x0 + box.y1 - box.y0) / size)) + 2;
+        auto region = DecodeJpegRegion(*bytes, sample.path, box.x0, box.y0, box.x1, box.y1, size, size, margin);
+        if (region.ok()) {
+          ImagePlacement placement;
+          placement.scale_x = placement.scale_y = 1.0 / region->scale_denominator;
+          placement.offset_x = region->offset_x;
+          placement.offset_y = region->offset_y;
+          ResampleNormalize(region->image, placement, box, options_.transform, options_.channels_last,
                             images + static_cast<size_t>(kept) * image_floats);
         } else {
-          status = image.status();
+          status = region.status();
         }
       } else {
         status = header.status();

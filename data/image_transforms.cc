@@ -102,12 +102,22 @@ void MinimumDecodeSize(int width, int height, const CropBox& box, int output_siz
 
 void ResampleNormalize(const RgbImage& image, int source_width, int source_height, const CropBox& box,
                        const TransformOptions& options, bool channels_last, float* out) {
+  // The whole image, possibly DCT-downscaled.
+  ImagePlacement placement;
+  placement.scale_x = static_cast<double>(image.width) / source_width;
+  placement.scale_y = static_cast<double>(image.height) / source_height;
+  ResampleNormalize(image, placement, box, options, channels_last, out);
+}
+
+void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                       const TransformOptions& options, bool channels_last, float* out) {
   const int size = options.output_size;
-  // Map the box from file coordinates into the (possibly DCT-downscaled) decoded image.
-  const double sx = static_cast<double>(image.width) / source_width;
-  const double sy = static_cast<double>(image.height) / source_height;
-  const AxisWeights xs = ComputeAxisWeights(box.x0 * sx, box.x1 * sx, image.width, size);
-  const AxisWeights ys = ComputeAxisWeights(box.y0 * sy, box.y1 * sy, image.height, size);
+  // Map the box from file coordinates into the decoded image.
+  const double sx = placement.scale_x, sy = placement.scale_y;
+  const AxisWeights xs = ComputeAxisWeights(box.x0 * sx - placement.offset_x, box.x1 * sx - placement.offset_x,
+                                            image.width, size);
+  const AxisWeights ys = ComputeAxisWeights(box.y0 * sy - placement.offset_y, box.y1 * sy - placement.offset_y,
+                                            image.height, size);
 
   // Horizontal pass over only the source rows the vertical filter will read.
   int row_lo = image.height, row_hi = 0;

@@ -46,6 +46,17 @@ CropBox ChooseCrop(int width, int height, const TransformOptions& options, std::
 void ResampleNormalize(const RgbImage& image, int source_width, int source_height, const CropBox& box,
                        const TransformOptions& options, bool channels_last, float* out);
 
+// Where a decoded image sits in the file's pixel grid: file coordinate u is image coordinate u * scale - offset.
+// A DCT-downscaled decode has scale 1 / denominator; a decoded window has the window's offset.
+struct ImagePlacement {
+  double scale_x = 1, scale_y = 1;
+  double offset_x = 0, offset_y = 0;
+};
+
+// The same as above for an image placed explicitly (for example a window from DecodeJpegRegion).
+void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                       const TransformOptions& options, bool channels_last, float* out);
+
 // The DCT decode size that still gives the resampler at least one source pixel per output pixel for `box`.
 void MinimumDecodeSize(int width, int height, const CropBox& box, int output_size, int* min_width, int* min_height);
 
