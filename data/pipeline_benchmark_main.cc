@@ -2,6 +2,7 @@
 // transforms through a DataLoader with the same number of workers, on the same JPEG files, in one invocation.
 //   bazel run //data:pipeline_benchmark -- [--images_dir=DIR] [--workers=2] [--num_images=512]
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "data/image_loader.h"
 #include "data/jpeg_decoder.h"
+#include "data/jpeg_region_decoder.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
@@ -28,6 +30,7 @@ DEFINE_int32(batch_size, 32, "Batch size for both.");
 DEFINE_int32(output_size, 224, "Output side in pixels.");
 DEFINE_int32(num_images, 512, "Images per epoch (the files are cycled to reach this count).");
 DEFINE_int32(epochs, 2, "Timed epochs for each side (after one warm-up epoch).");
+DEFINE_bool(breakdown, true, "Also time each stage alone on one thread (full decode, window decode, resample).");
 DEFINE_string(python, "/usr/bin/python3", "Python with Debian's torch and torchvision; empty skips the reference.");
 
 namespace {
@@ -137,6 +140,47 @@ absl::StatusOr<double> ReferenceImagesPerSecond(const std::vector<std::string>& 
   return std::stod(output.substr(at + 18));
 }
 
+// Milliseconds per image for each stage on one thread, over the same files and RandomResizedCrop boxes.
+absl::Status PrintBreakdown(const std::vector<std::string>& files) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::vector<uint8_t>> contents;
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, coco::data::ReadFileBytes(file));
+    contents.push_back(std::move(bytes));
+  }
+  coco::data::JpegDecoder decoder;
+  coco::data::TransformOptions options;
+  options.output_size = FLAGS_output_size;
+  std::mt19937_64 rng(1);
+  std::vector<float> out(static_cast<size_t>(3) * FLAGS_output_size * FLAGS_output_size);
+  double full = 0, window = 0, resample = 0;
+  const int count = static_cast<int>(contents.size());
+  for (const std::vector<uint8_t>& bytes : contents) {
+    ASSIGN_OR_RETURN(const coco::data::JpegHeader header, decoder.ReadHeader(bytes, "image"));
+    const coco::data::CropBox box = coco::data::ChooseCrop(header.width, header.height, options, rng);
+    const auto t0 = Clock::now();
+    ASSIGN_OR_RETURN(const coco::data::RgbImage image, decoder.Decode(bytes, "image"));
+    const auto t1 = Clock::now();
+    const int margin = static_cast<int>(std::ceil((box.x1 - box.x0 + box.y1 - box.y0) / FLAGS_output_size)) + 2;
+    ASSIGN_OR_RETURN(const coco::data::DecodedRegion region,
+                     coco::data::DecodeJpegRegion(bytes, "image", box.x0, box.y0, box.x1, box.y1, FLAGS_output_size,
+                                                  FLAGS_output_size, margin));
+    const auto t2 = Clock::now();
+    coco::data::ImagePlacement placement;
+    placement.scale_x = placement.scale_y = 1.0 / region.scale_denominator;
+    placement.offset_x = region.offset_x;
+    placement.offset_y = region.offset_y;
+    coco::data::ResampleNormalize(region.image, placement, box, options, false, out.data());
+    const auto t3 = Clock::now();
+    full += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    window += std::chrono::duration<double, std::milli>(t2 - t1).count();
+    resample += std::chrono::duration<double, std::milli>(t3 - t2).count();
+  }
+  std::printf("one thread, per image: full decode %.2f ms, window decode %.2f ms, resample + normalise %.2f ms\n",
+              full / count, window / count, resample / count);
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
   if (FLAGS_workers <= 0 || FLAGS_batch_size <= 0 || FLAGS_num_images <= 0 || FLAGS_epochs <= 0) {
     return absl::InvalidArgumentError("--workers, --batch_size, --num_images and --epochs must be positive");
@@ -148,6 +192,7 @@ absl::Status Run() {
   std::printf("input: %s, cycled to %d images per epoch; %d workers, batch %d, output %dx%d, %d timed epochs\n",
               description.c_str(), FLAGS_num_images, FLAGS_workers, FLAGS_batch_size, FLAGS_output_size,
               FLAGS_output_size, FLAGS_epochs);
+  if (FLAGS_breakdown) RETURN_IF_ERROR(PrintBreakdown(files));
   ASSIGN_OR_RETURN(const double ours, OurImagesPerSecond(files));
   std::printf("ours (TurboJPEG + DCT scaling + fused crop/resize/normalise): %8.1f images/s\n", ours);
   if (FLAGS_python.empty()) return absl::OkStatus();
