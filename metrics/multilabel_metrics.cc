@@ -25,11 +25,12 @@ struct Counts {
 
 PrecisionRecallF1 Summarise(const std::vector<Counts>& counts) {
   PrecisionRecallF1 result;
-  int64_t tp = 0, predicted = 0, positives = 0;
+  int64_t tp = 0, predicted = 0, positives = 0, predicted_at_least_one = 0;
   double precision_sum = 0.0, recall_sum = 0.0, f1_sum = 0.0;
   for (const Counts& c : counts) {
     tp += c.true_positives;
     predicted += c.predicted;
+    predicted_at_least_one += std::max<int64_t>(c.predicted, 1);
     positives += c.positives;
     const double precision = Ratio(c.true_positives, c.predicted);
     const double recall = Ratio(c.true_positives, c.positives);
@@ -41,6 +42,8 @@ PrecisionRecallF1 Summarise(const std::vector<Counts>& counts) {
   result.overall_precision = Ratio(tp, predicted);
   result.overall_recall = Ratio(tp, positives);
   result.overall_f1 = HarmonicMean(result.overall_precision, result.overall_recall);
+  result.overall_precision_ml_gcn = Ratio(tp, predicted_at_least_one);
+  result.overall_f1_ml_gcn = HarmonicMean(result.overall_precision_ml_gcn, result.overall_recall);
   result.class_precision = Ratio(precision_sum, num_classes);
   result.class_recall = Ratio(recall_sum, num_classes);
   result.class_f1 = HarmonicMean(result.class_precision, result.class_recall);
@@ -122,6 +125,11 @@ absl::Status MultilabelAccumulator::Add(absl::Span<const float> scores, absl::Sp
       }
       return absl::InvalidArgumentError(absl::StrCat("target of sample ", sample, ", class '", name,
                                                      "' must be 0 or 1, got ", targets[i]));
+    }
+    if (!scores_are_logits() && (scores[i] < 0.0f || scores[i] > 1.0f)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "score of sample ", num_samples_ + i / num_classes, ", class '", class_names_[i % num_classes],
+          "' is ", scores[i], ", outside [0, 1]: score_type is PROBABILITIES (feeding logits? set LOGITS)"));
     }
   }
   const size_t old_size = static_cast<size_t>(num_samples_);

@@ -13,8 +13,8 @@
 
 namespace metrics {
 
-// Counting conventions (all ratios below): x / 0 is 0, as ML-GCN's `Np[Np == 0] = 1` gives for precision and as
-// scikit-learn's zero_division=0 gives for precision, recall and F1. Per-class means divide by every class, classes
+// Counting conventions (all ratios below): x / 0 is 0, as ML-GCN's `Np[Np == 0] = 1` gives for per-class precision
+// and as scikit-learn's zero_division=0 gives for precision, recall and F1 (for OP see overall_precision_ml_gcn). Per-class means divide by every class, classes
 // without positives or without predictions included (ML-GCN divides by n_class); only AP excludes such classes.
 
 // Precision, recall and F1 over the whole label matrix (micro, "overall") and per class then averaged (macro).
@@ -24,6 +24,11 @@ struct PrecisionRecallF1 {
   double overall_precision = 0.0;
   double overall_recall = 0.0;
   double overall_f1 = 0.0;
+  // ML-GCN's code literally: it sets Np[Np == 0] = 1 before OP = sum_c TP_c / sum_c Np_c, so every class that is
+  // never predicted adds 1 to the denominator. Lower than OP whenever a class gets no predictions (common for rare
+  // classes and in the top-3 variant); equal otherwise. OF1 likewise.
+  double overall_precision_ml_gcn = 0.0;
+  double overall_f1_ml_gcn = 0.0;
   // Macro as ML-GCN's evaluation code defines it (Chen et al., CVPR 2019; util.py AveragePrecisionMeter.evaluation):
   // CP = mean_c P_c, CR = mean_c R_c and CF1 = 2 CP CR / (CP + CR), the harmonic mean of the two means.
   // CP and CR equal scikit-learn's precision_score / recall_score with average='macro', zero_division=0.

@@ -240,7 +240,23 @@ TEST(MultilabelMetricsTest, RejectsBadInputsNamingSampleAndClassAndKeepsNothing)
   const absl::Status bad_score = acc.Add({NAN, 0.2f}, {0, 1}, 1);
   EXPECT_THAT(bad_score.message(), HasSubstr("sample 1, class 'cat' is not finite"));
   EXPECT_THAT(acc.Add({0.1f, 0.2f, 0.3f}, {0, 1, 1}, 1).message(), HasSubstr("expected 1 x 2 = 2"));
+  // Logits fed as probabilities.
+  EXPECT_THAT(acc.Add({-2.5f, 0.2f}, {0, 1}, 1).message(), HasSubstr("outside [0, 1]"));
   EXPECT_EQ(acc.num_samples(), 1);
+}
+
+// Three classes, two samples; class C is never predicted at 0.5.
+//   scores 0.9 0.2 0.1 | 0.7 0.8 0.3     targets 1 0 1 | 0 1 0
+// TP: A 1 (of 2 predicted), B 1 (of 1), C 0 (of 0). OP = 2 / 3 (scikit-learn's micro precision). ML-GCN's code sets
+// C's Np from 0 to 1: OP = 2 / 4 = 1/2. OR = 2 / 3 either way, so OF1 = 2/3 and, ML-GCN's, 2 * (1/2)(2/3) / (7/6) = 4/7.
+TEST(MultilabelMetricsTest, MlGcnOverallPrecisionCountsUnpredictedClassesAsOnePrediction) {
+  MultilabelAccumulator acc = MakeAccumulator(Probabilities(), {"A", "B", "C"});
+  ASSERT_TRUE(acc.Add({0.9f, 0.2f, 0.1f, 0.7f, 0.8f, 0.3f}, {1, 0, 1, 0, 1, 0}, 2).ok());
+  const MultilabelMetrics m = acc.Compute();
+  EXPECT_NEAR(m.thresholded.overall_precision, 2.0 / 3.0, kTol);
+  EXPECT_NEAR(m.thresholded.overall_precision_ml_gcn, 0.5, kTol);
+  EXPECT_NEAR(m.thresholded.overall_f1, 2.0 / 3.0, kTol);
+  EXPECT_NEAR(m.thresholded.overall_f1_ml_gcn, 4.0 / 7.0, kTol);
 }
 
 TEST(MultilabelMetricsTest, CreateRejectsBadOptionsAndNames) {

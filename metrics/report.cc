@@ -14,8 +14,10 @@ std::string Percent(double fraction) {
 }
 
 void AppendPrecisionRecallF1(const std::string& prefix, const PrecisionRecallF1& m, std::string* out) {
-  absl::StrAppend(out, absl::StrFormat("%-8s OP %6s  OR %6s  OF1 %6s\n", prefix, Percent(m.overall_precision),
-                                       Percent(m.overall_recall), Percent(m.overall_f1)));
+  absl::StrAppend(out, absl::StrFormat("%-8s OP %6s  OR %6s  OF1 %6s  (ML-GCN's code: OP %6s  OF1 %6s)\n", prefix,
+                                       Percent(m.overall_precision), Percent(m.overall_recall),
+                                       Percent(m.overall_f1), Percent(m.overall_precision_ml_gcn),
+                                       Percent(m.overall_f1_ml_gcn)));
   absl::StrAppend(out, absl::StrFormat("%-8s CP %6s  CR %6s  CF1 %6s  mean class F1 %6s\n", prefix,
                                        Percent(m.class_precision), Percent(m.class_recall), Percent(m.class_f1),
                                        Percent(m.mean_class_f1)));

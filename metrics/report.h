@@ -8,8 +8,9 @@
 
 namespace metrics {
 
-// The aggregate metrics, one per line, in percent with two decimals (mAP, OP/OR/OF1, CP/CR/CF1, mean class F1, their
-// top-k variants, label and subset accuracy, Hamming loss), and how many classes have no positives.
+// The aggregate metrics, one per line, in percent with two decimals (mAP, OP/OR/OF1 with ML-GCN's OP/OF1 variant,
+// CP/CR/CF1, mean class F1, their top-k variants, label and subset accuracy), the Hamming loss as a fraction, and
+// how many classes have no positives.
 std::string FormatSummary(const MultilabelMetrics& metrics);
 
 // One row per class: name, support, predicted, threshold, P, R, F1, AP, interpolated AP (percent; "-" for the AP
