@@ -2,11 +2,11 @@
 
 #include <torch/serialize.h>
 
-#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
+#include "mobilenet/pickle_rewrite.h"
 #include "tools/cc/atomic_file.h"
 
 namespace mobilenet {
@@ -72,16 +72,21 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
   try {
     value = torch::pickle_load(bytes);
   } catch (const c10::Error& error) {
-    // LibTorch 1.13 unpickles collections.OrderedDict, the type of Python's model.state_dict(), as None.
-    static constexpr char kOrderedDict[] = "collections\nOrderedDict";
-    if (std::search(bytes.begin(), bytes.end(), kOrderedDict, kOrderedDict + sizeof(kOrderedDict) - 1) !=
-        bytes.end()) {
-      return absl::InvalidArgumentError("'" + path +
-                                        "' holds a Python OrderedDict, which LibTorch cannot read; re-save it as a "
-                                        "plain dict: torch.save(dict(torch.load(path)), path)");
+    // LibTorch 1.13 unpickles collections.OrderedDict, the type of Python's model.state_dict(), as None: retry with
+    // the OrderedDicts rewritten as plain dicts.
+    bool loaded = false;
+    if (std::optional<std::vector<char>> rewritten = RewriteArchiveOrderedDicts(bytes)) {
+      try {
+        value = torch::pickle_load(*rewritten);
+        loaded = true;
+      } catch (const c10::Error&) {
+        // Fall through to report the original error.
+      }
     }
-    return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save: " +
-                                      error.what_without_backtrace());
+    if (!loaded) {
+      return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save (zip format, "
+                                        "PyTorch >= 1.6): " + error.what_without_backtrace());
+    }
   }
   return DictToStateDict(value, path, 0);
 }

@@ -23,9 +23,9 @@ StateDict GetStateDict(const torch::nn::Module& module);
 // Writes `state` as a dict of tensors in torch.save's zip format (loadable with torch.load in Python), atomically.
 absl::Status WriteStateDict(const StateDict& state, const std::string& path);
 
-// Reads a file written by WriteStateDict or by Python's torch.save(dict of tensors). Nested checkpoints such as
-// {"state_dict": {...}} or {"model": {...}} are unwrapped. A saved OrderedDict (Python's model.state_dict() as is)
-// is an error that says how to re-save it: LibTorch 1.13's unpickler cannot read OrderedDicts.
+// Reads a file written by WriteStateDict or by Python's torch.save of a dict or OrderedDict of tensors (so
+// torch.save(model.state_dict(), path) works as is). Nested checkpoints such as {"state_dict": {...}} or
+// {"model": {...}} are unwrapped. Only the zip format (PyTorch >= 1.6) is supported.
 absl::StatusOr<StateDict> ReadStateDict(const std::string& path);
 
 // What LoadStateDict did with each key.

@@ -63,11 +63,14 @@ TEST(StateDictIoTest, MissingEmptyAndForeignFilesAreClearErrors) {
   EXPECT_NE(std::string(text.status().message()).find("torch.save"), std::string::npos) << text.status();
 }
 
-TEST(StateDictIoTest, PythonOrderedDictIsAnErrorThatSaysHowToResave) {
-  // Written by testdata/make_torchvision_fixture.py: torch.save(OrderedDict(weight=torch.ones(2))).
-  auto state = ReadStateDict("mobilenet/testdata/ordered_dict.pt");
-  ASSERT_FALSE(state.ok());
-  EXPECT_NE(std::string(state.status().message()).find("torch.save(dict("), std::string::npos) << state.status();
+TEST(StateDictIoTest, NestedPythonOrderedDictCheckpointIsUnwrapped) {
+  // Written by testdata/make_torchvision_fixture.py:
+  //   torch.save({"epoch": 3, "state_dict": OrderedDict(weight=torch.ones(2), bias=torch.zeros(3))})
+  auto state = ReadStateDict("mobilenet/testdata/ordered_dict_checkpoint.pt");
+  ASSERT_TRUE(state.ok()) << state.status();
+  ASSERT_EQ(state->size(), 2u);
+  EXPECT_TRUE(state->at("weight").equal(torch::ones({2})));
+  EXPECT_TRUE(state->at("bias").equal(torch::zeros({3})));
 }
 
 }  // namespace

@@ -61,8 +61,9 @@ def record():
     with torch.no_grad():
         logits = model(images)
 
-    # A plain dict: LibTorch 1.13's unpickler turns a pickled OrderedDict (what model.state_dict() returns) into None.
-    torch.save(dict(model.state_dict()), os.path.join(HERE, "torchvision_v2_w035_c10_state_dict.pt"))
+    # Saved exactly as users do: model.state_dict() is an OrderedDict with _metadata, which LibTorch 1.13's own
+    # unpickler cannot read; the C++ reader must handle it.
+    torch.save(model.state_dict(), os.path.join(HERE, "torchvision_v2_w035_c10_state_dict.pt"))
     torch.save(
         {
             "input": images,
@@ -73,8 +74,9 @@ def record():
         },
         os.path.join(HERE, "torchvision_v2_w035_c10_io.pt"),
     )
-    # What users get from torch.save(model.state_dict()): the reader must name the problem and the fix.
-    torch.save(collections.OrderedDict(weight=torch.ones(2)), os.path.join(HERE, "ordered_dict.pt"))
+    # A nested checkpoint whose inner state dict is an OrderedDict, next to other entries.
+    torch.save({"epoch": 3, "state_dict": collections.OrderedDict(weight=torch.ones(2), bias=torch.zeros(3))},
+               os.path.join(HERE, "ordered_dict_checkpoint.pt"))
     print(f"recorded {len(leaf_names)} leaf layers, {sum(p.numel() for p in model.parameters())} parameters")
 
 
