@@ -1,0 +1,60 @@
+// Runs a model over a loader's epoch and accumulates multi-label metrics; the forward pass shared by training,
+// evaluation and prediction (device transfer, channels_last, BF16 autocast).
+#ifndef TRAINER_EVALUATION_H_
+#define TRAINER_EVALUATION_H_
+
+#include <torch/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "data/image_loader.h"
+#include "metrics/multilabel_metrics.h"
+#include "mobilenet/mobilenet.h"
+
+namespace trainer {
+
+struct ForwardOptions {
+  torch::Device device = torch::kCPU;
+  bool bf16_autocast = false;  // CPU autocast to bfloat16 (see bf16_activation.h)
+  bool fp16_autocast = false;  // CUDA autocast to float16
+  bool channels_last = false;
+};
+
+// Logits [N, C] in float32 for normalised images [N, 3, S, S] (moved to the device, NHWC when channels_last).
+torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options);
+
+// Evaluates `model` (put in eval mode, gradients off) on epoch `epoch` of `loader` (every batch) and returns the
+// filled accumulator (logit scores).
+absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(mobilenet::MobileNet& model, coco::data::ImageLoader& loader,
+                                                        const metrics::MetricsOptions& metrics_options,
+                                                        const std::vector<std::string>& class_names,
+                                                        const ForwardOptions& options);
+
+// The headline numbers: at the global threshold and with per-class thresholds tuned on the same set (an optimistic
+// upper bound of what tuning gives on unseen data).
+struct EvalSummary {
+  int64_t samples = 0;
+  double map = 0.0;
+  double micro_f1 = 0.0;        // OF1
+  double macro_f1 = 0.0;        // mean of per-class F1 (scikit-learn's macro)
+  double class_f1 = 0.0;        // CF1: harmonic mean of mean precision and mean recall (ML-GCN)
+  double label_accuracy = 0.0;  // 1 - Hamming loss
+  double subset_accuracy = 0.0; // exact match of the whole label vector
+  double tuned_micro_f1 = 0.0;
+  double tuned_macro_f1 = 0.0;
+  metrics::MultilabelMetrics at_threshold;
+  metrics::MultilabelMetrics at_tuned;
+  std::vector<double> tuned_thresholds;
+
+  std::vector<std::pair<std::string, double>> Values() const;  // for metrics.jsonl / TensorBoard
+  std::string OneLine() const;  // "mAP 41.23  micro-F1 ...", percent
+};
+
+EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator);
+
+}  // namespace trainer
+
+#endif  // TRAINER_EVALUATION_H_

@@ -1,0 +1,561 @@
+#include "trainer/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+#include "data/image_loader.h"
+#include "glog/logging.h"
+#include "losses/class_weights.h"
+#include "losses/loss_builder.h"
+#include "metrics/thresholds.h"
+#include "mobilenet/freezer.h"
+#include "mobilenet/state_dict_io.h"
+#include "tools/cc/status_macros.h"
+#include "trainer/bf16_activation.h"
+#include "trainer/checkpoint.h"
+#include "trainer/dataset_source.h"
+#include "trainer/ema.h"
+#include "trainer/loss_scaler.h"
+#include "trainer/lr_schedule.h"
+#include "trainer/model_builder.h"
+#include "trainer/optimizer.h"
+#include "trainer/report_writer.h"
+#include "trainer/run_directory.h"
+
+namespace trainer {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+std::string Duration(double seconds) {
+  const auto s = static_cast<long long>(std::max(0.0, seconds));
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%lld:%02lld", s / 60, s % 60);
+  return buffer;
+}
+
+const char* MetricName(TrainingConfig::Metric metric) {
+  switch (metric) {
+    case TrainingConfig::MICRO_F1: return "micro_f1";
+    case TrainingConfig::MACRO_F1: return "macro_f1";
+    case TrainingConfig::TUNED_MICRO_F1: return "tuned_micro_f1";
+    default: return "mAP";
+  }
+}
+
+double MetricValue(const EvalSummary& summary, TrainingConfig::Metric metric) {
+  switch (metric) {
+    case TrainingConfig::MICRO_F1: return summary.micro_f1;
+    case TrainingConfig::MACRO_F1: return summary.macro_f1;
+    case TrainingConfig::TUNED_MICRO_F1: return summary.tuned_micro_f1;
+    default: return summary.map;
+  }
+}
+
+losses::LabelCounts CountDatasetLabels(const coco::data::CocoDataset& dataset) {
+  losses::LabelCounts counts;
+  counts.num_samples = static_cast<int64_t>(dataset.images.size());
+  counts.positives.assign(dataset.num_classes(), 0);
+  for (const coco::data::Image& image : dataset.images) {
+    for (int32_t label : image.labels) ++counts.positives[label];
+  }
+  return counts;
+}
+
+coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool train) {
+  coco::data::LoaderOptions options;
+  options.batch_size = config.training().batch_size();
+  options.num_workers = config.data().loader_threads();
+  options.shuffle = train;
+  options.seed = config.training().seed();
+  options.bad_images = config.data().bad_images() == DataConfig::SKIP ? coco::data::BadImagePolicy::kSkip
+                                                                      : coco::data::BadImagePolicy::kFail;
+  options.channels_last = config.training().channels_last();
+  options.transform.output_size = config.data().resolution();
+  options.transform.train = train;
+  const AugmentationConfig& augmentation = config.data().augmentation();
+  options.transform.min_crop_area = augmentation.min_crop_area();
+  options.transform.max_crop_area = augmentation.max_crop_area();
+  options.transform.flip_probability = augmentation.flip_probability();
+  options.transform.center_crop_fraction = augmentation.center_crop_fraction();
+  return options;
+}
+
+// Conv weights in NHWC order, so channels_last activations hit the fast convolution kernels.
+void ToChannelsLast(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : model.parameters()) {
+    if (parameter.dim() == 4) parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+}
+
+std::string ModelDescription(const TrainConfig& config, int64_t num_classes, int64_t parameters) {
+  char buffer[256];
+  std::snprintf(buffer, sizeof(buffer), "MobileNet%s width %.2f, output stride %d, %s init, %lld classes, %lld parameters",
+                config.model().has_mobilenet_v1() ? "V1" : "V2", config.model().width_mult(),
+                config.model().output_stride(),
+                config.model().init() == ModelConfig::TORCHVISION ? "torchvision" : "research-notes",
+                static_cast<long long>(num_classes), static_cast<long long>(parameters));
+  return buffer;
+}
+
+// The single-line progress bar (terminals) or a periodic log line.
+void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64_t steps, double loss, double lr,
+                    double images_per_second, double eta_seconds) {
+  char line[256];
+  std::snprintf(line, sizeof(line), "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s",
+                static_cast<long long>(epoch + 1), static_cast<long long>(epochs), static_cast<long long>(step),
+                static_cast<long long>(steps), loss, lr, images_per_second, Duration(eta_seconds).c_str());
+  if (bar) {
+    constexpr int kWidth = 24;
+    const int filled = steps > 0 ? static_cast<int>(kWidth * step / steps) : 0;
+    std::fprintf(stderr, "\r[%s%s] %s\033[K", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, '.').c_str(), line);
+    std::fflush(stderr);
+  } else {
+    LOG(INFO) << line;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root) {
+  const std::string prefix = "run:";
+  if (reference.rfind(prefix, 0) != 0) return reference;
+  const std::string name = reference.substr(prefix.size());
+  std::string newest;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(runs_root, error)) {
+    const std::string dir = entry.path().filename();
+    if (dir.rfind(name + "-", 0) != 0 || !fs::exists(entry.path() / "model_best.pt")) continue;
+    if (dir > newest) newest = dir;  // names end in a sortable timestamp
+  }
+  if (newest.empty()) {
+    return absl::NotFoundError("fine_tune.init_weights \"" + reference + "\": no run of '" + name +
+                               "' with a model_best.pt under '" + runs_root + "' (train it first: bazel run " +
+                               "//experiments:" + name + ")");
+  }
+  return runs_root + "/" + newest + "/model_best.pt";
+}
+
+namespace {
+
+// One training run: built from the options (Init), optionally restored (Resume), then driven epoch by epoch.
+class TrainingRun {
+ public:
+  explicit TrainingRun(const TrainOptions& options)
+      : options_(options), config_(options.config.config), training_(config_.training()) {
+    result_.run_dir = options.run_dir;
+  }
+
+  absl::Status Init();
+  absl::Status Resume();
+  int64_t first_epoch() const { return progress_.epochs_completed; }
+  // Trains epoch `epoch` (0-based), evaluates and checkpoints as the config says.
+  absl::Status RunEpoch(int64_t epoch);
+  // Thresholds, report.md and the result, after the last epoch.
+  absl::StatusOr<TrainResult> Finish();
+  // The result so far, for a run stopped early (stop_after_epochs).
+  TrainResult Partial();
+
+ private:
+  absl::Status SetUpDevice();
+  absl::Status LoadData();
+  absl::Status BuildModelAndEma();
+  absl::Status ApplyFineTuning();
+  // One optimizer step; returns false when it was skipped (non-finite loss or gradient).
+  absl::StatusOr<bool> Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
+                            double& grad_norm);
+  absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
+  absl::Status SaveCheckpoints(bool last, bool best);
+
+  const TrainOptions& options_;
+  const TrainConfig& config_;
+  const TrainingConfig& training_;
+  TrainResult result_;
+
+  int threads_ = 0;
+  torch::Device device_ = torch::kCPU;
+  bool bf16_ = false;
+  bool fp16_ = false;
+  ForwardOptions forward_;
+
+  DatasetSplits splits_;
+  std::vector<std::string> class_names_;
+  std::unique_ptr<coco::data::ImageLoader> train_loader_;
+  std::unique_ptr<coco::data::ImageLoader> val_loader_;
+
+  mobilenet::MobileNetOptions model_options_;
+  mobilenet::MobileNet model_{nullptr};
+  mobilenet::MobileNet ema_model_{nullptr};
+  std::unique_ptr<WeightEma> ema_;
+  mobilenet::FreezeReport freeze_report_;
+  std::string model_description_;
+
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<torch::Tensor> trainable_;
+  torch::nn::AnyModule loss_function_;
+  DynamicLossScaler loss_scaler_;
+  ScheduleContext schedule_;
+  int64_t steps_per_epoch_ = 0;
+  std::set<int64_t> inject_nan_;
+
+  std::unique_ptr<RunDirectory> run_;
+  TrainingProgress progress_;
+  int64_t images_trained_ = 0;
+  double seconds_training_ = 0.0;
+  bool evaluated_ = false;
+};
+
+absl::Status TrainingRun::SetUpDevice() {
+  threads_ = options_.threads > 0 ? options_.threads : training_.threads();
+  if (threads_ > 0) torch::set_num_threads(threads_);
+  try {
+    device_ = torch::Device(options_.device);
+  } catch (const c10::Error& error) {
+    return absl::InvalidArgumentError("--device=" + options_.device + ": " + error.what_without_backtrace());
+  }
+  if (device_.is_cuda() && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError("--device=" + options_.device +
+                                         " but this LibTorch has no CUDA (README: GPU users point third_party/"
+                                         "libtorch.BUILD at an upstream CUDA LibTorch)");
+  }
+  bf16_ = training_.precision() == TrainingConfig::BF16;
+  fp16_ = training_.precision() == TrainingConfig::FP16;
+  if (fp16_ && !device_.is_cuda()) {
+    return absl::InvalidArgumentError("training.precision FP16 is CUDA autocast with loss scaling: use --device=cuda "
+                                      "(on the CPU, BF16 is the mixed precision)");
+  }
+  if (bf16_ && !device_.is_cpu()) {
+    return absl::InvalidArgumentError("training.precision BF16 is CPU autocast: use --device=cpu");
+  }
+  CHECK(!bf16_ || Bf16ActivationRegistered());
+  forward_.device = device_;
+  forward_.bf16_autocast = bf16_;
+  forward_.fp16_autocast = fp16_;
+  forward_.channels_last = training_.channels_last();
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::LoadData() {
+  const std::string cache_root = options_.cache_root.empty() ? DefaultCacheRoot() : options_.cache_root;
+  ASSIGN_OR_RETURN(splits_, LoadDatasetSplits(config_.data(), options_.data_root, cache_root));
+  for (const auto& category : splits_.train.categories) class_names_.push_back(category.name);
+  const int64_t num_classes = splits_.train.num_classes();
+  ASSIGN_OR_RETURN(train_loader_, coco::data::ImageLoader::Create(
+                                      coco::data::SamplesFromDataset(splits_.train, splits_.train_image_dir),
+                                      num_classes, MakeLoaderOptions(config_, true)));
+  ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
+                                    coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
+                                    MakeLoaderOptions(config_, false)));
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::ApplyFineTuning() {
+  const FineTuneConfig& fine_tune = config_.fine_tune();
+  std::string& report = result_.fine_tune_report;
+  if (!fine_tune.init_weights().empty()) {
+    ASSIGN_OR_RETURN(std::string weights, ResolveInitWeights(fine_tune.init_weights(), options_.runs_root));
+    ASSIGN_OR_RETURN(mobilenet::StateDict state, mobilenet::ReadStateDict(weights));
+    const mobilenet::LoadReport load = mobilenet::LoadStateDict(*model_, state);
+    report = "initial weights: " + weights + "\n" + load.ToString();
+    for (const std::string& mismatch : load.shape_mismatched) {
+      if (mismatch.rfind("classifier.", 0) == 0) {
+        report += "\nclassifier re-initialised: the class count differs from the initial weights'";
+        break;
+      }
+    }
+    if (!load.complete() && !fine_tune.allow_partial()) {
+      return absl::InvalidArgumentError("fine_tune.allow_partial is false but '" + weights +
+                                        "' does not match the model:\n" + load.ToString());
+    }
+  }
+  if (fine_tune.freeze_feature_blocks() > 0 || fine_tune.freeze_patterns_size() > 0) {
+    mobilenet::FreezeOptions freeze;
+    freeze.num_feature_blocks(fine_tune.freeze_feature_blocks());
+    freeze.name_patterns({fine_tune.freeze_patterns().begin(), fine_tune.freeze_patterns().end()});
+    ASSIGN_OR_RETURN(freeze_report_, mobilenet::FreezeParameters(*model_, freeze));
+    report += (report.empty() ? "" : "\n") + freeze_report_.ToString();
+  }
+  if (!report.empty()) LOG(INFO) << "Fine-tuning:\n" << report;
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::BuildModelAndEma() {
+  torch::manual_seed(training_.seed());  // the initial weights and dropout draw from torch's global generator
+  const int64_t num_classes = splits_.train.num_classes();
+  ASSIGN_OR_RETURN(model_options_, ModelOptionsFromConfig(config_.model(), num_classes));
+  if (bf16_) model_options_.inplace_activation(false);  // see bf16_activation.h
+  model_ = mobilenet::MobileNet(model_options_);
+  RETURN_IF_ERROR(ApplyFineTuning());
+  if (training_.channels_last()) ToChannelsLast(*model_);
+  model_->to(device_);
+  if (config_.optimizer().has_ema()) {
+    ema_model_ = mobilenet::MobileNet(model_options_);
+    if (training_.channels_last()) ToChannelsLast(*ema_model_);
+    ema_model_->to(device_);
+    ema_ = std::make_unique<WeightEma>(ema_model_.ptr(), config_.optimizer().ema().decay());
+    ema_->Reset(*model_);
+  }
+  int64_t parameter_count = 0;
+  for (const auto& parameter : model_->parameters()) parameter_count += parameter.numel();
+  model_description_ = ModelDescription(config_, num_classes, parameter_count);
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::Init() {
+  RETURN_IF_ERROR(SetUpDevice());
+  RETURN_IF_ERROR(LoadData());
+  RETURN_IF_ERROR(BuildModelAndEma());
+  ASSIGN_OR_RETURN(optimizer_, BuildOptimizer(config_.optimizer(), *model_));
+  trainable_ = SplitParameters(*model_, /*decay_norm_and_bias=*/true).decay;
+  absl::StatusOr<torch::nn::AnyModule> loss = losses::BuildLoss(config_.loss(), CountDatasetLabels(splits_.train));
+  if (!loss.ok()) return absl::InvalidArgumentError("loss." + std::string(loss.status().message()));
+  loss_function_ = *std::move(loss);
+  loss_function_.ptr()->to(device_);
+
+  steps_per_epoch_ = train_loader_->batches_per_epoch();
+  if (training_.max_steps_per_epoch() > 0) {
+    steps_per_epoch_ = std::min<int64_t>(steps_per_epoch_, training_.max_steps_per_epoch());
+  }
+  schedule_ = ScheduleContext{config_.optimizer().learning_rate(), std::max<int64_t>(1, steps_per_epoch_),
+                              std::max<int64_t>(1, training_.epochs() * steps_per_epoch_)};
+  inject_nan_ = {training_.inject_nan_loss_at_step().begin(), training_.inject_nan_loss_at_step().end()};
+
+  ASSIGN_OR_RETURN(run_, RunDirectory::Open(options_.run_dir, config_.output().tensorboard()));
+  progress_.config_hash = options_.config.hash;
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::Resume() {
+  if (options_.resume) {
+    const std::string last = run_->Checkpoint("last.ckpt");
+    if (!fs::exists(last)) return absl::NotFoundError("--resume: no checkpoint at '" + last + "'");
+    TrainingProgress restored;
+    RETURN_IF_ERROR(ReadCheckpoint(last, *model_, *optimizer_, ema_ ? &ema_->shadow() : nullptr, restored));
+    if (restored.config_hash != options_.config.hash) {
+      return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
+                                           restored.config_hash + " but the resolved config now hashes to " +
+                                           options_.config.hash + " (compare " + run_->File("config.pbtxt") + ")");
+    }
+    progress_ = restored;
+    if (fp16_ && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
+    RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
+    LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed << " (step "
+              << progress_.global_step << ")";
+  }
+  RETURN_IF_ERROR(run_->WriteConfig(options_.config.text, options_.config.hash, options_.config.sources));
+  LOG(INFO) << "Run directory: " << run_->path();
+  LOG(INFO) << "Data: " << splits_.description;
+  LOG(INFO) << "Model: " << model_description_ << "; " << steps_per_epoch_ << " steps/epoch, " << training_.epochs()
+            << " epochs, " << threads_ << " threads";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
+                                       double& grad_norm) {
+  SetLearningRate(*optimizer_, lr);
+  optimizer_->zero_grad();
+  const torch::Tensor logits = ForwardLogits(model_, batch.images, forward_);
+  torch::Tensor loss = loss_function_.forward(logits, batch.targets.to(device_));
+  if (inject_nan_.count(progress_.global_step)) loss = loss * std::numeric_limits<double>::quiet_NaN();
+  loss_value = loss.item<double>();
+  grad_norm = std::numeric_limits<double>::quiet_NaN();
+  bool finite = std::isfinite(loss_value);
+  if (finite) {
+    if (fp16_) {
+      loss_scaler_.Scale(loss).backward();
+      finite = loss_scaler_.UnscaleGradients(trainable_);
+      loss_scaler_.Update(finite);
+      progress_.loss_scale = loss_scaler_.scale();
+      progress_.loss_scale_good_steps = loss_scaler_.good_steps();
+    } else {
+      loss.backward();
+    }
+    if (finite) {
+      grad_norm = ClipGradNorm(trainable_, config_.optimizer().clip_grad_norm());
+      finite = std::isfinite(grad_norm);
+    }
+  }
+  if (!finite) {
+    // Never let a non-finite loss or gradient reach the weights (or the optimizer's moments).
+    optimizer_->zero_grad();
+    ++progress_.skipped_steps;
+    result_.skipped_at.push_back(progress_.global_step);
+    LOG(WARNING) << "Step " << progress_.global_step << " skipped: non-finite "
+                 << (std::isfinite(loss_value) ? "gradient" : "loss") << " (" << progress_.skipped_steps
+                 << " skipped so far)";
+    RETURN_IF_ERROR(run_->Append({"skipped_step", progress_.global_step, epoch + 1,
+                                  {{"loss", loss_value}, {"skipped_total", double(progress_.skipped_steps)}}}));
+    ++progress_.global_step;  // the schedule moves on regardless
+    return false;
+  }
+  optimizer_->step();
+  if (ema_) ema_->Update(*model_);
+  ++progress_.global_step;
+  return true;
+}
+
+absl::Status TrainingRun::RunEpoch(int64_t epoch) {
+  const int64_t epochs = training_.epochs();
+  mobilenet::SetTrainingMode(*model_, true, freeze_report_);
+  train_loader_->StartEpoch(epoch);
+  const Clock::time_point epoch_start = Clock::now();
+  double loss_sum = 0.0, window_loss = 0.0;
+  int64_t loss_count = 0, window_count = 0, epoch_images = 0;
+  for (int64_t step = 0; step < steps_per_epoch_; ++step) {
+    ASSIGN_OR_RETURN(std::optional<coco::data::Batch> batch, train_loader_->Next());
+    if (!batch) break;
+    const double lr = LearningRateAt(config_.schedule(), schedule_, progress_.global_step);
+    double loss_value = 0.0, grad_norm = 0.0;
+    ASSIGN_OR_RETURN(const bool stepped, Step(*batch, epoch, lr, loss_value, grad_norm));
+    if (!stepped) continue;
+    epoch_images += batch->images.size(0);
+    loss_sum += loss_value, ++loss_count;
+    window_loss += loss_value, ++window_count;
+    const double elapsed = Seconds(epoch_start);
+    const double rate = epoch_images / std::max(elapsed, 1e-9);
+    const bool periodic = progress_.global_step % training_.log_every_steps() == 0;
+    if (periodic) {
+      RETURN_IF_ERROR(run_->Append({"train_step", progress_.global_step, epoch + 1,
+                                    {{"loss", window_loss / window_count}, {"lr", lr}, {"grad_norm", grad_norm},
+                                     {"images_per_second", rate}}}));
+      window_loss = 0, window_count = 0;
+    }
+    if (options_.progress_bar || periodic) {
+      const double eta = elapsed / (step + 1) * (steps_per_epoch_ - step - 1);
+      ReportProgress(options_.progress_bar, epoch, epochs, step + 1, steps_per_epoch_, loss_value, lr, rate, eta);
+    }
+  }
+  if (options_.progress_bar) std::fprintf(stderr, "\n");
+  const double seconds = Seconds(epoch_start);
+  seconds_training_ += seconds;
+  images_trained_ += epoch_images;
+  const double mean_loss = loss_count > 0 ? loss_sum / loss_count : std::numeric_limits<double>::quiet_NaN();
+  result_.epoch_mean_losses.push_back(mean_loss);
+  RETURN_IF_ERROR(run_->Append({"train_epoch", progress_.global_step, epoch + 1,
+                                {{"loss", mean_loss}, {"seconds", seconds},
+                                 {"images_per_second", epoch_images / std::max(seconds, 1e-9)},
+                                 {"skipped_steps", double(progress_.skipped_steps)}}}));
+  progress_.epochs_completed = epoch + 1;
+
+  const bool last_epoch = epoch + 1 == epochs;
+  bool is_best = false;
+  if (last_epoch || (epoch + 1) % training_.eval_every_epochs() == 0) {
+    RETURN_IF_ERROR(EvaluateEpoch(epoch, mean_loss, seconds, epoch_images, is_best));
+  }
+  return SaveCheckpoints(last_epoch || is_best || (epoch + 1) % training_.checkpoint_every_epochs() == 0, is_best);
+}
+
+absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images,
+                                        bool& is_best) {
+  ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
+                   Evaluate(model_, *val_loader_, config_.metrics(), class_names_, forward_));
+  const EvalSummary summary = Summarize(accumulator);
+  RETURN_IF_ERROR(run_->Append({"val", progress_.global_step, epoch + 1, summary.Values()}));
+  LOG(INFO) << "epoch " << epoch + 1 << "/" << training_.epochs() << "  train loss " << mean_loss << "  ("
+            << Duration(seconds) << ", " << static_cast<int>(images / std::max(seconds, 1e-9))
+            << " img/s)  val: " << summary.OneLine();
+  if (ema_) {
+    ASSIGN_OR_RETURN(metrics::MultilabelAccumulator ema_accumulator,
+                     Evaluate(ema_model_, *val_loader_, config_.metrics(), class_names_, forward_));
+    const EvalSummary ema_summary = Summarize(ema_accumulator);
+    RETURN_IF_ERROR(run_->Append({"val_ema", progress_.global_step, epoch + 1, ema_summary.Values()}));
+    LOG(INFO) << "  EMA weights: " << ema_summary.OneLine();
+  }
+  const double value = MetricValue(summary, training_.best_metric());
+  is_best = value > progress_.best_metric;
+  if (is_best) {
+    progress_.best_metric = value;
+    progress_.best_epoch = epoch + 1;
+  }
+  result_.final_eval = summary;
+  evaluated_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
+  const torch::nn::Module* ema = ema_ ? &ema_->shadow() : nullptr;
+  if (last) {
+    RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("last.ckpt"), *model_, *optimizer_, ema, progress_));
+    RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_last.pt")));
+  }
+  if (best) {
+    RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("best.ckpt"), *model_, *optimizer_, ema, progress_));
+    RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_best.pt")));
+  }
+  return absl::OkStatus();
+}
+
+TrainResult TrainingRun::Partial() {
+  result_.epochs_completed = progress_.epochs_completed;
+  result_.steps = progress_.global_step;
+  result_.skipped_steps = progress_.skipped_steps;
+  result_.train_seconds = seconds_training_;
+  result_.images_per_second = images_trained_ / std::max(seconds_training_, 1e-9);
+  result_.best_metric = progress_.best_metric;
+  result_.best_epoch = progress_.best_epoch;
+  return result_;
+}
+
+absl::StatusOr<TrainResult> TrainingRun::Finish() {
+  if (!evaluated_) {
+    // Resumed after the last epoch: evaluate once more so the outputs are complete.
+    ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
+                     Evaluate(model_, *val_loader_, config_.metrics(), class_names_, forward_));
+    result_.final_eval = Summarize(accumulator);
+  }
+  TrainResult result = Partial();
+  const metrics::ClassThresholds thresholds{class_names_, result.final_eval.tuned_thresholds};
+  RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds.txt")));
+  ReportInputs report;
+  report.config_name = config_.name();
+  report.config_hash = options_.config.hash;
+  report.data_description = splits_.description;
+  report.model_description = model_description_;
+  report.epochs = progress_.epochs_completed;
+  report.steps = progress_.global_step;
+  report.skipped_steps = progress_.skipped_steps;
+  report.train_seconds = seconds_training_;
+  report.images_per_second = result.images_per_second;
+  report.threads = torch::get_num_threads();
+  report.best_metric_name = MetricName(training_.best_metric());
+  report.best_metric = progress_.best_metric;
+  report.best_epoch = progress_.best_epoch;
+  report.fine_tune_report = result.fine_tune_report;
+  report.at_threshold = result.final_eval.at_threshold;
+  report.at_tuned = result.final_eval.at_tuned;
+  ASSIGN_OR_RETURN(report.history, ReadMetricsJsonl(run_->File("metrics.jsonl")));
+  RETURN_IF_ERROR(WriteReport(*run_, report));
+  LOG(INFO) << "Done: " << run_->path() << "/report.md";
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainResult> Train(const TrainOptions& options) {
+  TrainingRun run(options);
+  RETURN_IF_ERROR(run.Init());
+  RETURN_IF_ERROR(run.Resume());
+  int64_t epochs_this_invocation = 0;
+  for (int64_t epoch = run.first_epoch(); epoch < options.config.config.training().epochs(); ++epoch) {
+    RETURN_IF_ERROR(run.RunEpoch(epoch));
+    const bool last = epoch + 1 == options.config.config.training().epochs();
+    if (options.stop_after_epochs > 0 && ++epochs_this_invocation == options.stop_after_epochs && !last) {
+      return run.Partial();  // as if killed here
+    }
+  }
+  return run.Finish();
+}
+
+}  // namespace trainer

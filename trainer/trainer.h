@@ -1,0 +1,53 @@
+// The training loop: data, model, loss, optimizer and schedule from a resolved TrainConfig; per-epoch evaluation,
+// checkpoints (last / best), metrics.jsonl + TensorBoard, tuned thresholds and report.md in a run directory.
+#ifndef TRAINER_TRAINER_H_
+#define TRAINER_TRAINER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "trainer/config_loader.h"
+#include "trainer/evaluation.h"
+
+namespace trainer {
+
+struct TrainOptions {
+  LoadedConfig config;
+  std::string run_dir;     // created if needed
+  std::string data_root;   // non-empty: a COCO-layout root instead of the config's source
+  std::string cache_root;  // synthetic dataset cache; empty: DefaultCacheRoot()
+  // Root under which "run:<name>" fine-tune references are looked up (the runs root of the workspace).
+  std::string runs_root;
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:1"
+  int threads = -1;            // > 0 overrides training.threads
+  bool resume = false;         // continue from run_dir/checkpoints/last.ckpt
+  bool progress_bar = false;   // a single-line bar on stderr (for terminals) instead of periodic log lines
+  // Return after this many epochs of this invocation as if killed (0: never); for resume tests.
+  int64_t stop_after_epochs = 0;
+};
+
+struct TrainResult {
+  std::string run_dir;
+  int64_t epochs_completed = 0;
+  int64_t steps = 0;
+  int64_t skipped_steps = 0;
+  std::vector<int64_t> skipped_at;        // global steps skipped in this invocation
+  std::vector<double> epoch_mean_losses;  // this invocation's epochs
+  double train_seconds = 0.0;
+  double images_per_second = 0.0;
+  EvalSummary final_eval;  // last evaluated epoch
+  double best_metric = 0.0;
+  int64_t best_epoch = 0;
+  std::string fine_tune_report;  // the LoadReport and FreezeReport, when fine-tuning
+};
+
+absl::StatusOr<TrainResult> Train(const TrainOptions& options);
+
+// "run:<name>" -> <runs_root>/<newest directory named <name>-*>/model_best.pt; anything else is returned as is.
+absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root);
+
+}  // namespace trainer
+
+#endif  // TRAINER_TRAINER_H_

@@ -1,0 +1,237 @@
+// End-to-end tests of the training loop on a tiny synthetic dataset: outputs, resume equivalence, non-finite step
+// skipping, fine-tuning key reports, BF16.
+#include "trainer/trainer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data/coco_categories.h"
+#include "metrics/thresholds.h"
+#include "mobilenet/mobilenet.h"
+#include "mobilenet/state_dict_io.h"
+#include "trainer/event_reader.h"
+#include "trainer/run_directory.h"
+
+namespace trainer {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
+std::string ExperimentsDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/coco_multilabel/experiments"; }
+
+// 48 train / 24 val synthetic images at 48 px, 32 px input, width 0.25: a 2-epoch run takes about a second.
+constexpr char kTiny[] = R"pb(
+  data { synthetic { train_images: 48 val_images: 24 image_size: 48 } resolution: 32 loader_threads: 1 }
+  model { width_mult: 0.25 }
+  training { epochs: 2 batch_size: 8 threads: 1 log_every_steps: 2 }
+  optimizer { learning_rate: 0.003 }
+)pb";
+
+TrainOptions TinyOptions(const std::string& run_name, const std::string& extra = "") {
+  ConfigRequest request{"baseline_bce", ExperimentsDir(), {kTiny}};
+  if (!extra.empty()) request.overrides.push_back(extra);
+  absl::StatusOr<LoadedConfig> loaded = LoadTrainConfig(request);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  TrainOptions options;
+  options.config = *loaded;
+  options.run_dir = TmpDir() + "/runs/" + run_name;
+  options.cache_root = TmpDir() + "/cache";
+  options.runs_root = TmpDir() + "/runs";
+  return options;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
+  const TrainOptions options = TinyOptions("two_epochs");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->epoch_mean_losses.size(), 2u);
+  EXPECT_LT(result->epoch_mean_losses[1], result->epoch_mean_losses[0]);
+  EXPECT_EQ(result->skipped_steps, 0);
+  EXPECT_EQ(result->steps, 2 * 6);
+
+  const std::string run = options.run_dir;
+  for (const char* file : {"config.pbtxt", "config_hash.txt", "metrics.jsonl", "model_best.pt", "model_last.pt",
+                           "thresholds.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg",
+                           "checkpoints/last.ckpt", "checkpoints/best.ckpt"}) {
+    EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
+  }
+  EXPECT_THAT(ReadAll(run + "/config_hash.txt"), HasSubstr(options.config.hash));
+  EXPECT_THAT(ReadAll(run + "/config.pbtxt"), HasSubstr("epochs: 2"));
+
+  auto records = ReadMetricsJsonl(run + "/metrics.jsonl");
+  ASSERT_TRUE(records.ok()) << records.status();
+  int steps = 0, epochs = 0, vals = 0;
+  for (const MetricsRecord& record : *records) {
+    steps += record.kind == "train_step";
+    epochs += record.kind == "train_epoch";
+    if (record.kind == "val") {
+      ++vals;
+      ASSERT_FALSE(record.values.empty());
+      EXPECT_EQ(record.values[0].first, "mAP");
+      EXPECT_GT(record.values[0].second, 0.0);
+      EXPECT_LE(record.values[0].second, 1.0);
+    }
+  }
+  EXPECT_EQ(steps, 6);  // every 2nd of 12 steps
+  EXPECT_EQ(epochs, 2);
+  EXPECT_EQ(vals, 2);
+
+  std::string event_file;
+  for (const auto& entry : fs::directory_iterator(run)) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) event_file = entry.path();
+  }
+  ASSERT_FALSE(event_file.empty());
+  auto events = ReadEventFile(event_file);  // checks both CRCs of every record
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::set<std::string> tags;
+  for (const auto& event : *events) {
+    for (const auto& value : event.summary().value()) tags.insert(value.tag());
+  }
+  EXPECT_TRUE(tags.count("train_step/loss"));
+  EXPECT_TRUE(tags.count("train_step/lr"));
+  EXPECT_TRUE(tags.count("val/mAP"));
+  EXPECT_TRUE(tags.count("val/micro_f1"));
+
+  auto state = mobilenet::ReadStateDict(run + "/model_best.pt");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->at("classifier.1.weight").size(0), 80);
+  std::vector<std::string> names;
+  for (const auto& category : coco::data::Coco2017Categories()) names.push_back(category.name);
+  auto thresholds = metrics::ReadThresholds(run + "/thresholds.txt", names);
+  EXPECT_TRUE(thresholds.ok()) << thresholds.status();
+  const std::string report = ReadAll(run + "/report.md");
+  EXPECT_THAT(report, HasSubstr("tuned per-class thresholds"));
+  EXPECT_THAT(report, HasSubstr("![loss](curves_loss.svg)"));
+  EXPECT_THAT(report, HasSubstr("person"));
+}
+
+// Killed after epoch 1 and resumed == uninterrupted, bit for bit (one thread; dropout and EMA exercise the RNG and
+// EMA state in the checkpoint).
+TEST(TrainerTest, ResumedRunEndsWithIdenticalWeights) {
+  const std::string extra = "optimizer { ema { decay: 0.9 } } model { dropout: 0.3 }";
+  TrainOptions uninterrupted = TinyOptions("uninterrupted", extra);
+  ASSERT_TRUE(Train(uninterrupted).ok());
+
+  TrainOptions first = TinyOptions("interrupted", extra);
+  first.stop_after_epochs = 1;
+  absl::StatusOr<TrainResult> stopped = Train(first);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->epochs_completed, 1);
+  torch::manual_seed(12345);  // disturb the global generator: the checkpoint must restore it
+  TrainOptions resumed = TinyOptions("interrupted", extra);
+  resumed.resume = true;
+  absl::StatusOr<TrainResult> finished = Train(resumed);
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  EXPECT_EQ(finished->epochs_completed, 2);
+  EXPECT_EQ(finished->steps, 12);
+
+  auto a = mobilenet::ReadStateDict(uninterrupted.run_dir + "/model_last.pt");
+  auto b = mobilenet::ReadStateDict(resumed.run_dir + "/model_last.pt");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (const auto& [name, tensor] : *a) EXPECT_TRUE(torch::equal(tensor, b->at(name))) << name;
+
+  // metrics.jsonl reads as one run: the same records, in the same order, with the same losses.
+  auto records_a = ReadMetricsJsonl(uninterrupted.run_dir + "/metrics.jsonl");
+  auto records_b = ReadMetricsJsonl(resumed.run_dir + "/metrics.jsonl");
+  ASSERT_TRUE(records_a.ok() && records_b.ok());
+  ASSERT_EQ(records_a->size(), records_b->size());
+  for (size_t i = 0; i < records_a->size(); ++i) {
+    EXPECT_EQ((*records_a)[i].kind, (*records_b)[i].kind);
+    EXPECT_EQ((*records_a)[i].step, (*records_b)[i].step);
+    if ((*records_a)[i].kind == "val") EXPECT_EQ((*records_a)[i].values, (*records_b)[i].values);
+  }
+}
+
+TEST(TrainerTest, ResumeRefusesAChangedConfig) {
+  TrainOptions first = TinyOptions("changed");
+  first.stop_after_epochs = 1;
+  ASSERT_TRUE(Train(first).ok());
+  TrainOptions changed = TinyOptions("changed", "optimizer { learning_rate: 0.001 }");
+  changed.resume = true;
+  absl::StatusOr<TrainResult> result = Train(changed);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("config hash"));
+}
+
+TEST(TrainerTest, NonFiniteLossStepIsSkippedCountedAndReported) {
+  const TrainOptions options = TinyOptions("nan", "training { epochs: 1 inject_nan_loss_at_step: 1 inject_nan_loss_at_step: 4 }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->skipped_steps, 2);
+  EXPECT_THAT(result->skipped_at, ::testing::ElementsAre(1, 4));
+  auto state = mobilenet::ReadStateDict(options.run_dir + "/model_last.pt");
+  ASSERT_TRUE(state.ok());
+  for (const auto& [name, tensor] : *state) {
+    if (tensor.is_floating_point()) EXPECT_TRUE(torch::isfinite(tensor).all().item<bool>()) << name;
+  }
+  EXPECT_THAT(ReadAll(options.run_dir + "/metrics.jsonl"), HasSubstr("\"kind\": \"skipped_step\", \"step\": 4"));
+  EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("(2 skipped for a non-finite loss or gradient)"));
+}
+
+// A torchvision-style state dict with 1000 classes, one key missing and one extra: the report names each, the
+// classifier keeps its fresh initialisation, and frozen blocks do not move.
+TEST(TrainerTest, FineTuneReportsKeysAndFreezes) {
+  torch::manual_seed(7);
+  mobilenet::MobileNet source(mobilenet::MobileNetOptions().num_classes(1000).width_mult(0.25));
+  mobilenet::StateDict state = mobilenet::GetStateDict(*source);
+  state.erase("features.18.1.running_var");
+  state["extra.weight"] = torch::zeros({1});
+  const std::string weights = TmpDir() + "/imagenet_like.pt";
+  ASSERT_TRUE(mobilenet::WriteStateDict(state, weights).ok());
+
+  const TrainOptions options = TinyOptions(
+      "finetune", "training { epochs: 1 } fine_tune { init_weights: \"" + weights + "\" freeze_feature_blocks: 2 }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_THAT(result->fine_tune_report, HasSubstr("missing: features.18.1.running_var"));
+  EXPECT_THAT(result->fine_tune_report, HasSubstr("unexpected: extra.weight"));
+  EXPECT_THAT(result->fine_tune_report, HasSubstr("shape mismatch: classifier.1.weight"));
+  EXPECT_THAT(result->fine_tune_report, HasSubstr("classifier re-initialised"));
+  EXPECT_THAT(result->fine_tune_report, HasSubstr("frozen: features.1.conv.0.0.weight"));
+  EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("## Fine-tuning"));
+  auto trained = mobilenet::ReadStateDict(options.run_dir + "/model_last.pt");
+  ASSERT_TRUE(trained.ok());
+  EXPECT_TRUE(torch::equal(trained->at("features.0.0.weight"), state.at("features.0.0.weight")));
+  EXPECT_TRUE(torch::equal(trained->at("features.0.1.running_mean"), state.at("features.0.1.running_mean")));
+  EXPECT_FALSE(torch::equal(trained->at("features.5.conv.0.0.weight"), state.at("features.5.conv.0.0.weight")));
+
+  const TrainOptions strict = TinyOptions(
+      "strict", "training { epochs: 1 } fine_tune { init_weights: \"" + weights + "\" allow_partial: false }");
+  absl::StatusOr<TrainResult> refused = Train(strict);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("fine_tune.allow_partial"));
+}
+
+TEST(TrainerTest, Bf16AutocastTrainsWithFiniteLoss) {
+  const TrainOptions options = TinyOptions("bf16", "training { epochs: 1 precision: BF16 }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->skipped_steps, 0);
+  EXPECT_TRUE(std::isfinite(result->epoch_mean_losses[0]));
+}
+
+TEST(TrainerTest, MissingRunReferenceNamesTheExperimentToTrain) {
+  auto resolved = ResolveInitWeights("run:baseline_bce", TmpDir() + "/no_runs_here");
+  ASSERT_FALSE(resolved.ok());
+  EXPECT_THAT(std::string(resolved.status().message()), HasSubstr("bazel run //experiments:baseline_bce"));
+}
+
+}  // namespace
+}  // namespace trainer
