@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "losses/class_weights.h"
+#include "losses/loss_builder.h"
 #include "tools/cc/status_macros.h"
 
 namespace trainer {
@@ -104,6 +106,27 @@ std::string LocateInLayers(const std::vector<Layer>& layers, const std::string& 
     }
   }
   return "";
+}
+
+// The loss fields are range-checked by losses::BuildLoss itself. Building the loss once here, with stand-in label
+// counts, puts the file and line of the offending field on its message ("focal.gamma must be >= 0, got -1").
+absl::Status CheckLossFields(const TrainConfig& config, const std::vector<Layer>& layers) {
+  const losses::LossConfig& loss = config.loss();
+  int64_t classes = config.model().num_classes() > 0 ? config.model().num_classes() : 80;
+  if (config.model().num_classes() == 0 && loss.has_bce() && loss.bce().pos_weight_size() > 0) {
+    classes = loss.bce().pos_weight_size();  // the dataset decides later; here only the values are checked
+  }
+  losses::LabelCounts counts;
+  counts.num_samples = 2;
+  counts.positives.assign(static_cast<size_t>(classes), 1);
+  const absl::StatusOr<torch::nn::AnyModule> built = losses::BuildLoss(loss, counts);
+  if (built.ok()) return absl::OkStatus();
+  const std::string message(built.status().message());
+  std::string field = message.substr(0, message.find(' '));
+  field = field.substr(0, field.find('['));
+  std::string where = LocateInLayers(layers, "loss." + field);
+  if (where.empty()) where = LocateInLayers(layers, "loss");
+  return absl::InvalidArgumentError((where.empty() ? "(schema default)" : where) + ": loss." + message);
 }
 
 absl::Status ClearFieldPath(Message& root, const std::string& path, const std::string& source) {
@@ -402,6 +425,7 @@ absl::StatusOr<LoadedConfig> LoadTrainConfig(const ConfigRequest& request) {
     const std::string where = LocateInLayers(layers, violation->field);
     return absl::InvalidArgumentError((where.empty() ? "(schema default)" : where) + ": " + violation->message);
   }
+  RETURN_IF_ERROR(CheckLossFields(loaded.config, layers));
   TextFormat::PrintToString(loaded.config, &loaded.text);
   loaded.hash = Hash64Hex(loaded.text);
   return loaded;

@@ -117,6 +117,18 @@ TEST(ConfigLoaderTest, OutOfRangeValueNamesFileLineAndField) {
   EXPECT_THAT(std::string(zero_epochs.status().message()), HasSubstr("--override[0]:1: training.epochs must be in [1, 10000], got 0"));
 }
 
+TEST(ConfigLoaderTest, OutOfRangeLossFieldNamesFileLineAndField) {
+  const std::string dir = MakeDir("loss_range", {{"base.pbtxt", "training { epochs: 2 }\nloss { bce {} }\n"},
+                                                 {"f.pbtxt", "loss {\n  focal {\n    alpha: 0.25\n    gamma: -1\n  }\n}\n"}});
+  auto loaded = LoadTrainConfig({"f", dir, {}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()),
+              HasSubstr(dir + "/f.pbtxt:4: loss.focal.gamma must be >= 0, got -1"));
+  auto from_override = LoadTrainConfig({"f", dir, {"loss { asymmetric { clip: 2 } }"}});
+  ASSERT_FALSE(from_override.ok());
+  EXPECT_THAT(std::string(from_override.status().message()), HasSubstr("--override[0]:1: loss.asymmetric.clip"));
+}
+
 TEST(ConfigLoaderTest, UnknownExperimentIsNamed) {
   const std::string dir = MakeDir("unknown", {{"base.pbtxt", ""}});
   auto loaded = LoadTrainConfig({"nope", dir, {}});
