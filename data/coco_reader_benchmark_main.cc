@@ -14,6 +14,7 @@
 #include "data/synthetic_coco.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(work_dir, "/tmp/coco_reader_benchmark",
               "Where the generated annotations file is cached (regenerated only when --images or --seed change).");
@@ -117,16 +118,8 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage(
-      "Times ReadCocoInstances against Python's json.load + pycocotools-style indexing on a train2017-sized "
-      "synthetic annotations file (generated once and cached in --work_dir).");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Times ReadCocoInstances against Python's json.load + pycocotools-style indexing on a train2017-sized "
+                      "synthetic annotations file (generated once and cached in --work_dir).",
+                      [](int argc, char** argv) { return Run(); });
 }

@@ -16,6 +16,7 @@
 #include "glog/logging.h"
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/status_macros.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(annotations, "", "COCO instances JSON to inspect (required).");
 DEFINE_string(images, "", "Image directory of that split (enables the dark/unreadable checks and the contact sheet).");
@@ -74,14 +75,7 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage("Inspects a COCO-format dataset: label statistics, image checks, label dump, contact sheet.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Inspects a COCO-format dataset: label statistics, image checks, label dump, contact sheet.",
+                      [](int argc, char** argv) { return Run(); });
 }

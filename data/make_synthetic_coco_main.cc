@@ -7,6 +7,7 @@
 #include "data/synthetic_coco.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(out, "", "Output directory: receives train2017/, val2017/ and annotations/instances_*2017.json.");
 DEFINE_uint64(seed, 1, "Random seed; the output is a function of the flags (not of --threads).");
@@ -55,16 +56,8 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage(
-      "Writes a procedural COCO-layout dataset (80 COCO categories as distinct patterns, COCO-like class "
-      "imbalance, some dark images). Usage: make_synthetic_coco --out=DIR [flags]");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Writes a procedural COCO-layout dataset (80 COCO categories as distinct patterns, COCO-like class "
+                      "imbalance, some dark images). Usage: make_synthetic_coco --out=DIR [flags]",
+                      [](int argc, char** argv) { return Run(); });
 }

@@ -20,6 +20,7 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
+#include "tools/cc/main_runner.h"
 #include <turbojpeg.h>
 
 DEFINE_string(images_dir, "",
@@ -206,14 +207,7 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage("Data pipeline throughput: ours vs PIL + torchvision DataLoader.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Data pipeline throughput: ours vs PIL + torchvision DataLoader.",
+                      [](int argc, char** argv) { return Run(); });
 }

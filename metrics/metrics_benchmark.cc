@@ -21,6 +21,7 @@
 #include "metrics/multilabel_metrics.h"
 #include "metrics/report.h"
 #include "metrics/thresholds.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_int32(reps, 5, "Repetitions per measurement; the median is reported.");
 DEFINE_int32(batch_size, 256, "Samples per Add call, as a trainer would feed them.");
@@ -165,12 +166,7 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status;
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Times every multi-label metric against scikit-learn on the same arrays.",
+                      [](int argc, char** argv) { return Run(); });
 }

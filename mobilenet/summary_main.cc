@@ -8,6 +8,7 @@
 #include "glog/logging.h"
 #include "mobilenet/mobilenet.h"
 #include "mobilenet/summary.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(arch, "v2", "Model architecture: v1 or v2.");
 DEFINE_int64(num_classes, 80, "Number of output classes (logits).");
@@ -48,14 +49,7 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage("Prints a MobileNet's per-layer table and size totals (torchsummary layout).");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Prints a MobileNet's per-layer table and size totals (torchsummary layout).",
+                      [](int argc, char** argv) { return Run(); });
 }

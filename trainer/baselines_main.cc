@@ -16,6 +16,7 @@
 #include "trainer/config_loader.h"
 #include "trainer/dataset_source.h"
 #include "trainer/paths.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(config, "baseline_bce", "experiment name or .pbtxt whose data section names the dataset");
 DEFINE_string(data_root, "", "COCO-layout root; empty: the config's source (the synthetic dataset by default)");
@@ -77,14 +78,7 @@ absl::Status Run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  google::InitGoogleLogging(argv[0]);
-  gflags::SetUsageMessage("Scores the trivial baselines (class priors; person only) on a config's validation split.");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  const absl::Status status = Run(argv[0]);
-  if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Scores the trivial baselines (class priors; person only) on a config's validation split.",
+                      [](int argc, char** argv) { return Run(argv[0]); });
 }

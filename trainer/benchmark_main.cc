@@ -22,6 +22,7 @@
 #include "trainer/bf16_activation.h"
 #include "trainer/dataset_source.h"
 #include "trainer/paths.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_int32(batch_size, 32, "images per step");
 DEFINE_int32(resolution, 224, "square input size");
@@ -195,14 +196,7 @@ absl::Status Run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Training images/s: our trainer's step against the torchvision reference.");
-  FLAGS_logtostderr = true;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  const absl::Status status = Run(argv[0]);
-  if (!status.ok()) {
-    LOG(ERROR) << status;
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Training images/s: our trainer's step against the torchvision reference.",
+                      [](int argc, char** argv) { return Run(argv[0]); });
 }

@@ -17,6 +17,7 @@
 #include "trainer/evaluation.h"
 #include "trainer/inference.h"
 #include "trainer/paths.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, thresholds.txt)");
 DEFINE_string(weights, "", "state dict to evaluate; default <run_dir>/model_best.pt");
@@ -80,14 +81,7 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Evaluates a trained model on a dataset split.");
-  FLAGS_logtostderr = true;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  const absl::Status status = Run();
-  if (!status.ok()) {
-    LOG(ERROR) << status;
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Evaluates a trained model on a dataset split.",
+                      [](int argc, char** argv) { return Run(); });
 }

@@ -16,6 +16,7 @@
 #include "trainer/evaluation.h"
 #include "trainer/inference.h"
 #include "trainer/paths.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, thresholds.txt)");
 DEFINE_string(weights, "", "state dict; default <run_dir>/model_best.pt");
@@ -88,14 +89,7 @@ absl::Status Run(const std::vector<std::string>& images) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Predicts labels for image files with a trained run.");
-  FLAGS_logtostderr = true;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  const absl::Status status = Run(std::vector<std::string>(argv + 1, argv + argc));
-  if (!status.ok()) {
-    LOG(ERROR) << status;
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Predicts labels for image files with a trained run.",
+                      [](int argc, char** argv) { return Run(std::vector<std::string>(argv + 1, argv + argc)); });
 }

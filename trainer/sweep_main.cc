@@ -11,6 +11,7 @@
 #include "trainer/dataset_source.h"
 #include "trainer/paths.h"
 #include "trainer/sweep_runner.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(sweep, "", "sweep name (experiments/sweeps/NAME.pbtxt) or path");
 DEFINE_bool(full, false, "run each experiment with its own budget instead of the sweep's quick budget");
@@ -53,14 +54,7 @@ absl::Status Run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Runs a sweep of training runs and writes a comparison table.");
-  FLAGS_logtostderr = true;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  const absl::Status status = Run(argv[0]);
-  if (!status.ok()) {
-    LOG(ERROR) << status;
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Runs a sweep of training runs and writes a comparison table.",
+                      [](int argc, char** argv) { return Run(argv[0]); });
 }

@@ -13,6 +13,7 @@
 #include "trainer/config_loader.h"
 #include "trainer/paths.h"
 #include "trainer/trainer.h"
+#include "tools/cc/main_runner.h"
 
 DEFINE_string(config, "baseline_bce", "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay");
 DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'training { epochs: 1 }'");
@@ -87,14 +88,7 @@ absl::Status Run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("Trains a multi-label MobileNet from an experiment config (README \"trainer/\").");
-  FLAGS_logtostderr = true;  // before parsing, so --nologtostderr still works
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
-  const absl::Status status = Run(argv[0]);
-  if (!status.ok()) {
-    LOG(ERROR) << status;
-    return 1;
-  }
-  return 0;
+  return coco::RunMain(argc, argv,
+                      "Trains a multi-label MobileNet from an experiment config (README \"trainer/\").",
+                      [](int argc, char** argv) { return Run(argv[0]); });
 }

@@ -1,0 +1,21 @@
+#include "tools/cc/main_runner.h"
+
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+
+namespace coco {
+
+int RunMain(int argc, char** argv, const char* usage, const std::function<absl::Status(int argc, char** argv)>& run) {
+  gflags::SetUsageMessage(usage);
+  FLAGS_logtostderr = true;
+  gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
+  google::InitGoogleLogging(argv[0]);
+  const absl::Status status = run(argc, argv);
+  if (!status.ok()) {
+    LOG(ERROR) << status.message();
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace coco
