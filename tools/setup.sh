@@ -13,7 +13,7 @@ BUILD_PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libsimdjson-dev zlib1g-dev
 )
 # Python references: fixture scripts and side-by-side benchmarks only (never needed to build or run the toolkit).
-REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy)
+REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 
