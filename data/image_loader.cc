@@ -187,16 +187,10 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
       auto header = decoder.ReadHeader(*bytes, sample.path);
       if (header.ok()) {
         const CropBox box = ChooseCrop(header->width, header->height, options_.transform, rng);
-        // Decode only the crop (plus the resampling filter's reach), at the coarsest DCT scale that keeps at least
-        // one decoded pixel per output pixel.
-        const int margin = static_cast<int>(std::ceil((box.x1 - box.x0 + box.y1 - box.y0) / size)) + 2;
-        auto region = DecodeJpegRegion(*bytes, sample.path, box.x0, box.y0, box.x1, box.y1, size, size, margin);
+        // Decode only the crop's window (see DecodeCropWindow).
+        auto region = DecodeCropWindow(*bytes, sample.path, box, size);
         if (region.ok()) {
-          ImagePlacement placement;
-          placement.scale_x = placement.scale_y = 1.0 / region->scale_denominator;
-          placement.offset_x = region->offset_x;
-          placement.offset_y = region->offset_y;
-          ResampleNormalize(region->image, placement, box, options_.transform, options_.channels_last,
+          ResampleNormalize(region->image, PlacementOf(*region), box, options_.transform, options_.channels_last,
                             images + static_cast<size_t>(kept) * image_floats);
         } else {
           status = region.status();

@@ -118,4 +118,19 @@ absl::StatusOr<DecodedRegion> DecodeJpegRegion(const std::vector<uint8_t>& jpeg,
   return region;
 }
 
+absl::StatusOr<DecodedRegion> DecodeCropWindow(const std::vector<uint8_t>& jpeg, const std::string& name,
+                                               const CropBox& box, int output_size) {
+  // The triangle filter reaches max(box side / output, 1) source pixels each way; the 2 covers rounding.
+  const int margin = static_cast<int>(std::ceil((box.x1 - box.x0 + box.y1 - box.y0) / output_size)) + 2;
+  return DecodeJpegRegion(jpeg, name, box.x0, box.y0, box.x1, box.y1, output_size, output_size, margin);
+}
+
+ImagePlacement PlacementOf(const DecodedRegion& region) {
+  ImagePlacement placement;
+  placement.scale_x = placement.scale_y = 1.0 / region.scale_denominator;
+  placement.offset_x = region.offset_x;
+  placement.offset_y = region.offset_y;
+  return placement;
+}
+
 }  // namespace coco::data

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "data/image_transforms.h"
 #include "data/jpeg_decoder.h"
 
 namespace coco::data {
@@ -29,6 +30,14 @@ struct DecodedRegion {
 absl::StatusOr<DecodedRegion> DecodeJpegRegion(const std::vector<uint8_t>& jpeg, const std::string& name, double x0,
                                                double y0, double x1, double y1, int min_width, int min_height,
                                                int margin);
+
+// The window a train/eval crop needs: `box` plus the resampling filter's reach, at the coarsest DCT scale that keeps
+// at least one decoded pixel per output pixel.
+absl::StatusOr<DecodedRegion> DecodeCropWindow(const std::vector<uint8_t>& jpeg, const std::string& name,
+                                               const CropBox& box, int output_size);
+
+// Where `region` sits in the file's pixel grid, for ResampleNormalize.
+ImagePlacement PlacementOf(const DecodedRegion& region);
 
 }  // namespace coco::data
 

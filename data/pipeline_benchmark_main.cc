@@ -162,16 +162,10 @@ absl::Status PrintBreakdown(const std::vector<std::string>& files) {
     const auto t0 = Clock::now();
     ASSIGN_OR_RETURN(const coco::data::RgbImage image, decoder.Decode(bytes, "image"));
     const auto t1 = Clock::now();
-    const int margin = static_cast<int>(std::ceil((box.x1 - box.x0 + box.y1 - box.y0) / FLAGS_output_size)) + 2;
     ASSIGN_OR_RETURN(const coco::data::DecodedRegion region,
-                     coco::data::DecodeJpegRegion(bytes, "image", box.x0, box.y0, box.x1, box.y1, FLAGS_output_size,
-                                                  FLAGS_output_size, margin));
+                     coco::data::DecodeCropWindow(bytes, "image", box, FLAGS_output_size));
     const auto t2 = Clock::now();
-    coco::data::ImagePlacement placement;
-    placement.scale_x = placement.scale_y = 1.0 / region.scale_denominator;
-    placement.offset_x = region.offset_x;
-    placement.offset_y = region.offset_y;
-    coco::data::ResampleNormalize(region.image, placement, box, options, false, out.data());
+    coco::data::ResampleNormalize(region.image, coco::data::PlacementOf(region), box, options, false, out.data());
     const auto t3 = Clock::now();
     full += std::chrono::duration<double, std::milli>(t1 - t0).count();
     window += std::chrono::duration<double, std::milli>(t2 - t1).count();
