@@ -5,6 +5,8 @@
 #include <torch/nn/modules/conv.h>
 
 #include <algorithm>
+
+#include "mobilenet/batchnorm_relu6.h"
 #include <cmath>
 
 namespace mobilenet {
@@ -15,18 +17,27 @@ int64_t MakeDivisible(double value, int64_t divisor) {
   return rounded;
 }
 
-Chain ConvBNReLU6(const ConvBNReLU6Options& options) {
-  const int64_t padding = (options.kernel_size() - 1) / 2 * options.dilation();
-  return Chain(
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(), options.kernel_size())
-                            .stride(options.stride())
-                            .padding(padding)
-                            .dilation(options.dilation())
-                            .groups(options.groups())
-                            .bias(false)),
-      torch::nn::BatchNorm2d(options.out_channels()),
-      torch::nn::ReLU6(torch::nn::ReLU6Options().inplace(options.inplace())));
+ConvBNReLU6BlockImpl::ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options)
+    : ChainImpl(torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(),
+                                                           options.kernel_size())
+                                      .stride(options.stride())
+                                      .padding((options.kernel_size() - 1) / 2 * options.dilation())
+                                      .dilation(options.dilation())
+                                      .groups(options.groups())
+                                      .bias(false)),
+                torch::nn::BatchNorm2d(options.out_channels()),
+                torch::nn::ReLU6(torch::nn::ReLU6Options().inplace(options.inplace()))),
+      fuse_(options.fuse_batchnorm_relu6()) {}
+
+torch::Tensor ConvBNReLU6BlockImpl::forward(torch::Tensor x) {
+  x = (begin() + 0)->forward<torch::Tensor>(x);
+  auto* bn = (begin() + 1)->ptr()->as<torch::nn::BatchNorm2d>();
+  if (fuse_ && bn != nullptr && CanFuseBatchNormReLU6(*bn, x)) return BatchNormReLU6Training(*bn, x);
+  x = (begin() + 1)->forward<torch::Tensor>(x);
+  return (begin() + 2)->forward<torch::Tensor>(x);
 }
+
+ConvBNReLU6Block ConvBNReLU6(const ConvBNReLU6Options& options) { return ConvBNReLU6Block(options); }
 
 OutputStrideTracker::OutputStrideTracker(int64_t output_stride) : output_stride_(output_stride) {
   TORCH_CHECK(output_stride == 8 || output_stride == 16 || output_stride == 32,

@@ -35,8 +35,23 @@ struct ConvBNReLU6Options {
   TORCH_ARG(int64_t, groups) = 1;
   TORCH_ARG(int64_t, dilation) = 1;
   TORCH_ARG(bool, inplace) = true;
+  // In training mode, run BatchNorm + ReLU6 as one fused autograd function (batchnorm_relu6.h) when it applies.
+  TORCH_ARG(bool, fuse_batchnorm_relu6) = true;
 };
-Chain ConvBNReLU6(const ConvBNReLU6Options& options);
+
+// The three modules under their torchvision names (state dicts, the summary and the freezer see them as before);
+// forward() runs the fused BatchNorm + ReLU6 when the options ask for it and CanFuseBatchNormReLU6 holds, else the
+// modules one after the other.
+class ConvBNReLU6BlockImpl : public ChainImpl {
+ public:
+  explicit ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options);
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  bool fuse_;
+};
+TORCH_MODULE(ConvBNReLU6Block);
+ConvBNReLU6Block ConvBNReLU6(const ConvBNReLU6Options& options);
 
 // A feature extractor and the channel count of its output.
 struct Features {

@@ -29,6 +29,9 @@ struct MobileNetOptions {
   TORCH_ARG(double, dropout) = 0.2;
   // ReLU6 modifies its input in place (saves one activation tensor per layer).
   TORCH_ARG(bool, inplace_activation) = true;
+  // In training mode, BatchNorm + ReLU6 run as one fused autograd function (batchnorm_relu6.h): the same numbers,
+  // fewer passes over memory. Off: LibTorch's BatchNorm2d and ReLU6 modules.
+  TORCH_ARG(bool, fuse_batchnorm_relu6) = true;
   TORCH_ARG(InitScheme, init) = InitScheme::kResearchNotes;
 };
 

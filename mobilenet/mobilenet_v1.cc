@@ -16,10 +16,11 @@ constexpr Block kBlocks[] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1}, {
 Features BuildMobileNetV1Features(const MobileNetOptions& options) {
   OutputStrideTracker strides(options.output_stride());
   const bool inplace = options.inplace_activation();
+  const bool fuse = options.fuse_batchnorm_relu6();
   torch::nn::Sequential layers;
 
   int64_t channels = MakeDivisible(32 * options.width_mult());
-  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels).stride(strides.Next(2).stride).inplace(inplace)));
+  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels).stride(strides.Next(2).stride).inplace(inplace).fuse_batchnorm_relu6(fuse)));
   for (const Block& block : kBlocks) {
     const int64_t out_channels = MakeDivisible(block.channels * options.width_mult());
     const StrideAndDilation sd = strides.Next(block.stride);
@@ -29,8 +30,8 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
                                       .stride(sd.stride)
                                       .dilation(sd.dilation)
                                       .groups(channels)
-                                      .inplace(inplace))},
-        {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels).kernel_size(1).inplace(inplace))}})));
+                                      .inplace(inplace).fuse_batchnorm_relu6(fuse))},
+        {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels).kernel_size(1).inplace(inplace).fuse_batchnorm_relu6(fuse))}})));
     channels = out_channels;
   }
   return {layers, channels};

@@ -20,6 +20,7 @@ struct InvertedResidualOptions {
   TORCH_ARG(int64_t, dilation) = 1;
   TORCH_ARG(int64_t, expand_ratio) = 6;
   TORCH_ARG(bool, inplace) = true;
+  TORCH_ARG(bool, fuse) = true;
 };
 
 // Expand (1x1, skipped when t = 1) -> depthwise 3x3 -> linear 1x1 projection, with a residual connection when the
@@ -34,13 +35,13 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, 
     use_residual_ = options_.stride() == 1 && in == options_.out_channels();
     conv_ = torch::nn::Sequential();
     if (options_.expand_ratio() != 1) {
-      conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(in, hidden).kernel_size(1).inplace(options_.inplace())));
+      conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(in, hidden).kernel_size(1).inplace(options_.inplace()).fuse_batchnorm_relu6(options_.fuse())));
     }
     conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(hidden, hidden)
                                      .stride(options_.stride())
                                      .dilation(options_.dilation())
                                      .groups(hidden)
-                                     .inplace(options_.inplace())));
+                                     .inplace(options_.inplace()).fuse_batchnorm_relu6(options_.fuse())));
     conv_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, options_.out_channels(), 1).bias(false)));
     conv_->push_back(torch::nn::BatchNorm2d(options_.out_channels()));
     conv_ = register_module("conv", conv_);
@@ -74,11 +75,12 @@ constexpr Stage kStages[] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 
 Features BuildMobileNetV2Features(const MobileNetOptions& options) {
   OutputStrideTracker strides(options.output_stride());
   const bool inplace = options.inplace_activation();
+  const bool fuse = options.fuse_batchnorm_relu6();
   torch::nn::Sequential layers;
 
   int64_t channels = MakeDivisible(32 * options.width_mult());
   const StrideAndDilation stem = strides.Next(2);
-  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels).stride(stem.stride).inplace(inplace)));
+  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels).stride(stem.stride).inplace(inplace).fuse_batchnorm_relu6(fuse)));
 
   for (const Stage& stage : kStages) {
     const int64_t out_channels = MakeDivisible(stage.channels * options.width_mult());
@@ -88,13 +90,14 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
                                              .stride(sd.stride)
                                              .dilation(sd.dilation)
                                              .expand_ratio(stage.expand_ratio)
-                                             .inplace(inplace)));
+                                             .inplace(inplace)
+                                             .fuse(fuse)));
       channels = out_channels;
     }
   }
 
   const int64_t last_channels = MakeDivisible(1280 * std::max(1.0, options.width_mult()));
-  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(channels, last_channels).kernel_size(1).inplace(inplace)));
+  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(channels, last_channels).kernel_size(1).inplace(inplace).fuse_batchnorm_relu6(fuse)));
   return {layers, last_channels};
 }
 

@@ -7,6 +7,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   bazel-bootstrap bazel-rules-java g++
   libtorch-dev libgloo-dev
+  libgoogle-perftools-dev  # tcmalloc, linked into every binary (README "Speed")
   libabsl-dev libgflags-dev libgoogle-glog-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Python reference for //trainer:benchmark: training images/s of torchvision's mobilenet_v2 (80 classes, SGD with
 momentum, BCEWithLogitsLoss) on synthetic tensors or through a torch DataLoader over the synthetic COCO JPEGs
-(PIL decode, RandomResizedCrop, flip, normalise). Prints one line: "images_per_second <value>".
+(PIL decode, RandomResizedCrop, flip, normalise), or inference images/s (--eval: eval mode, torch.inference_mode).
+Prints "images_per_second <value>" and "peak_rss_mib <value>" (this process; DataLoader workers not included).
+The benchmark runs it under glibc's malloc, glibc with tuned settings, and tcmalloc (LD_PRELOAD), as it runs ours.
 
 Run by the benchmark binary with the same batch, resolution, precision and thread count; usable alone too:
   /usr/bin/python3 trainer/benchmark_reference.py --batch_size 32 --resolution 224 --threads 2 --channels_last
@@ -9,6 +11,7 @@ Run by the benchmark binary with the same batch, resolution, precision and threa
 import argparse
 import json
 import os
+import resource
 import time
 
 import torch
@@ -26,6 +29,7 @@ def parse_args():
     parser.add_argument("--channels_last", action="store_true")
     parser.add_argument("--data_root", default="", help="synthetic COCO root: use the data pipeline")
     parser.add_argument("--loader_workers", type=int, default=2)
+    parser.add_argument("--eval", action="store_true", help="inference on random tensors instead of training")
     return parser.parse_args()
 
 
@@ -80,7 +84,7 @@ def main():
         replace_relu6(model)
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
-    model.train()
+    model.train(not args.eval)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = torch.nn.BCEWithLogitsLoss()
 
@@ -101,6 +105,11 @@ def main():
     def step():
         images, targets = next(source)
         images = images.contiguous(memory_format=memory_format)
+        if args.eval:
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                        enabled=args.precision == "bf16"):
+                model(images)
+            return
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
             logits = model(images)
@@ -114,7 +123,8 @@ def main():
     for _ in range(args.steps):
         step()
     elapsed = time.perf_counter() - start
-    print("images_per_second %.3f" % (args.steps * args.batch_size / elapsed), flush=True)
+    print("images_per_second %.3f" % (args.steps * args.batch_size / elapsed))
+    print("peak_rss_mib %.1f" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,377 @@
+#include "mobilenet/batchnorm_relu6.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
+#include <torch/autograd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace mobilenet {
+namespace {
+
+// The loops below are plain C++ written so that GCC vectorises them; each hot function is compiled twice (baseline
+// x86-64 and x86-64-v3, i.e. AVX2 + FMA) and picked at load time. ATen's at::vec would fix the vector width at
+// compile time instead, and Debian's LibTorch dispatches its own kernels at run time, so this file would otherwise
+// run on SSE2 on every machine.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MOBILENET_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
+#else
+#define MOBILENET_VECTOR_CLONES
+#endif
+
+constexpr int64_t kFlushRows = 32;   // float partial sums are flushed into double after this many rows / elements
+constexpr int64_t kLanes = 16;       // independent partial sums along a contiguous plane
+
+// A 4-d tensor seen as [outer, channels, inner]: channels_last is [N*H*W, C, 1], contiguous is [N, C, H*W].
+struct Layout {
+  int64_t outer, channels, inner;
+  bool channels_last;
+};
+
+Layout LayoutOf(const torch::Tensor& x) {
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  if (x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous()) return {n * hw, c, 1, true};
+  return {n, c, hw, false};
+}
+
+// --- channels_last: rows of `channels` values; every loop runs along the channels ---
+
+// Adds, per channel, sum(a) and sum(a * b) over rows [begin, end) into the double accumulators, where
+// a = x - shift_x (statistics, b = a) or the masked gradient (backward, b = x - mean).
+MOBILENET_VECTOR_CLONES
+void RowsStatistics(const float* x, const float* center, int64_t begin, int64_t end, int64_t channels,
+                    double* sum, double* sum_squares) {
+  std::vector<float> block_sum(channels), block_squares(channels);
+  for (int64_t row = begin; row < end; row += kFlushRows) {
+    std::fill(block_sum.begin(), block_sum.end(), 0.f);
+    std::fill(block_squares.begin(), block_squares.end(), 0.f);
+    const int64_t stop = std::min(end, row + kFlushRows);
+    for (int64_t r = row; r < stop; ++r) {
+      const float* in = x + r * channels;
+      float* s = block_sum.data();
+      float* q = block_squares.data();
+      for (int64_t c = 0; c < channels; ++c) {
+        const float d = in[c] - center[c];
+        s[c] += d;
+        q[c] += d * d;
+      }
+    }
+    for (int64_t c = 0; c < channels; ++c) sum[c] += block_sum[c], sum_squares[c] += block_squares[c];
+  }
+}
+
+MOBILENET_VECTOR_CLONES
+void RowsNormalizeClamp(const float* x, const float* scale, const float* shift, int64_t begin, int64_t end,
+                        int64_t channels, float* y) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* in = x + r * channels;
+    float* out = y + r * channels;
+    for (int64_t c = 0; c < channels; ++c) out[c] = std::min(std::max(in[c] * scale[c] + shift[c], 0.f), 6.f);
+  }
+}
+
+// Per channel: sum(dz) and sum(dz * (x - mean)), where dz = grad where 0 < x * scale + shift < 6, else 0.
+MOBILENET_VECTOR_CLONES
+void RowsGradientSums(const float* x, const float* grad, const float* scale, const float* shift, const float* mean,
+                      int64_t begin, int64_t end, int64_t channels, double* sum_dz, double* sum_dz_x) {
+  std::vector<float> block_dz(channels), block_dz_x(channels);
+  for (int64_t row = begin; row < end; row += kFlushRows) {
+    std::fill(block_dz.begin(), block_dz.end(), 0.f);
+    std::fill(block_dz_x.begin(), block_dz_x.end(), 0.f);
+    const int64_t stop = std::min(end, row + kFlushRows);
+    for (int64_t r = row; r < stop; ++r) {
+      const float* in = x + r * channels;
+      const float* g = grad + r * channels;
+      float* s = block_dz.data();
+      float* q = block_dz_x.data();
+      for (int64_t c = 0; c < channels; ++c) {
+        const float z = in[c] * scale[c] + shift[c];
+        const float dz = ((z > 0.f) & (z < 6.f)) ? g[c] : 0.f;
+        s[c] += dz;
+        q[c] += dz * (in[c] - mean[c]);
+      }
+    }
+    for (int64_t c = 0; c < channels; ++c) sum_dz[c] += block_dz[c], sum_dz_x[c] += block_dz_x[c];
+  }
+}
+
+// dx = scale * dz - scale * mean(dz) - scale * k * (x - mean), with k = invstd^2 * mean(dz * (x - mean)):
+// here a = scale, b = -scale * k, d = -scale * mean(dz).
+MOBILENET_VECTOR_CLONES
+void RowsInputGradient(const float* x, const float* grad, const float* scale, const float* shift, const float* mean,
+                       const float* b, const float* d, int64_t begin, int64_t end, int64_t channels, float* dx) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* in = x + r * channels;
+    const float* g = grad + r * channels;
+    float* out = dx + r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float z = in[c] * scale[c] + shift[c];
+      const float dz = ((z > 0.f) & (z < 6.f)) ? g[c] : 0.f;
+      out[c] = scale[c] * dz + b[c] * (in[c] - mean[c]) + d[c];
+    }
+  }
+}
+
+// --- contiguous: one plane of `size` values per (image, channel); loops run along the plane ---
+
+MOBILENET_VECTOR_CLONES
+void PlaneStatistics(const float* x, int64_t size, float center, double* sum, double* sum_squares) {
+  float lanes_sum[kLanes] = {}, lanes_squares[kLanes] = {};
+  int64_t i = 0;
+  for (int64_t flushed = 0; i + kLanes <= size; i += kLanes) {
+    for (int64_t j = 0; j < kLanes; ++j) {
+      const float d = x[i + j] - center;
+      lanes_sum[j] += d;
+      lanes_squares[j] += d * d;
+    }
+    if (++flushed == kFlushRows) {
+      for (int64_t j = 0; j < kLanes; ++j) *sum += lanes_sum[j], *sum_squares += lanes_squares[j];
+      std::fill(lanes_sum, lanes_sum + kLanes, 0.f), std::fill(lanes_squares, lanes_squares + kLanes, 0.f);
+      flushed = 0;
+    }
+  }
+  for (int64_t j = 0; j < kLanes; ++j) *sum += lanes_sum[j], *sum_squares += lanes_squares[j];
+  for (; i < size; ++i) {
+    const double d = x[i] - center;
+    *sum += d, *sum_squares += d * d;
+  }
+}
+
+MOBILENET_VECTOR_CLONES
+void PlaneNormalizeClamp(const float* x, int64_t size, float scale, float shift, float* y) {
+  for (int64_t i = 0; i < size; ++i) y[i] = std::min(std::max(x[i] * scale + shift, 0.f), 6.f);
+}
+
+MOBILENET_VECTOR_CLONES
+void PlaneGradientSums(const float* x, const float* grad, int64_t size, float scale, float shift, float mean,
+                       double* sum_dz, double* sum_dz_x) {
+  float lanes_dz[kLanes] = {}, lanes_dz_x[kLanes] = {};
+  int64_t i = 0;
+  for (int64_t flushed = 0; i + kLanes <= size; i += kLanes) {
+    for (int64_t j = 0; j < kLanes; ++j) {
+      const float z = x[i + j] * scale + shift;
+      const float dz = ((z > 0.f) & (z < 6.f)) ? grad[i + j] : 0.f;
+      lanes_dz[j] += dz;
+      lanes_dz_x[j] += dz * (x[i + j] - mean);
+    }
+    if (++flushed == kFlushRows) {
+      for (int64_t j = 0; j < kLanes; ++j) *sum_dz += lanes_dz[j], *sum_dz_x += lanes_dz_x[j];
+      std::fill(lanes_dz, lanes_dz + kLanes, 0.f), std::fill(lanes_dz_x, lanes_dz_x + kLanes, 0.f);
+      flushed = 0;
+    }
+  }
+  for (int64_t j = 0; j < kLanes; ++j) *sum_dz += lanes_dz[j], *sum_dz_x += lanes_dz_x[j];
+  for (; i < size; ++i) {
+    const float z = x[i] * scale + shift;
+    const double dz = ((z > 0.f) & (z < 6.f)) ? grad[i] : 0.f;
+    *sum_dz += dz, *sum_dz_x += dz * (x[i] - mean);
+  }
+}
+
+MOBILENET_VECTOR_CLONES
+void PlaneInputGradient(const float* x, const float* grad, int64_t size, float scale, float shift, float mean,
+                        float b, float d, float* dx) {
+  for (int64_t i = 0; i < size; ++i) {
+    const float z = x[i] * scale + shift;
+    const float dz = ((z > 0.f) & (z < 6.f)) ? grad[i] : 0.f;
+    dx[i] = scale * dz + b * (x[i] - mean) + d;
+  }
+}
+
+// Per-channel sums over the whole tensor, in double. For channels_last the rows are split between threads, each
+// with its own accumulators; for contiguous the channels are.
+// `row_sums(begin, end, sum, sum2)` and `plane_sums(plane_pointer_offset, channel, sum, sum2)` do the work.
+template <typename RowSums, typename PlaneSums>
+void ChannelSums(const Layout& layout, RowSums row_sums, PlaneSums plane_sums, std::vector<double>& sum,
+                 std::vector<double>& sum2) {
+  const int64_t channels = layout.channels;
+  sum.assign(channels, 0.0), sum2.assign(channels, 0.0);
+  if (layout.channels_last) {
+    const int threads = at::get_num_threads();
+    std::vector<double> partial(2 * threads * channels, 0.0);
+    const int64_t grain = std::max<int64_t>(kFlushRows, 4096 / std::max<int64_t>(channels, 1));
+    at::parallel_for(0, layout.outer, grain, [&](int64_t begin, int64_t end) {
+      double* mine = partial.data() + 2 * at::get_thread_num() * channels;
+      row_sums(begin, end, mine, mine + channels);
+    });
+    for (int t = 0; t < threads; ++t) {
+      for (int64_t c = 0; c < channels; ++c) {
+        sum[c] += partial[2 * t * channels + c], sum2[c] += partial[(2 * t + 1) * channels + c];
+      }
+    }
+    return;
+  }
+  at::parallel_for(0, channels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      for (int64_t n = 0; n < layout.outer; ++n) plane_sums((n * channels + c) * layout.inner, c, &sum[c], &sum2[c]);
+    }
+  });
+}
+
+// Applies `row_op(begin, end)` or `plane_op(offset, channel)` over the whole tensor, in parallel.
+template <typename RowOp, typename PlaneOp>
+void ForEachElement(const Layout& layout, RowOp row_op, PlaneOp plane_op) {
+  if (layout.channels_last) {
+    const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(layout.channels, 1));
+    at::parallel_for(0, layout.outer, grain, [&](int64_t begin, int64_t end) { row_op(begin, end); });
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(layout.inner, 1));
+  at::parallel_for(0, layout.outer * layout.channels, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) plane_op(plane * layout.inner, plane % layout.channels);
+  });
+}
+
+torch::Tensor AsFloatVector(const std::vector<double>& values) {
+  torch::Tensor out = torch::empty({static_cast<int64_t>(values.size())}, torch::kFloat);
+  float* data = out.data_ptr<float>();
+  for (size_t i = 0; i < values.size(); ++i) data[i] = static_cast<float>(values[i]);
+  return out;
+}
+
+class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Function> {
+ public:
+  // Saves input, scale = weight * invstd, shift = bias - mean * scale, mean and invstd.
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor input, torch::Tensor weight,
+                               torch::Tensor bias, torch::Tensor running_mean, torch::Tensor running_var,
+                               double momentum, double eps) {
+    RECORD_FUNCTION("mobilenet::batchnorm_relu6", std::vector<c10::IValue>({input}));
+    const Layout layout = LayoutOf(input);
+    const int64_t channels = layout.channels;
+    const int64_t count = input.numel() / channels;
+    const float* x = input.data_ptr<float>();
+
+    // Statistics around each channel's first value, so that E[d^2] - E[d]^2 does not cancel catastrophically.
+    std::vector<float> center(channels);
+    for (int64_t c = 0; c < channels; ++c) center[c] = x[layout.channels_last ? c : c * layout.inner];
+    std::vector<double> sum, sum_squares;
+    ChannelSums(
+        layout,
+        [&](int64_t begin, int64_t end, double* s, double* q) {
+          RowsStatistics(x, center.data(), begin, end, channels, s, q);
+        },
+        [&](int64_t offset, int64_t c, double* s, double* q) {
+          PlaneStatistics(x + offset, layout.inner, center[c], s, q);
+        },
+        sum, sum_squares);
+
+    std::vector<double> mean(channels), variance(channels), invstd(channels), scale(channels), shift(channels);
+    const float* gamma = weight.data_ptr<float>();
+    const float* beta = bias.data_ptr<float>();
+    for (int64_t c = 0; c < channels; ++c) {
+      const double shifted_mean = sum[c] / count;
+      mean[c] = center[c] + shifted_mean;
+      variance[c] = std::max(0.0, sum_squares[c] / count - shifted_mean * shifted_mean);
+      invstd[c] = 1.0 / std::sqrt(variance[c] + eps);
+      scale[c] = gamma[c] * invstd[c];
+      shift[c] = beta[c] - mean[c] * scale[c];
+    }
+    {
+      // The module's running statistics: the unbiased variance, as ATen's batch_norm uses.
+      float* rm = running_mean.data_ptr<float>();
+      float* rv = running_var.data_ptr<float>();
+      const double unbias = static_cast<double>(count) / (count - 1);
+      for (int64_t c = 0; c < channels; ++c) {
+        rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * mean[c]);
+        rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * variance[c] * unbias);
+      }
+    }
+
+    const torch::Tensor scale_t = AsFloatVector(scale), shift_t = AsFloatVector(shift), mean_t = AsFloatVector(mean),
+                        invstd_t = AsFloatVector(invstd);
+    torch::Tensor output = torch::empty_like(input);
+    const float* sc = scale_t.data_ptr<float>();
+    const float* sh = shift_t.data_ptr<float>();
+    float* y = output.data_ptr<float>();
+    ForEachElement(
+        layout, [&](int64_t begin, int64_t end) { RowsNormalizeClamp(x, sc, sh, begin, end, channels, y); },
+        [&](int64_t offset, int64_t c) { PlaneNormalizeClamp(x + offset, layout.inner, sc[c], sh[c], y + offset); });
+
+    ctx->save_for_backward({input, scale_t, shift_t, mean_t, invstd_t});
+    return output;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    RECORD_FUNCTION("mobilenet::batchnorm_relu6_backward", std::vector<c10::IValue>({grad_outputs[0]}));
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& input = saved[0];
+    const Layout layout = LayoutOf(input);
+    const int64_t channels = layout.channels;
+    const int64_t count = input.numel() / channels;
+    const torch::Tensor grad = grad_outputs[0].contiguous(layout.channels_last ? at::MemoryFormat::ChannelsLast
+                                                                               : at::MemoryFormat::Contiguous);
+    const float* x = input.data_ptr<float>();
+    const float* g = grad.data_ptr<float>();
+    const float* sc = saved[1].data_ptr<float>();
+    const float* sh = saved[2].data_ptr<float>();
+    const float* mean = saved[3].data_ptr<float>();
+    const float* invstd = saved[4].data_ptr<float>();
+
+    std::vector<double> sum_dz, sum_dz_x;
+    ChannelSums(
+        layout,
+        [&](int64_t begin, int64_t end, double* s, double* q) {
+          RowsGradientSums(x, g, sc, sh, mean, begin, end, channels, s, q);
+        },
+        [&](int64_t offset, int64_t c, double* s, double* q) {
+          PlaneGradientSums(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], s, q);
+        },
+        sum_dz, sum_dz_x);
+
+    torch::Tensor grad_weight = torch::empty({channels}, torch::kFloat);
+    torch::Tensor grad_bias = torch::empty({channels}, torch::kFloat);
+    std::vector<float> b(channels), d(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      grad_weight.data_ptr<float>()[c] = static_cast<float>(sum_dz_x[c] * invstd[c]);
+      grad_bias.data_ptr<float>()[c] = static_cast<float>(sum_dz[c]);
+      const double k = static_cast<double>(invstd[c]) * invstd[c] * sum_dz_x[c] / count;
+      b[c] = static_cast<float>(-sc[c] * k);
+      d[c] = static_cast<float>(-sc[c] * sum_dz[c] / count);
+    }
+
+    torch::Tensor grad_input;
+    if (ctx->needs_input_grad(0)) {
+      grad_input = torch::empty_like(input);
+      float* dx = grad_input.data_ptr<float>();
+      ForEachElement(
+          layout,
+          [&](int64_t begin, int64_t end) {
+            RowsInputGradient(x, g, sc, sh, mean, b.data(), d.data(), begin, end, channels, dx);
+          },
+          [&](int64_t offset, int64_t c) {
+            PlaneInputGradient(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], b[c], d[c], dx + offset);
+          });
+    }
+    return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {
+  const auto& options = bn.options;
+  return bn.is_training() && options.affine() && options.track_running_stats() && options.momentum().has_value() &&
+         input.dim() == 4 && input.scalar_type() == torch::kFloat && input.device().is_cpu() && input.size(0) > 0 &&
+         input.numel() / std::max<int64_t>(input.size(1), 1) > 1 && input.size(1) == options.num_features() &&
+         bn.weight.scalar_type() == torch::kFloat && bn.weight.is_contiguous() && bn.bias.is_contiguous() &&
+         bn.running_mean.is_contiguous() && bn.running_var.is_contiguous() && !at::autocast::is_cpu_enabled();
+}
+
+torch::Tensor BatchNormReLU6Training(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {
+  TORCH_CHECK(CanFuseBatchNormReLU6(bn, input), "BatchNormReLU6Training: unsupported module state or input ",
+              input.sizes());
+  const bool channels_last = input.is_contiguous(at::MemoryFormat::ChannelsLast) && !input.is_contiguous();
+  const torch::Tensor dense = channels_last ? input : input.contiguous();
+  if (bn.num_batches_tracked.defined()) {
+    torch::NoGradGuard no_grad;
+    bn.num_batches_tracked += 1;
+  }
+  return BatchNormReLU6Function::apply(dense, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+                                       *bn.options.momentum(), bn.options.eps());
+}
+
+}  // namespace mobilenet
