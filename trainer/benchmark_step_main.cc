@@ -40,6 +40,7 @@ DEFINE_int32(threads, 2, "intra-op threads");
 DEFINE_int32(steps, 8, "measured steps");
 DEFINE_int32(warmup, 2, "unmeasured steps first");
 DEFINE_int32(loader_threads, 2, "decoding threads (pipeline mode)");
+DEFINE_int32(output_stride, 32, "32 (torchvision's network, as the reference), 16 or 8 (dilated, as the default run)");
 DEFINE_bool(fuse_batchnorm_relu6, true, "the model's fused BatchNorm + ReLU6 in training (false: LibTorch's modules)");
 DEFINE_int32(profile_top, 0,
              "after measuring, profile --steps more steps and print the N operators with the most self time "
@@ -97,7 +98,7 @@ absl::StatusOr<double> Measure() {
   const bool bf16 = FLAGS_precision == "bf16";
   if (!bf16 && FLAGS_precision != "fp32") return absl::InvalidArgumentError("--precision must be fp32 or bf16");
   const bool training = FLAGS_mode != "eval";
-  mobilenet::MobileNet model(mobilenet::MobileNetOptions().num_classes(80).inplace_activation(!bf16).fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6).init(
+  mobilenet::MobileNet model(mobilenet::MobileNetOptions().num_classes(80).output_stride(FLAGS_output_stride).inplace_activation(!bf16).fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6).init(
       mobilenet::InitScheme::kTorchvision));
   if (FLAGS_channels_last) {
     torch::NoGradGuard no_grad;
