@@ -20,7 +20,10 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
   torch::nn::Sequential layers;
 
   int64_t channels = MakeDivisible(32 * options.width_mult());
-  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels).stride(strides.Next(2).stride).inplace(inplace).fuse_batchnorm_relu6(fuse)));
+  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels)
+                                    .stride(strides.Next(2).stride)
+                                    .inplace(inplace)
+                                    .fuse_batchnorm_relu6(fuse)));
   for (const Block& block : kBlocks) {
     const int64_t out_channels = MakeDivisible(block.channels * options.width_mult());
     const StrideAndDilation sd = strides.Next(block.stride);
@@ -31,7 +34,10 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
                                       .dilation(sd.dilation)
                                       .groups(channels)
                                       .inplace(inplace).fuse_batchnorm_relu6(fuse))},
-        {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels).kernel_size(1).inplace(inplace).fuse_batchnorm_relu6(fuse))}})));
+        {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels)
+                                      .kernel_size(1)
+                                      .inplace(inplace)
+                                      .fuse_batchnorm_relu6(fuse))}})));
     channels = out_channels;
   }
   return {layers, channels};

@@ -35,7 +35,10 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, 
     use_residual_ = options_.stride() == 1 && in == options_.out_channels();
     conv_ = torch::nn::Sequential();
     if (options_.expand_ratio() != 1) {
-      conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(in, hidden).kernel_size(1).inplace(options_.inplace()).fuse_batchnorm_relu6(options_.fuse())));
+      conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(in, hidden)
+                                       .kernel_size(1)
+                                       .inplace(options_.inplace())
+                                       .fuse_batchnorm_relu6(options_.fuse())));
     }
     conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(hidden, hidden)
                                      .stride(options_.stride())
@@ -80,7 +83,10 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
 
   int64_t channels = MakeDivisible(32 * options.width_mult());
   const StrideAndDilation stem = strides.Next(2);
-  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels).stride(stem.stride).inplace(inplace).fuse_batchnorm_relu6(fuse)));
+  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels)
+                                    .stride(stem.stride)
+                                    .inplace(inplace)
+                                    .fuse_batchnorm_relu6(fuse)));
 
   for (const Stage& stage : kStages) {
     const int64_t out_channels = MakeDivisible(stage.channels * options.width_mult());
@@ -97,7 +103,10 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
   }
 
   const int64_t last_channels = MakeDivisible(1280 * std::max(1.0, options.width_mult()));
-  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(channels, last_channels).kernel_size(1).inplace(inplace).fuse_batchnorm_relu6(fuse)));
+  layers->push_back(ConvBNReLU6(ConvBNReLU6Options(channels, last_channels)
+                                    .kernel_size(1)
+                                    .inplace(inplace)
+                                    .fuse_batchnorm_relu6(fuse)));
   return {layers, last_channels};
 }
 

@@ -187,13 +187,15 @@ absl::Status Run(const char* argv0) {
             ASSIGN_OR_RETURN(reference, MeasureReference(script, setting, data_root));
           }
           const std::string name = mode + " " + precision + " " + layout;
-          if (ours.images_per_second > best_ours.images_per_second) best_ours = ours, best_ours_name = allocator + " " + layout;
+          if (ours.images_per_second > best_ours.images_per_second) {
+            best_ours = ours, best_ours_name = allocator + " " + layout;
+          }
           if (reference.images_per_second > best_reference.images_per_second) {
             best_reference = reference, best_reference_name = allocator + " " + layout;
           }
           if (allocator == "tcmalloc" && ours.images_per_second > shipped.images_per_second) shipped = ours;
           std::printf("%-32s %-12s %-16s %-16s %6.2f\n", name.c_str(), allocator.c_str(), Cell(ours).c_str(),
-                      FLAGS_reference ? Cell(reference).c_str() : "", 
+                      FLAGS_reference ? Cell(reference).c_str() : "",
                       reference.images_per_second > 0 ? ours.images_per_second / reference.images_per_second : 0.0);
           std::fflush(stdout);
         }

@@ -167,7 +167,8 @@ absl::StatusOr<double> Measure() {
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < FLAGS_steps; ++i) RETURN_IF_ERROR(step());
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("minor_page_faults_per_step %.0f\n", static_cast<double>(MinorPageFaults() - faults_before) / FLAGS_steps);
+  std::printf("minor_page_faults_per_step %.0f\n",
+              static_cast<double>(MinorPageFaults() - faults_before) / FLAGS_steps);
   if (FLAGS_profile_top > 0) {
     namespace profiler = torch::autograd::profiler;
     profiler::enableProfilerLegacy(profiler::ProfilerConfig(profiler::ProfilerState::CPU));

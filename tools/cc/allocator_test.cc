@@ -46,7 +46,8 @@ TEST(AllocatorTest, FreedLargeBlockIsReusedWithoutPageFaults) {
   const long faults = MinorFaults() - before;
   std::free(second);
   // glibc: about kPages faults (one per 4 KiB page). Allow a little for unrelated faults (gtest, the stack).
-  EXPECT_LT(faults, kPages / 20) << faults << " minor page faults re-touching a freed " << (kBytes >> 20) << " MiB block";
+  EXPECT_LT(faults, kPages / 20) << faults << " minor page faults re-touching a freed " << (kBytes >> 20)
+                                 << " MiB block";
 }
 
 }  // namespace
