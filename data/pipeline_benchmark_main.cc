@@ -19,6 +19,7 @@
 #include "data/jpeg_region_decoder.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "tools/cc/command.h"
 #include "tools/cc/status_macros.h"
 #include "tools/cc/main_runner.h"
 #include <turbojpeg.h>
@@ -127,15 +128,10 @@ absl::StatusOr<double> ReferenceImagesPerSecond(const std::vector<std::string>& 
   const std::string command = FLAGS_python + " data/benchmarks/pipeline_reference.py --workers " +
                               std::to_string(FLAGS_workers) + " --batch " + std::to_string(FLAGS_batch_size) +
                               " --size " + std::to_string(FLAGS_output_size) + " --epochs " +
-                              std::to_string(FLAGS_epochs) + " " + list + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return absl::InternalError("cannot run: " + command);
-  std::string output;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
+                              std::to_string(FLAGS_epochs) + " " + list;
+  ASSIGN_OR_RETURN(const std::string output, coco::RunCommand(command));
   const size_t at = output.rfind("images_per_second ");
-  if (status != 0 || at == std::string::npos) {
+  if (at == std::string::npos) {
     return absl::InternalError("the Python reference failed (" + command + "):\n" + output);
   }
   return std::stod(output.substr(at + 18));

@@ -31,9 +31,14 @@ struct Layout {
   bool channels_last;
 };
 
+// A tensor that is both (1 x 1 maps, one channel) is taken as contiguous: the two layouts are the same memory.
+bool IsChannelsLast(const torch::Tensor& x) {
+  return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+}
+
 Layout LayoutOf(const torch::Tensor& x) {
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-  if (x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous()) return {n * hw, c, 1, true};
+  if (IsChannelsLast(x)) return {n * hw, c, 1, true};
   return {n, c, hw, false};
 }
 
@@ -324,10 +329,12 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
 
     torch::Tensor grad_weight = torch::empty({channels}, torch::kFloat);
     torch::Tensor grad_bias = torch::empty({channels}, torch::kFloat);
+    float* dgamma = grad_weight.data_ptr<float>();
+    float* dbeta = grad_bias.data_ptr<float>();
     std::vector<float> b(channels), d(channels);
     for (int64_t c = 0; c < channels; ++c) {
-      grad_weight.data_ptr<float>()[c] = static_cast<float>(sum_dz_x[c] * invstd[c]);
-      grad_bias.data_ptr<float>()[c] = static_cast<float>(sum_dz[c]);
+      dgamma[c] = static_cast<float>(sum_dz_x[c] * invstd[c]);
+      dbeta[c] = static_cast<float>(sum_dz[c]);
       const double k = static_cast<double>(invstd[c]) * invstd[c] * sum_dz_x[c] / count;
       b[c] = static_cast<float>(-sc[c] * k);
       d[c] = static_cast<float>(-sc[c] * sum_dz[c] / count);
@@ -364,8 +371,7 @@ bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Te
 torch::Tensor BatchNormReLU6Training(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {
   TORCH_CHECK(CanFuseBatchNormReLU6(bn, input), "BatchNormReLU6Training: unsupported module state or input ",
               input.sizes());
-  const bool channels_last = input.is_contiguous(at::MemoryFormat::ChannelsLast) && !input.is_contiguous();
-  const torch::Tensor dense = channels_last ? input : input.contiguous();
+  const torch::Tensor dense = IsChannelsLast(input) ? input : input.contiguous();
   if (bn.num_batches_tracked.defined()) {
     torch::NoGradGuard no_grad;
     bn.num_batches_tracked += 1;

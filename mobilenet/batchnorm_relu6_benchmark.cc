@@ -26,6 +26,7 @@ double Milliseconds(F f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gflags::SetUsageMessage("Milliseconds of the fused BatchNorm + ReLU6 against LibTorch's BatchNorm2d + ReLU6.");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   torch::set_num_threads(FLAGS_threads);
   std::printf("BatchNorm + ReLU6, training mode, [32, 96, 112, 112] fp32, %d threads; ms per call\n", FLAGS_threads);

@@ -6,7 +6,6 @@
 // of ours against the fastest reference, and our shipped configuration (tcmalloc, linked) against that same best.
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gflags/gflags.h"
+#include "tools/cc/command.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/dataset_source.h"
@@ -63,20 +63,6 @@ absl::Status CheckAll(const std::vector<std::string>& values, const std::vector<
   return absl::OkStatus();
 }
 
-// A file shipped as data of this binary: found in its runfiles under `bazel run`, or from the workspace root.
-std::string FindRunfile(const char* argv0, const std::string& relative) {
-  const char* runfiles_dir = std::getenv("RUNFILES_DIR");
-  for (const std::string& candidate : {std::string(runfiles_dir ? runfiles_dir : "") + "/coco_multilabel/" + relative,
-                                       std::string(argv0) + ".runfiles/coco_multilabel/" + relative,
-                                       std::string("bazel-bin/") + relative, relative}) {
-    if (std::FILE* f = std::fopen(candidate.c_str(), "r")) {
-      std::fclose(f);
-      return candidate;
-    }
-  }
-  return "";
-}
-
 // The environment prefix that selects an allocator for a child process.
 std::string AllocatorEnvironment(const std::string& allocator) {
   if (allocator == "glibc_tuned") return "env -u LD_PRELOAD MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 ";
@@ -91,16 +77,11 @@ struct Measurement {
 
 // Runs `command`, returns the figures it printed; any failure carries the command and its output.
 absl::StatusOr<Measurement> RunMeasurement(const std::string& command, const std::string& expected_allocator) {
-  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return absl::UnavailableError("cannot run: " + command);
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int status = ::pclose(pipe);
+  ASSIGN_OR_RETURN(const std::string output, coco::RunCommand(command));
   const size_t speed = output.find("images_per_second ");
   const size_t rss = output.find("peak_rss_mib ");
-  if (status != 0 || speed == std::string::npos || rss == std::string::npos) {
-    return absl::UnavailableError("measurement failed:\n" + command + "\n" + output);
+  if (speed == std::string::npos || rss == std::string::npos) {
+    return absl::UnavailableError("no figures from:\n" + command + "\n" + output);
   }
   // Our child says which malloc it ran on: a preload that silently did not take would make the rows lie.
   const size_t allocator = output.find("allocator ");
@@ -160,9 +141,9 @@ absl::Status Run(const char* argv0) {
       return absl::NotFoundError("--tcmalloc: " + FLAGS_tcmalloc + " does not exist (bash tools/setup.sh installs it)");
     }
   }
-  const std::string step_binary = FindRunfile(argv0, "trainer/benchmark_step");
+  const std::string step_binary = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/benchmark_step");
   if (step_binary.empty()) return absl::NotFoundError("cannot find trainer/benchmark_step (bazel build it first)");
-  const std::string script = FindRunfile(argv0, "trainer/benchmark_reference.py");
+  const std::string script = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/benchmark_reference.py");
   if (FLAGS_reference && script.empty()) return absl::NotFoundError("cannot find trainer/benchmark_reference.py");
   std::string data_root;
   if (std::find(modes.begin(), modes.end(), "pipeline") != modes.end()) {

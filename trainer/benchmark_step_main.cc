@@ -6,7 +6,6 @@
 // It is deliberately linked without tcmalloc (no //tools/cc:main_runner), so that the benchmark can run it under
 // glibc's malloc, glibc with tuned settings, or tcmalloc (preloaded), exactly as it runs the Python reference; the
 // shipped binaries link tcmalloc, so the tcmalloc rows are what `train` and `evaluate` run at.
-#include <ATen/autocast_mode.h>
 #include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
@@ -28,6 +27,7 @@
 #include "tools/cc/allocator.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/bf16_activation.h"
+#include "trainer/evaluation.h"
 
 DEFINE_string(mode, "synthetic",
               "synthetic: a training step on random tensors; pipeline: a training step on batches from the JPEG "
@@ -132,15 +132,11 @@ absl::StatusOr<double> Measure() {
 
   const torch::Tensor fixed_images = torch::randn({FLAGS_batch_size, 3, FLAGS_resolution, FLAGS_resolution});
   const torch::Tensor fixed_targets = (torch::rand({FLAGS_batch_size, 80}) < 0.05).to(torch::kFloat);
-  auto forward = [&](const torch::Tensor& images) {
-    if (!bf16) return model->forward(images);
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    torch::Tensor logits = model->forward(images).to(torch::kFloat);
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-    return logits;
-  };
+  // The trainer's own forward pass: channels_last conversion and BF16 autocast as in training and evaluation.
+  trainer::ForwardOptions forward_options;
+  forward_options.bf16_autocast = bf16;
+  forward_options.channels_last = FLAGS_channels_last;
+  auto forward = [&](const torch::Tensor& images) { return trainer::ForwardLogits(model, images, forward_options); };
   auto step = [&]() -> absl::Status {
     torch::Tensor images = fixed_images, targets = fixed_targets;
     if (loader) {
@@ -151,7 +147,6 @@ absl::StatusOr<double> Measure() {
       }
       images = batch->images, targets = batch->targets;
     }
-    if (FLAGS_channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
     if (!training) {
       torch::InferenceMode inference;
       forward(images);

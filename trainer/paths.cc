@@ -12,21 +12,24 @@ std::string Env(const char* name) {
   return value != nullptr ? value : "";
 }
 
-bool HasBase(const std::string& dir) { return !dir.empty() && std::filesystem::exists(dir + "/base.pbtxt"); }
-
 }  // namespace
 
-std::string FindExperimentsDir(const std::string& argv0) {
+std::string FindInRunfilesOrWorkspace(const std::string& argv0, const std::string& relative) {
   const std::string candidates[] = {
-      Env("RUNFILES_DIR").empty() ? "" : Env("RUNFILES_DIR") + "/coco_multilabel/experiments",
-      argv0.empty() ? "" : argv0 + ".runfiles/coco_multilabel/experiments",
-      Env("BUILD_WORKSPACE_DIRECTORY").empty() ? "" : Env("BUILD_WORKSPACE_DIRECTORY") + "/experiments",
-      "experiments",
+      Env("RUNFILES_DIR").empty() ? "" : Env("RUNFILES_DIR") + "/coco_multilabel/" + relative,
+      argv0.empty() ? "" : argv0 + ".runfiles/coco_multilabel/" + relative,
+      Env("BUILD_WORKSPACE_DIRECTORY").empty() ? "" : Env("BUILD_WORKSPACE_DIRECTORY") + "/" + relative,
+      relative,
   };
   for (const std::string& candidate : candidates) {
-    if (HasBase(candidate)) return candidate;
+    if (!candidate.empty() && std::filesystem::exists(candidate)) return candidate;
   }
   return "";
+}
+
+std::string FindExperimentsDir(const std::string& argv0) {
+  const std::string base = FindInRunfilesOrWorkspace(argv0, "experiments/base.pbtxt");
+  return base.empty() ? "" : std::filesystem::path(base).parent_path().string();
 }
 
 std::string WorkspaceDir() {

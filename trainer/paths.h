@@ -7,6 +7,11 @@
 
 namespace trainer {
 
+// `relative` (a path from the workspace root, such as "trainer/benchmark_reference.py") as shipped in this binary's
+// runfiles or found in the workspace: the first that exists of $RUNFILES_DIR/coco_multilabel/<relative>,
+// <argv0>.runfiles/coco_multilabel/<relative>, $BUILD_WORKSPACE_DIRECTORY/<relative>, ./<relative>. "" when none does.
+std::string FindInRunfilesOrWorkspace(const std::string& argv0, const std::string& relative);
+
 // The first directory holding base.pbtxt among: $RUNFILES_DIR/coco_multilabel/experiments,
 // <argv0>.runfiles/coco_multilabel/experiments, $BUILD_WORKSPACE_DIRECTORY/experiments, ./experiments.
 // Returns "" when none does.
