@@ -1,4 +1,4 @@
-// Options shared by MobileNetV1 and MobileNetV2 (see README "mobilenet/" for every field).
+// Options shared by MobileNetV1 and MobileNetV2 (mobilenet/README.md lists every field).
 #ifndef MOBILENET_MOBILENET_OPTIONS_H_
 #define MOBILENET_MOBILENET_OPTIONS_H_
 

@@ -7,14 +7,15 @@ set -euo pipefail
 BUILD_PACKAGES=(
   bazel-bootstrap bazel-rules-java g++
   libtorch-dev libgloo-dev
-  libgoogle-perftools-dev  # tcmalloc, linked into every binary (README "Speed")
+  libgoogle-perftools-dev  # tcmalloc, linked into every binary (trainer/README.md "Speed")
   libabsl-dev libgflags-dev libgoogle-glog-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libsimdjson-dev zlib1g-dev
 )
 # Python references: fixture scripts and side-by-side benchmarks only (never needed to build or run the toolkit).
-REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil)
+REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil
+  libjemalloc2 libmimalloc2.0)  # the last two: allocators the training benchmark compares
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 

@@ -6,6 +6,7 @@
 // of ours against the fastest reference, and our shipped configuration (tcmalloc, linked) against that same best.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,9 +32,11 @@ DEFINE_string(modes, "synthetic,eval",
 DEFINE_string(layouts, "channels_last", "comma-separated: channels_last, contiguous");
 DEFINE_string(allocators, "glibc,glibc_tuned,tcmalloc",
               "comma-separated: glibc (default malloc), glibc_tuned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 "
-              "GiB: never give memory back), tcmalloc (--tcmalloc preloaded; what our binaries link)");
-DEFINE_string(tcmalloc, "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
-              "tcmalloc shared library preloaded for the tcmalloc rows (Debian libtcmalloc-minimal4)");
+              "GiB: never give memory back), tcmalloc (what our binaries link), jemalloc, mimalloc (the last three "
+              "preloaded from --library_dir, at their default settings)");
+DEFINE_string(library_dir, "/usr/lib/x86_64-linux-gnu",
+              "where the preloaded allocators are: libtcmalloc_minimal.so.4, libjemalloc.so.2, libmimalloc.so.2 "
+              "(Debian's libgoogle-perftools-dev, libjemalloc2, libmimalloc2.0; tools/setup.sh installs them)");
 DEFINE_int32(loader_threads, 2, "decoding threads (ours) / DataLoader workers (reference), pipeline mode");
 DEFINE_string(python, "/usr/bin/python3", "Python with torch and torchvision for the reference");
 DEFINE_bool(reference, true, "also run the Python reference");
@@ -64,10 +67,18 @@ absl::Status CheckAll(const std::vector<std::string>& values, const std::vector<
 }
 
 // The environment prefix that selects an allocator for a child process.
+// The shared library preloaded for `allocator`; "" for the glibc rows.
+std::string PreloadedLibrary(const std::string& allocator) {
+  if (allocator == "tcmalloc") return FLAGS_library_dir + "/libtcmalloc_minimal.so.4";
+  if (allocator == "jemalloc") return FLAGS_library_dir + "/libjemalloc.so.2";
+  if (allocator == "mimalloc") return FLAGS_library_dir + "/libmimalloc.so.2";
+  return "";
+}
+
 std::string AllocatorEnvironment(const std::string& allocator) {
   if (allocator == "glibc_tuned") return "env -u LD_PRELOAD MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 ";
-  if (allocator == "tcmalloc") return "env LD_PRELOAD=" + FLAGS_tcmalloc + " ";
-  return "env -u LD_PRELOAD ";
+  const std::string library = PreloadedLibrary(allocator);
+  return library.empty() ? "env -u LD_PRELOAD " : "env LD_PRELOAD=" + library + " ";
 }
 
 struct Measurement {
@@ -108,7 +119,7 @@ absl::StatusOr<Measurement> MeasureOurs(const std::string& step_binary, const Se
                               (s.mode == "pipeline" ? "pipeline --data_root " + data_root : s.mode) +
                               " --loader_threads " + std::to_string(FLAGS_loader_threads) +
                               (s.layout == "channels_last" ? " --channels_last" : " --nochannels_last");
-  return RunMeasurement(command, s.allocator == "tcmalloc" ? "tcmalloc" : "glibc");
+  return RunMeasurement(command, s.allocator == "glibc_tuned" ? "glibc" : s.allocator);
 }
 
 absl::StatusOr<Measurement> MeasureReference(const std::string& script, const Setting& s,
@@ -133,12 +144,11 @@ absl::Status Run(const char* argv0) {
   RETURN_IF_ERROR(CheckAll(modes, {"synthetic", "pipeline", "eval"}, "modes"));
   RETURN_IF_ERROR(CheckAll(precisions, {"fp32", "bf16"}, "precisions"));
   RETURN_IF_ERROR(CheckAll(layouts, {"channels_last", "contiguous"}, "layouts"));
-  RETURN_IF_ERROR(CheckAll(allocators, {"glibc", "glibc_tuned", "tcmalloc"}, "allocators"));
-  if (std::find(allocators.begin(), allocators.end(), "tcmalloc") != allocators.end()) {
-    if (std::FILE* f = std::fopen(FLAGS_tcmalloc.c_str(), "r")) {
-      std::fclose(f);
-    } else {
-      return absl::NotFoundError("--tcmalloc: " + FLAGS_tcmalloc + " does not exist (bash tools/setup.sh installs it)");
+  RETURN_IF_ERROR(CheckAll(allocators, {"glibc", "glibc_tuned", "tcmalloc", "jemalloc", "mimalloc"}, "allocators"));
+  for (const std::string& allocator : allocators) {
+    const std::string library = PreloadedLibrary(allocator);
+    if (!library.empty() && !std::filesystem::exists(library)) {
+      return absl::NotFoundError(allocator + ": " + library + " does not exist (bash tools/setup.sh installs it)");
     }
   }
   const std::string step_binary = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/benchmark_step");

@@ -98,8 +98,12 @@ absl::StatusOr<double> Measure() {
   const bool bf16 = FLAGS_precision == "bf16";
   if (!bf16 && FLAGS_precision != "fp32") return absl::InvalidArgumentError("--precision must be fp32 or bf16");
   const bool training = FLAGS_mode != "eval";
-  mobilenet::MobileNet model(mobilenet::MobileNetOptions().num_classes(80).output_stride(FLAGS_output_stride).inplace_activation(!bf16).fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6).init(
-      mobilenet::InitScheme::kTorchvision));
+  mobilenet::MobileNet model(mobilenet::MobileNetOptions()
+                                 .num_classes(80)
+                                 .output_stride(FLAGS_output_stride)
+                                 .inplace_activation(!bf16)
+                                 .fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6)
+                                 .init(mobilenet::InitScheme::kTorchvision));
   if (FLAGS_channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : model->parameters()) {

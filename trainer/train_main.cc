@@ -1,6 +1,6 @@
 // bazel run //trainer:train -- --config=NAME|path.pbtxt [--override='training { epochs: 1 }'] [--data_root=DIR]
 //     [--run_dir=DIR] [--device=cpu|cuda] [--threads=N] [--resume]
-// Trains a multi-label MobileNet as the config says and writes a run directory (README "trainer/").
+// Trains a multi-label MobileNet as the config says and writes a run directory (trainer/README.md).
 #include <unistd.h>
 
 #include <filesystem>

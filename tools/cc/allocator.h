@@ -1,6 +1,6 @@
 // Which malloc this process runs on. Every binary links tcmalloc through //tools/cc:main_runner: glibc's malloc
 // returns LibTorch's large activation buffers to the kernel on free and faults them in again on the next step,
-// which cost about half of a training step (README "Speed" has the measurements behind the choice).
+// which cost about half of a training step (trainer/README.md "Speed" has the measurements behind the choice).
 #ifndef TOOLS_CC_ALLOCATOR_H_
 #define TOOLS_CC_ALLOCATOR_H_
 
@@ -8,7 +8,8 @@
 
 namespace coco {
 
-// "tcmalloc" when gperftools' tcmalloc serves malloc in this process (linked or preloaded), else "glibc".
+// Which malloc serves this process: "tcmalloc" (gperftools, linked or preloaded), "jemalloc", "mimalloc" (both
+// preloaded, by the benchmark), else "glibc".
 std::string ActiveAllocatorName();
 
 }  // namespace coco
