@@ -3,6 +3,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/functional/conv.h>
 
 #include <algorithm>
 
@@ -27,14 +28,39 @@ ConvBNReLU6BlockImpl::ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options)
                                       .bias(false)),
                 torch::nn::BatchNorm2d(options.out_channels()),
                 torch::nn::ReLU6(torch::nn::ReLU6Options().inplace(options.inplace()))),
-      fuse_(options.fuse_batchnorm_relu6()) {}
+      fuse_(options.fuse_batchnorm_relu6()),
+      fold_(options.fold_batchnorm()) {}
 
 torch::Tensor ConvBNReLU6BlockImpl::forward(torch::Tensor x) {
-  x = (begin() + 0)->forward<torch::Tensor>(x);
+  auto* conv = (begin() + 0)->ptr()->as<torch::nn::Conv2d>();
   auto* bn = (begin() + 1)->ptr()->as<torch::nn::BatchNorm2d>();
-  if (fuse_ && bn != nullptr && CanFuseBatchNormReLU6(*bn, x)) return BatchNormReLU6Training(*bn, x);
-  x = (begin() + 1)->forward<torch::Tensor>(x);
+  if (fold_ && CanFoldBatchNorm(*conv, *bn)) {
+    x = ConvWithFoldedBatchNorm(*conv, *bn, x);
+  } else {
+    x = conv->forward(x);
+    if (fuse_ && CanFuseBatchNormReLU6(*bn, x)) return BatchNormReLU6Training(*bn, x);
+    x = bn->forward(x);
+  }
   return (begin() + 2)->forward<torch::Tensor>(x);
+}
+
+bool CanFoldBatchNorm(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn) {
+  return !bn.is_training() && bn.options.affine() && bn.options.track_running_stats() &&
+         c10::get_if<torch::ExpandingArray<2>>(&conv.options.padding()) != nullptr &&
+         c10::get_if<torch::enumtype::kZeros>(&conv.options.padding_mode()) != nullptr;
+}
+
+torch::Tensor ConvWithFoldedBatchNorm(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn,
+                                      const torch::Tensor& x) {
+  TORCH_CHECK(CanFoldBatchNorm(conv, bn), "ConvWithFoldedBatchNorm: BatchNorm must be in eval mode");
+  const torch::Tensor scale = bn.weight * torch::rsqrt(bn.running_var + bn.options.eps());
+  const torch::Tensor weight =
+      (conv.weight * scale.reshape({-1, 1, 1, 1})).contiguous(conv.weight.suggest_memory_format());
+  torch::Tensor bias = bn.bias - bn.running_mean * scale;
+  if (conv.options.bias()) bias = bias + conv.bias * scale;
+  const auto& options = conv.options;
+  return torch::conv2d(x, weight, bias, options.stride(), c10::get<torch::ExpandingArray<2>>(options.padding()),
+                       options.dilation(), options.groups());
 }
 
 ConvBNReLU6Block ConvBNReLU6(const ConvBNReLU6Options& options) { return ConvBNReLU6Block(options); }

@@ -4,6 +4,8 @@
 #define MOBILENET_LAYERS_H_
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/container/sequential.h>
 
 #include <cstdint>
@@ -37,11 +39,24 @@ struct ConvBNReLU6Options {
   TORCH_ARG(bool, inplace) = true;
   // In training mode, run BatchNorm + ReLU6 as one fused autograd function (batchnorm_relu6.h) when it applies.
   TORCH_ARG(bool, fuse_batchnorm_relu6) = true;
+  // With BatchNorm in eval mode, fold it into the convolution (ConvWithFoldedBatchNorm).
+  TORCH_ARG(bool, fold_batchnorm) = true;
 };
 
+// True when `bn` is in eval mode with affine parameters and running statistics, and `conv` pads with zeros by an
+// explicit amount: then ConvWithFoldedBatchNorm(conv, bn, x) equals bn(conv(x)).
+bool CanFoldBatchNorm(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn);
+
+// bn(conv(x)) for `bn` in eval mode as one convolution: with s = gamma / sqrt(running_var + eps), weights w * s and
+// bias beta + (b - running_mean) * s (per output channel). The folded weights are recomputed on every call (a few
+// MB, against hundreds of MB of activations), so they always follow the modules' current parameters, and gradients
+// reach both modules' parameters. Saves BatchNorm's pass over the activations. Requires CanFoldBatchNorm(conv, bn).
+torch::Tensor ConvWithFoldedBatchNorm(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn,
+                                      const torch::Tensor& x);
+
 // The three modules under their torchvision names (state dicts, the summary and the freezer see them as before);
-// forward() runs the fused BatchNorm + ReLU6 when the options ask for it and CanFuseBatchNormReLU6 holds, else the
-// modules one after the other.
+// forward() runs the fused BatchNorm + ReLU6 in training and the folded convolution + ReLU6 in eval when the options
+// ask for them and they apply, else the modules one after the other.
 class ConvBNReLU6BlockImpl : public ChainImpl {
  public:
   explicit ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options);
@@ -49,6 +64,7 @@ class ConvBNReLU6BlockImpl : public ChainImpl {
 
  private:
   bool fuse_;
+  bool fold_;
 };
 TORCH_MODULE(ConvBNReLU6Block);
 ConvBNReLU6Block ConvBNReLU6(const ConvBNReLU6Options& options);

@@ -17,13 +17,15 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
   OutputStrideTracker strides(options.output_stride());
   const bool inplace = options.inplace_activation();
   const bool fuse = options.fuse_batchnorm_relu6();
+  const bool fold = options.fold_batchnorm();
   torch::nn::Sequential layers;
 
   int64_t channels = MakeDivisible(32 * options.width_mult());
   layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels)
                                     .stride(strides.Next(2).stride)
                                     .inplace(inplace)
-                                    .fuse_batchnorm_relu6(fuse)));
+                                    .fuse_batchnorm_relu6(fuse)
+                                    .fold_batchnorm(fold)));
   for (const Block& block : kBlocks) {
     const int64_t out_channels = MakeDivisible(block.channels * options.width_mult());
     const StrideAndDilation sd = strides.Next(block.stride);
@@ -33,11 +35,13 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
                                       .stride(sd.stride)
                                       .dilation(sd.dilation)
                                       .groups(channels)
-                                      .inplace(inplace).fuse_batchnorm_relu6(fuse))},
+                                      .inplace(inplace).fuse_batchnorm_relu6(fuse)
+                                    .fold_batchnorm(fold))},
         {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels)
                                       .kernel_size(1)
                                       .inplace(inplace)
-                                      .fuse_batchnorm_relu6(fuse))}})));
+                                      .fuse_batchnorm_relu6(fuse)
+                                    .fold_batchnorm(fold))}})));
     channels = out_channels;
   }
   return {layers, channels};

@@ -21,6 +21,7 @@ struct InvertedResidualOptions {
   TORCH_ARG(int64_t, expand_ratio) = 6;
   TORCH_ARG(bool, inplace) = true;
   TORCH_ARG(bool, fuse) = true;
+  TORCH_ARG(bool, fold_batchnorm) = true;
 };
 
 // Expand (1x1, skipped when t = 1) -> depthwise 3x3 -> linear 1x1 projection, with a residual connection when the
@@ -38,21 +39,32 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, 
       conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(in, hidden)
                                        .kernel_size(1)
                                        .inplace(options_.inplace())
-                                       .fuse_batchnorm_relu6(options_.fuse())));
+                                       .fuse_batchnorm_relu6(options_.fuse())
+                                       .fold_batchnorm(options_.fold_batchnorm())));
     }
     conv_->push_back(ConvBNReLU6(ConvBNReLU6Options(hidden, hidden)
                                      .stride(options_.stride())
                                      .dilation(options_.dilation())
                                      .groups(hidden)
-                                     .inplace(options_.inplace()).fuse_batchnorm_relu6(options_.fuse())));
-    conv_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, options_.out_channels(), 1).bias(false)));
-    conv_->push_back(torch::nn::BatchNorm2d(options_.out_channels()));
+                                     .inplace(options_.inplace()).fuse_batchnorm_relu6(options_.fuse())
+                                       .fold_batchnorm(options_.fold_batchnorm())));
+    project_conv_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, options_.out_channels(), 1).bias(false));
+    project_bn_ = torch::nn::BatchNorm2d(options_.out_channels());
+    conv_->push_back(project_conv_);
+    conv_->push_back(project_bn_);
     conv_ = register_module("conv", conv_);
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    if (use_residual_) return x + conv_->forward(x);
-    return conv_->forward(x);
+    torch::Tensor out = x;
+    if (options_.fold_batchnorm() && CanFoldBatchNorm(*project_conv_, *project_bn_)) {
+      // Eval: the projection's BatchNorm folded into its convolution.
+      for (size_t i = 0; i + 2 < conv_->size(); ++i) out = (conv_->begin() + i)->forward<torch::Tensor>(out);
+      out = ConvWithFoldedBatchNorm(*project_conv_, *project_bn_, out);
+    } else {
+      out = conv_->forward(out);
+    }
+    return use_residual_ ? x + out : out;
   }
 
   torch::Tensor ForwardTraced(torch::Tensor x, const std::string& prefix, const LeafCallback& on_leaf) override {
@@ -64,6 +76,8 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, 
   InvertedResidualOptions options_;
   bool use_residual_ = false;
   torch::nn::Sequential conv_{nullptr};
+  torch::nn::Conv2d project_conv_{nullptr};  // conv_'s last two modules
+  torch::nn::BatchNorm2d project_bn_{nullptr};
 };
 TORCH_MODULE(InvertedResidual);
 
@@ -79,6 +93,7 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
   OutputStrideTracker strides(options.output_stride());
   const bool inplace = options.inplace_activation();
   const bool fuse = options.fuse_batchnorm_relu6();
+  const bool fold = options.fold_batchnorm();
   torch::nn::Sequential layers;
 
   int64_t channels = MakeDivisible(32 * options.width_mult());
@@ -86,7 +101,8 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
   layers->push_back(ConvBNReLU6(ConvBNReLU6Options(3, channels)
                                     .stride(stem.stride)
                                     .inplace(inplace)
-                                    .fuse_batchnorm_relu6(fuse)));
+                                    .fuse_batchnorm_relu6(fuse)
+                                    .fold_batchnorm(fold)));
 
   for (const Stage& stage : kStages) {
     const int64_t out_channels = MakeDivisible(stage.channels * options.width_mult());
@@ -97,7 +113,8 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
                                              .dilation(sd.dilation)
                                              .expand_ratio(stage.expand_ratio)
                                              .inplace(inplace)
-                                             .fuse(fuse)));
+                                             .fuse(fuse)
+                                             .fold_batchnorm(fold)));
       channels = out_channels;
     }
   }
@@ -106,7 +123,8 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
   layers->push_back(ConvBNReLU6(ConvBNReLU6Options(channels, last_channels)
                                     .kernel_size(1)
                                     .inplace(inplace)
-                                    .fuse_batchnorm_relu6(fuse)));
+                                    .fuse_batchnorm_relu6(fuse)
+                                    .fold_batchnorm(fold)));
   return {layers, last_channels};
 }
 

@@ -42,6 +42,7 @@ DEFINE_int32(warmup, 2, "unmeasured steps first");
 DEFINE_int32(loader_threads, 2, "decoding threads (pipeline mode)");
 DEFINE_int32(output_stride, 32, "32 (torchvision's network, as the reference), 16 or 8 (dilated, as the default run)");
 DEFINE_bool(fuse_batchnorm_relu6, true, "the model's fused BatchNorm + ReLU6 in training (false: LibTorch's modules)");
+DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
 DEFINE_int32(profile_top, 0,
              "after measuring, profile --steps more steps and print the N operators with the most self time "
              "(what torch.profiler's key_averages() shows as self CPU)");
@@ -103,6 +104,7 @@ absl::StatusOr<double> Measure() {
                                  .output_stride(FLAGS_output_stride)
                                  .inplace_activation(!bf16)
                                  .fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6)
+                                 .fold_batchnorm(FLAGS_fold_batchnorm)
                                  .init(mobilenet::InitScheme::kTorchvision));
   if (FLAGS_channels_last) {
     torch::NoGradGuard no_grad;
