@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "data/coco_dataset.h"
-#include "trainer/config.pb.h"
+#include "trainer/config/config.pb.h"
 
 namespace trainer {
 

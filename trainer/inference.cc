@@ -7,8 +7,8 @@
 #include "data/coco_categories.h"
 #include "mobilenet/state_dict_io.h"
 #include "tools/cc/status_macros.h"
-#include "trainer/config_loader.h"
-#include "trainer/model_builder.h"
+#include "trainer/config/config_loader.h"
+#include "trainer/config/model_builder.h"
 
 namespace trainer {
 

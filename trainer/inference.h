@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "mobilenet/mobilenet.h"
-#include "trainer/config.pb.h"
+#include "trainer/config/config.pb.h"
 
 namespace trainer {
 

@@ -7,7 +7,7 @@
 
 namespace trainer {
 
-// `relative` (a path from the workspace root, such as "trainer/benchmark_reference.py") as shipped in this binary's
+// `relative` (a workspace path such as "trainer/main/benchmark_reference.py") as shipped in this binary's
 // runfiles or found in the workspace: the first that exists of $RUNFILES_DIR/coco_multilabel/<relative>,
 // <argv0>.runfiles/coco_multilabel/<relative>, $BUILD_WORKSPACE_DIRECTORY/<relative>, ./<relative>. "" when none does.
 std::string FindInRunfilesOrWorkspace(const std::string& argv0, const std::string& relative);

@@ -11,7 +11,7 @@
 #include "glog/logging.h"
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/status_macros.h"
-#include "trainer/config_loader.h"
+#include "trainer/config/config_loader.h"
 #include "trainer/trainer.h"
 
 namespace trainer {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "trainer/sweep.pb.h"
+#include "trainer/config/sweep.pb.h"
 
 namespace trainer {
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "trainer/config_loader.h"
+#include "trainer/config/config_loader.h"
 
 namespace trainer {
 namespace {

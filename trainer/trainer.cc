@@ -19,15 +19,15 @@
 #include "mobilenet/state_dict_io.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/bf16_activation.h"
-#include "trainer/checkpoint.h"
+#include "trainer/config/model_builder.h"
 #include "trainer/dataset_source.h"
-#include "trainer/ema.h"
-#include "trainer/loss_scaler.h"
-#include "trainer/lr_schedule.h"
-#include "trainer/model_builder.h"
-#include "trainer/optimizer.h"
-#include "trainer/report_writer.h"
-#include "trainer/run_directory.h"
+#include "trainer/optim/ema.h"
+#include "trainer/optim/loss_scaler.h"
+#include "trainer/optim/lr_schedule.h"
+#include "trainer/optim/optimizer.h"
+#include "trainer/outputs/checkpoint.h"
+#include "trainer/outputs/report_writer.h"
+#include "trainer/outputs/run_directory.h"
 
 namespace trainer {
 namespace {

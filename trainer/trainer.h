@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "trainer/config_loader.h"
+#include "trainer/config/config_loader.h"
 #include "trainer/evaluation.h"
 
 namespace trainer {

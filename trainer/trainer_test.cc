@@ -16,8 +16,8 @@
 #include "metrics/thresholds.h"
 #include "mobilenet/mobilenet.h"
 #include "mobilenet/state_dict_io.h"
-#include "trainer/event_reader.h"
-#include "trainer/run_directory.h"
+#include "trainer/outputs/event_reader.h"
+#include "trainer/outputs/run_directory.h"
 
 namespace trainer {
 namespace {
@@ -155,7 +155,9 @@ TEST(TrainerTest, ResumedRunEndsWithIdenticalWeights) {
   for (size_t i = 0; i < records_a->size(); ++i) {
     EXPECT_EQ((*records_a)[i].kind, (*records_b)[i].kind);
     EXPECT_EQ((*records_a)[i].step, (*records_b)[i].step);
-    if ((*records_a)[i].kind == "val") EXPECT_EQ((*records_a)[i].values, (*records_b)[i].values);
+    if ((*records_a)[i].kind == "val") {
+      EXPECT_EQ((*records_a)[i].values, (*records_b)[i].values);
+    }
   }
 }
 
@@ -179,7 +181,9 @@ TEST(TrainerTest, NonFiniteLossStepIsSkippedCountedAndReported) {
   auto state = mobilenet::ReadStateDict(options.run_dir + "/model_last.pt");
   ASSERT_TRUE(state.ok());
   for (const auto& [name, tensor] : *state) {
-    if (tensor.is_floating_point()) EXPECT_TRUE(torch::isfinite(tensor).all().item<bool>()) << name;
+    if (tensor.is_floating_point()) {
+      EXPECT_TRUE(torch::isfinite(tensor).all().item<bool>()) << name;
+    }
   }
   EXPECT_THAT(ReadAll(options.run_dir + "/metrics.jsonl"), HasSubstr("\"kind\": \"skipped_step\", \"step\": 4"));
   EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("(2 skipped for a non-finite loss or gradient)"));

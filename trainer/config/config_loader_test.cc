@@ -1,0 +1,147 @@
+#include "trainer/config/config_loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "losses/loss_builder.h"
+#include "trainer/config/model_builder.h"
+
+namespace trainer {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string CheckedInDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/coco_multilabel/experiments"; }
+
+// A scratch experiments dir with the given base and overlays.
+std::string MakeDir(const std::string& name, const std::map<std::string, std::string>& files) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+  std::filesystem::create_directories(dir);
+  for (const auto& [file, text] : files) std::ofstream(dir + "/" + file) << text;
+  return dir;
+}
+
+TEST(CheckedInConfigsTest, EveryExperimentParsesValidatesAndBuildsModelAndLoss) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(CheckedInDir())) {
+    if (entry.path().extension() != ".pbtxt") continue;
+    const std::string name = entry.path().stem();
+    SCOPED_TRACE(name);
+    auto loaded = LoadTrainConfig({name, CheckedInDir(), {}});
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->config.name(), name);
+    auto model = BuildModel(loaded->config.model(), 80);
+    ASSERT_TRUE(model.ok()) << model.status();
+    losses::LabelCounts counts;
+    counts.num_samples = 100;
+    counts.positives.assign(80, 5);
+    auto loss = losses::BuildLoss(loaded->config.loss(), counts);
+    ASSERT_TRUE(loss.ok()) << loss.status();
+    ++count;
+  }
+  EXPECT_EQ(count, 13);  // base + the 12 experiments of the issue
+}
+
+TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
+  auto baseline = LoadTrainConfig({"baseline_bce", CheckedInDir(), {}});
+  auto focal = LoadTrainConfig({"focal", CheckedInDir(), {}});
+  ASSERT_TRUE(baseline.ok() && focal.ok());
+  EXPECT_TRUE(baseline->config.loss().has_bce());
+  EXPECT_TRUE(focal->config.loss().has_focal());
+  EXPECT_EQ(focal->config.model().output_stride(), baseline->config.model().output_stride());
+  EXPECT_NE(focal->hash, baseline->hash);
+  // Messages whose presence switches a feature on are not created by default filling.
+  EXPECT_FALSE(baseline->config.loss().bce().has_class_balanced());
+  EXPECT_FALSE(baseline->config.optimizer().has_ema());
+  auto class_balanced = LoadTrainConfig({"class_balanced", CheckedInDir(), {}});
+  ASSERT_TRUE(class_balanced.ok());
+  EXPECT_TRUE(class_balanced->config.loss().bce().has_class_balanced());
+}
+
+TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
+  const std::string dir = MakeDir("merge", {{"base.pbtxt", "training { epochs: 4 batch_size: 8 }"},
+                                            {"x.pbtxt", "training { epochs: 3 }"}});
+  auto loaded = LoadTrainConfig({"x", dir, {"training { epochs: 1 }"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.training().epochs(), 1);
+  EXPECT_EQ(loaded->config.training().batch_size(), 8);
+  EXPECT_TRUE(loaded->config.training().has_seed());  // filled from the schema default
+  EXPECT_TRUE(loaded->config.model().has_mobilenet_v2());
+  EXPECT_TRUE(loaded->config.loss().has_bce());
+  EXPECT_EQ(loaded->sources.size(), 3u);
+  EXPECT_EQ(loaded->hash.size(), 16u);
+}
+
+TEST(ConfigLoaderTest, RepeatedFieldsAppendUnlessCleared) {
+  const std::string dir = MakeDir("repeated", {{"base.pbtxt", "fine_tune { freeze_patterns: 'a' }"},
+                                               {"append.pbtxt", "fine_tune { freeze_patterns: 'b' }"},
+                                               {"replace.pbtxt",
+                                                "clear: 'fine_tune.freeze_patterns'\n"
+                                                "fine_tune { freeze_patterns: 'c' }"}});
+  auto appended = LoadTrainConfig({"append", dir, {}});
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_THAT(appended->config.fine_tune().freeze_patterns(), ::testing::ElementsAre("a", "b"));
+  auto replaced = LoadTrainConfig({"replace", dir, {}});
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_THAT(replaced->config.fine_tune().freeze_patterns(), ::testing::ElementsAre("c"));
+  EXPECT_EQ(replaced->config.clear_size(), 0);
+}
+
+TEST(ConfigLoaderTest, UnknownFieldNamesFileLineAndField) {
+  const std::string dir = MakeDir("typo", {{"base.pbtxt", ""}, {"x.pbtxt", "training {\n  epoch: 3\n}\n"}});
+  auto loaded = LoadTrainConfig({"x", dir, {}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(dir + "/x.pbtxt:2:"));
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("\"epoch\""));
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorInOverrideNamesTheOverride) {
+  const std::string dir = MakeDir("syntax", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  auto loaded = LoadTrainConfig({"x", dir, {"training { epochs: }"}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("--override[0]:1:"));
+}
+
+TEST(ConfigLoaderTest, OutOfRangeValueNamesFileLineAndField) {
+  const std::string dir = MakeDir("range", {{"base.pbtxt", "training { epochs: 2 }"},
+                                            {"x.pbtxt", "# comment\noptimizer {\n  learning_rate: -1\n}\n"}});
+  auto loaded = LoadTrainConfig({"x", dir, {}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(dir + "/x.pbtxt:3: optimizer.learning_rate must be > 0"));
+  auto zero_epochs = LoadTrainConfig({"x", dir, {"optimizer { learning_rate: 0.1 } training { epochs: 0 }"}});
+  ASSERT_FALSE(zero_epochs.ok());
+  EXPECT_THAT(std::string(zero_epochs.status().message()), HasSubstr("--override[0]:1: training.epochs must be in [1, 10000], got 0"));
+}
+
+TEST(ConfigLoaderTest, OutOfRangeLossFieldNamesFileLineAndField) {
+  const std::string dir = MakeDir("loss_range", {{"base.pbtxt", "training { epochs: 2 }\nloss { bce {} }\n"},
+                                                 {"f.pbtxt", "loss {\n  focal {\n    alpha: 0.25\n    gamma: -1\n  }\n}\n"}});
+  auto loaded = LoadTrainConfig({"f", dir, {}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()),
+              HasSubstr(dir + "/f.pbtxt:4: loss.focal.gamma must be >= 0, got -1"));
+  auto from_override = LoadTrainConfig({"f", dir, {"loss { asymmetric { clip: 2 } }"}});
+  ASSERT_FALSE(from_override.ok());
+  EXPECT_THAT(std::string(from_override.status().message()), HasSubstr("--override[0]:1: loss.asymmetric.clip"));
+}
+
+TEST(ConfigLoaderTest, UnknownExperimentIsNamed) {
+  const std::string dir = MakeDir("unknown", {{"base.pbtxt", ""}});
+  auto loaded = LoadTrainConfig({"nope", dir, {}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("unknown experiment 'nope'"));
+}
+
+TEST(ConfigLoaderTest, BadClearPathIsAnError) {
+  const std::string dir = MakeDir("clear", {{"base.pbtxt", ""}, {"x.pbtxt", "clear: 'training.nope'"}});
+  auto loaded = LoadTrainConfig({"x", dir, {}});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("has no field named \"nope\""));
+}
+
+}  // namespace
+}  // namespace trainer

@@ -1,0 +1,215 @@
+// bazel run //trainer:benchmark -- [--modes=synthetic,eval --precisions=fp32,bf16 --allocators=glibc,tcmalloc ...]
+// Images/s of our MobileNetV2 against the Python reference (benchmark_reference.py: torchvision's mobilenet_v2, same
+// batch, resolution, precision, layout and threads), in the same invocation, under each malloc for both sides, with
+// each process's peak resident memory. Every measurement is its own process (//trainer:benchmark_step for ours), so
+// one setting's allocation history cannot slow the next. Prints every row, then per mode and precision the fastest
+// of ours against the fastest reference, and our shipped configuration (tcmalloc, linked) against that same best.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gflags/gflags.h"
+#include "tools/cc/command.h"
+#include "tools/cc/main_runner.h"
+#include "tools/cc/status_macros.h"
+#include "trainer/dataset_source.h"
+#include "trainer/paths.h"
+
+DEFINE_int32(batch_size, 32, "images per step");
+DEFINE_int32(resolution, 224, "square input size");
+DEFINE_int32(threads, 2, "intra-op threads for both implementations");
+DEFINE_int32(steps, 8, "measured steps per setting");
+DEFINE_int32(warmup, 2, "unmeasured steps first");
+DEFINE_string(precisions, "fp32", "comma-separated: fp32, bf16");
+DEFINE_string(modes, "synthetic,eval",
+              "comma-separated: synthetic (training step on random tensors), pipeline (training step fed by each "
+              "side's JPEG pipeline), eval (inference on random tensors, as evaluate/predict run)");
+DEFINE_string(layouts, "channels_last", "comma-separated: channels_last, contiguous");
+DEFINE_string(allocators, "glibc,glibc_tuned,tcmalloc",
+              "comma-separated: glibc (default malloc), glibc_tuned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 "
+              "GiB: never give memory back), tcmalloc (what our binaries link), jemalloc, mimalloc (the last three "
+              "preloaded from --library_dir, at their default settings)");
+DEFINE_string(library_dir, "/usr/lib/x86_64-linux-gnu",
+              "where the preloaded allocators are: libtcmalloc_minimal.so.4, libjemalloc.so.2, libmimalloc.so.2 "
+              "(Debian's libgoogle-perftools-dev, libjemalloc2, libmimalloc2.0; tools/setup.sh installs them)");
+DEFINE_int32(loader_threads, 2, "decoding threads (ours) / DataLoader workers (reference), pipeline mode");
+DEFINE_string(python, "/usr/bin/python3", "Python with torch and torchvision for the reference");
+DEFINE_bool(reference, true, "also run the Python reference");
+DEFINE_string(cache_dir, "", "synthetic dataset cache (pipeline mode); default ~/.cache/coco-multilabel");
+
+namespace {
+
+std::vector<std::string> Split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+absl::Status CheckAll(const std::vector<std::string>& values, const std::vector<std::string>& allowed,
+                      const std::string& flag) {
+  for (const std::string& value : values) {
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      std::string list;
+      for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return absl::InvalidArgumentError("--" + flag + ": unknown value '" + value + "' (expected: " + list + ")");
+    }
+  }
+  if (values.empty()) return absl::InvalidArgumentError("--" + flag + " is empty");
+  return absl::OkStatus();
+}
+
+// The environment prefix that selects an allocator for a child process.
+// The shared library preloaded for `allocator`; "" for the glibc rows.
+std::string PreloadedLibrary(const std::string& allocator) {
+  if (allocator == "tcmalloc") return FLAGS_library_dir + "/libtcmalloc_minimal.so.4";
+  if (allocator == "jemalloc") return FLAGS_library_dir + "/libjemalloc.so.2";
+  if (allocator == "mimalloc") return FLAGS_library_dir + "/libmimalloc.so.2";
+  return "";
+}
+
+std::string AllocatorEnvironment(const std::string& allocator) {
+  if (allocator == "glibc_tuned") return "env -u LD_PRELOAD MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 ";
+  const std::string library = PreloadedLibrary(allocator);
+  return library.empty() ? "env -u LD_PRELOAD " : "env LD_PRELOAD=" + library + " ";
+}
+
+struct Measurement {
+  double images_per_second = 0;
+  double peak_rss_mib = 0;
+};
+
+// Runs `command`, returns the figures it printed; any failure carries the command and its output.
+absl::StatusOr<Measurement> RunMeasurement(const std::string& command, const std::string& expected_allocator) {
+  ASSIGN_OR_RETURN(const std::string output, coco::RunCommand(command));
+  const size_t speed = output.find("images_per_second ");
+  const size_t rss = output.find("peak_rss_mib ");
+  if (speed == std::string::npos || rss == std::string::npos) {
+    return absl::UnavailableError("no figures from:\n" + command + "\n" + output);
+  }
+  // Our child says which malloc it ran on: a preload that silently did not take would make the rows lie.
+  const size_t allocator = output.find("allocator ");
+  if (allocator != std::string::npos && !expected_allocator.empty() &&
+      output.compare(allocator + 10, expected_allocator.size(), expected_allocator) != 0) {
+    return absl::InternalError("expected the child to run on " + expected_allocator + ":\n" + command + "\n" + output);
+  }
+  return Measurement{std::stod(output.substr(speed + 18)), std::stod(output.substr(rss + 13))};
+}
+
+struct Setting {
+  std::string mode, precision, layout, allocator;
+};
+
+std::string CommonArguments(const Setting& s) {
+  return " --batch_size " + std::to_string(FLAGS_batch_size) + " --resolution " + std::to_string(FLAGS_resolution) +
+         " --threads " + std::to_string(FLAGS_threads) + " --steps " + std::to_string(FLAGS_steps) + " --warmup " +
+         std::to_string(FLAGS_warmup) + " --precision " + s.precision;
+}
+
+absl::StatusOr<Measurement> MeasureOurs(const std::string& step_binary, const Setting& s,
+                                        const std::string& data_root) {
+  const std::string command = AllocatorEnvironment(s.allocator) + step_binary + CommonArguments(s) + " --mode " +
+                              (s.mode == "pipeline" ? "pipeline --data_root " + data_root : s.mode) +
+                              " --loader_threads " + std::to_string(FLAGS_loader_threads) +
+                              (s.layout == "channels_last" ? " --channels_last" : " --nochannels_last");
+  return RunMeasurement(command, s.allocator == "glibc_tuned" ? "glibc" : s.allocator);
+}
+
+absl::StatusOr<Measurement> MeasureReference(const std::string& script, const Setting& s,
+                                             const std::string& data_root) {
+  const std::string command = AllocatorEnvironment(s.allocator) + FLAGS_python + " " + script + CommonArguments(s) +
+                              " --loader_workers " + std::to_string(FLAGS_loader_threads) +
+                              (s.layout == "channels_last" ? " --channels_last" : "") +
+                              (s.mode == "pipeline" ? " --data_root " + data_root : "") +
+                              (s.mode == "eval" ? " --eval" : "");
+  return RunMeasurement(command, "");
+}
+
+std::string Cell(const Measurement& m) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%7.2f (%5.0f)", m.images_per_second, m.peak_rss_mib);
+  return text;
+}
+
+absl::Status Run(const char* argv0) {
+  const std::vector<std::string> modes = Split(FLAGS_modes), precisions = Split(FLAGS_precisions),
+                                 layouts = Split(FLAGS_layouts), allocators = Split(FLAGS_allocators);
+  RETURN_IF_ERROR(CheckAll(modes, {"synthetic", "pipeline", "eval"}, "modes"));
+  RETURN_IF_ERROR(CheckAll(precisions, {"fp32", "bf16"}, "precisions"));
+  RETURN_IF_ERROR(CheckAll(layouts, {"channels_last", "contiguous"}, "layouts"));
+  RETURN_IF_ERROR(CheckAll(allocators, {"glibc", "glibc_tuned", "tcmalloc", "jemalloc", "mimalloc"}, "allocators"));
+  for (const std::string& allocator : allocators) {
+    const std::string library = PreloadedLibrary(allocator);
+    if (!library.empty() && !std::filesystem::exists(library)) {
+      return absl::NotFoundError(allocator + ": " + library + " does not exist (bash tools/setup.sh installs it)");
+    }
+  }
+  const std::string step_binary = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/benchmark_step");
+  if (step_binary.empty()) return absl::NotFoundError("cannot find trainer/benchmark_step (bazel build it first)");
+  const std::string script = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/main/benchmark_reference.py");
+  if (FLAGS_reference && script.empty()) return absl::NotFoundError("cannot find trainer/main/benchmark_reference.py");
+  std::string data_root;
+  if (std::find(modes.begin(), modes.end(), "pipeline") != modes.end()) {
+    const std::string cache =
+        FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot() : trainer::ResolveUserPath(FLAGS_cache_dir);
+    ASSIGN_OR_RETURN(data_root, trainer::EnsureSyntheticDataset(trainer::SyntheticDataConfig(), cache));
+  }
+
+  std::printf("MobileNetV2 (80 classes), batch %d, %dx%d, %d threads, %d measured steps; images/s (peak RSS MiB)\n",
+              FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
+  std::printf("%-32s %-12s %-16s %-16s %6s\n", "setting", "allocator", "ours", "reference", "ratio");
+  for (const std::string& mode : modes) {
+    for (const std::string& precision : precisions) {
+      Measurement best_ours, best_reference, shipped;
+      std::string best_ours_name, best_reference_name;
+      for (const std::string& layout : layouts) {
+        for (const std::string& allocator : allocators) {
+          const Setting setting{mode, precision, layout, allocator};
+          ASSIGN_OR_RETURN(const Measurement ours, MeasureOurs(step_binary, setting, data_root));
+          Measurement reference;
+          if (FLAGS_reference) {
+            ASSIGN_OR_RETURN(reference, MeasureReference(script, setting, data_root));
+          }
+          const std::string name = mode + " " + precision + " " + layout;
+          if (ours.images_per_second > best_ours.images_per_second) {
+            best_ours = ours, best_ours_name = allocator + " " + layout;
+          }
+          if (reference.images_per_second > best_reference.images_per_second) {
+            best_reference = reference, best_reference_name = allocator + " " + layout;
+          }
+          if (allocator == "tcmalloc" && ours.images_per_second > shipped.images_per_second) shipped = ours;
+          std::printf("%-32s %-12s %-16s %-16s %6.2f\n", name.c_str(), allocator.c_str(), Cell(ours).c_str(),
+                      FLAGS_reference ? Cell(reference).c_str() : "",
+                      reference.images_per_second > 0 ? ours.images_per_second / reference.images_per_second : 0.0);
+          std::fflush(stdout);
+        }
+      }
+      if (!FLAGS_reference) continue;
+      std::printf("%-45s %-16s %-16s %6.2f  fastest vs fastest: ours %s, reference %s\n",
+                  (mode + " " + precision + " best").c_str(), Cell(best_ours).c_str(), Cell(best_reference).c_str(),
+                  best_ours.images_per_second / best_reference.images_per_second, best_ours_name.c_str(),
+                  best_reference_name.c_str());
+      if (shipped.images_per_second > 0) {
+        std::printf("%-45s %-16s %-16s %6.2f  as shipped (tcmalloc linked) vs the fastest reference\n",
+                    (mode + " " + precision + " shipped").c_str(), Cell(shipped).c_str(), Cell(best_reference).c_str(),
+                    shipped.images_per_second / best_reference.images_per_second);
+      }
+      std::fflush(stdout);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return coco::RunMain(argc, argv, "Images/s of our MobileNetV2 step against the torchvision reference, per allocator.",
+                       [](int argc, char** argv) { return Run(argv[0]); });
+}

@@ -1,0 +1,87 @@
+// bazel run //trainer:evaluate -- --run_dir=runs/baseline_bce-... [--weights=...] [--split=val|train]
+//     [--thresholds=run|none|path] [--data_root=DIR]
+// Evaluates a trained model on a dataset split: every metric at the global threshold, with thresholds tuned on this
+// split, and with a thresholds file (the run's tuned thresholds by default), plus the per-class table.
+#include <iostream>
+
+#include <torch/utils.h>
+
+#include "absl/status/status.h"
+#include "data/image_loader.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "metrics/report.h"
+#include "metrics/thresholds.h"
+#include "tools/cc/main_runner.h"
+#include "tools/cc/status_macros.h"
+#include "trainer/dataset_source.h"
+#include "trainer/evaluation.h"
+#include "trainer/inference.h"
+#include "trainer/paths.h"
+
+DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, thresholds.txt)");
+DEFINE_string(weights, "", "state dict to evaluate; default <run_dir>/model_best.pt");
+DEFINE_string(split, "val", "val or train");
+DEFINE_string(thresholds, "run", "per-class thresholds: run (<run_dir>/thresholds.txt), none, or a path");
+DEFINE_string(data_root, "", "COCO-layout root; empty: the run config's source");
+DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
+DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
+DEFINE_int32(batch_size, 64, "evaluation batch size");
+
+namespace {
+
+absl::Status Run() {
+  if (FLAGS_run_dir.empty()) return absl::InvalidArgumentError("--run_dir is required");
+  if (FLAGS_split != "val" && FLAGS_split != "train") return absl::InvalidArgumentError("--split must be val or train");
+  const std::string run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
+  ASSIGN_OR_RETURN(trainer::InferenceModel loaded,
+                   trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));
+  const trainer::TrainConfig& config = loaded.config;
+  torch::set_num_threads(FLAGS_threads > 0 ? FLAGS_threads : std::max(1, config.training().threads()));
+  const std::string cache = FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot() : trainer::ResolveUserPath(FLAGS_cache_dir);
+  ASSIGN_OR_RETURN(trainer::DatasetSplits splits,
+                   trainer::LoadDatasetSplits(config.data(), trainer::ResolveUserPath(FLAGS_data_root), cache));
+  const bool val = FLAGS_split == "val";
+  coco::data::LoaderOptions options;
+  options.batch_size = FLAGS_batch_size;
+  options.num_workers = config.data().loader_threads();
+  options.shuffle = false;
+  options.transform.train = false;
+  options.transform.output_size = config.data().resolution();
+  options.transform.center_crop_fraction = config.data().augmentation().center_crop_fraction();
+  const coco::data::CocoDataset& dataset = val ? splits.val : splits.train;
+  ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
+                   coco::data::ImageLoader::Create(
+                       coco::data::SamplesFromDataset(dataset, val ? splits.val_image_dir : splits.train_image_dir),
+                       dataset.num_classes(), options));
+  torch::Device device(FLAGS_device);
+  loaded.model->to(device);
+  trainer::ForwardOptions forward;
+  forward.device = device;
+  forward.bf16_autocast = false;  // evaluation in fp32 whatever the training precision
+  ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
+                   trainer::Evaluate(loaded.model, *loader, config.metrics(), loaded.class_names, forward));
+  const trainer::EvalSummary summary = trainer::Summarize(accumulator);
+  std::cout << "Weights: " << loaded.weights_path << "\nData: " << splits.description << " (" << FLAGS_split << ", "
+            << accumulator.num_samples() << " images)\n\n== At threshold " << config.metrics().threshold() << " ==\n"
+            << metrics::FormatSummary(summary.at_threshold) << "\n== With thresholds tuned on this split (optimistic) ==\n"
+            << metrics::FormatSummary(summary.at_tuned);
+  metrics::MultilabelMetrics per_class = summary.at_threshold;
+  if (FLAGS_thresholds != "none") {
+    const std::string path = FLAGS_thresholds == "run" ? run_dir + "/thresholds.txt" : trainer::ResolveUserPath(FLAGS_thresholds);
+    ASSIGN_OR_RETURN(metrics::ClassThresholds thresholds, metrics::ReadThresholds(path, loaded.class_names));
+    ASSIGN_OR_RETURN(per_class, accumulator.Compute(thresholds.thresholds));
+    std::cout << "\n== With thresholds from " << path << " ==\n" << metrics::FormatSummary(per_class);
+  }
+  std::cout << "\n" << metrics::FormatPerClassTable(per_class);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return coco::RunMain(argc, argv,
+                      "Evaluates a trained model on a dataset split.",
+                      [](int argc, char** argv) { return Run(); });
+}

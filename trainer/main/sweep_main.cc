@@ -1,0 +1,60 @@
+// bazel run //experiments:sweep_losses|sweep_finetune|sweep_ablations [-- --full] [--override=...]
+// Runs a sweep (experiments/sweeps/NAME.pbtxt) and writes results.md / results.csv in its output directory.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "absl/status/status.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "tools/cc/main_runner.h"
+#include "tools/cc/status_macros.h"
+#include "trainer/dataset_source.h"
+#include "trainer/paths.h"
+#include "trainer/sweep_runner.h"
+
+DEFINE_string(sweep, "", "sweep name (experiments/sweeps/NAME.pbtxt) or path");
+DEFINE_bool(full, false, "run each experiment with its own budget instead of the sweep's quick budget");
+DEFINE_string(override, "", "text-format TrainConfig merged into every run");
+DEFINE_string(out_dir, "", "output directory; default <workspace>/runs/sweep_<name>-<time>");
+DEFINE_string(data_root, "", "COCO-layout root; empty: the configs' source (synthetic)");
+DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
+DEFINE_int32(threads, 0, "intra-op threads; 0: each config's training.threads");
+
+namespace {
+
+absl::Status Run(const char* argv0) {
+  trainer::SweepOptions options;
+  options.experiments_dir = FLAGS_experiments_dir.empty() ? trainer::FindExperimentsDir(argv0)
+                                                          : trainer::ResolveUserPath(FLAGS_experiments_dir);
+  if (options.experiments_dir.empty()) return absl::NotFoundError("cannot find experiments/: pass --experiments_dir");
+  if (FLAGS_sweep.empty()) return absl::InvalidArgumentError("--sweep is required (losses, finetune, ablations)");
+  const bool is_path = FLAGS_sweep.find('/') != std::string::npos || FLAGS_sweep.find(".pbtxt") != std::string::npos;
+  options.sweep_path = is_path ? trainer::ResolveUserPath(FLAGS_sweep)
+                               : options.experiments_dir + "/sweeps/" + FLAGS_sweep + ".pbtxt";
+  std::string name = options.sweep_path.substr(options.sweep_path.find_last_of('/') + 1);
+  name = name.substr(0, name.find('.'));
+  options.runs_root = trainer::InWorkspace("runs");
+  options.out_dir = FLAGS_out_dir.empty() ? options.runs_root + "/sweep_" + name + "-" + trainer::TimestampForNames()
+                                          : trainer::ResolveUserPath(FLAGS_out_dir);
+  options.full = FLAGS_full;
+  if (!FLAGS_override.empty()) options.overrides.push_back(FLAGS_override);
+  options.data_root = trainer::ResolveUserPath(FLAGS_data_root);
+  options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
+  options.threads = FLAGS_threads;
+  options.progress_bar = ::isatty(STDERR_FILENO) != 0;
+  std::cout << "Sweep output: " << options.out_dir << std::endl;
+  ASSIGN_OR_RETURN(std::vector<trainer::SweepRow> rows, trainer::RunSweep(options));
+  std::cout << trainer::SweepMarkdown(rows) << "\nWritten: " << options.out_dir << "/results.md, results.csv"
+            << std::endl;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return coco::RunMain(argc, argv,
+                      "Runs a sweep of training runs and writes a comparison table.",
+                      [](int argc, char** argv) { return Run(argv[0]); });
+}

@@ -1,0 +1,94 @@
+// bazel run //trainer:train -- --config=NAME|path.pbtxt [--override='training { epochs: 1 }'] [--data_root=DIR]
+//     [--run_dir=DIR] [--device=cpu|cuda] [--threads=N] [--resume]
+// Trains a multi-label MobileNet as the config says and writes a run directory (trainer/README.md).
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "absl/status/status.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "tools/cc/main_runner.h"
+#include "tools/cc/status_macros.h"
+#include "trainer/config/config_loader.h"
+#include "trainer/paths.h"
+#include "trainer/trainer.h"
+
+DEFINE_string(config, "baseline_bce", "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay");
+DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'training { epochs: 1 }'");
+DEFINE_string(data_root, "", "COCO-layout root (train2017/, val2017/, annotations/); empty: the config's source");
+DEFINE_string(run_dir, "", "run directory; default <workspace>/<output.runs_root>/<config>-<time>");
+DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
+DEFINE_int32(threads, 0, "intra-op threads; 0: training.threads of the config");
+DEFINE_bool(resume, false, "continue from <run_dir>/checkpoints/last.ckpt (default run_dir: the newest run of --config)");
+DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
+DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_bool(print_config, false, "print the resolved config and exit");
+
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<std::string> NewestRun(const std::string& runs_root, const std::string& name) {
+  std::string newest;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(runs_root, error)) {
+    const std::string dir = entry.path().filename();
+    if (dir.rfind(name + "-", 0) == 0 && fs::exists(entry.path() / "checkpoints/last.ckpt") && dir > newest) {
+      newest = dir;
+    }
+  }
+  if (newest.empty()) return absl::NotFoundError("--resume: no run of '" + name + "' with a checkpoint in " + runs_root);
+  return runs_root + "/" + newest;
+}
+
+absl::Status Run(const char* argv0) {
+  trainer::ConfigRequest request;
+  request.config = FLAGS_config;
+  if (request.config.find('/') != std::string::npos || request.config.find(".pbtxt") != std::string::npos) {
+    request.config = trainer::ResolveUserPath(request.config);
+  }
+  request.experiments_dir =
+      FLAGS_experiments_dir.empty() ? trainer::FindExperimentsDir(argv0) : trainer::ResolveUserPath(FLAGS_experiments_dir);
+  if (request.experiments_dir.empty()) {
+    return absl::NotFoundError("cannot find the experiments/ configs: run through bazel or pass --experiments_dir");
+  }
+  if (!FLAGS_override.empty()) request.overrides.push_back(FLAGS_override);
+  ASSIGN_OR_RETURN(trainer::LoadedConfig loaded, trainer::LoadTrainConfig(request));
+  if (FLAGS_print_config) {
+    std::cout << loaded.text;
+    return absl::OkStatus();
+  }
+  trainer::TrainOptions options;
+  const std::string runs_root = trainer::InWorkspace(loaded.config.output().runs_root());
+  if (!FLAGS_run_dir.empty()) {
+    options.run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
+  } else if (FLAGS_resume) {
+    ASSIGN_OR_RETURN(options.run_dir, NewestRun(runs_root, loaded.config.name()));
+  } else {
+    options.run_dir = runs_root + "/" + loaded.config.name() + "-" + trainer::TimestampForNames();
+  }
+  options.config = std::move(loaded);
+  options.data_root = trainer::ResolveUserPath(FLAGS_data_root);
+  options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
+  options.runs_root = runs_root;
+  options.device = FLAGS_device;
+  options.threads = FLAGS_threads;
+  options.resume = FLAGS_resume;
+  options.progress_bar = ::isatty(STDERR_FILENO) != 0;
+  std::cout << "Run directory: " << options.run_dir << std::endl;
+  ASSIGN_OR_RETURN(trainer::TrainResult result, trainer::Train(options));
+  std::cout << "Final validation: " << result.final_eval.OneLine() << "\n"
+            << "Skipped steps: " << result.skipped_steps << "\n"
+            << "Report: " << result.run_dir << "/report.md" << std::endl;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return coco::RunMain(argc, argv,
+                      "Trains a multi-label MobileNet from an experiment config (README \"trainer/\").",
+                      [](int argc, char** argv) { return Run(argv[0]); });
+}

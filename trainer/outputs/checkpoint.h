@@ -1,0 +1,40 @@
+// Training checkpoints: everything `--resume` needs to continue as if never stopped - model, optimizer state, EMA
+// weights, the step the schedule is at, torch's RNG state and the epoch - in one file written atomically.
+#ifndef TRAINER_OUTPUTS_CHECKPOINT_H_
+#define TRAINER_OUTPUTS_CHECKPOINT_H_
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace trainer {
+
+struct TrainingProgress {
+  int64_t epochs_completed = 0;
+  int64_t global_step = 0;  // optimizer steps attempted (the schedule's position), skipped ones included
+  int64_t skipped_steps = 0;
+  double best_metric = -1.0;
+  int64_t best_epoch = -1;
+  std::string config_hash;  // resuming with a different config is refused
+  double loss_scale = 0.0;  // FP16 dynamic loss scale (0 when unused)
+  int64_t loss_scale_good_steps = 0;
+};
+
+// Writes a torch::serialize archive: model/, optimizer/, ema/ (when `ema` is not null), progress scalars and the
+// default CPU generator's state, through a temporary file renamed over `path`.
+absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& model,
+                             const torch::optim::Optimizer& optimizer, const torch::nn::Module* ema,
+                             const TrainingProgress& progress);
+
+// Restores what WriteCheckpoint wrote into modules and an optimizer built the same way; also restores the CPU
+// generator. Errors name the file.
+absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                            torch::nn::Module* ema, TrainingProgress& progress);
+
+}  // namespace trainer
+
+#endif  // TRAINER_OUTPUTS_CHECKPOINT_H_

@@ -1,0 +1,40 @@
+// Writes TensorBoard event files (events.out.tfevents.<time>.<host>): TFRecord-framed tensorboard.Event protos with
+// scalar summaries, so `tensorboard --logdir runs` shows the training curves.
+#ifndef TRAINER_OUTPUTS_EVENT_WRITER_H_
+#define TRAINER_OUTPUTS_EVENT_WRITER_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace trainer {
+
+// One TFRecord: uint64 length (little-endian), masked CRC-32C of those 8 bytes, the data, masked CRC-32C of the data.
+std::string FrameRecord(std::string_view data);
+
+class EventWriter {
+ public:
+  // Creates <dir>/events.out.tfevents.<seconds>.<hostname> and writes the file_version record.
+  static absl::StatusOr<std::unique_ptr<EventWriter>> Create(const std::string& dir);
+  ~EventWriter();
+
+  // Appends one scalar at `step`, flushed so a running TensorBoard sees it.
+  absl::Status WriteScalar(const std::string& tag, double value, int64_t step);
+  const std::string& path() const { return path_; }
+
+ private:
+  EventWriter(std::string path, std::FILE* file) : path_(std::move(path)), file_(file) {}
+  absl::Status WriteRecord(const std::string& data);
+
+  std::string path_;
+  std::FILE* file_;
+};
+
+}  // namespace trainer
+
+#endif  // TRAINER_OUTPUTS_EVENT_WRITER_H_

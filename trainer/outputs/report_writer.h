@@ -1,0 +1,49 @@
+// report.md of a run: summary, metrics at the global threshold and with tuned thresholds, the per-class table, and
+// the loss / learning-rate / validation curves drawn as SVG files it links.
+#ifndef TRAINER_OUTPUTS_REPORT_WRITER_H_
+#define TRAINER_OUTPUTS_REPORT_WRITER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "metrics/multilabel_metrics.h"
+#include "trainer/outputs/run_directory.h"
+
+namespace trainer {
+
+struct ReportInputs {
+  std::string config_name;
+  std::string config_hash;
+  std::string data_description;
+  std::string model_description;
+  int64_t epochs = 0;
+  int64_t steps = 0;
+  int64_t skipped_steps = 0;
+  double train_seconds = 0.0;
+  double images_per_second = 0.0;
+  int threads = 0;
+  std::string best_metric_name;
+  double best_metric = 0.0;
+  int64_t best_epoch = 0;
+  std::string fine_tune_report;  // empty when not fine-tuning
+  metrics::MultilabelMetrics at_threshold;  // final model, global threshold
+  metrics::MultilabelMetrics at_tuned;      // final model, per-class thresholds tuned on the same split
+  std::vector<MetricsRecord> history;       // metrics.jsonl
+};
+
+// A line chart of one or more (x, y) series as a standalone SVG document.
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;
+};
+std::string SvgLineChart(const std::string& title, const std::string& x_label, const std::vector<Series>& series);
+
+// Writes report.md, curves_loss.svg, curves_lr.svg and curves_val.svg into the run directory.
+absl::Status WriteReport(const RunDirectory& run, const ReportInputs& inputs);
+
+}  // namespace trainer
+
+#endif  // TRAINER_OUTPUTS_REPORT_WRITER_H_
