@@ -18,9 +18,10 @@
 #include "mobilenet/freezer.h"
 #include "mobilenet/state_dict_io.h"
 #include "tools/cc/status_macros.h"
-#include "trainer/bf16_activation.h"
 #include "trainer/config/model_builder.h"
 #include "trainer/dataset_source.h"
+#include "trainer/execution.h"
+#include "trainer/fine_tuning.h"
 #include "trainer/optim/ema.h"
 #include "trainer/optim/loss_scaler.h"
 #include "trainer/optim/lr_schedule.h"
@@ -28,6 +29,7 @@
 #include "trainer/outputs/checkpoint.h"
 #include "trainer/outputs/report_writer.h"
 #include "trainer/outputs/run_directory.h"
+#include "trainer/training_step.h"
 
 namespace trainer {
 namespace {
@@ -127,29 +129,6 @@ void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root) {
-  const std::string prefix = "run:";
-  if (reference.rfind(prefix, 0) != 0) return reference;
-  const std::string name = reference.substr(prefix.size());
-  std::string newest;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(runs_root, error)) {
-    const std::string dir = entry.path().filename();
-    if (dir.rfind(name + "-", 0) != 0 || !fs::exists(entry.path() / "model_best.pt")) continue;
-    if (dir > newest) newest = dir;  // names end in a sortable timestamp
-  }
-  if (newest.empty()) {
-    return absl::NotFoundError("fine_tune.init_weights \"" + reference + "\": no run of '" + name +
-                               "' with a model_best.pt under '" + runs_root + "' (train it first: bazel run " +
-                               "//experiments:" + name + ")");
-  }
-  return runs_root + "/" + newest + "/model_best.pt";
-}
-
-namespace {
-
 // One training run: built from the options (Init), optionally restored (Resume), then driven epoch by epoch.
 class TrainingRun {
  public:
@@ -169,11 +148,9 @@ class TrainingRun {
   TrainResult Partial();
 
  private:
-  absl::Status SetUpDevice();
   absl::Status LoadData();
   absl::Status BuildModelAndEma();
-  absl::Status ApplyFineTuning();
-  // One optimizer step; returns false when it was skipped (non-finite loss or gradient).
+  // One optimizer step (training_step.h); a skipped one is logged and counted. Returns whether it was applied.
   absl::StatusOr<bool> Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
                             double& grad_norm);
   absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
@@ -184,11 +161,7 @@ class TrainingRun {
   const TrainingConfig& training_;
   TrainResult result_;
 
-  int threads_ = 0;
-  torch::Device device_ = torch::kCPU;
-  bool bf16_ = false;
-  bool fp16_ = false;
-  ForwardOptions forward_;
+  Execution execution_;
 
   DatasetSplits splits_;
   std::vector<std::string> class_names_;
@@ -203,9 +176,9 @@ class TrainingRun {
   std::string model_description_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  std::vector<torch::Tensor> trainable_;
   torch::nn::AnyModule loss_function_;
   DynamicLossScaler loss_scaler_;
+  StepContext step_;
   ScheduleContext schedule_;
   int64_t steps_per_epoch_ = 0;
   std::set<int64_t> inject_nan_;
@@ -216,36 +189,6 @@ class TrainingRun {
   double seconds_training_ = 0.0;
   bool evaluated_ = false;
 };
-
-absl::Status TrainingRun::SetUpDevice() {
-  threads_ = options_.threads > 0 ? options_.threads : training_.threads();
-  if (threads_ > 0) torch::set_num_threads(threads_);
-  try {
-    device_ = torch::Device(options_.device);
-  } catch (const c10::Error& error) {
-    return absl::InvalidArgumentError("--device=" + options_.device + ": " + error.what_without_backtrace());
-  }
-  if (device_.is_cuda() && !torch::cuda::is_available()) {
-    return absl::FailedPreconditionError("--device=" + options_.device +
-                                         " but this LibTorch has no CUDA (README: GPU users point third_party/"
-                                         "libtorch.BUILD at an upstream CUDA LibTorch)");
-  }
-  bf16_ = training_.precision() == TrainingConfig::BF16;
-  fp16_ = training_.precision() == TrainingConfig::FP16;
-  if (fp16_ && !device_.is_cuda()) {
-    return absl::InvalidArgumentError("training.precision FP16 is CUDA autocast with loss scaling: use --device=cuda "
-                                      "(on the CPU, BF16 is the mixed precision)");
-  }
-  if (bf16_ && !device_.is_cpu()) {
-    return absl::InvalidArgumentError("training.precision BF16 is CPU autocast: use --device=cpu");
-  }
-  CHECK(!bf16_ || Bf16ActivationRegistered());
-  forward_.device = device_;
-  forward_.bf16_autocast = bf16_;
-  forward_.fp16_autocast = fp16_;
-  forward_.channels_last = training_.channels_last();
-  return absl::OkStatus();
-}
 
 absl::Status TrainingRun::LoadData() {
   const std::string cache_root = options_.cache_root.empty() ? DefaultCacheRoot() : options_.cache_root;
@@ -261,49 +204,22 @@ absl::Status TrainingRun::LoadData() {
   return absl::OkStatus();
 }
 
-absl::Status TrainingRun::ApplyFineTuning() {
-  const FineTuneConfig& fine_tune = config_.fine_tune();
-  std::string& report = result_.fine_tune_report;
-  if (!fine_tune.init_weights().empty()) {
-    ASSIGN_OR_RETURN(std::string weights, ResolveInitWeights(fine_tune.init_weights(), options_.runs_root));
-    ASSIGN_OR_RETURN(mobilenet::StateDict state, mobilenet::ReadStateDict(weights));
-    const mobilenet::LoadReport load = mobilenet::LoadStateDict(*model_, state);
-    report = "initial weights: " + weights + "\n" + load.ToString();
-    for (const std::string& mismatch : load.shape_mismatched) {
-      if (mismatch.rfind("classifier.", 0) == 0) {
-        report += "\nclassifier re-initialised: the class count differs from the initial weights'";
-        break;
-      }
-    }
-    if (!load.complete() && !fine_tune.allow_partial()) {
-      return absl::InvalidArgumentError("fine_tune.allow_partial is false but '" + weights +
-                                        "' does not match the model:\n" + load.ToString());
-    }
-  }
-  if (fine_tune.freeze_feature_blocks() > 0 || fine_tune.freeze_patterns_size() > 0) {
-    mobilenet::FreezeOptions freeze;
-    freeze.num_feature_blocks(fine_tune.freeze_feature_blocks());
-    freeze.name_patterns({fine_tune.freeze_patterns().begin(), fine_tune.freeze_patterns().end()});
-    ASSIGN_OR_RETURN(freeze_report_, mobilenet::FreezeParameters(*model_, freeze));
-    report += (report.empty() ? "" : "\n") + freeze_report_.ToString();
-  }
-  if (!report.empty()) LOG(INFO) << "Fine-tuning:\n" << report;
-  return absl::OkStatus();
-}
-
 absl::Status TrainingRun::BuildModelAndEma() {
   torch::manual_seed(training_.seed());  // the initial weights and dropout draw from torch's global generator
   const int64_t num_classes = splits_.train.num_classes();
   ASSIGN_OR_RETURN(model_options_, ModelOptionsFromConfig(config_.model(), num_classes));
-  if (bf16_) model_options_.inplace_activation(false);  // see bf16_activation.h
+  if (execution_.bf16) model_options_.inplace_activation(false);  // see bf16_activation.h
   model_ = mobilenet::MobileNet(model_options_);
-  RETURN_IF_ERROR(ApplyFineTuning());
+  ASSIGN_OR_RETURN(FineTuneResult fine_tune, ApplyFineTuning(config_.fine_tune(), options_.runs_root, *model_));
+  freeze_report_ = fine_tune.freeze;
+  result_.fine_tune_report = fine_tune.report;
+  if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
   if (training_.channels_last()) ToChannelsLast(*model_);
-  model_->to(device_);
+  model_->to(execution_.device);
   if (config_.optimizer().has_ema()) {
     ema_model_ = mobilenet::MobileNet(model_options_);
     if (training_.channels_last()) ToChannelsLast(*ema_model_);
-    ema_model_->to(device_);
+    ema_model_->to(execution_.device);
     ema_ = std::make_unique<WeightEma>(ema_model_.ptr(), config_.optimizer().ema().decay());
     ema_->Reset(*model_);
   }
@@ -314,15 +230,22 @@ absl::Status TrainingRun::BuildModelAndEma() {
 }
 
 absl::Status TrainingRun::Init() {
-  RETURN_IF_ERROR(SetUpDevice());
+  ASSIGN_OR_RETURN(execution_, SetUpExecution(options_.device, options_.threads, training_));
   RETURN_IF_ERROR(LoadData());
   RETURN_IF_ERROR(BuildModelAndEma());
   ASSIGN_OR_RETURN(optimizer_, BuildOptimizer(config_.optimizer(), *model_));
-  trainable_ = SplitParameters(*model_, /*decay_norm_and_bias=*/true).decay;
   absl::StatusOr<torch::nn::AnyModule> loss = losses::BuildLoss(config_.loss(), CountDatasetLabels(splits_.train));
   if (!loss.ok()) return absl::InvalidArgumentError("loss." + std::string(loss.status().message()));
   loss_function_ = *std::move(loss);
-  loss_function_.ptr()->to(device_);
+  loss_function_.ptr()->to(execution_.device);
+  step_.model = model_;
+  step_.optimizer = optimizer_.get();
+  step_.loss_function = &loss_function_;
+  step_.trainable = SplitParameters(*model_, /*decay_norm_and_bias=*/true).decay;
+  step_.forward = execution_.forward;
+  step_.clip_grad_norm = config_.optimizer().clip_grad_norm();
+  step_.loss_scaler = execution_.fp16 ? &loss_scaler_ : nullptr;
+  step_.ema = ema_.get();
 
   steps_per_epoch_ = train_loader_->batches_per_epoch();
   if (training_.max_steps_per_epoch() > 0) {
@@ -349,7 +272,7 @@ absl::Status TrainingRun::Resume() {
                                            options_.config.hash + " (compare " + run_->File("config.pbtxt") + ")");
     }
     progress_ = restored;
-    if (fp16_ && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
+    if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
     RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
     LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed << " (step "
               << progress_.global_step << ")";
@@ -358,38 +281,21 @@ absl::Status TrainingRun::Resume() {
   LOG(INFO) << "Run directory: " << run_->path();
   LOG(INFO) << "Data: " << splits_.description;
   LOG(INFO) << "Model: " << model_description_ << "; " << steps_per_epoch_ << " steps/epoch, " << training_.epochs()
-            << " epochs, " << threads_ << " threads";
+            << " epochs, " << execution_.threads << " threads";
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
                                        double& grad_norm) {
-  SetLearningRate(*optimizer_, lr);
-  optimizer_->zero_grad();
-  const torch::Tensor logits = ForwardLogits(model_, batch.images, forward_);
-  torch::Tensor loss = loss_function_.forward(logits, batch.targets.to(device_));
-  if (inject_nan_.count(progress_.global_step)) loss = loss * std::numeric_limits<double>::quiet_NaN();
-  loss_value = loss.item<double>();
-  grad_norm = std::numeric_limits<double>::quiet_NaN();
-  bool finite = std::isfinite(loss_value);
-  if (finite) {
-    if (fp16_) {
-      loss_scaler_.Scale(loss).backward();
-      finite = loss_scaler_.UnscaleGradients(trainable_);
-      loss_scaler_.Update(finite);
-      progress_.loss_scale = loss_scaler_.scale();
-      progress_.loss_scale_good_steps = loss_scaler_.good_steps();
-    } else {
-      loss.backward();
-    }
-    if (finite) {
-      grad_norm = ClipGradNorm(trainable_, config_.optimizer().clip_grad_norm());
-      finite = std::isfinite(grad_norm);
-    }
+  const StepOutcome outcome =
+      TrainStep(step_, batch.images, batch.targets, lr, inject_nan_.count(progress_.global_step) > 0);
+  loss_value = outcome.loss;
+  grad_norm = outcome.grad_norm;
+  if (execution_.fp16) {
+    progress_.loss_scale = loss_scaler_.scale();
+    progress_.loss_scale_good_steps = loss_scaler_.good_steps();
   }
-  if (!finite) {
-    // Never let a non-finite loss or gradient reach the weights (or the optimizer's moments).
-    optimizer_->zero_grad();
+  if (!outcome.applied) {
     ++progress_.skipped_steps;
     result_.skipped_at.push_back(progress_.global_step);
     LOG(WARNING) << "Step " << progress_.global_step << " skipped: non-finite "
@@ -400,8 +306,6 @@ absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t e
     ++progress_.global_step;  // the schedule moves on regardless
     return false;
   }
-  optimizer_->step();
-  if (ema_) ema_->Update(*model_);
   ++progress_.global_step;
   return true;
 }
@@ -460,7 +364,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
 absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images,
                                         bool& is_best) {
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                   Evaluate(model_, *val_loader_, config_.metrics(), class_names_, forward_));
+                   Evaluate(model_, *val_loader_, config_.metrics(), class_names_, execution_.forward));
   const EvalSummary summary = Summarize(accumulator);
   RETURN_IF_ERROR(run_->Append({"val", progress_.global_step, epoch + 1, summary.Values()}));
   LOG(INFO) << "epoch " << epoch + 1 << "/" << training_.epochs() << "  train loss " << mean_loss << "  ("
@@ -468,7 +372,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
             << " img/s)  val: " << summary.OneLine();
   if (ema_) {
     ASSIGN_OR_RETURN(metrics::MultilabelAccumulator ema_accumulator,
-                     Evaluate(ema_model_, *val_loader_, config_.metrics(), class_names_, forward_));
+                     Evaluate(ema_model_, *val_loader_, config_.metrics(), class_names_, execution_.forward));
     const EvalSummary ema_summary = Summarize(ema_accumulator);
     RETURN_IF_ERROR(run_->Append({"val_ema", progress_.global_step, epoch + 1, ema_summary.Values()}));
     LOG(INFO) << "  EMA weights: " << ema_summary.OneLine();
@@ -512,7 +416,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   if (!evaluated_) {
     // Resumed after the last epoch: evaluate once more so the outputs are complete.
     ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                     Evaluate(model_, *val_loader_, config_.metrics(), class_names_, forward_));
+                     Evaluate(model_, *val_loader_, config_.metrics(), class_names_, execution_.forward));
     result_.final_eval = Summarize(accumulator);
   }
   TrainResult result = Partial();

@@ -45,9 +45,6 @@ struct TrainResult {
 
 absl::StatusOr<TrainResult> Train(const TrainOptions& options);
 
-// "run:<name>" -> <runs_root>/<newest directory named <name>-*>/model_best.pt; anything else is returned as is.
-absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root);
-
 }  // namespace trainer
 
 #endif  // TRAINER_TRAINER_H_

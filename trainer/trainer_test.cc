@@ -16,6 +16,7 @@
 #include "metrics/thresholds.h"
 #include "mobilenet/mobilenet.h"
 #include "mobilenet/state_dict_io.h"
+#include "trainer/fine_tuning.h"
 #include "trainer/outputs/event_reader.h"
 #include "trainer/outputs/run_directory.h"
 

@@ -1,0 +1,31 @@
+// Fine-tuning from earlier weights: resolves fine_tune.init_weights (a file, or "run:<name>" for the newest run of an
+// experiment), loads that torchvision-keyed state dict into the model, and freezes the requested feature blocks and
+// parameter patterns.
+#ifndef TRAINER_FINE_TUNING_H_
+#define TRAINER_FINE_TUNING_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "mobilenet/freezer.h"
+#include "mobilenet/mobilenet.h"
+#include "trainer/config/config.pb.h"
+
+namespace trainer {
+
+// "run:<name>" -> <runs_root>/<newest directory named <name>-*>/model_best.pt; anything else is returned as is.
+absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root);
+
+struct FineTuneResult {
+  std::string report;              // what was loaded and frozen, for the log and report.md; "" when nothing was
+  mobilenet::FreezeReport freeze;  // which parameters and BatchNorm layers stay frozen
+};
+
+// Loads and freezes as `config` says. A partial match (other than a classifier with a different class count) is an
+// error unless config.allow_partial().
+absl::StatusOr<FineTuneResult> ApplyFineTuning(const FineTuneConfig& config, const std::string& runs_root,
+                                               mobilenet::MobileNetImpl& model);
+
+}  // namespace trainer
+
+#endif  // TRAINER_FINE_TUNING_H_
