@@ -7,8 +7,8 @@
 #include <numeric>
 #include <random>
 
-#include "data/jpeg_decoder.h"
-#include "data/jpeg_region_decoder.h"
+#include "data/image/jpeg_decoder.h"
+#include "data/image/jpeg_region_decoder.h"
 
 namespace coco::data {
 namespace {

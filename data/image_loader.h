@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "data/coco_dataset.h"
-#include "data/image_transforms.h"
+#include "data/coco/coco_dataset.h"
+#include "data/image/image_transforms.h"
 
 namespace coco::data {
 

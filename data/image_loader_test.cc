@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <set>
 
+#include "data/image/jpeg_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "data/jpeg_test_util.h"
 
 namespace coco::data {
 namespace {

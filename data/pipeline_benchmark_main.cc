@@ -14,14 +14,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "data/image/jpeg_decoder.h"
+#include "data/image/jpeg_region_decoder.h"
 #include "data/image_loader.h"
-#include "data/jpeg_decoder.h"
-#include "data/jpeg_region_decoder.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "tools/cc/command.h"
-#include "tools/cc/status_macros.h"
 #include "tools/cc/main_runner.h"
+#include "tools/cc/status_macros.h"
 #include <turbojpeg.h>
 
 DEFINE_string(images_dir, "",

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "gtest/gtest.h"
 #include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
 #include "losses/bce_loss.h"
 #include "losses/focal_loss.h"
 #include "losses/two_way_loss.h"

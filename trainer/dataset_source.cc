@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include "data/coco_reader.h"
-#include "data/synthetic_coco.h"
+#include "data/coco/coco_reader.h"
+#include "data/synthetic/synthetic_coco.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
 

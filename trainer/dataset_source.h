@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "data/coco_dataset.h"
+#include "data/coco/coco_dataset.h"
 #include "trainer/config/config.pb.h"
 
 namespace trainer {

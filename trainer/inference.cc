@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "data/coco_categories.h"
+#include "data/coco/coco_categories.h"
 #include "mobilenet/state_dict_io.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "data/coco_categories.h"
+#include "data/coco/coco_categories.h"
 #include "metrics/thresholds.h"
 #include "mobilenet/mobilenet.h"
 #include "mobilenet/state_dict_io.h"

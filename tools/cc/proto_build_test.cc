@@ -1,6 +1,6 @@
 // The cc_proto macro's generated code compiles, links against the system libprotobuf and parses text format.
-#include "gtest/gtest.h"
 #include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
 #include "tools/cc/example_test.pb.h"
 
 TEST(ProtoBuildTest, DefaultsAndTextFormatWork) {

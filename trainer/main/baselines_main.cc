@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "data/coco_dataset.h"
+#include "data/coco/coco_dataset.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "metrics/multilabel_metrics.h"

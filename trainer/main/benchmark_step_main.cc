@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "data/coco_reader.h"
+#include "data/coco/coco_reader.h"
 #include "data/image_loader.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"

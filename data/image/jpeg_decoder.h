@@ -1,0 +1,52 @@
+// JPEG decoding with libjpeg-turbo's TurboJPEG API into 8-bit RGB, using DCT-domain downscaling (1/2, 1/4, 1/8...)
+// when the caller needs far fewer pixels than the file has.
+#ifndef DATA_IMAGE_JPEG_DECODER_H_
+#define DATA_IMAGE_JPEG_DECODER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace coco::data {
+
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;  // height x width x 3, row-major
+};
+
+struct JpegHeader {
+  int width = 0;
+  int height = 0;
+};
+
+// Decodes JPEGs; one per thread (it owns a TurboJPEG handle).
+class JpegDecoder {
+ public:
+  JpegDecoder();
+  ~JpegDecoder();
+  JpegDecoder(const JpegDecoder&) = delete;
+  JpegDecoder& operator=(const JpegDecoder&) = delete;
+
+  // Size of the image in the file. `name` is used in error messages.
+  absl::StatusOr<JpegHeader> ReadHeader(const std::vector<uint8_t>& jpeg, const std::string& name);
+
+  // Decodes at the smallest DCT scale whose output is still at least min_width x min_height (0 = full size).
+  // Grayscale files are expanded to RGB; CMYK/YCCK files (Adobe's inverted CMYK convention, as Photoshop writes
+  // them) are converted with R = C * K / 255, G = M * K / 255, B = Y * K / 255. Truncated or corrupt data is an
+  // error (libjpeg's warnings are treated as errors), as is data that is not a JPEG.
+  absl::StatusOr<RgbImage> Decode(const std::vector<uint8_t>& jpeg, const std::string& name, int min_width = 0,
+                                  int min_height = 0);
+
+ private:
+  void* handle_;
+};
+
+// Reads a whole file; the error names the path.
+absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path);
+
+}  // namespace coco::data
+
+#endif  // DATA_IMAGE_JPEG_DECODER_H_

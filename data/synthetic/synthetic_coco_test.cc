@@ -1,0 +1,193 @@
+// The synthetic COCO generator: its JSON reads back with the COCO reader, label statistics are those designed,
+// every JPEG decodes at its annotated size, some images are dark, and the output is a function of the seed.
+#include "data/synthetic/synthetic_coco.h"
+
+#include <turbojpeg.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "data/coco/coco_categories.h"
+#include "data/coco/coco_reader.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace coco::data {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TempDir(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+SyntheticCocoOptions SmallOptions(const std::string& out) {
+  SyntheticCocoOptions options;
+  options.out_dir = out;
+  options.seed = 7;
+  options.train_images = 400;
+  options.val_images = 100;
+  return options;
+}
+
+// One dataset for the suite: 400 + 100 images at the default 128 px.
+class SyntheticCocoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto summary = WriteSyntheticCoco(SmallOptions(TempDir("small")));
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    summary_ = new SyntheticCocoSummary(*summary);
+  }
+  static SyntheticCocoSummary* summary_;
+};
+SyntheticCocoSummary* SyntheticCocoTest::summary_ = nullptr;
+
+TEST_F(SyntheticCocoTest, BothSplitsReadBackWithTheCocoReader) {
+  ASSERT_NE(summary_, nullptr);
+  for (const auto& [split, images] : {std::pair<std::string, size_t>{"train2017", 400}, {"val2017", 100}}) {
+    auto dataset = ReadCocoInstances(TempDir("small") + "/annotations/instances_" + split + ".json");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    EXPECT_EQ(dataset->images.size(), images);
+    ASSERT_EQ(dataset->categories.size(), 80u);
+    for (size_t i = 0; i < 80; ++i) {
+      EXPECT_EQ(dataset->categories[i].id, Coco2017Categories()[i].id);
+      EXPECT_EQ(dataset->categories[i].name, Coco2017Categories()[i].name);
+      EXPECT_EQ(dataset->categories[i].supercategory, Coco2017Categories()[i].supercategory);
+    }
+    EXPECT_GT(dataset->annotations_read, 0);
+  }
+}
+
+TEST_F(SyntheticCocoTest, LabelStatisticsAreTheDesignedOnes) {
+  auto train = ReadCocoInstances(TempDir("small") + "/annotations/instances_train2017.json");
+  ASSERT_TRUE(train.ok()) << train.status();
+  const double n = static_cast<double>(train->images.size());
+  const int32_t person = train->ClassIndex("person");
+  double with_person = 0, labels = 0;
+  for (const Image& image : train->images) {
+    with_person += std::count(image.labels.begin(), image.labels.end(), person);
+    labels += static_cast<double>(image.labels.size());
+  }
+  // Binomial standard errors at 400 images: 0.025 for the person fraction, ~0.08 for labels per image (sd ~1.5).
+  constexpr double kPersonTol = 0.08;
+  constexpr double kLabelsTol = 0.3;
+  EXPECT_NEAR(with_person / n, 0.5, kPersonTol);
+  EXPECT_NEAR(labels / n, 2.9, kLabelsTol);
+  // About 2.5 instances per present category, as in COCO (7.3 annotations over 2.9 labels per image).
+  EXPECT_NEAR(static_cast<double>(train->annotations_read) / labels, 2.5, 0.3);
+}
+
+TEST(SyntheticClassFrequenciesTest, PersonHalfMeanLabelsAndALongTail) {
+  SyntheticCocoOptions options;
+  options.out_dir = "unused";
+  auto frequencies = SyntheticClassFrequencies(options);
+  ASSERT_TRUE(frequencies.ok()) << frequencies.status();
+  ASSERT_EQ(frequencies->size(), 80u);
+  constexpr double kTol = 1e-6;
+  EXPECT_NEAR(std::accumulate(frequencies->begin(), frequencies->end(), 0.0), 2.9, kTol);
+  EXPECT_NEAR((*frequencies)[0], 0.5, kTol);  // person
+  const double rarest = *std::min_element(frequencies->begin(), frequencies->end());
+  EXPECT_NEAR(rarest, 0.003, kTol);
+  const double most_common_other = *std::max_element(frequencies->begin() + 1, frequencies->end());
+  EXPECT_GT(most_common_other, 0.08);
+  EXPECT_LT(most_common_other, 0.15);
+  EXPECT_GT(std::count_if(frequencies->begin(), frequencies->end(), [](double p) { return p < 0.01; }), 10);
+}
+
+TEST_F(SyntheticCocoTest, EveryJpegDecodesAtItsAnnotatedSizeAndSomeAreDark) {
+  tjhandle decoder = tjInitDecompress();
+  ASSERT_NE(decoder, nullptr);
+  int dark = 0, total = 0;
+  for (const std::string split : {"train2017", "val2017"}) {
+    auto dataset = ReadCocoInstances(TempDir("small") + "/annotations/instances_" + split + ".json");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    for (const Image& image : dataset->images) {
+      const std::string path = TempDir("small") + "/" + split + "/" + image.file_name;
+      const std::string jpeg = ReadAll(path);
+      ASSERT_FALSE(jpeg.empty()) << path;
+      const auto* bytes = reinterpret_cast<const unsigned char*>(jpeg.data());
+      int width = 0, height = 0, subsampling = 0, colorspace = 0;
+      ASSERT_EQ(tjDecompressHeader3(decoder, bytes, jpeg.size(), &width, &height, &subsampling, &colorspace), 0)
+          << path << ": " << tjGetErrorStr2(decoder);
+      EXPECT_EQ(width, image.width) << path;
+      EXPECT_EQ(height, image.height) << path;
+      std::vector<unsigned char> rgb(static_cast<size_t>(width) * height * 3);
+      ASSERT_EQ(tjDecompress2(decoder, bytes, jpeg.size(), rgb.data(), width, 0, height, TJPF_RGB, 0), 0) << path;
+      double luminance = 0;
+      for (size_t i = 0; i < rgb.size(); i += 3) luminance += 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
+      luminance /= static_cast<double>(width) * height;
+      // Designed: 6% of images at 10-25% brightness (mean luminance below ~45), the rest above ~70.
+      dark += luminance < 55;
+      ++total;
+    }
+  }
+  tjDestroy(decoder);
+  EXPECT_EQ(total, 500);
+  EXPECT_GE(dark, 12) << "dark images found: " << dark << " of " << total;
+  EXPECT_LE(dark, 50) << "dark images found: " << dark << " of " << total;
+  int64_t designed_dark = 0;
+  for (const SyntheticSplitSummary& split : summary_->splits) designed_dark += split.dark_images;
+  EXPECT_NEAR(dark, designed_dark, 3);
+}
+
+TEST_F(SyntheticCocoTest, SameSeedSameBytesWhateverTheThreadsAndAnotherSeedDiffers) {
+  SyntheticCocoOptions options = SmallOptions(TempDir("again"));
+  options.threads = 1;
+  ASSERT_TRUE(WriteSyntheticCoco(options).ok());
+  for (const std::string file : {"annotations/instances_train2017.json", "annotations/instances_val2017.json",
+                                 "train2017/000000000001.jpg", "val2017/000001000100.jpg"}) {
+    const std::string first = ReadAll(TempDir("small") + "/" + file);
+    ASSERT_FALSE(first.empty()) << file;
+    EXPECT_TRUE(first == ReadAll(TempDir("again") + "/" + file)) << file << " differs between two runs";
+  }
+  options.out_dir = TempDir("other_seed");
+  options.seed = 8;
+  options.annotations_only = false;
+  ASSERT_TRUE(WriteSyntheticCoco(options).ok());
+  EXPECT_FALSE(ReadAll(TempDir("small") + "/annotations/instances_train2017.json") ==
+               ReadAll(TempDir("other_seed") + "/annotations/instances_train2017.json"));
+}
+
+TEST(SyntheticCocoAnnotationsOnlyTest, WritesOnlyJsonWithCocoSizedImages) {
+  SyntheticCocoOptions options;
+  options.out_dir = TempDir("annotations_only");
+  options.annotations_only = true;
+  options.train_images = 300;
+  options.val_images = 0;
+  auto summary = WriteSyntheticCoco(options);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_FALSE(std::filesystem::exists(options.out_dir + "/train2017"));
+  EXPECT_FALSE(std::filesystem::exists(options.out_dir + "/annotations/instances_val2017.json"));
+  auto dataset = ReadCocoInstances(options.out_dir + "/annotations/instances_train2017.json");
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  ASSERT_EQ(dataset->images.size(), 300u);
+  for (const Image& image : dataset->images) EXPECT_EQ(std::max(image.width, image.height), 640);
+  // COCO train2017: 860,001 annotations over 118,287 images (7.3 per image) in a 448 MB file (~3.8 kB per image).
+  const double per_image = static_cast<double>(dataset->annotations_read) / 300;
+  EXPECT_NEAR(per_image, 7.3, 1.0);
+  const double bytes_per_image = static_cast<double>(summary->splits[0].annotations_bytes) / 300;
+  EXPECT_GT(bytes_per_image, 3000);
+  EXPECT_LT(bytes_per_image, 4800);
+}
+
+TEST(SyntheticCocoErrorTest, BadOptionsNameTheField) {
+  SyntheticCocoOptions options;
+  EXPECT_THAT(std::string(WriteSyntheticCoco(options).status().message()), HasSubstr("output directory"));
+  options.out_dir = TempDir("bad");
+  options.image_size = 8;
+  EXPECT_THAT(std::string(WriteSyntheticCoco(options).status().message()), HasSubstr("image_size"));
+  options.image_size = 128;
+  options.labels_per_image = 0.6;
+  EXPECT_THAT(std::string(WriteSyntheticCoco(options).status().message()), HasSubstr("labels_per_image"));
+}
+
+}  // namespace
+}  // namespace coco::data
