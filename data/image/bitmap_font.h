@@ -1,4 +1,9 @@
 // A 5x7 pixel bitmap font (upper-case letters, digits, common punctuation) for captions in generated images.
+//
+// Not FreeType (libfreetype-dev is in Debian): it rasterises outline fonts, so it would need a font package and a
+// font path found at run time, plus hinting choices, to draw captions seven pixels high. Glyph bitmaps for the
+// characters COCO category names and numbers use are a small table with no file to find and identical output
+// everywhere.
 #ifndef DATA_IMAGE_BITMAP_FONT_H_
 #define DATA_IMAGE_BITMAP_FONT_H_
 

@@ -38,7 +38,9 @@ TEST(PngWriterTest, ChunksAreValidAndPixelsInflateBack) {
       EXPECT_EQ(png[at + 17], 2);  // colour type RGB
     }
     if (type == "IDAT") idat.insert(idat.end(), png.begin() + at + 8, png.begin() + at + 8 + length);
-    if (type == "IEND") EXPECT_EQ(stored_crc, 0xAE426082u);  // the well-known CRC of an empty IEND chunk
+    if (type == "IEND") {
+      EXPECT_EQ(stored_crc, 0xAE426082u);  // the well-known CRC of an empty IEND chunk
+    }
     types.push_back(type);
     at += 12 + length;
   }

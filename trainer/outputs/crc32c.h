@@ -1,4 +1,8 @@
 // CRC-32C (Castagnoli) and the masked form TFRecord / tfevents files store.
+//
+// Hand-written because no library in Debian 12 provides it to C++: Google's crc32c library is not packaged for
+// bookworm, Abseil's absl/crc arrived in 20230125 (Debian ships 20220623), and zlib's crc32 uses the other
+// polynomial. It is a byte-wise table, checked against the published check value below and RFC 3720's vectors.
 #ifndef TRAINER_OUTPUTS_CRC32C_H_
 #define TRAINER_OUTPUTS_CRC32C_H_
 

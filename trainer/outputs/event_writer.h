@@ -1,5 +1,9 @@
 // Writes TensorBoard event files (events.out.tfevents.<time>.<host>): TFRecord-framed tensorboard.Event protos with
 // scalar summaries, so `tensorboard --logdir runs` shows the training curves.
+//
+// The TFRecord framing (length, masked CRC-32C of the length, payload, masked CRC-32C of the payload) is written here
+// because its only implementations are TensorFlow's and TensorBoard's own, and neither is packaged in Debian 12; the
+// payload itself is serialised by Protobuf. event_reader.h reads the files back with both CRCs checked.
 #ifndef TRAINER_OUTPUTS_EVENT_WRITER_H_
 #define TRAINER_OUTPUTS_EVENT_WRITER_H_
 
