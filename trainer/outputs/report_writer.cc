@@ -7,6 +7,7 @@
 
 #include "metrics/report.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/outputs/svg_chart.h"
 
 namespace trainer {
 namespace {
@@ -19,11 +20,9 @@ std::string Format(const char* format, double value) {
 
 std::string Percent(double value) { return Format("%.2f", 100.0 * value); }
 
-const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
-
 Series Collect(const std::vector<MetricsRecord>& history, const std::string& kind, const std::string& value_name,
-               const std::string& series_name, bool by_epoch) {
-  Series series{series_name, {}};
+               const std::string& series_name, bool by_epoch, bool epoch_mean = false) {
+  Series series{series_name, {}, /*emphasised=*/epoch_mean, /*held=*/epoch_mean};
   for (const MetricsRecord& record : history) {
     if (record.kind != kind) continue;
     for (const auto& [name, value] : record.values) {
@@ -54,63 +53,24 @@ std::string MetricsTable(const metrics::MultilabelMetrics& at_threshold, const m
 
 }  // namespace
 
-std::string SvgLineChart(const std::string& title, const std::string& x_label, const std::vector<Series>& series) {
-  constexpr double kWidth = 640, kHeight = 360, kLeft = 70, kRight = 20, kTop = 40, kBottom = 50;
-  double x_min = std::numeric_limits<double>::infinity(), x_max = -x_min, y_min = x_min, y_max = -x_min;
-  for (const Series& s : series) {
-    for (const auto& [x, y] : s.points) {
-      x_min = std::min(x_min, x), x_max = std::max(x_max, x), y_min = std::min(y_min, y), y_max = std::max(y_max, y);
-    }
-  }
-  if (!std::isfinite(x_min)) x_min = 0, x_max = 1, y_min = 0, y_max = 1;
-  if (x_max == x_min) x_max = x_min + 1;
-  if (y_max == y_min) y_max = y_min + 1;
-  const double pad = 0.05 * (y_max - y_min);
-  y_min -= pad, y_max += pad;
-  auto px = [&](double x) { return kLeft + (x - x_min) / (x_max - x_min) * (kWidth - kLeft - kRight); };
-  auto py = [&](double y) { return kHeight - kBottom - (y - y_min) / (y_max - y_min) * (kHeight - kTop - kBottom); };
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"360\" font-family=\"sans-serif\" "
-                    "font-size=\"12\">\n<rect width=\"640\" height=\"360\" fill=\"white\"/>\n";
-  svg += "<text x=\"320\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" + title + "</text>\n";
-  svg += "<line x1=\"" + Format("%.1f", kLeft) + "\" y1=\"" + Format("%.1f", kHeight - kBottom) + "\" x2=\"" +
-         Format("%.1f", kWidth - kRight) + "\" y2=\"" + Format("%.1f", kHeight - kBottom) + "\" stroke=\"black\"/>\n";
-  svg += "<line x1=\"" + Format("%.1f", kLeft) + "\" y1=\"" + Format("%.1f", kTop) + "\" x2=\"" +
-         Format("%.1f", kLeft) + "\" y2=\"" + Format("%.1f", kHeight - kBottom) + "\" stroke=\"black\"/>\n";
-  for (int i = 0; i <= 4; ++i) {
-    const double y = y_min + (y_max - y_min) * i / 4.0;
-    const double x = x_min + (x_max - x_min) * i / 4.0;
-    svg += "<text x=\"" + Format("%.1f", kLeft - 6) + "\" y=\"" + Format("%.1f", py(y) + 4) +
-           "\" text-anchor=\"end\">" + Format("%.4g", y) + "</text>\n";
-    svg += "<text x=\"" + Format("%.1f", px(x)) + "\" y=\"" + Format("%.1f", kHeight - kBottom + 18) +
-           "\" text-anchor=\"middle\">" + Format("%.4g", x) + "</text>\n";
-  }
-  svg += "<text x=\"" + Format("%.1f", (kLeft + kWidth - kRight) / 2) + "\" y=\"" + Format("%.1f", kHeight - 10) +
-         "\" text-anchor=\"middle\">" + x_label + "</text>\n";
-  for (size_t s = 0; s < series.size(); ++s) {
-    const char* color = kColors[s % (sizeof(kColors) / sizeof(kColors[0]))];
-    std::string points;
-    for (const auto& [x, y] : series[s].points) points += Format("%.1f", px(x)) + "," + Format("%.1f", py(y)) + " ";
-    svg += "<polyline fill=\"none\" stroke=\"" + std::string(color) + "\" stroke-width=\"1.5\" points=\"" + points +
-           "\"/>\n";
-    svg += "<text x=\"" + Format("%.1f", kWidth - kRight - 150) + "\" y=\"" + Format("%.1f", kTop + 14.0 * s) +
-           "\" fill=\"" + color + "\">" + series[s].name + "</text>\n";
-  }
-  return svg + "</svg>\n";
-}
-
 absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
+  // Loss per logged step (each point the mean over log_every_steps steps), with each epoch's mean held over that
+  // epoch's steps.
+  const ChartOptions loss_chart{"training loss", {"step"}, {"loss"}};
   RETURN_IF_ERROR(run.WriteText(
-      "curves_loss.svg", SvgLineChart("training loss", "step",
-                                      {Collect(in.history, "train_step", "loss", "loss (logged steps)", false),
-                                       Collect(in.history, "train_epoch", "loss", "epoch mean", false)})));
-  RETURN_IF_ERROR(run.WriteText("curves_lr.svg", SvgLineChart("learning rate", "step",
-                                                             {Collect(in.history, "train_step", "lr", "lr", false)})));
+      "curves_loss.svg", SvgLineChart(loss_chart, {Collect(in.history, "train_step", "loss", "logged steps", false),
+                                                   Collect(in.history, "train_epoch", "loss", "epoch mean", false,
+                                                           /*epoch_mean=*/true)})));
+  const ChartOptions lr_chart{"learning rate schedule", {"step"}, {"learning rate"}};
+  RETURN_IF_ERROR(
+      run.WriteText("curves_lr.svg", SvgLineChart(lr_chart, {Collect(in.history, "train_step", "lr", "lr", false)})));
+  const ChartOptions val_chart{"validation", {"epoch", /*integer=*/true}, {"metric (%)", false, /*percent=*/true}};
   RETURN_IF_ERROR(run.WriteText(
       "curves_val.svg",
-      SvgLineChart("validation", "epoch",
-                   {Collect(in.history, "val", "mAP", "mAP", true), Collect(in.history, "val", "micro_f1", "micro-F1", true),
-                    Collect(in.history, "val", "macro_f1", "macro-F1", true),
-                    Collect(in.history, "val_ema", "mAP", "EMA mAP", true)})));
+      SvgLineChart(val_chart, {Collect(in.history, "val", "mAP", "mAP", true),
+                               Collect(in.history, "val", "micro_f1", "micro-F1", true),
+                               Collect(in.history, "val", "macro_f1", "macro-F1", true),
+                               Collect(in.history, "val_ema", "mAP", "EMA mAP", true)})));  // absent without EMA
 
   std::string md = "# Run report: " + in.config_name + "\n\n";
   md += "- config: `config.pbtxt` (hash `" + in.config_hash + "`)\n";

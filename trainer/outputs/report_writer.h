@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,13 +32,6 @@ struct ReportInputs {
   metrics::MultilabelMetrics at_tuned;      // final model, per-class thresholds tuned on the same split
   std::vector<MetricsRecord> history;       // metrics.jsonl
 };
-
-// A line chart of one or more (x, y) series as a standalone SVG document.
-struct Series {
-  std::string name;
-  std::vector<std::pair<double, double>> points;
-};
-std::string SvgLineChart(const std::string& title, const std::string& x_label, const std::vector<Series>& series);
 
 // Writes report.md, curves_loss.svg, curves_lr.svg and curves_val.svg into the run directory.
 absl::Status WriteReport(const RunDirectory& run, const ReportInputs& inputs);
