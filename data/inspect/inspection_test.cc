@@ -2,7 +2,9 @@
 // dump and the contact sheet.
 #include <cstdlib>
 
+#include "data/coco/coco_categories.h"
 #include "data/coco/coco_reader.h"
+#include "data/image/bitmap_font.h"
 #include "data/image/jpeg_test_util.h"
 #include "data/inspect/contact_sheet.h"
 #include "data/inspect/image_checks.h"
@@ -103,6 +105,12 @@ TEST(LabelDumpTest, OneSortedJsonLinePerImage) {
             "{\"file_name\": \"grey.jpg\", \"labels\": [\"car\", \"person\"]}\n"
             "{\"file_name\": \"missing.jpg\", \"labels\": []}\n");
   EXPECT_EQ(JsonString("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+}
+
+TEST(ContactSheetTest, CaptionFontCoversEveryCocoCategoryName) {
+  for (const Category& category : Coco2017Categories()) {
+    for (char c : category.name) EXPECT_TRUE(HasGlyph(c)) << "'" << c << "' in " << category.name;
+  }
 }
 
 TEST(ContactSheetTest, WrapsLabelsToTheTileWidth) {

@@ -23,7 +23,7 @@ DEFINE_uint64(seed, 1, "Generator seed.");
 DEFINE_int32(runs, 3, "Timed runs of the C++ reader; the best is reported.");
 DEFINE_int32(reference_runs, 1, "Timed runs of the Python reference (0 skips it); the best is reported.");
 DEFINE_string(python, "/usr/bin/python3", "Python interpreter for the reference.");
-DEFINE_string(reference_script, "data/coco/benchmarks/coco_index_reference.py",
+DEFINE_string(reference_script, "data/benchmarks/coco_index_reference.py",
               "The Python reference, relative to the runfiles or workspace root.");
 
 namespace {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every #include and proto import between packages follows the dependency picture in README.md ("Dependencies
+# between packages"): a package may include only the packages listed for it below, so no lower layer includes a
+# higher one. Arguments: every .cc/.h/.proto file of the repository (the :sources filegroups, as runfiles paths).
+set -euo pipefail
+
+# package -> the other packages it may include (keep in step with README.md's picture).
+declare -A ALLOWED=(
+  [tools/cc]=""
+  [mobilenet]="tools/cc"
+  [losses]="tools/cc"
+  [metrics]="tools/cc"
+  [data/coco]="tools/cc"
+  [data/image]="tools/cc"
+  [data/synthetic]="data/coco tools/cc"
+  [data/inspect]="data/coco data/image tools/cc"
+  [data]="data/coco data/image data/synthetic tools/cc"
+  [trainer/config]="mobilenet losses metrics tools/cc"
+  [trainer/optim]="trainer/config mobilenet losses metrics tools/cc"
+  [trainer/outputs]="mobilenet losses metrics tools/cc"
+  [trainer]="trainer/config trainer/optim trainer/outputs data data/coco data/image data/synthetic mobilenet losses
+             metrics tools/cc"
+)
+# Longest first, so that data/coco/x.h belongs to data/coco and not to data.
+PACKAGES=($(printf '%s\n' "${!ALLOWED[@]}" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2))
+
+package_of() {
+  local path=$1 package
+  for package in "${PACKAGES[@]}"; do
+    if [[ ${path} == "${package}/"* ]]; then echo "${package}"; return; fi
+  done
+}
+
+violations=0 checked=0
+for file in "$@"; do
+  from=$(package_of "${file}")
+  [[ -n ${from} ]] || { echo "layering_test: ${file} is in no known package: add it to ALLOWED" >&2; exit 1; }
+  while IFS=: read -r line target; do
+    to=$(package_of "${target%.pb.h}")
+    [[ -z ${to} || ${to} == "${from}" ]] && continue
+    checked=$((checked + 1))
+    allowed=$(echo ${ALLOWED[${from}]})  # one line, single spaces
+    if [[ " ${allowed} " != *" ${to} "* ]]; then
+      echo "${file}:${line}: ${from} includes ${target}, but ${from} may include only: ${allowed:-nothing}"
+      violations=$((violations + 1))
+    fi
+  done < <(grep -nE '^(#include|import) "[a-z0-9_/]+\.(h|proto)"' "${file}" |
+           sed -E 's/^([0-9]+):(#include|import) "([^"]+)".*/\1:\3/')
+done
+echo "layering_test: $# files, ${checked} includes across packages, ${violations} violations"
+[[ ${violations} -eq 0 ]]
