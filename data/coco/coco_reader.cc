@@ -246,12 +246,14 @@ simdjson::error_code ReadCategoryItems(const std::string& source, simdjson::onde
   for (auto item_result : array) {
     simdjson::ondemand::value item;
     if (auto error = std::move(item_result).get(item)) return error;
+    // supercategory is kept when it is a string; it is informational, so null (labelme's exports) or any other
+    // value is accepted as "".
     Slot slots[] = {{"id", Kind::kInt}, {"name", Kind::kString}, {"supercategory", Kind::kString}};
     if (auto error = ReadSlots(item, slots)) return error;
     const ObjectMessages messages(source, "categories", index++, slots[0]);
     absl::Status status = messages.Check(slots[0]);
     if (status.ok()) status = messages.Check(slots[1]);
-    if (status.ok()) status = messages.Check(slots[2], /*optional=*/true);
+    if (slots[2].mistyped) slots[2].string_value = {};
     if (status.ok() && !seen.insert(slots[0].int_value).second) {
       status = absl::InvalidArgumentError(source + ": duplicate category id " + std::to_string(slots[0].int_value));
     }
@@ -413,6 +415,13 @@ absl::Status ResolveAnnotations(const std::string& source, const CocoReaderOptio
   return collected.annotation_error;  // an early error follows every annotation before it
 }
 
+// Files saved by Windows tools often start with a UTF-8 byte-order mark, which JSON parsers other than Python's
+// json.load (with utf-8-sig) reject; it carries no information, so it is dropped.
+std::string_view WithoutByteOrderMark(std::string_view json) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  return json.substr(0, kBom.size()) == kBom ? json.substr(kBom.size()) : json;
+}
+
 absl::StatusOr<CocoDataset> ParsePadded(const simdjson::padded_string& padded, const std::string& source,
                                         const CocoReaderOptions& options) {
   if (std::string_view(padded.data(), padded.size()).find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -485,13 +494,17 @@ absl::StatusOr<CocoDataset> ParsePadded(const simdjson::padded_string& padded, c
 
 absl::StatusOr<CocoDataset> ParseCocoInstances(std::string_view json, const std::string& source,
                                                const CocoReaderOptions& options) {
-  return ParsePadded(simdjson::padded_string(json), source, options);
+  return ParsePadded(simdjson::padded_string(WithoutByteOrderMark(json)), source, options);
 }
 
 absl::StatusOr<CocoDataset> ReadCocoInstances(const std::string& path, const CocoReaderOptions& options) {
   simdjson::padded_string contents;
   if (simdjson::padded_string::load(path).get(contents)) {
     return absl::NotFoundError("cannot read COCO annotations '" + path + "' (missing or unreadable)");
+  }
+  const std::string_view json(contents.data(), contents.size());
+  if (WithoutByteOrderMark(json).size() != json.size()) {
+    return ParsePadded(simdjson::padded_string(WithoutByteOrderMark(json)), path, options);
   }
   return ParsePadded(contents, path, options);
 }

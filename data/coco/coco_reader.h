@@ -22,7 +22,9 @@ struct CocoReaderOptions {
 
 // Reads and validates `path`. Errors: a missing or empty file, malformed JSON (with line and column), a missing
 // or mistyped required field (naming the section, index, object id and field), duplicate ids, and annotations
-// whose image_id or category_id does not exist (naming the annotation id). Unknown keys are ignored. For speed the
+// whose image_id or category_id does not exist (naming the annotation id). Unknown keys are ignored, and so is the
+// type of every value the reader does not use (a null supercategory, url or date_captured is fine); a leading UTF-8
+// byte-order mark is skipped. For speed the
 // values the reader does not use (segmentations, bboxes, info, ...) are skipped without being parsed, so a syntax
 // error inside one of them is reported only when the file has another error.
 absl::StatusOr<CocoDataset> ReadCocoInstances(const std::string& path, const CocoReaderOptions& options = {});

@@ -109,6 +109,38 @@ std::string ErrorOf(const std::string& json) {
   return result.ok() ? "no error" : std::string(result.status().message());
 }
 
+// A labelme-style export: nulls in every field the toolkit does not use, images in a subfolder named by file_name,
+// a _background_ category; and the same file saved with a UTF-8 byte-order mark, in memory and on disk.
+TEST(CocoReaderTest, AcceptsNullsInUnusedFieldsAndAByteOrderMark) {
+  const std::string json = R"({"info": {"description": null, "year": null}, "licenses": [{"id": 1, "url": null}],
+      "categories": [{"id": 0, "name": "_background_", "supercategory": null},
+                     {"id": 1, "name": "cat", "supercategory": null}, {"id": 2, "name": "dog"}],
+      "images": [{"id": 7, "file_name": "JPEGImages/x.jpg", "width": 4, "height": 3, "license": null, "url": null,
+                  "date_captured": null}],
+      "annotations": [{"id": 1, "image_id": 7, "category_id": 2, "iscrowd": 0, "bbox": null, "segmentation": null,
+                       "area": null}]})";
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/bom.json";
+  std::ofstream(path) << "\xEF\xBB\xBF" << json;
+  for (const auto& dataset : {ParseCocoInstances(json, "labelme.json"),
+                              ParseCocoInstances("\xEF\xBB\xBF" + json, "labelme.json"), ReadCocoInstances(path)}) {
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    ASSERT_EQ(dataset->num_classes(), 3);
+    EXPECT_EQ(dataset->categories[0].name, "_background_");
+    EXPECT_EQ(dataset->categories[1].supercategory, "");
+    ASSERT_EQ(dataset->images.size(), 1u);
+    EXPECT_EQ(dataset->images[0].file_name, "JPEGImages/x.jpg");
+    EXPECT_EQ(dataset->images[0].labels, (std::vector<int32_t>{2}));
+  }
+}
+
+TEST(CocoReaderErrorTest, UsedFieldsKeepTheirStrictTypes) {
+  EXPECT_THAT(ErrorOf(R"({"categories": [{"id": 1, "name": null}], "images": [], "annotations": []})"),
+              HasSubstr("categories[0] (id 1): field 'name' must be a string, found null"));
+  EXPECT_THAT(ErrorOf(R"({"categories": [], "images": [{"id": 1, "file_name": "a.jpg", "width": null,
+                          "height": 2}], "annotations": []})"),
+              HasSubstr("images[0] (id 1): field 'width' must be an integer, found null"));
+}
+
 TEST(CocoReaderErrorTest, MalformedJsonNamesLineAndColumn) {
   const std::string json = "{\n  \"images\": [\n    {\"id\": 1,, \"file_name\": \"a.jpg\"}\n  ]\n}";
   const std::string error = ErrorOf(json);
