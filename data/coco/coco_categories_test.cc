@@ -25,7 +25,9 @@ TEST(CocoCategoriesTest, EightyCategoriesWithIdsOneToNinetyAndTheRealGaps) {
   for (size_t i = 0; i < categories.size(); ++i) {
     ids.insert(categories[i].id);
     names.insert(categories[i].name);
-    if (i > 0) EXPECT_LT(categories[i - 1].id, categories[i].id) << "not sorted at " << i;
+    if (i > 0) {
+      EXPECT_LT(categories[i - 1].id, categories[i].id) << "not sorted at " << i;
+    }
     EXPECT_FALSE(categories[i].supercategory.empty()) << categories[i].name;
   }
   EXPECT_EQ(ids, expected);

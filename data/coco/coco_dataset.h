@@ -28,6 +28,8 @@ struct CocoDataset {
   // Sorted by COCO id; a category's position is its contiguous class index.
   std::vector<Category> categories;
   std::vector<Image> images;  // in file order
+  // Per category (aligned with `categories`): the annotations that gave an image its label.
+  std::vector<int64_t> category_annotations;
   int64_t annotations_read = 0;
   int64_t crowd_annotations_ignored = 0;
   int64_t small_annotations_ignored = 0;  // area below the reader's min_area

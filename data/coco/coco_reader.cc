@@ -371,6 +371,7 @@ absl::Status ResolveAnnotations(const std::string& source, const CocoReaderOptio
   for (size_t i = 0; i < dataset.categories.size(); ++i) {
     class_of_category[dataset.categories[i].id] = static_cast<int32_t>(i);
   }
+  dataset.category_annotations.assign(dataset.categories.size(), 0);
   const std::vector<RawAnnotation>& annotations = collected.annotations;
   // Duplicate ids are rare: find out by sorting, and only then track ids one by one to report the first in order.
   bool has_duplicates = false;
@@ -411,6 +412,7 @@ absl::Status ResolveAnnotations(const std::string& source, const CocoReaderOptio
       continue;
     }
     dataset.images[image->second].labels.push_back(category->second);
+    ++dataset.category_annotations[static_cast<size_t>(category->second)];
   }
   return collected.annotation_error;  // an early error follows every annotation before it
 }

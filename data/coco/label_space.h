@@ -1,8 +1,11 @@
-// One classifier label space shared by several datasets: categories are matched by name, so a model trained on
-// datasets whose category ids differ sees consistent class indices.
+// One classifier label space shared by several datasets: categories are matched by name (after aliases such as
+// VOC's "aeroplane" -> COCO's "airplane"), so a model trained on datasets whose category ids differ sees consistent
+// class indices. The space is COCO's 80 categories, the union of the categories the training sources use, or an
+// explicit list.
 #ifndef DATA_COCO_LABEL_SPACE_H_
 #define DATA_COCO_LABEL_SPACE_H_
 
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -31,16 +34,59 @@ class LabelSpace {
   std::unordered_map<std::string, int32_t> index_;
 };
 
+enum class LabelSpaceKind {
+  kAuto,    // kCoco80 when every category some training annotation uses is a COCO name, else kUnion
+  kCoco80,  // the 80 COCO 2017 categories, in COCO's id order
+  kUnion,   // every category some training annotation uses, sorted by name
+  kList,    // an explicit list of names, in its order
+};
+
+// PASCAL VOC's names for the COCO categories they share: aeroplane -> airplane, motorbike -> motorcycle,
+// sofa -> couch, tvmonitor -> tv, diningtable -> dining table, pottedplant -> potted plant.
+const std::map<std::string, std::string>& VocToCocoAliases();
+
+// Renames categories by `aliases` (old name -> new name). Categories that end up with the same name are merged:
+// an image labelled with either gets the merged label, and their annotation counts add up.
+void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset& dataset);
+
+// Class names from a text file: one per line, in order; blank lines and lines starting with '#' are skipped.
+// Errors name the file and line (a duplicate name, or no names at all).
+absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path);
+
+// The label space of `kind` for these training datasets (after aliases); `list` is used by kList. `chosen`
+// receives a one-line description ("COCO80 (auto: every category used is a COCO category)").
+absl::StatusOr<LabelSpace> BuildLabelSpace(LabelSpaceKind kind, const std::vector<std::string>& list,
+                                           const std::vector<const CocoDataset*>& training, std::string* chosen);
+
+// One row of the mapping table: a dataset category and where it went.
+struct CategoryMapping {
+  std::string category;
+  int64_t id = 0;
+  int32_t class_index = -1;  // -1: dropped
+  int64_t annotations = 0;
+};
+
 struct LabelMappingReport {
+  std::string source;
   std::vector<std::pair<std::string, int32_t>> mapped;  // dataset category name -> class index in the space
-  std::vector<std::string> dropped;                     // dataset categories not in the space (drop_unknown only)
+  // Categories not in the space that annotations use, dropped under drop_unknown (their labels are removed).
+  std::vector<std::string> dropped;
+  // Categories not in the space that no annotation uses (Roboflow's parent category, "_background_"): always
+  // dropped, listed so nobody wonders where they went.
+  std::vector<std::string> unused;
+  std::vector<CategoryMapping> rows;  // every category of the dataset, in its id order
   std::string ToString() const;
 };
 
-// Rewrites `dataset`'s labels into `space` by category name. A category the space does not know is an error
-// naming it, unless `drop_unknown`, in which case its labels are removed and it is listed in the report.
-// Afterwards dataset.categories is the space's classes (id = class index, names from the space).
+// Rewrites `dataset`'s labels into `space` by category name. A category the space lacks that some annotation uses
+// is an error naming the source and the category, unless `drop_unknown`: then its labels are removed and it is
+// listed in the report. Afterwards dataset.categories is the space's classes (id = class index, names from the
+// space) and category_annotations counts per class.
 absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool drop_unknown, CocoDataset& dataset);
+
+// The mapping table of several sources as tab-separated text with a header line: source, category, id, class
+// (index and name, or "dropped: unknown" / "dropped: unused"), annotations.
+std::string FormatMappingTable(const std::vector<LabelMappingReport>& reports, const LabelSpace& space);
 
 }  // namespace coco::data
 
