@@ -13,7 +13,7 @@
 namespace losses {
 
 // Returns the configured loss as an AnyModule: `loss.forward(logits, targets)` with logits and multi-hot targets
-// [N, C] gives the reduced loss (see README "losses/"), and `loss.ptr()->to(device)` moves its weight buffers.
+// [N, C] gives the reduced loss (see losses/README.md), and `loss.ptr()->to(device)` moves its weight buffers.
 // label_counts (the training set's per-class positives) is required by class_balanced and by
 // bce.pos_weight_from_label_counts, and, when given, fixes the class count explicit pos_weight must match.
 // A field out of range is an InvalidArgumentError naming the field and its allowed range.

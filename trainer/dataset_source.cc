@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Bump when data/synthetic_coco.cc changes what a given set of options produces.
+// Bump when data/synthetic/synthetic_coco.cc changes what a given set of options produces.
 constexpr int kGeneratorVersion = 1;
 
 std::string OptionsHash(const SyntheticDataConfig& config) {

@@ -19,7 +19,7 @@ absl::StatusOr<Execution> SetUpExecution(const std::string& device, int threads,
   }
   if (execution.device.is_cuda() && !torch::cuda::is_available()) {
     return absl::FailedPreconditionError("--device=" + device +
-                                         " but this LibTorch has no CUDA (README: GPU users point third_party/"
+                                         " but this LibTorch has no CUDA (tools/README.md: GPU users point third_party/"
                                          "libtorch.BUILD at an upstream CUDA LibTorch)");
   }
   execution.bf16 = training.precision() == TrainingConfig::BF16;

@@ -291,7 +291,7 @@ absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t e
       TrainStep(step_, batch.images, batch.targets, lr, inject_nan_.count(progress_.global_step) > 0);
   loss_value = outcome.loss;
   grad_norm = outcome.grad_norm;
-  if (execution_.fp16) {
+  if (execution_.fp16 && std::isfinite(outcome.loss)) {  // the scaler only moves when backward ran
     progress_.loss_scale = loss_scaler_.scale();
     progress_.loss_scale_good_steps = loss_scaler_.good_steps();
   }

@@ -32,7 +32,8 @@ struct StepContext {
 struct StepOutcome {
   bool applied = false;  // false: skipped, nothing changed but the loss scale
   double loss = std::numeric_limits<double>::quiet_NaN();
-  // Global L2 norm of the gradients before clipping (unscaled under FP16); NaN when the loss was not finite.
+  // Global L2 norm of the gradients before clipping (unscaled under FP16); NaN when the loss or, under FP16, an
+  // unscaled gradient was not finite.
   double grad_norm = std::numeric_limits<double>::quiet_NaN();
 };
 

@@ -26,7 +26,8 @@ DEFINE_string(contact_sheet, "", "Write a PNG grid of sample images with their l
 DEFINE_int32(contact_sheet_images, 16, "Images on the contact sheet, spread evenly over the dataset.");
 DEFINE_int32(contact_sheet_columns, 4, "Columns of the contact sheet.");
 DEFINE_double(dark_threshold, -1.5,
-              "An image is dark when its mean luminance after ImageNet normalisation is below this (see README).");
+              "An image is dark when its mean luminance after ImageNet normalisation is below this "
+              "(data/README.md, Inspector).");
 DEFINE_int32(darkest, 10, "How many of the darkest images to list.");
 DEFINE_int32(top_pairs, 10, "How many co-occurring class pairs to list.");
 DEFINE_int32(threads, 2, "Decode threads for the image checks.");

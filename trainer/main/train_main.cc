@@ -89,6 +89,6 @@ absl::Status Run(const char* argv0) {
 
 int main(int argc, char** argv) {
   return coco::RunMain(argc, argv,
-                      "Trains a multi-label MobileNet from an experiment config (README \"trainer/\").",
+                      "Trains a multi-label MobileNet from an experiment config (trainer/README.md).",
                       [](int argc, char** argv) { return Run(argv[0]); });
 }
