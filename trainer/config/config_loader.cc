@@ -297,6 +297,27 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
     check.Require("data.coco.train_split", !data.coco().train_split().empty(), "must not be empty");
     check.Require("data.coco.val_split", !data.coco().val_split().empty(), "must not be empty");
   }
+  check.Require("data.train", data.train_size() > 0 || data.val_size() == 0,
+                "is empty but data.val is set: give both (--train=... and --val=...)");
+  check.Require("data.val", data.val_size() > 0 || data.train_size() == 0,
+                "is empty but data.train is set: give both (--train=... and --val=...)");
+  for (int split = 0; split < 2; ++split) {
+    const auto& sources = split == 0 ? data.train() : data.val();
+    for (int i = 0; i < sources.size(); ++i) {
+      const std::string field = std::string(split == 0 ? "data.train" : "data.val") + "[" + std::to_string(i) + "]";
+      check.Require(field + ".annotations", !sources[i].annotations().empty(), "must name a COCO instances JSON");
+    }
+  }
+  const LabelSpaceConfig& space = data.label_space();
+  check.Require("data.label_space.list_file", space.kind() != LabelSpaceConfig::LIST || !space.list_file().empty(),
+                "must be set when kind is LIST");
+  for (int i = 0; i < space.alias_size(); ++i) {
+    const std::string& alias = space.alias(i);
+    const size_t equals = alias.find('=');
+    check.Require("data.label_space.alias[" + std::to_string(i) + "]",
+                  equals != std::string::npos && equals > 0 && equals + 1 < alias.size(),
+                  "must be \"old name=new name\", got \"" + alias + "\"");
+  }
   check.InRange("data.resolution", data.resolution(), 16, 1024);
   const AugmentationConfig& augmentation = data.augmentation();
   check.InRange("data.augmentation.min_crop_area", augmentation.min_crop_area(), 0.0, 1.0, true);
