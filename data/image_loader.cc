@@ -31,7 +31,8 @@ std::vector<LoaderSample> SamplesFromDataset(const CocoDataset& dataset, const s
   std::vector<LoaderSample> samples;
   samples.reserve(dataset.images.size());
   for (const Image& image : dataset.images) {
-    samples.push_back({image_dir + "/" + image.file_name, image.id, image.labels});
+    samples.push_back({image_dir.empty() ? image.file_name : image_dir + "/" + image.file_name, image.id,
+                       image.labels});
   }
   return samples;
 }

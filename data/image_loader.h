@@ -27,7 +27,7 @@ struct LoaderSample {
   std::vector<int32_t> labels;  // contiguous class indices
 };
 
-// Every image of `dataset`, with paths `image_dir`/file_name.
+// Every image of `dataset`, with paths `image_dir`/file_name (file_name alone when image_dir is empty).
 std::vector<LoaderSample> SamplesFromDataset(const CocoDataset& dataset, const std::string& image_dir);
 
 enum class BadImagePolicy {

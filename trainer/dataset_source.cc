@@ -5,12 +5,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 #include "data/coco/coco_reader.h"
+#include "data/coco/label_space.h"
+#include "data/coco/layouts.h"
 #include "data/synthetic/synthetic_coco.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/paths.h"
 
 namespace trainer {
 namespace {
@@ -39,12 +43,85 @@ bool IsComplete(const std::string& root) {
          fs::exists(root + "/annotations/instances_val2017.json");
 }
 
-absl::StatusOr<coco::data::CocoDataset> ReadSplit(const std::string& root, const std::string& split, int64_t limit) {
-  ASSIGN_OR_RETURN(coco::data::CocoDataset dataset,
-                   coco::data::ReadCocoInstances(root + "/annotations/instances_" + split + ".json"));
-  if (limit > 0 && static_cast<int64_t>(dataset.images.size()) > limit) dataset.images.resize(limit);
-  if (dataset.images.empty()) return absl::InvalidArgumentError(dataset.source + ": no images");
-  return dataset;
+struct SourceSpec {
+  std::string name;
+  std::string annotations;
+  std::string images;
+};
+
+// "train/_annotations.coco.json" for ".../train/_annotations.coco.json".
+std::string DefaultSourceName(const std::string& annotations) {
+  const fs::path path(annotations);
+  const std::string parent = path.parent_path().filename();
+  return parent.empty() ? path.filename().string() : parent + "/" + path.filename().string();
+}
+
+SourceSpec SpecFromConfig(const DataSourceConfig& source) {
+  SourceSpec spec;
+  spec.annotations = ResolveUserPath(source.annotations());
+  spec.images = source.images().empty() ? fs::path(spec.annotations).parent_path().string()
+                                        : ResolveUserPath(source.images());
+  if (spec.images.empty()) spec.images = ".";
+  spec.name = source.name().empty() ? DefaultSourceName(spec.annotations) : source.name();
+  return spec;
+}
+
+std::map<std::string, std::string> AliasesOf(const LabelSpaceConfig& config) {
+  std::map<std::string, std::string> aliases;
+  if (config.voc_aliases()) aliases = coco::data::VocToCocoAliases();
+  for (const std::string& alias : config.alias()) {
+    const size_t equals = alias.find('=');
+    aliases[alias.substr(0, equals)] = alias.substr(equals + 1);  // the config loader checked the form
+  }
+  return aliases;
+}
+
+coco::data::LabelSpaceKind KindOf(LabelSpaceConfig::Kind kind) {
+  switch (kind) {
+    case LabelSpaceConfig::COCO80: return coco::data::LabelSpaceKind::kCoco80;
+    case LabelSpaceConfig::UNION: return coco::data::LabelSpaceKind::kUnion;
+    case LabelSpaceConfig::LIST: return coco::data::LabelSpaceKind::kList;
+    default: return coco::data::LabelSpaceKind::kAuto;
+  }
+}
+
+// Reads every source of a split, with the aliases applied.
+absl::StatusOr<std::vector<coco::data::CocoDataset>> ReadSources(const std::vector<SourceSpec>& specs,
+                                                                 const std::map<std::string, std::string>& aliases) {
+  std::vector<coco::data::CocoDataset> datasets;
+  for (const SourceSpec& spec : specs) {
+    ASSIGN_OR_RETURN(coco::data::CocoDataset dataset, coco::data::ReadCocoInstances(spec.annotations));
+    if (dataset.images.empty()) return absl::InvalidArgumentError(spec.annotations + ": no images");
+    coco::data::ApplyAliases(aliases, dataset);
+    datasets.push_back(std::move(dataset));
+  }
+  return datasets;
+}
+
+// Concatenates mapped sources into one dataset (categories: the space's). A single source keeps its file_names and
+// gives its image directory; several get file_names prefixed with theirs.
+coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, const std::vector<SourceSpec>& specs,
+                              int64_t limit, std::string& image_dir, std::vector<SourceSummary>& summaries) {
+  coco::data::CocoDataset merged;
+  merged.categories = datasets.front().categories;
+  merged.category_annotations.assign(merged.categories.size(), 0);
+  image_dir = datasets.size() == 1 ? specs.front().images : "";
+  for (size_t s = 0; s < datasets.size(); ++s) {
+    coco::data::CocoDataset& dataset = datasets[s];
+    summaries.push_back({specs[s].name, specs[s].annotations, specs[s].images,
+                         static_cast<int64_t>(dataset.images.size())});
+    merged.source += (s == 0 ? "" : " + ") + dataset.source;
+    merged.annotations_read += dataset.annotations_read;
+    for (size_t c = 0; c < merged.category_annotations.size(); ++c) {
+      merged.category_annotations[c] += dataset.category_annotations[c];
+    }
+    for (coco::data::Image& image : dataset.images) {
+      if (datasets.size() > 1) image.file_name = specs[s].images + "/" + image.file_name;
+      merged.images.push_back(std::move(image));
+    }
+  }
+  if (limit > 0 && static_cast<int64_t>(merged.images.size()) > limit) merged.images.resize(limit);
+  return merged;
 }
 
 }  // namespace
@@ -88,33 +165,76 @@ absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& co
 absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const std::string& data_root,
                                                 const std::string& cache_root) {
   DatasetSplits splits;
-  std::string train_split = "train2017";
-  std::string val_split = "val2017";
-  if (!data_root.empty() || data.has_coco()) {
-    splits.root = !data_root.empty() ? data_root : data.coco().root();
-    if (splits.root.empty()) {
-      return absl::InvalidArgumentError("data.coco is chosen but no root is set: pass --data_root=DIR");
+  std::vector<SourceSpec> train_specs, val_specs;
+  if (data.train_size() > 0) {
+    if (!data_root.empty()) {
+      return absl::InvalidArgumentError("--data_root and explicit sources (data.train / --train) both name the data: "
+                                        "use one of them");
     }
-    if (data.has_coco()) {
-      train_split = data.coco().train_split();
-      val_split = data.coco().val_split();
-    }
-    splits.description = "COCO layout at " + splits.root;
+    for (const DataSourceConfig& source : data.train()) train_specs.push_back(SpecFromConfig(source));
+    for (const DataSourceConfig& source : data.val()) val_specs.push_back(SpecFromConfig(source));
+    splits.description = std::to_string(train_specs.size()) + " train and " + std::to_string(val_specs.size()) +
+                         " val sources";
   } else {
-    ASSIGN_OR_RETURN(splits.root, EnsureSyntheticDataset(data.synthetic(), cache_root));
-    splits.description = "synthetic COCO (" + std::to_string(data.synthetic().train_images()) + " train / " +
-                         std::to_string(data.synthetic().val_images()) + " val, " +
-                         std::to_string(data.synthetic().image_size()) + " px) at " + splits.root;
+    std::string train_split = "train2017", val_split = "val2017";
+    std::string layout_name = "COCO 2017";
+    coco::data::DatasetLayout layout;
+    if (!data_root.empty() || data.has_coco()) {
+      splits.root = !data_root.empty() ? data_root : ResolveUserPath(data.coco().root());
+      if (splits.root.empty()) {
+        return absl::InvalidArgumentError("data.coco is chosen but no root is set: pass --data_root=DIR");
+      }
+      if (data.has_coco()) train_split = data.coco().train_split(), val_split = data.coco().val_split();
+      ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root, train_split, val_split));
+      splits.description = layout.name + " layout at " + splits.root;
+    } else {
+      ASSIGN_OR_RETURN(splits.root, EnsureSyntheticDataset(data.synthetic(), cache_root));
+      ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root));
+      splits.description = "synthetic COCO (" + std::to_string(data.synthetic().train_images()) + " train / " +
+                           std::to_string(data.synthetic().val_images()) + " val, " +
+                           std::to_string(data.synthetic().image_size()) + " px) at " + splits.root;
+    }
+    train_specs.push_back({fs::path(layout.train.annotations).filename().string(), layout.train.annotations,
+                           layout.train.images});
+    val_specs.push_back({fs::path(layout.val.annotations).filename().string(), layout.val.annotations,
+                         layout.val.images});
+    if (layout.name == "Roboflow") train_specs.back().name = "train", val_specs.back().name = "valid";
   }
-  ASSIGN_OR_RETURN(splits.train, ReadSplit(splits.root, train_split, data.max_train_images()));
-  ASSIGN_OR_RETURN(splits.val, ReadSplit(splits.root, val_split, data.max_val_images()));
-  if (splits.train.num_classes() != splits.val.num_classes()) {
-    return absl::InvalidArgumentError("train and val annotations have different category counts (" +
-                                      std::to_string(splits.train.num_classes()) + " vs " +
-                                      std::to_string(splits.val.num_classes()) + ")");
+
+  const LabelSpaceConfig& space_config = data.label_space();
+  const std::map<std::string, std::string> aliases = AliasesOf(space_config);
+  ASSIGN_OR_RETURN(std::vector<coco::data::CocoDataset> train, ReadSources(train_specs, aliases));
+  ASSIGN_OR_RETURN(std::vector<coco::data::CocoDataset> val, ReadSources(val_specs, aliases));
+  std::vector<std::string> list;
+  if (space_config.kind() == LabelSpaceConfig::LIST) {
+    ASSIGN_OR_RETURN(list, coco::data::ReadClassList(ResolveUserPath(space_config.list_file())));
   }
-  splits.train_image_dir = splits.root + "/" + train_split;
-  splits.val_image_dir = splits.root + "/" + val_split;
+  std::vector<const coco::data::CocoDataset*> training;
+  for (const coco::data::CocoDataset& dataset : train) training.push_back(&dataset);
+  ASSIGN_OR_RETURN(coco::data::LabelSpace space,
+                   coco::data::BuildLabelSpace(KindOf(space_config.kind()), list, training, &splits.label_space));
+  std::vector<coco::data::LabelMappingReport> reports;
+  for (std::vector<coco::data::CocoDataset>* split : {&train, &val}) {
+    const std::vector<SourceSpec>& specs = split == &train ? train_specs : val_specs;
+    for (size_t s = 0; s < split->size(); ++s) {
+      (*split)[s].source = (split == &train ? "train:" : "val:") + specs[s].name;
+      ASSIGN_OR_RETURN(coco::data::LabelMappingReport report,
+                       coco::data::MapToLabelSpace(space, space_config.drop_unknown(), (*split)[s]));
+      reports.push_back(std::move(report));
+    }
+  }
+  splits.mapping_table = coco::data::FormatMappingTable(reports, space);
+  splits.train = Merge(std::move(train), train_specs, data.max_train_images(), splits.train_image_dir,
+                       splits.train_sources);
+  splits.val = Merge(std::move(val), val_specs, data.max_val_images(), splits.val_image_dir, splits.val_sources);
+  if (train_specs.size() + val_specs.size() > 2) {
+    for (const SourceSummary& source : splits.train_sources) {
+      splits.description += "; train " + source.name + " (" + std::to_string(source.image_count) + " images)";
+    }
+    for (const SourceSummary& source : splits.val_sources) {
+      splits.description += "; val " + source.name + " (" + std::to_string(source.image_count) + " images)";
+    }
+  }
   return splits;
 }
 

@@ -3,7 +3,9 @@
 #ifndef TRAINER_DATASET_SOURCE_H_
 #define TRAINER_DATASET_SOURCE_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "data/coco/coco_dataset.h"
@@ -11,13 +13,27 @@
 
 namespace trainer {
 
+// One annotations file and its images, as read.
+struct SourceSummary {
+  std::string name;
+  std::string annotations;
+  std::string images;
+  int64_t image_count = 0;
+};
+
 struct DatasetSplits {
+  // Each split is its sources concatenated, mapped into the label space (categories = the classes in order).
+  // With several sources, file_names carry their image directory and the *_image_dir below are empty.
   coco::data::CocoDataset train;
   coco::data::CocoDataset val;
   std::string train_image_dir;
   std::string val_image_dir;
-  std::string root;         // the dataset root used
+  std::string root;         // the dataset root used, when there is one
   std::string description;  // one line for logs and the report
+  std::vector<SourceSummary> train_sources;
+  std::vector<SourceSummary> val_sources;
+  std::string label_space;    // how the classes were chosen, one line
+  std::string mapping_table;  // every source category -> class or dropped (FormatMappingTable), tab-separated
 };
 
 // $COCO_MULTILABEL_CACHE, else $XDG_CACHE_HOME/coco-multilabel, else ~/.cache/coco-multilabel.
@@ -27,8 +43,9 @@ std::string DefaultCacheRoot();
 // sibling that is renamed into place (a concurrent generator of the same options just loses the rename race).
 absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& config, const std::string& cache_root);
 
-// Reads the train and val annotations of `data` (a COCO root when data.coco is chosen or `data_root` is not empty,
-// else the synthetic cache), keeping the first max_*_images of each split when those are set.
+// Reads the train and val annotations of `data`: its explicit sources (data.train / data.val) when given, else a
+// dataset root (`data_root`, or data.coco.root) in any layout DetectLayout knows, else the synthetic cache. Maps
+// every source into data.label_space and keeps the first max_*_images of each split when those are set.
 absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const std::string& data_root,
                                                 const std::string& cache_root);
 

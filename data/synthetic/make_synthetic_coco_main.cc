@@ -2,6 +2,7 @@
 //   bazel run //data:make_synthetic_coco -- --out=/tmp/synthetic_coco [--seed=1] [--train_images=2000] ...
 #include <chrono>
 #include <iostream>
+#include <map>
 
 #include "absl/status/status.h"
 #include "data/synthetic/synthetic_coco.h"
@@ -9,7 +10,11 @@
 #include "glog/logging.h"
 #include "tools/cc/main_runner.h"
 
-DEFINE_string(out, "", "Output directory: receives train2017/, val2017/ and annotations/instances_*2017.json.");
+DEFINE_string(out, "", "Output directory: receives the splits (with --layout=coco2017: train2017/, val2017/ and "
+              "annotations/instances_*2017.json).");
+DEFINE_string(layout, "coco2017",
+              "Folder layout: coco2017, images_split (images/<split>/), roboflow (train/ valid/ with "
+              "_annotations.coco.json) or labelme (train/ val/ with annotations.json and JPEGImages/)");
 DEFINE_uint64(seed, 1, "Random seed; the output is a function of the flags (not of --threads).");
 DEFINE_int64(train_images, 2000, "Images in train2017.");
 DEFINE_int64(val_images, 500, "Images in val2017 (0 for none).");
@@ -32,6 +37,17 @@ absl::Status Run() {
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out is required");
   coco::data::SyntheticCocoOptions options;
   options.out_dir = FLAGS_out;
+  const std::map<std::string, coco::data::SyntheticLayout> layouts = {
+      {"coco2017", coco::data::SyntheticLayout::kCoco2017},
+      {"images_split", coco::data::SyntheticLayout::kImagesSplit},
+      {"roboflow", coco::data::SyntheticLayout::kRoboflow},
+      {"labelme", coco::data::SyntheticLayout::kLabelme}};
+  const auto layout = layouts.find(FLAGS_layout);
+  if (layout == layouts.end()) {
+    return absl::InvalidArgumentError("--layout=" + FLAGS_layout +
+                                      ": expected coco2017, images_split, roboflow or labelme");
+  }
+  options.layout = layout->second;
   options.seed = FLAGS_seed;
   options.train_images = FLAGS_train_images;
   options.val_images = FLAGS_val_images;

@@ -547,6 +547,7 @@ class JsonStream {
 // Writes one split's instances JSON, re-planning each image (cheap) rather than holding the split in memory.
 absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions& options, const Planner& planner,
                                                      const Split& split, int rarest_class, const std::string& path) {
+  const bool labelme = options.layout == SyntheticLayout::kLabelme;
   SyntheticSplitSummary summary;
   summary.name = split.name;
   summary.images = split.images;
@@ -560,14 +561,19 @@ absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions&
   for (int64_t i = 0; i < split.images; ++i) {
     const ImagePlan plan = planner.Plan(split, i);
     json->Raw(i == 0 ? "{" : ",{")
-        .Raw("\"license\":1,\"file_name\":")
-        .String(FileName(plan.id))
+        .Raw(labelme ? "\"license\":null,\"url\":null,\"file_name\":" : "\"license\":1,\"file_name\":")
+        .String((labelme ? "JPEGImages/" : "") + FileName(plan.id))
         .Raw(",\"height\":")
         .Int(plan.height)
         .Raw(",\"width\":")
         .Int(plan.width)
-        .Raw(",\"date_captured\":")
-        .String(plan.date_captured)
+        .Raw(",\"date_captured\":");
+    if (labelme) {
+      json->Raw("null");
+    } else {
+      json->String(plan.date_captured);
+    }
+    json->Raw("")
         .Raw(",\"id\":")
         .Int(plan.id)
         .Raw("}");
@@ -644,10 +650,20 @@ absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions&
     }
   }
   json->Raw("],\"categories\":[");
+  // The extra category some exporters add, which no annotation uses.
+  if (options.layout == SyntheticLayout::kRoboflow) {
+    json->Raw("{\"id\":0,\"name\":\"objects\",\"supercategory\":\"none\"},");
+  } else if (labelme) {
+    json->Raw("{\"id\":0,\"name\":\"_background_\",\"supercategory\":null},");
+  }
   for (size_t c = 0; c < categories.size(); ++c) {
-    json->Raw(c == 0 ? "{" : ",{")
-        .Raw("\"supercategory\":")
-        .String(categories[c].supercategory)
+    json->Raw(c == 0 ? "{" : ",{").Raw("\"supercategory\":");
+    if (labelme) {
+      json->Raw("null");
+    } else {
+      json->String(categories[c].supercategory);
+    }
+    json->Raw("")
         .Raw(",\"id\":")
         .Int(categories[c].id)
         .Raw(",\"name\":")
@@ -698,6 +714,30 @@ absl::Status WriteImages(const SyntheticCocoOptions& options, const Planner& pla
 }
 
 // Moves a finished folder over `target`, removing the older one.
+struct SplitPaths {
+  std::string images;       // the folder the JPEGs go to
+  std::string annotations;  // the JSON
+};
+
+SplitPaths PathsOf(const SyntheticCocoOptions& options, const Split& split) {
+  const std::string& out = options.out_dir;
+  const std::string coco_json = out + "/annotations/instances_" + split.name + ".json";
+  const std::string short_name = split.index == 0 ? "train" : "val";
+  switch (options.layout) {
+    case SyntheticLayout::kImagesSplit:
+      return {out + "/images/" + split.name, coco_json};
+    case SyntheticLayout::kRoboflow: {
+      const std::string folder = out + "/" + (split.index == 0 ? "train" : "valid");
+      return {folder, folder + "/_annotations.coco.json"};
+    }
+    case SyntheticLayout::kLabelme:
+      return {out + "/" + short_name + "/JPEGImages", out + "/" + short_name + "/annotations.json"};
+    case SyntheticLayout::kCoco2017:
+      break;
+  }
+  return {out + "/" + split.name, coco_json};
+}
+
 absl::Status ReplaceFolder(const std::string& staged, const std::string& target) {
   std::error_code error;
   const std::string old = target + ".old." + std::to_string(::getpid());
@@ -802,17 +842,19 @@ absl::StatusOr<SyntheticCocoSummary> WriteSyntheticCoco(const SyntheticCocoOptio
   const Planner planner(options, std::move(frequencies));
   const int threads = options.threads > 0 ? options.threads
                                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const std::string annotations = options.out_dir + "/annotations";
   std::error_code error;
-  fs::create_directories(annotations, error);
-  if (error) return absl::UnavailableError("cannot create '" + annotations + "': " + error.message());
+  fs::create_directories(options.out_dir, error);
+  if (error) return absl::UnavailableError("cannot create '" + options.out_dir + "': " + error.message());
 
   SyntheticCocoSummary summary;
   const Split splits[] = {{0, "train2017", options.train_images}, {1, "val2017", options.val_images}};
   for (const Split& split : splits) {
     if (split.images == 0) continue;
+    const SplitPaths paths = PathsOf(options, split);
+    fs::create_directories(fs::path(paths.annotations).parent_path(), error);
+    if (error) return absl::UnavailableError("cannot create the folder of '" + paths.annotations + "'");
     if (!options.annotations_only) {
-      const std::string folder = options.out_dir + "/" + split.name;
+      const std::string& folder = paths.images;
       const std::string staged = folder + ".tmp." + std::to_string(::getpid());
       fs::remove_all(staged, error);
       fs::create_directories(staged, error);
@@ -822,8 +864,7 @@ absl::StatusOr<SyntheticCocoSummary> WriteSyntheticCoco(const SyntheticCocoOptio
     }
     // The JSON goes last: a reader that finds it finds its images.
     ASSIGN_OR_RETURN(SyntheticSplitSummary split_summary,
-                     WriteInstances(options, planner, split, rarest_class,
-                                    annotations + "/instances_" + split.name + ".json"));
+                     WriteInstances(options, planner, split, rarest_class, paths.annotations));
     summary.splits.push_back(std::move(split_summary));
   }
   return summary;

@@ -19,8 +19,22 @@
 
 namespace coco::data {
 
+// The folder layouts and JSON shapes COCO-format exports come in, so every reader path can be tried without a
+// download (data/coco/layouts.h).
+enum class SyntheticLayout {
+  kCoco2017,     // annotations/instances_<split>.json, images in <split>/
+  kImagesSplit,  // annotations/instances_<split>.json, images in images/<split>/ (YOLOX, super-gradients)
+  // train/_annotations.coco.json and valid/_annotations.coco.json with the images beside them, plus Roboflow's
+  // parent category (id 0, "objects") that no annotation uses.
+  kRoboflow,
+  // train/annotations.json and val/annotations.json (not a --data_root layout: name them with --train / --val),
+  // file_names "JPEGImages/<name>.jpg", a "_background_" category (id 0), and null in every unused field.
+  kLabelme,
+};
+
 struct SyntheticCocoOptions {
-  std::string out_dir;  // receives train2017/, val2017/ and annotations/
+  std::string out_dir;  // receives the splits in `layout`
+  SyntheticLayout layout = SyntheticLayout::kCoco2017;
   uint64_t seed = 1;
   int64_t train_images = 2000;
   int64_t val_images = 500;

@@ -5,6 +5,7 @@
 #include <turbojpeg.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -12,6 +13,7 @@
 
 #include "data/coco/coco_categories.h"
 #include "data/coco/coco_reader.h"
+#include "data/coco/layouts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -176,6 +178,59 @@ TEST(SyntheticCocoAnnotationsOnlyTest, WritesOnlyJsonWithCocoSizedImages) {
   const double bytes_per_image = static_cast<double>(summary->splits[0].annotations_bytes) / 300;
   EXPECT_GT(bytes_per_image, 3000);
   EXPECT_LT(bytes_per_image, 4800);
+}
+
+// Every layout reads back with the same labels as the COCO 2017 one; the exporters' extra categories are there and
+// no annotation uses them.
+TEST(SyntheticCocoLayoutTest, EveryLayoutReadsBackWithTheSameLabels) {
+  struct Case {
+    SyntheticLayout layout;
+    const char* train_json;
+    const char* val_image;  // one val image, relative to the output folder
+    const char* extra_category;
+  };
+  const Case cases[] = {
+      {SyntheticLayout::kCoco2017, "annotations/instances_train2017.json", "val2017/", ""},
+      {SyntheticLayout::kImagesSplit, "annotations/instances_train2017.json", "images/val2017/", ""},
+      {SyntheticLayout::kRoboflow, "train/_annotations.coco.json", "valid/", "objects"},
+      {SyntheticLayout::kLabelme, "train/annotations.json", "val/JPEGImages/", "_background_"},
+  };
+  std::vector<std::vector<int32_t>> reference;
+  for (const Case& c : cases) {
+    SyntheticCocoOptions options;
+    options.out_dir = std::string(std::getenv("TEST_TMPDIR")) + "/layout" + std::to_string(static_cast<int>(c.layout));
+    options.layout = c.layout;
+    options.train_images = 20;
+    options.val_images = 4;
+    options.image_size = 32;
+    ASSERT_TRUE(WriteSyntheticCoco(options).ok());
+    auto train = ReadCocoInstances(options.out_dir + "/" + c.train_json);
+    ASSERT_TRUE(train.ok()) << train.status();
+    const bool extra = std::string(c.extra_category).size() > 0;
+    ASSERT_EQ(train->num_classes(), extra ? 81 : 80);
+    if (extra) {
+      EXPECT_EQ(train->categories[0].name, c.extra_category);
+      EXPECT_EQ(train->category_annotations[0], 0);
+    }
+    std::vector<std::vector<int32_t>> labels;
+    for (const Image& image : train->images) {
+      std::vector<int32_t> shifted;
+      for (int32_t label : image.labels) shifted.push_back(label - (extra ? 1 : 0));
+      labels.push_back(shifted);
+    }
+    if (reference.empty()) reference = labels;
+    EXPECT_EQ(labels, reference);
+    EXPECT_FALSE(std::filesystem::is_empty(options.out_dir + "/" + c.val_image)) << c.val_image;
+    if (c.layout != SyntheticLayout::kLabelme) {  // the three --data_root layouts are recognised
+      auto layout = DetectLayout(options.out_dir);
+      ASSERT_TRUE(layout.ok()) << layout.status();
+      EXPECT_EQ(layout->train.annotations, options.out_dir + "/" + c.train_json);
+    }
+    if (c.layout == SyntheticLayout::kLabelme) {
+      EXPECT_EQ(train->images[0].file_name.rfind("JPEGImages/", 0), 0u);
+      EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/train/" + train->images[0].file_name));
+    }
+  }
 }
 
 TEST(SyntheticCocoErrorTest, BadOptionsNameTheField) {

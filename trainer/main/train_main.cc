@@ -1,14 +1,19 @@
 // bazel run //trainer:train -- --config=NAME|path.pbtxt [--override='training { epochs: 1 }'] [--data_root=DIR]
+//     [--train=ANNOTATIONS.json[:IMAGE_DIR] ... --val=ANNOTATIONS.json[:IMAGE_DIR] ...]
 //     [--run_dir=DIR] [--device=cpu|cuda] [--threads=N] [--resume]
 // Trains a multi-label MobileNet as the config says and writes a run directory (trainer/README.md).
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "google/protobuf/text_format.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"
@@ -17,7 +22,14 @@
 
 DEFINE_string(config, "baseline_bce", "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay");
 DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'training { epochs: 1 }'");
-DEFINE_string(data_root, "", "COCO-layout root (train2017/, val2017/, annotations/); empty: the config's source");
+DEFINE_string(data_root, "",
+              "dataset root in a known layout (COCO 2017, images/<split>, Roboflow train/ valid/); empty: the "
+              "config's source");
+// Listed for --help; main() takes every --train / --val out of argv before gflags (they repeat).
+DEFINE_string(train, "",
+              "ANNOTATIONS.json[:IMAGE_DIR], repeatable: a training source in any layout (images default to the "
+              "JSON's folder); replaces the config's source, needs --val too");
+DEFINE_string(val, "", "ANNOTATIONS.json[:IMAGE_DIR], repeatable: a validation source, as --train");
 DEFINE_string(run_dir, "", "run directory; default <workspace>/<output.runs_root>/<config>-<time>");
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
 DEFINE_int32(threads, 0, "intra-op threads; 0: training.threads of the config");
@@ -29,6 +41,28 @@ DEFINE_bool(print_config, false, "print the resolved config and exit");
 namespace {
 
 namespace fs = std::filesystem;
+
+// --train and --val may be given several times, which gflags does not support: main() takes them out of argv.
+std::vector<std::string> train_sources, val_sources;
+
+// "ANN.json:IMAGES" -> a source; the split is at the first ".json:" so other colons in paths survive.
+trainer::DataSourceConfig ParseSourceFlag(const std::string& value) {
+  trainer::DataSourceConfig source;
+  const size_t split = value.find(".json:");
+  source.set_annotations(trainer::ResolveUserPath(split == std::string::npos ? value : value.substr(0, split + 5)));
+  if (split != std::string::npos) source.set_images(trainer::ResolveUserPath(value.substr(split + 6)));
+  return source;
+}
+
+// The --train/--val flags as a config overlay, so that they are part of the resolved config and its hash.
+std::string SourcesOverride() {
+  trainer::DataConfig data;
+  for (const std::string& value : train_sources) *data.add_train() = ParseSourceFlag(value);
+  for (const std::string& value : val_sources) *data.add_val() = ParseSourceFlag(value);
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(data, &text);
+  return "data { " + text + " }";
+}
 
 absl::StatusOr<std::string> NewestRun(const std::string& runs_root, const std::string& name) {
   std::string newest;
@@ -55,6 +89,7 @@ absl::Status Run(const char* argv0) {
     return absl::NotFoundError("cannot find the experiments/ configs: run through bazel or pass --experiments_dir");
   }
   if (!FLAGS_override.empty()) request.overrides.push_back(FLAGS_override);
+  if (!train_sources.empty() || !val_sources.empty()) request.overrides.push_back(SourcesOverride());
   ASSIGN_OR_RETURN(trainer::LoadedConfig loaded, trainer::LoadTrainConfig(request));
   if (FLAGS_print_config) {
     std::cout << loaded.text;
@@ -88,6 +123,24 @@ absl::Status Run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    bool taken = false;
+    for (auto [flag, values] : {std::pair{"--train", &train_sources}, std::pair{"--val", &val_sources}}) {
+      const size_t length = std::strlen(flag);
+      if (std::strncmp(argv[i], flag, length) == 0 && argv[i][length] == '=') {
+        values->push_back(argv[i] + length + 1);
+        taken = true;
+      } else if (std::strcmp(argv[i], flag) == 0 && i + 1 < argc) {
+        values->push_back(argv[++i]);
+        taken = true;
+      }
+    }
+    if (!taken) rest.push_back(argv[i]);
+  }
+  rest.push_back(nullptr);
+  argc = static_cast<int>(rest.size()) - 1;
+  argv = rest.data();
   return coco::RunMain(argc, argv,
                       "Trains a multi-label MobileNet from an experiment config (trainer/README.md).",
                       [](int argc, char** argv) { return Run(argv[0]); });

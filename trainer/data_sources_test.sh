@@ -1,0 +1,54 @@
+#!/bin/bash
+# End to end: trains a tiny model on two synthetic sources in different export layouts (Roboflow and labelme) given
+# with --train/--val, then on a Roboflow tree found by --data_root; checks the label space, the mapping table and
+# classes.txt written into the run directory, and that evaluate reads the run back.
+set -euo pipefail
+bin="${TEST_SRCDIR}/coco_multilabel"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+common=(--config=baseline_bce --threads=1
+        --override='data { resolution: 32 loader_threads: 1 } model { width_mult: 0.25 } training { epochs: 1 batch_size: 8 }')
+
+make() {  # make LAYOUT SEED
+  "${bin}/data/synthetic/make_synthetic_coco" --out="${TEST_TMPDIR}/$1" --layout="$1" --seed="$2" --train_images=24 \
+    --val_images=8 --image_size=32 --threads=1 > /dev/null 2>&1 || fail "make_synthetic_coco --layout=$1 failed"
+}
+make roboflow 1
+make labelme 2
+
+run="${TEST_TMPDIR}/two_sources"
+"${bin}/trainer/train" "${common[@]}" --run_dir="${run}" \
+  --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" \
+  --train "${TEST_TMPDIR}/labelme/train/annotations.json:${TEST_TMPDIR}/labelme/train" \
+  --val="${TEST_TMPDIR}/roboflow/valid/_annotations.coco.json" > "${TEST_TMPDIR}/train.log" 2>&1 \
+  || { cat "${TEST_TMPDIR}/train.log"; fail "training on two sources failed"; }
+grep -q "Label space: COCO80 (auto" "${TEST_TMPDIR}/train.log" || { cat "${TEST_TMPDIR}/train.log"; fail "no label space line"; }
+grep -q "train:train/annotations.json: _background_ (id 0, 0 annotations) -> dropped: unused" "${TEST_TMPDIR}/train.log" \
+  || { cat "${TEST_TMPDIR}/train.log"; fail "the unused labelme category is not listed"; }
+grep -q "train:train/_annotations.coco.json: objects (id 0, 0 annotations) -> dropped: unused" "${TEST_TMPDIR}/train.log" \
+  || fail "the unused Roboflow category is not listed"
+grep -q "2 train and 1 val sources; train train/_annotations.coco.json (24 images); train train/annotations.json (24 images)" \
+  "${TEST_TMPDIR}/train.log" || fail "the data line does not list both training sources"
+[[ $(wc -l < "${run}/classes.txt") -eq 80 ]] || fail "classes.txt should list the 80 COCO classes"
+[[ $(head -1 "${run}/classes.txt") == person ]] || fail "classes.txt should start with person"
+# 81 categories in each of the 3 sources, plus the header.
+[[ $(wc -l < "${run}/label_mapping.tsv") -eq 244 ]] || fail "label_mapping.tsv should have 3 x 81 rows"
+grep -q "$(printf 'val:valid/_annotations.coco.json\tperson\t1\t0 person\t')" "${run}/label_mapping.tsv" \
+  || fail "person of the val source should map to class 0"
+grep -q 'annotations: ".*labelme/train/annotations.json"' "${run}/config.pbtxt" \
+  || fail "the --train sources should be part of the resolved config"
+"${bin}/trainer/evaluate" --run_dir="${run}" > "${TEST_TMPDIR}/evaluate.txt" 2>&1 \
+  || { cat "${TEST_TMPDIR}/evaluate.txt"; fail "evaluate of the two-source run failed"; }
+grep -q "8 images" "${TEST_TMPDIR}/evaluate.txt" || fail "evaluate did not read the 8 val images"
+
+"${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/root" --data_root="${TEST_TMPDIR}/roboflow" \
+  > "${TEST_TMPDIR}/root.log" 2>&1 || { cat "${TEST_TMPDIR}/root.log"; fail "training with --data_root failed"; }
+grep -q "Data: Roboflow layout at ${TEST_TMPDIR}/roboflow" "${TEST_TMPDIR}/root.log" || fail "layout not reported"
+
+"${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/bad" --data_root="${TEST_TMPDIR}/labelme" \
+  > "${TEST_TMPDIR}/bad.log" 2>&1 && fail "a labelme tree is not a --data_root layout"
+grep -q "no known dataset layout" "${TEST_TMPDIR}/bad.log" || { cat "${TEST_TMPDIR}/bad.log"; fail "no layout error"; }
+"${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/bad2" \
+  --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" > "${TEST_TMPDIR}/bad2.log" 2>&1 \
+  && fail "--train without --val was accepted"
+grep -q "data.val is empty but data.train is set" "${TEST_TMPDIR}/bad2.log" || { cat "${TEST_TMPDIR}/bad2.log"; fail "no val error"; }
+echo PASS
