@@ -1,7 +1,9 @@
 #!/bin/bash
 # End to end: trains a tiny model on two synthetic sources in different export layouts (Roboflow and labelme) given
 # with --train/--val, then on a Roboflow tree found by --data_root; checks the label space, the mapping table and
-# classes.txt written into the run directory, and that evaluate reads the run back.
+# classes.txt written into the run directory, and that evaluate reads the run back. Then a LIST label space whose
+# file changes under a finished run: evaluate, --resume and fine-tuning refuse the other classes (fine-tuning
+# re-initialises the classifier when allowed).
 set -euo pipefail
 bin="${TEST_SRCDIR}/coco_multilabel"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -51,4 +53,40 @@ grep -q "no known dataset layout" "${TEST_TMPDIR}/bad.log" || { cat "${TEST_TMPD
   --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" > "${TEST_TMPDIR}/bad2.log" 2>&1 \
   && fail "--train without --val was accepted"
 grep -q "data.val is empty but data.train is set" "${TEST_TMPDIR}/bad2.log" || { cat "${TEST_TMPDIR}/bad2.log"; fail "no val error"; }
+# A LIST label space; its file is then edited, so the same config maps the data to other classes.
+classes="${TEST_TMPDIR}/classes.txt"
+printf '# two classes\nperson\ncar\n' > "${classes}"
+base="data { resolution: 32 loader_threads: 1 label_space { kind: LIST list_file: \"${classes}\" drop_unknown: true } }
+      model { width_mult: 0.25 } training { epochs: 1 batch_size: 8 }"
+list=""
+sources=(--train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json"
+         --val="${TEST_TMPDIR}/roboflow/valid/_annotations.coco.json")
+run="${TEST_TMPDIR}/list"
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --override="${base} ${list}" "${sources[@]}"   --run_dir="${run}" > "${TEST_TMPDIR}/list.log" 2>&1 || { cat "${TEST_TMPDIR}/list.log"; fail "LIST training failed"; }
+grep -q "Label space: LIST, 2 classes" "${TEST_TMPDIR}/list.log" || fail "no LIST label space line"
+[[ "$(cat "${run}/classes.txt")" == "$(printf 'person\ncar')" ]] || fail "classes.txt should be person, car"
+image=$(ls "${TEST_TMPDIR}"/roboflow/valid/*.jpg | head -1)
+"${bin}/trainer/predict" --run_dir="${run}" --thresholds=none --threshold=0 "${image}" > "${TEST_TMPDIR}/predict.txt" \
+  2>&1 || { cat "${TEST_TMPDIR}/predict.txt"; fail "predict failed"; }
+grep -q "person 0\." "${TEST_TMPDIR}/predict.txt" && grep -q "car 0\." "${TEST_TMPDIR}/predict.txt" \
+  || { cat "${TEST_TMPDIR}/predict.txt"; fail "predict should name the run's two classes"; }
+
+printf 'person\ndog\n' > "${classes}"
+"${bin}/trainer/evaluate" --run_dir="${run}" > "${TEST_TMPDIR}/evaluate2.txt" 2>&1 \
+  && fail "evaluate accepted data mapped to other classes"
+grep -q "but the data maps to 2 other ones" "${TEST_TMPDIR}/evaluate2.txt" || { cat "${TEST_TMPDIR}/evaluate2.txt"; fail "no class error from evaluate"; }
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --override="${base} ${list}" "${sources[@]}" \
+  --run_dir="${run}" --resume > "${TEST_TMPDIR}/resume.log" 2>&1 && fail "--resume accepted other classes"
+grep -q "was trained on 2 classes (person, car) but the data now maps to 2 classes (person, dog)" \
+  "${TEST_TMPDIR}/resume.log" || { cat "${TEST_TMPDIR}/resume.log"; fail "no class error from --resume"; }
+finetune="fine_tune { init_weights: \"${run}/model_best.pt\" allow_partial: false }"
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --override="${base} ${list} ${finetune}" "${sources[@]}" \
+  --run_dir="${TEST_TMPDIR}/ft" > "${TEST_TMPDIR}/ft.log" 2>&1 && fail "fine-tuning accepted other classes"
+grep -q "set fine_tune.allow_partial to re-initialise the classifier" "${TEST_TMPDIR}/ft.log" \
+  || { cat "${TEST_TMPDIR}/ft.log"; fail "no class error from fine-tuning"; }
+finetune="fine_tune { init_weights: \"${run}/model_best.pt\" allow_partial: true }"
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --override="${base} ${list} ${finetune}" "${sources[@]}" \
+  --run_dir="${TEST_TMPDIR}/ft2" > "${TEST_TMPDIR}/ft2.log" 2>&1 || { cat "${TEST_TMPDIR}/ft2.log"; fail "allow_partial fine-tuning failed"; }
+grep -q "classifier re-initialised: the initial weights were trained on other classes" "${TEST_TMPDIR}/ft2.log" \
+  || { cat "${TEST_TMPDIR}/ft2.log"; fail "the classifier re-initialisation is not reported"; }
 echo PASS

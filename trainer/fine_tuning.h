@@ -5,6 +5,7 @@
 #define TRAINER_FINE_TUNING_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "mobilenet/freezer.h"
@@ -22,8 +23,11 @@ struct FineTuneResult {
 };
 
 // Loads and freezes as `config` says. A partial match (other than a classifier with a different class count) is an
-// error unless config.allow_partial().
+// error unless config.allow_partial(). When the weights' run left a classes.txt beside them and its classes differ
+// from `class_names` (this run's label space), the classifier would mean other classes: that is an error, or with
+// allow_partial the classifier is left out of the load (re-initialised) and the report says so.
 absl::StatusOr<FineTuneResult> ApplyFineTuning(const FineTuneConfig& config, const std::string& runs_root,
+                                               const std::vector<std::string>& class_names,
                                                mobilenet::MobileNetImpl& model);
 
 }  // namespace trainer

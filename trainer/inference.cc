@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "data/coco/coco_categories.h"
+#include "data/coco/label_space.h"
 #include "mobilenet/state_dict_io.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"
@@ -42,8 +43,11 @@ absl::StatusOr<InferenceModel> LoadInferenceModel(const std::string& run_dir, co
   text << in.rdbuf();
   ASSIGN_OR_RETURN(result.config, ParseTrainConfigText(text.str(), config_path));
   FillDefaults(result.config);
+  const std::string classes = run_dir + "/classes.txt";
   const std::string thresholds = run_dir + "/thresholds.txt";
-  if (std::filesystem::exists(thresholds)) {
+  if (std::filesystem::exists(classes)) {
+    ASSIGN_OR_RETURN(result.class_names, coco::data::ReadClassList(classes));
+  } else if (std::filesystem::exists(thresholds)) {
     ASSIGN_OR_RETURN(result.class_names, ClassNamesFromThresholds(thresholds));
   } else {
     for (const auto& category : coco::data::Coco2017Categories()) result.class_names.push_back(category.name);

@@ -1,5 +1,6 @@
 // Loads a trained model for evaluation and prediction from a run directory: its resolved config, weights
-// (model_best.pt unless told otherwise) and class names (from its thresholds.txt, else COCO 2017's).
+// (model_best.pt unless told otherwise) and class names (its classes.txt; runs from before classes.txt existed:
+// thresholds.txt, else COCO 2017's).
 #ifndef TRAINER_INFERENCE_H_
 #define TRAINER_INFERENCE_H_
 

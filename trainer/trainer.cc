@@ -129,6 +129,13 @@ void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64
   }
 }
 
+// "3 classes (person, car, dog)"; long lists are cut after the first five.
+std::string DescribeClasses(const std::vector<std::string>& names) {
+  std::string text = std::to_string(names.size()) + " classes (";
+  for (size_t i = 0; i < names.size() && i < 5; ++i) text += (i ? ", " : "") + names[i];
+  return text + (names.size() > 5 ? ", ...)" : ")");
+}
+
 // The rows of the mapping table worth reading at start: categories renamed on the way (aliases) or dropped.
 std::string MappingSummary(const std::string& table) {
   std::string summary;
@@ -240,7 +247,8 @@ absl::Status TrainingRun::BuildModelAndEma() {
   ASSIGN_OR_RETURN(model_options_, ModelOptionsFromConfig(config_.model(), num_classes));
   if (execution_.bf16) model_options_.inplace_activation(false);  // see bf16_activation.h
   model_ = mobilenet::MobileNet(model_options_);
-  ASSIGN_OR_RETURN(FineTuneResult fine_tune, ApplyFineTuning(config_.fine_tune(), options_.runs_root, *model_));
+  ASSIGN_OR_RETURN(FineTuneResult fine_tune, ApplyFineTuning(config_.fine_tune(), options_.runs_root, class_names_,
+                                                                *model_));
   freeze_report_ = fine_tune.freeze;
   result_.fine_tune_report = fine_tune.report;
   if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
@@ -287,6 +295,7 @@ absl::Status TrainingRun::Init() {
 
   ASSIGN_OR_RETURN(run_, RunDirectory::Open(options_.run_dir, config_.output().tensorboard()));
   progress_.config_hash = options_.config.hash;
+  progress_.class_names = class_names_;
   return absl::OkStatus();
 }
 
@@ -301,6 +310,13 @@ absl::Status TrainingRun::Resume() {
                                            restored.config_hash + " but the resolved config now hashes to " +
                                            options_.config.hash + " (compare " + run_->File("config.pbtxt") + ")");
     }
+    if (!restored.class_names.empty() && restored.class_names != class_names_) {
+      return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +
+                                           DescribeClasses(restored.class_names) + " but the data now maps to " +
+                                           DescribeClasses(class_names_) + " (see " +
+                                           run_->File("label_mapping.tsv") + ")");
+    }
+    restored.class_names = class_names_;
     progress_ = restored;
     if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
     RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));

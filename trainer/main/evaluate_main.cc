@@ -40,9 +40,19 @@ absl::Status Run() {
   const trainer::TrainConfig& config = loaded.config;
   torch::set_num_threads(FLAGS_threads > 0 ? FLAGS_threads : std::max(1, config.training().threads()));
   const std::string cache = FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot() : trainer::ResolveUserPath(FLAGS_cache_dir);
+  trainer::DataConfig data = config.data();
+  if (!FLAGS_data_root.empty()) data.clear_train(), data.clear_val();  // evaluating on another dataset
   ASSIGN_OR_RETURN(trainer::DatasetSplits splits,
-                   trainer::LoadDatasetSplits(config.data(), trainer::ResolveUserPath(FLAGS_data_root), cache));
+                   trainer::LoadDatasetSplits(data, trainer::ResolveUserPath(FLAGS_data_root), cache));
   const bool val = FLAGS_split == "val";
+  std::vector<std::string> data_classes;
+  for (const auto& category : (val ? splits.val : splits.train).categories) data_classes.push_back(category.name);
+  if (data_classes != loaded.class_names) {
+    return absl::FailedPreconditionError(
+        "the run's model has " + std::to_string(loaded.class_names.size()) + " classes (" + run_dir +
+        "/classes.txt) but the data maps to " + std::to_string(data_classes.size()) + " other ones (" +
+        splits.label_space + "): evaluate on data in the same label space");
+  }
   coco::data::LoaderOptions options;
   options.batch_size = FLAGS_batch_size;
   options.num_workers = config.data().loader_threads();

@@ -44,6 +44,9 @@ absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& m
     archive.write("config_hash", c10::IValue(progress.config_hash));
     archive.write("loss_scale", torch::tensor(progress.loss_scale, torch::kFloat64));
     archive.write("loss_scale_good_steps", Scalar(progress.loss_scale_good_steps));
+    std::string class_names;
+    for (const std::string& name : progress.class_names) class_names += name + "\n";
+    archive.write("class_names", c10::IValue(class_names));
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     {
       std::lock_guard<std::mutex> lock(generator.mutex());
@@ -92,6 +95,14 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
     progress.loss_scale = value.item<double>();
     archive.read("loss_scale_good_steps", value);
     progress.loss_scale_good_steps = value.item<int64_t>();
+    c10::IValue class_names;
+    progress.class_names.clear();
+    if (archive.try_read("class_names", class_names)) {
+      std::string names = class_names.toStringRef();
+      for (size_t start = 0, end; (end = names.find('\n', start)) != std::string::npos; start = end + 1) {
+        progress.class_names.push_back(names.substr(start, end - start));
+      }
+    }
     torch::Tensor rng_state;
     archive.read("cpu_rng_state", rng_state);
     at::Generator generator = at::detail::getDefaultCPUGenerator();

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -22,6 +23,9 @@ struct TrainingProgress {
   std::string config_hash;  // resuming with a different config is refused
   double loss_scale = 0.0;  // FP16 dynamic loss scale (0 when unused)
   int64_t loss_scale_good_steps = 0;
+  // The classifier's classes in index order; resuming on data that maps to other classes is refused. Empty when
+  // read from a checkpoint written before class names were stored.
+  std::vector<std::string> class_names;
 };
 
 // Writes a torch::serialize archive: model/, optimizer/, ema/ (when `ema` is not null), progress scalars and the
