@@ -9,6 +9,7 @@
 
 #include "data/image/jpeg_decoder.h"
 #include "data/image/jpeg_region_decoder.h"
+#include "data/repeat_factors.h"
 
 namespace coco::data {
 namespace {
@@ -45,6 +46,13 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<Loa
   if (options.batch_size <= 0) return invalid("batch_size must be positive, got " + std::to_string(options.batch_size));
   if (options.num_workers <= 0) return invalid("num_workers must be positive");
   if (options.queue_depth <= 0) return invalid("queue_depth must be positive");
+  if (!options.repeat_factors.empty() && options.repeat_factors.size() != samples.size()) {
+    return invalid("repeat_factors has " + std::to_string(options.repeat_factors.size()) + " entries for " +
+                   std::to_string(samples.size()) + " samples");
+  }
+  for (double factor : options.repeat_factors) {
+    if (!(factor >= 1.0)) return invalid("every repeat factor must be at least 1, got " + std::to_string(factor));
+  }
   if (options.world_size <= 0 || options.rank < 0 || options.rank >= options.world_size) {
     return invalid("rank must be in [0, world_size), got rank " + std::to_string(options.rank) + " of " +
                    std::to_string(options.world_size));
@@ -90,6 +98,7 @@ ImageLoader::~ImageLoader() {
 void ImageLoader::PlanEpoch(int64_t epoch) {
   std::vector<size_t> order(samples_.size());
   std::iota(order.begin(), order.end(), 0);
+  if (!options_.repeat_factors.empty()) order = RepeatedIndices(options_.repeat_factors, options_.seed, epoch);
   if (options_.shuffle) {
     std::mt19937_64 rng(SeedFor(options_.seed, epoch, ~0ULL));
     // Fisher-Yates with our own index draws, so the permutation does not depend on std::shuffle's implementation.

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "data/image_loader.h"
+#include "data/repeat_factors.h"
 #include "glog/logging.h"
 #include "losses/class_weights.h"
 #include "losses/loss_builder.h"
@@ -232,9 +233,18 @@ absl::Status TrainingRun::LoadData() {
   ASSIGN_OR_RETURN(splits_, LoadDatasetSplits(config_.data(), options_.data_root, cache_root));
   for (const auto& category : splits_.train.categories) class_names_.push_back(category.name);
   const int64_t num_classes = splits_.train.num_classes();
+  coco::data::LoaderOptions train_options = MakeLoaderOptions(config_, true);
+  if (const double threshold = config_.data().sampling().repeat_factor_threshold(); threshold > 0) {
+    train_options.repeat_factors = coco::data::RepeatFactors(splits_.train, threshold);
+    double expected = 0, repeated = 0;
+    for (double factor : train_options.repeat_factors) expected += factor, repeated += factor > 1 ? 1 : 0;
+    LOG(INFO) << "Repeat-factor sampling (t = " << threshold << "): " << static_cast<int64_t>(repeated) << " of "
+              << train_options.repeat_factors.size() << " training images repeated, about "
+              << static_cast<int64_t>(std::lround(expected)) << " images per epoch";
+  }
   ASSIGN_OR_RETURN(train_loader_, coco::data::ImageLoader::Create(
                                       coco::data::SamplesFromDataset(splits_.train, splits_.train_image_dir),
-                                      num_classes, MakeLoaderOptions(config_, true)));
+                                      num_classes, train_options));
   ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
                                     coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
                                     MakeLoaderOptions(config_, false)));

@@ -318,6 +318,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
                   equals != std::string::npos && equals > 0 && equals + 1 < alias.size(),
                   "must be \"old name=new name\", got \"" + alias + "\"");
   }
+  check.InRange("data.sampling.repeat_factor_threshold", data.sampling().repeat_factor_threshold(), 0.0, 1.0);
   check.InRange("data.resolution", data.resolution(), 16, 1024);
   const AugmentationConfig& augmentation = data.augmentation();
   check.InRange("data.augmentation.min_crop_area", augmentation.min_crop_area(), 0.0, 1.0, true);

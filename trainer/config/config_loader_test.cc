@@ -43,7 +43,7 @@ TEST(CheckedInConfigsTest, EveryExperimentParsesValidatesAndBuildsModelAndLoss) 
     ASSERT_TRUE(loss.ok()) << loss.status();
     ++count;
   }
-  EXPECT_EQ(count, 13);  // base + the 12 experiments of the issue
+  EXPECT_EQ(count, 14);  // base + the 12 experiments of the first issue + repeat_factor (#10)
 }
 
 TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
@@ -60,6 +60,33 @@ TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
   auto class_balanced = LoadTrainConfig({"class_balanced", CheckedInDir(), {}});
   ASSERT_TRUE(class_balanced.ok());
   EXPECT_TRUE(class_balanced->config.loss().bce().has_class_balanced());
+  EXPECT_FALSE(baseline->config.data().has_sampling());
+  EXPECT_FALSE(baseline->config.data().has_label_space());
+  auto repeat_factor = LoadTrainConfig({"repeat_factor", CheckedInDir(), {}});
+  ASSERT_TRUE(repeat_factor.ok());
+  EXPECT_EQ(repeat_factor->config.data().sampling().repeat_factor_threshold(), 0.02);
+}
+
+TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {
+  const std::string dir = MakeDir("data", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_THAT(error("data { train { annotations: 'a.json' } }"),
+              HasSubstr("data.val is empty but data.train is set: give both"));
+  EXPECT_THAT(error("data { val { annotations: 'a.json' } }"), HasSubstr("data.train is empty but data.val is set"));
+  EXPECT_THAT(error("data { train { images: 'x' } val { annotations: 'b.json' } }"),
+              HasSubstr("data.train[0].annotations must name a COCO instances JSON"));
+  EXPECT_THAT(error("data { label_space { kind: LIST } }"),
+              HasSubstr("data.label_space.list_file must be set when kind is LIST"));
+  EXPECT_THAT(error("data { label_space { alias: 'aeroplane' } }"),
+              HasSubstr("data.label_space.alias[0] must be \"old name=new name\", got \"aeroplane\""));
+  EXPECT_THAT(error("data { sampling { repeat_factor_threshold: 2 } }"),
+              HasSubstr("data.sampling.repeat_factor_threshold must be in [0, 1]"));
+  EXPECT_EQ(error("data { train { annotations: 'a.json' } val { annotations: 'b.json' } "
+                  "label_space { kind: UNION alias: 'a=b' } sampling { repeat_factor_threshold: 0.001 } }"),
+            "no error");
 }
 
 TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
