@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<Loa
                    std::to_string(samples.size()) + " samples");
   }
   for (double factor : options.repeat_factors) {
-    if (!(factor >= 1.0)) return invalid("every repeat factor must be at least 1, got " + std::to_string(factor));
+    if (!(factor > 0.0)) return invalid("every repeat factor must be positive, got " + std::to_string(factor));
   }
   if (options.world_size <= 0 || options.rank < 0 || options.rank >= options.world_size) {
     return invalid("rank must be in [0, world_size), got rank " + std::to_string(options.rank) + " of " +

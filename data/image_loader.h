@@ -47,8 +47,8 @@ struct LoaderOptions {
   int64_t world_size = 1;
   bool drop_last = false;  // drop this rank's final partial batch
   BadImagePolicy bad_images = BadImagePolicy::kFail;
-  // Per sample (empty: each once per epoch): repeat-factor sampling, planned before the shuffle and the sharding
-  // (repeat_factors.h).
+  // Per sample (empty: each once per epoch): how often it is shown per epoch on average, > 0 (repeat-factor
+  // sampling times source weights), planned before the shuffle and the sharding (repeat_factors.h).
   std::vector<double> repeat_factors;
   bool channels_last = false;  // images tensor in NHWC memory order (shape stays N x 3 x H x W)
   TransformOptions transform;

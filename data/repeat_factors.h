@@ -15,8 +15,8 @@ namespace coco::data {
 // Per image of `dataset`, its repeat factor at threshold t > 0.
 std::vector<double> RepeatFactors(const CocoDataset& dataset, double threshold);
 
-// The image indices of epoch `epoch`, each repeated by its stochastically rounded factor, in index order (the loader
-// shuffles them).
+// The image indices of epoch `epoch`, each repeated by its stochastically rounded factor (any factor > 0: 0.25 shows
+// an image in about a quarter of the epochs), in index order (the loader shuffles them).
 std::vector<size_t> RepeatedIndices(const std::vector<double>& factors, uint64_t seed, int64_t epoch);
 
 }  // namespace coco::data

@@ -44,7 +44,7 @@ TEST(RepeatFactorsTest, WorkedByHand) {
 }
 
 TEST(RepeatFactorsTest, StochasticRoundingHasTheExpectedCounts) {
-  const std::vector<double> factors = {1.0, 2.0, 1.5, 2.25};
+  const std::vector<double> factors = {1.0, 2.0, 1.5, 2.25, 0.25};
   std::map<size_t, double> total;
   constexpr int kEpochs = 4000;
   for (int epoch = 0; epoch < kEpochs; ++epoch) {
@@ -54,11 +54,13 @@ TEST(RepeatFactorsTest, StochasticRoundingHasTheExpectedCounts) {
     EXPECT_EQ(count[1], 2);
     EXPECT_TRUE(count[2] == 1 || count[2] == 2);
     EXPECT_TRUE(count[3] == 2 || count[3] == 3);
+    EXPECT_LE(count[4], 1);
     for (const auto& [index, n] : count) total[index] += n;
   }
   // Means within 4 standard errors of a Bernoulli(p) over 4000 epochs (p = 0.5: 0.0316; p = 0.25: 0.0274).
   EXPECT_NEAR(total[2] / kEpochs, 1.5, 0.032);
   EXPECT_NEAR(total[3] / kEpochs, 2.25, 0.028);
+  EXPECT_NEAR(total[4] / kEpochs, 0.25, 0.028);  // a source weight below 1
   EXPECT_EQ(RepeatedIndices(factors, 7, 3), RepeatedIndices(factors, 7, 3));
   bool differs = false;
   for (int epoch = 0; epoch < 20; ++epoch) differs |= RepeatedIndices(factors, 7, epoch) != RepeatedIndices(factors, 8, epoch);

@@ -42,6 +42,18 @@ grep -q 'annotations: ".*labelme/train/annotations.json"' "${run}/config.pbtxt" 
   || { cat "${TEST_TMPDIR}/evaluate.txt"; fail "evaluate of the two-source run failed"; }
 grep -q "8 images" "${TEST_TMPDIR}/evaluate.txt" || fail "evaluate did not read the 8 val images"
 
+# The same sources in the config itself, the labelme one with weight 2: 24 + 2 x 24 = 72 images per epoch.
+weighted="data { resolution: 32 loader_threads: 1
+                 train { annotations: \"${TEST_TMPDIR}/roboflow/train/_annotations.coco.json\" }
+                 train { annotations: \"${TEST_TMPDIR}/labelme/train/annotations.json\" weight: 2 name: \"lm\" }
+                 val { annotations: \"${TEST_TMPDIR}/roboflow/valid/_annotations.coco.json\" } }
+          model { width_mult: 0.25 } training { epochs: 1 batch_size: 8 }"
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --override="${weighted}" --run_dir="${TEST_TMPDIR}/weighted" \
+  > "${TEST_TMPDIR}/weighted.log" 2>&1 || { cat "${TEST_TMPDIR}/weighted.log"; fail "weighted training failed"; }
+grep -q "24 of 48 training images shown other than once, about 72 images per epoch" "${TEST_TMPDIR}/weighted.log" \
+  || { cat "${TEST_TMPDIR}/weighted.log"; fail "the source weight is not applied"; }
+grep -q "train lm (24 images, weight 2" "${TEST_TMPDIR}/weighted.log" || fail "the weighted source is not described"
+
 "${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/root" --data_root="${TEST_TMPDIR}/roboflow" \
   > "${TEST_TMPDIR}/root.log" 2>&1 || { cat "${TEST_TMPDIR}/root.log"; fail "training with --data_root failed"; }
 grep -q "Data: Roboflow layout at ${TEST_TMPDIR}/roboflow" "${TEST_TMPDIR}/root.log" || fail "layout not reported"

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -47,6 +48,7 @@ struct SourceSpec {
   std::string name;
   std::string annotations;
   std::string images;
+  double weight = 1.0;
 };
 
 // "train/_annotations.coco.json" for ".../train/_annotations.coco.json".
@@ -63,6 +65,7 @@ SourceSpec SpecFromConfig(const DataSourceConfig& source) {
                                         : ResolveUserPath(source.images());
   if (spec.images.empty()) spec.images = ".";
   spec.name = source.name().empty() ? DefaultSourceName(spec.annotations) : source.name();
+  spec.weight = source.weight();
   return spec;
 }
 
@@ -109,7 +112,7 @@ coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, con
   for (size_t s = 0; s < datasets.size(); ++s) {
     coco::data::CocoDataset& dataset = datasets[s];
     summaries.push_back({specs[s].name, specs[s].annotations, specs[s].images,
-                         static_cast<int64_t>(dataset.images.size())});
+                         static_cast<int64_t>(dataset.images.size()), specs[s].weight});
     merged.source += (s == 0 ? "" : " + ") + dataset.source;
     merged.annotations_read += dataset.annotations_read;
     for (size_t c = 0; c < merged.category_annotations.size(); ++c) {
@@ -227,9 +230,16 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   splits.train = Merge(std::move(train), train_specs, data.max_train_images(), splits.train_image_dir,
                        splits.train_sources);
   splits.val = Merge(std::move(val), val_specs, data.max_val_images(), splits.val_image_dir, splits.val_sources);
+  if (std::any_of(train_specs.begin(), train_specs.end(), [](const SourceSpec& s) { return s.weight != 1.0; })) {
+    for (const SourceSummary& source : splits.train_sources) {
+      splits.train_weights.insert(splits.train_weights.end(), source.image_count, source.weight);
+    }
+    splits.train_weights.resize(splits.train.images.size());  // max_train_images keeps the first images
+  }
   if (train_specs.size() + val_specs.size() > 2) {
     for (const SourceSummary& source : splits.train_sources) {
-      splits.description += "; train " + source.name + " (" + std::to_string(source.image_count) + " images)";
+      splits.description += "; train " + source.name + " (" + std::to_string(source.image_count) + " images" +
+                            (source.weight != 1.0 ? ", weight " + std::to_string(source.weight) : "") + ")";
     }
     for (const SourceSummary& source : splits.val_sources) {
       splits.description += "; val " + source.name + " (" + std::to_string(source.image_count) + " images)";

@@ -19,6 +19,7 @@ struct SourceSummary {
   std::string annotations;
   std::string images;
   int64_t image_count = 0;
+  double weight = 1.0;  // training sampling weight (DataSourceConfig.weight)
 };
 
 struct DatasetSplits {
@@ -34,6 +35,8 @@ struct DatasetSplits {
   std::vector<SourceSummary> val_sources;
   std::string label_space;    // how the classes were chosen, one line
   std::string mapping_table;  // every source category -> class or dropped (FormatMappingTable), tab-separated
+  // Per training image (after max_train_images): its source's weight. Empty when every weight is 1.
+  std::vector<double> train_weights;
 };
 
 // $COCO_MULTILABEL_CACHE, else $XDG_CACHE_HOME/coco-multilabel, else ~/.cache/coco-multilabel.

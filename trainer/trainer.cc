@@ -234,12 +234,16 @@ absl::Status TrainingRun::LoadData() {
   for (const auto& category : splits_.train.categories) class_names_.push_back(category.name);
   const int64_t num_classes = splits_.train.num_classes();
   coco::data::LoaderOptions train_options = MakeLoaderOptions(config_, true);
-  if (const double threshold = config_.data().sampling().repeat_factor_threshold(); threshold > 0) {
-    train_options.repeat_factors = coco::data::RepeatFactors(splits_.train, threshold);
+  const double threshold = config_.data().sampling().repeat_factor_threshold();
+  if (threshold > 0 || !splits_.train_weights.empty()) {
+    train_options.repeat_factors = threshold > 0 ? coco::data::RepeatFactors(splits_.train, threshold)
+                                                 : std::vector<double>(splits_.train.images.size(), 1.0);
+    for (size_t i = 0; i < splits_.train_weights.size(); ++i) train_options.repeat_factors[i] *= splits_.train_weights[i];
     double expected = 0, repeated = 0;
-    for (double factor : train_options.repeat_factors) expected += factor, repeated += factor > 1 ? 1 : 0;
-    LOG(INFO) << "Repeat-factor sampling (t = " << threshold << "): " << static_cast<int64_t>(repeated) << " of "
-              << train_options.repeat_factors.size() << " training images repeated, about "
+    for (double factor : train_options.repeat_factors) expected += factor, repeated += factor != 1 ? 1 : 0;
+    LOG(INFO) << "Sampling (repeat-factor threshold " << threshold << ", source weights "
+              << (splits_.train_weights.empty() ? "all 1" : "set") << "): " << static_cast<int64_t>(repeated) << " of "
+              << train_options.repeat_factors.size() << " training images shown other than once, about "
               << static_cast<int64_t>(std::lround(expected)) << " images per epoch";
   }
   ASSIGN_OR_RETURN(train_loader_, coco::data::ImageLoader::Create(

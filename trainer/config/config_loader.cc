@@ -306,6 +306,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
     for (int i = 0; i < sources.size(); ++i) {
       const std::string field = std::string(split == 0 ? "data.train" : "data.val") + "[" + std::to_string(i) + "]";
       check.Require(field + ".annotations", !sources[i].annotations().empty(), "must name a COCO instances JSON");
+      check.AtLeast(field + ".weight", sources[i].weight(), 0.0, /*open=*/true);
     }
   }
   const LabelSpaceConfig& space = data.label_space();
