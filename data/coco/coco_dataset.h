@@ -30,6 +30,8 @@ struct CocoDataset {
   std::vector<Image> images;  // in file order
   // Per category (aligned with `categories`): the annotations that gave an image its label.
   std::vector<int64_t> category_annotations;
+  // Per category, when aliases renamed it (label_space.h): its name in the file; empty otherwise or when unset.
+  std::vector<std::string> category_names_in_file;
   int64_t annotations_read = 0;
   int64_t crowd_annotations_ignored = 0;
   int64_t small_annotations_ignored = 0;  // area below the reader's min_area

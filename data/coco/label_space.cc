@@ -43,15 +43,21 @@ void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset
   // New category list: the first category to carry a (renamed) name keeps its place; later ones merge into it.
   std::vector<Category> merged;
   std::vector<int64_t> counts;
+  std::vector<std::string> names_in_file;
   std::map<std::string, int32_t> index_of_name;
   std::vector<int32_t> new_index(dataset.categories.size());
   for (size_t i = 0; i < dataset.categories.size(); ++i) {
     Category category = dataset.categories[i];
-    if (const auto alias = aliases.find(category.name); alias != aliases.end()) category.name = alias->second;
+    std::string in_file = i < dataset.category_names_in_file.size() ? dataset.category_names_in_file[i] : "";
+    if (const auto alias = aliases.find(category.name); alias != aliases.end()) {
+      if (in_file.empty()) in_file = category.name;
+      category.name = alias->second;
+    }
     const auto [it, inserted] = index_of_name.emplace(category.name, static_cast<int32_t>(merged.size()));
     if (inserted) {
       merged.push_back(category);
       counts.push_back(0);
+      names_in_file.push_back(in_file);
     }
     new_index[i] = it->second;
     if (i < dataset.category_annotations.size()) counts[static_cast<size_t>(it->second)] += dataset.category_annotations[i];
@@ -63,6 +69,7 @@ void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset
   }
   dataset.categories = std::move(merged);
   dataset.category_annotations = std::move(counts);
+  dataset.category_names_in_file = std::move(names_in_file);
 }
 
 absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path) {
@@ -146,7 +153,10 @@ absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool
     const std::string& name = dataset.categories[i].name;
     const int64_t annotations = i < dataset.category_annotations.size() ? dataset.category_annotations[i] : 0;
     new_index[i] = space.IndexOf(name);
-    report.rows.push_back({name, dataset.categories[i].id, new_index[i], annotations});
+    const std::string& in_file = i < dataset.category_names_in_file.size() && !dataset.category_names_in_file[i].empty()
+                                     ? dataset.category_names_in_file[i]
+                                     : name;
+    report.rows.push_back({in_file, dataset.categories[i].id, new_index[i], annotations});
     if (new_index[i] >= 0) {
       report.mapped.emplace_back(name, new_index[i]);
     } else if (annotations == 0) {
@@ -179,6 +189,7 @@ absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool
     dataset.categories.push_back({static_cast<int64_t>(i), space.names()[i], ""});
   }
   dataset.category_annotations = std::move(counts);
+  dataset.category_names_in_file.clear();
   return report;
 }
 

@@ -60,7 +60,7 @@ absl::StatusOr<LabelSpace> BuildLabelSpace(LabelSpaceKind kind, const std::vecto
 
 // One row of the mapping table: a dataset category and where it went.
 struct CategoryMapping {
-  std::string category;
+  std::string category;  // as the source's file names it (before aliases)
   int64_t id = 0;
   int32_t class_index = -1;  // -1: dropped
   int64_t annotations = 0;

@@ -98,7 +98,7 @@ TEST(LabelSpaceTest, UnionOfOverlappingAndAliasedSources) {
   const std::string table = FormatMappingTable({*report_a, *report_b}, *space);
   EXPECT_THAT(table, ::testing::StartsWith("source\tcategory\tid\tclass\tannotations\n"));
   EXPECT_THAT(table, ::testing::HasSubstr("a.json\tperson\t1\t5 person\t2\n"));
-  EXPECT_THAT(table, ::testing::HasSubstr("b.json\tcouch\t3\t2 couch\t1\n"));
+  EXPECT_THAT(table, ::testing::HasSubstr("b.json\tsofa\t3\t2 couch\t1\n"));
   EXPECT_THAT(table, ::testing::HasSubstr("b.json\t_background_\t0\tdropped: unused\t0\n"));
 }
 

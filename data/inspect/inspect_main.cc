@@ -1,9 +1,13 @@
 // Dataset inspector: label statistics, dark/unreadable image checks, a label dump and a contact sheet.
 //   bazel run //data:inspect -- --annotations=FILE [--images=DIR] [--json] [--dump_labels=OUT.jsonl]
 //                               [--contact_sheet=OUT.png]
+//   bazel run //data:inspect -- --sources=A.json,B.json [--label_space=auto|coco80|union|list:FILE]
+//                               [--aliases=old=new,...] [--drop_unknown]
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "data/coco/coco_reader.h"
@@ -12,6 +16,7 @@
 #include "data/inspect/image_checks.h"
 #include "data/inspect/inspection_report.h"
 #include "data/inspect/label_statistics.h"
+#include "data/inspect/source_inspection.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "tools/cc/atomic_file.h"
@@ -32,11 +37,67 @@ DEFINE_int32(darkest, 10, "How many of the darkest images to list.");
 DEFINE_int32(top_pairs, 10, "How many co-occurring class pairs to list.");
 DEFINE_int32(threads, 2, "Decode threads for the image checks.");
 DEFINE_bool(count_crowd, true, "Count crowd annotations (iscrowd = 1) as labels.");
+DEFINE_string(sources, "",
+              "Comma-separated COCO instances files inspected together as the trainer combines sources: the merged "
+              "label space, every renamed or dropped category, statistics per source and merged (instead of "
+              "--annotations; text output, no image checks).");
+DEFINE_string(label_space, "auto", "With --sources: auto, coco80, union or list:FILE (data/README.md, Your own data).");
+DEFINE_string(aliases, "", "With --sources: comma-separated old=new category renames, after the VOC table.");
+DEFINE_bool(voc_aliases, true, "With --sources: rename VOC's category names to COCO's.");
+DEFINE_bool(drop_unknown, false, "With --sources and list: drop categories the space lacks instead of failing.");
 
 namespace {
 
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, ',');) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+absl::Status RunSources() {
+  if (!FLAGS_annotations.empty() || !FLAGS_images.empty() || FLAGS_json || !FLAGS_contact_sheet.empty() ||
+      !FLAGS_dump_labels.empty()) {
+    return absl::InvalidArgumentError(
+        "--sources inspects label spaces only: leave out --annotations, --images, --json, --contact_sheet and "
+        "--dump_labels (inspect one source at a time for those)");
+  }
+  coco::data::SourceInspectionOptions options;
+  options.reader.count_crowd = FLAGS_count_crowd;
+  options.top_pairs = FLAGS_top_pairs;
+  options.drop_unknown = FLAGS_drop_unknown;
+  if (!FLAGS_voc_aliases) options.aliases.clear();
+  for (const std::string& alias : SplitList(FLAGS_aliases)) {
+    const size_t equals = alias.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == alias.size()) {
+      return absl::InvalidArgumentError("--aliases: expected old=new, got '" + alias + "'");
+    }
+    options.aliases[alias.substr(0, equals)] = alias.substr(equals + 1);
+  }
+  const std::string& kind = FLAGS_label_space;
+  if (kind == "auto") {
+    options.kind = coco::data::LabelSpaceKind::kAuto;
+  } else if (kind == "coco80") {
+    options.kind = coco::data::LabelSpaceKind::kCoco80;
+  } else if (kind == "union") {
+    options.kind = coco::data::LabelSpaceKind::kUnion;
+  } else if (kind.rfind("list:", 0) == 0) {
+    options.kind = coco::data::LabelSpaceKind::kList;
+    ASSIGN_OR_RETURN(options.list, coco::data::ReadClassList(kind.substr(5)));
+  } else {
+    return absl::InvalidArgumentError("--label_space=" + kind + ": expected auto, coco80, union or list:FILE");
+  }
+  ASSIGN_OR_RETURN(const coco::data::SourceInspection inspection,
+                   coco::data::InspectSources(SplitList(FLAGS_sources), options));
+  std::cout << coco::data::FormatSourceInspectionText(inspection);
+  return absl::OkStatus();
+}
+
 absl::Status Run() {
-  if (FLAGS_annotations.empty()) return absl::InvalidArgumentError("--annotations=FILE is required");
+  if (!FLAGS_sources.empty()) return RunSources();
+  if (FLAGS_annotations.empty()) return absl::InvalidArgumentError("--annotations=FILE (or --sources=...) is required");
   if (!FLAGS_contact_sheet.empty() && FLAGS_images.empty()) {
     return absl::InvalidArgumentError("--contact_sheet needs --images=DIR");
   }

@@ -1,6 +1,7 @@
 // Label statistics worked by hand on a small dataset, the dark-image check on images made by the test, the label
 // dump and the contact sheet.
 #include <cstdlib>
+#include <fstream>
 
 #include "data/coco/coco_categories.h"
 #include "data/coco/coco_reader.h"
@@ -10,6 +11,7 @@
 #include "data/inspect/image_checks.h"
 #include "data/inspect/inspection_report.h"
 #include "data/inspect/label_statistics.h"
+#include "data/inspect/source_inspection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -117,6 +119,46 @@ TEST(ContactSheetTest, WrapsLabelsToTheTileWidth) {
   const CocoDataset dataset = Dataset();
   EXPECT_EQ(WrapLabels(dataset, dataset.images[0], 8, 4), (std::vector<std::string>{"person,", "car"}));
   EXPECT_EQ(WrapLabels(dataset, dataset.images[3], 8, 4), (std::vector<std::string>{"(no labels)"}));
+}
+
+// Two sources, one with VOC names and a _background_ category: the merged space is the union of what annotations
+// use (worked by hand), the dropped and renamed categories are listed, and each source's statistics are its own.
+TEST(SourceInspectionTest, MergesTwoSourcesIntoOneLabelSpace) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  std::ofstream(dir + "/a.json") << R"({"categories": [{"id": 1, "name": "person"}, {"id": 2, "name": "car"}],
+      "images": [{"id": 1, "file_name": "a1.jpg", "width": 2, "height": 2},
+                 {"id": 2, "file_name": "a2.jpg", "width": 2, "height": 2}],
+      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}, {"id": 2, "image_id": 1, "category_id": 2},
+                      {"id": 3, "image_id": 2, "category_id": 1}]})";
+  std::ofstream(dir + "/b.json") << R"({"categories": [{"id": 0, "name": "_background_"},
+                     {"id": 1, "name": "aeroplane"}, {"id": 2, "name": "person"}],
+      "images": [{"id": 1, "file_name": "b1.jpg", "width": 2, "height": 2}],
+      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})";
+  SourceInspectionOptions options;
+  options.kind = LabelSpaceKind::kUnion;
+  auto inspection = InspectSources({dir + "/a.json", dir + "/b.json"}, options);
+  ASSERT_TRUE(inspection.ok()) << inspection.status();
+  // Union of used categories, by name: airplane (aliased), car, person. B's person has no annotation but is in
+  // the space through A.
+  EXPECT_EQ(inspection->merged.classes, 3);
+  EXPECT_EQ(inspection->merged.images, 3);
+  ASSERT_EQ(inspection->per_source.size(), 2u);
+  EXPECT_EQ(inspection->per_source[0].second.images, 2);
+  EXPECT_EQ(inspection->per_source[1].second.positives, 1);  // b1: airplane
+  EXPECT_EQ(inspection->merged.positives, 4);                 // a1: person, car; a2: person; b1: airplane
+  EXPECT_EQ(inspection->merged.class_counts[0].name, "person");
+  EXPECT_EQ(inspection->merged.class_counts[0].images, 2);
+  const std::string text = FormatSourceInspectionText(*inspection);
+  EXPECT_THAT(text, ::testing::HasSubstr("UNION of the categories the training annotations use, 3 classes"));
+  EXPECT_THAT(text, ::testing::HasSubstr("_background_ (id 0, 0 annotations) -> dropped: unused"));
+  EXPECT_THAT(text, ::testing::HasSubstr("aeroplane (id 1, 1 annotations) -> 0 airplane"));
+  EXPECT_THAT(text, ::testing::HasSubstr("=== merged: 2 sources ==="));
+
+  options.kind = LabelSpaceKind::kList;
+  options.list = {"person"};
+  auto refused = InspectSources({dir + "/a.json"}, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("category 'car'"));
 }
 
 }  // namespace

@@ -1,0 +1,75 @@
+#include "data/inspect/source_inspection.h"
+
+#include <optional>
+#include <sstream>
+
+#include "data/inspect/inspection_report.h"
+
+namespace coco::data {
+namespace {
+
+// Rows of the mapping table whose category was renamed on the way or dropped.
+std::string NotableMappings(const std::string& table) {
+  std::istringstream rows(table);
+  std::string row, text;
+  std::getline(rows, row);  // header
+  while (std::getline(rows, row)) {
+    std::vector<std::string> cells;
+    std::istringstream fields(row);
+    for (std::string cell; std::getline(fields, cell, '\t');) cells.push_back(cell);
+    if (cells.size() != 5) continue;
+    const size_t space = cells[3].find(' ');
+    const bool same = cells[3].rfind("dropped", 0) != 0 && space != std::string::npos &&
+                      cells[3].substr(space + 1) == cells[1];
+    if (!same) text += "  " + cells[0] + ": " + cells[1] + " (id " + cells[2] + ", " + cells[4] + " annotations) -> " +
+                       cells[3] + "\n";
+  }
+  return text.empty() ? "  every category maps to the class of the same name\n" : text;
+}
+
+}  // namespace
+
+absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& annotation_files,
+                                                const SourceInspectionOptions& options) {
+  if (annotation_files.empty()) return absl::InvalidArgumentError("no annotation files to inspect");
+  std::vector<CocoDataset> datasets;
+  for (const std::string& path : annotation_files) {
+    absl::StatusOr<CocoDataset> dataset = ReadCocoInstances(path, options.reader);
+    if (!dataset.ok()) return dataset.status();
+    ApplyAliases(options.aliases, *dataset);
+    datasets.push_back(*std::move(dataset));
+  }
+  std::vector<const CocoDataset*> all;
+  for (const CocoDataset& dataset : datasets) all.push_back(&dataset);
+  SourceInspection inspection;
+  absl::StatusOr<LabelSpace> space = BuildLabelSpace(options.kind, options.list, all, &inspection.label_space);
+  if (!space.ok()) return space.status();
+  std::vector<LabelMappingReport> reports;
+  CocoDataset merged;
+  for (size_t i = 0; i < datasets.size(); ++i) {
+    absl::StatusOr<LabelMappingReport> report = MapToLabelSpace(*space, options.drop_unknown, datasets[i]);
+    if (!report.ok()) return report.status();
+    reports.push_back(*std::move(report));
+    inspection.per_source.emplace_back(annotation_files[i], ComputeLabelStatistics(datasets[i], options.top_pairs));
+    if (i == 0) merged.categories = datasets[i].categories;
+    merged.images.insert(merged.images.end(), datasets[i].images.begin(), datasets[i].images.end());
+    merged.annotations_read += datasets[i].annotations_read;
+  }
+  inspection.mapping_table = FormatMappingTable(reports, *space);
+  inspection.merged = ComputeLabelStatistics(merged, options.top_pairs);
+  return inspection;
+}
+
+std::string FormatSourceInspectionText(const SourceInspection& inspection) {
+  std::string text = "label space: " + inspection.label_space + "\nrenamed or dropped categories:\n" +
+                     NotableMappings(inspection.mapping_table);
+  for (const auto& [source, statistics] : inspection.per_source) {
+    text += "\n=== source " + source + " (in the merged label space) ===\n" +
+            FormatInspectionText(source, statistics, std::nullopt, 0.0);
+  }
+  text += "\n=== merged: " + std::to_string(inspection.per_source.size()) + " sources ===\n" +
+          FormatInspectionText("merged", inspection.merged, std::nullopt, 0.0);
+  return text;
+}
+
+}  // namespace coco::data
