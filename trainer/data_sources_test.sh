@@ -53,6 +53,17 @@ weighted="data { resolution: 32 loader_threads: 1
 grep -q "24 of 48 training images shown other than once, about 72 images per epoch" "${TEST_TMPDIR}/weighted.log" \
   || { cat "${TEST_TMPDIR}/weighted.log"; fail "the source weight is not applied"; }
 grep -q "train lm (24 images, weight 2" "${TEST_TMPDIR}/weighted.log" || fail "the weighted source is not described"
+# max_train_images keeps images of every source in proportion; --train/--val replace the config's sources.
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --run_dir="${TEST_TMPDIR}/limited" \
+  --override="${weighted/resolution: 32/resolution: 32 max_train_images: 10}" \
+  > "${TEST_TMPDIR}/limited.log" 2>&1 || { cat "${TEST_TMPDIR}/limited.log"; fail "limited training failed"; }
+grep -q "train train/_annotations.coco.json (5 images); train lm (5 images, weight 2" "${TEST_TMPDIR}/limited.log" \
+  || { cat "${TEST_TMPDIR}/limited.log"; fail "max_train_images should keep 5 images of each source"; }
+"${bin}/trainer/train" --config=baseline_bce --threads=1 --run_dir="${TEST_TMPDIR}/replaced" --override="${weighted}" \
+  --train="${TEST_TMPDIR}/labelme/train/annotations.json" --val="${TEST_TMPDIR}/labelme/val/annotations.json" \
+  > "${TEST_TMPDIR}/replaced.log" 2>&1 || { cat "${TEST_TMPDIR}/replaced.log"; fail "--train over config sources failed"; }
+grep -q "Data: 1 train and 1 val sources" "${TEST_TMPDIR}/replaced.log" \
+  || { cat "${TEST_TMPDIR}/replaced.log"; fail "--train/--val should replace the config's sources"; }
 
 "${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/root" --data_root="${TEST_TMPDIR}/roboflow" \
   > "${TEST_TMPDIR}/root.log" 2>&1 || { cat "${TEST_TMPDIR}/root.log"; fail "training with --data_root failed"; }

@@ -102,15 +102,26 @@ absl::StatusOr<std::vector<coco::data::CocoDataset>> ReadSources(const std::vect
 }
 
 // Concatenates mapped sources into one dataset (categories: the space's). A single source keeps its file_names and
-// gives its image directory; several get file_names prefixed with theirs.
+// gives its image directory; several get file_names prefixed with theirs. A limit (max_*_images) keeps the first
+// images of every source in proportion to its size, so no source is left out.
 coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, const std::vector<SourceSpec>& specs,
                               int64_t limit, std::string& image_dir, std::vector<SourceSummary>& summaries) {
   coco::data::CocoDataset merged;
   merged.categories = datasets.front().categories;
   merged.category_annotations.assign(merged.categories.size(), 0);
   image_dir = datasets.size() == 1 ? specs.front().images : "";
+  int64_t total = 0;
+  for (const coco::data::CocoDataset& dataset : datasets) total += static_cast<int64_t>(dataset.images.size());
+  int64_t kept_so_far = 0, seen_so_far = 0;
   for (size_t s = 0; s < datasets.size(); ++s) {
     coco::data::CocoDataset& dataset = datasets[s];
+    if (limit > 0 && total > limit) {
+      // Cumulative rounding: the kept counts add up to exactly `limit`.
+      seen_so_far += static_cast<int64_t>(dataset.images.size());
+      const int64_t kept_until_here = (seen_so_far * limit + total / 2) / total;
+      dataset.images.resize(static_cast<size_t>(std::max<int64_t>(0, kept_until_here - kept_so_far)));
+      kept_so_far = kept_until_here;
+    }
     summaries.push_back({specs[s].name, specs[s].annotations, specs[s].images,
                          static_cast<int64_t>(dataset.images.size()), specs[s].weight});
     merged.source += (s == 0 ? "" : " + ") + dataset.source;
@@ -123,7 +134,6 @@ coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, con
       merged.images.push_back(std::move(image));
     }
   }
-  if (limit > 0 && static_cast<int64_t>(merged.images.size()) > limit) merged.images.resize(limit);
   return merged;
 }
 
@@ -234,7 +244,7 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     for (const SourceSummary& source : splits.train_sources) {
       splits.train_weights.insert(splits.train_weights.end(), source.image_count, source.weight);
     }
-    splits.train_weights.resize(splits.train.images.size());  // max_train_images keeps the first images
+    // image_count is after max_train_images, so the weights line up with the kept images.
   }
   if (train_specs.size() + val_specs.size() > 2) {
     for (const SourceSummary& source : splits.train_sources) {

@@ -219,6 +219,7 @@ class TrainingRun {
   StepContext step_;
   ScheduleContext schedule_;
   int64_t steps_per_epoch_ = 0;
+  double expected_epoch_images_ = 0;  // with repeat factors or source weights: their sum
   std::set<int64_t> inject_nan_;
 
   std::unique_ptr<RunDirectory> run_;
@@ -241,6 +242,7 @@ absl::Status TrainingRun::LoadData() {
     for (size_t i = 0; i < splits_.train_weights.size(); ++i) train_options.repeat_factors[i] *= splits_.train_weights[i];
     double expected = 0, repeated = 0;
     for (double factor : train_options.repeat_factors) expected += factor, repeated += factor != 1 ? 1 : 0;
+    expected_epoch_images_ = expected;
     LOG(INFO) << "Sampling (repeat-factor threshold " << threshold << ", source weights "
               << (splits_.train_weights.empty() ? "all 1" : "set") << "): " << static_cast<int64_t>(repeated) << " of "
               << train_options.repeat_factors.size() << " training images shown other than once, about "
@@ -300,6 +302,12 @@ absl::Status TrainingRun::Init() {
   step_.ema = ema_.get();
 
   steps_per_epoch_ = train_loader_->batches_per_epoch();
+  if (expected_epoch_images_ > 0) {
+    // Epochs drawn with fractional repeat factors differ in size; the schedule plans for the expected one, and an
+    // epoch ends at that many steps or when its images run out.
+    const double batch = static_cast<double>(training_.batch_size());
+    steps_per_epoch_ = static_cast<int64_t>(std::ceil(expected_epoch_images_ / batch));
+  }
   if (training_.max_steps_per_epoch() > 0) {
     steps_per_epoch_ = std::min<int64_t>(steps_per_epoch_, training_.max_steps_per_epoch());
   }
@@ -327,8 +335,8 @@ absl::Status TrainingRun::Resume() {
     if (!restored.class_names.empty() && restored.class_names != class_names_) {
       return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +
                                            DescribeClasses(restored.class_names) + " but the data now maps to " +
-                                           DescribeClasses(class_names_) + " (see " +
-                                           run_->File("label_mapping.tsv") + ")");
+                                           DescribeClasses(class_names_) + " (the run's classes: " +
+                                           run_->File("classes.txt") + ")");
     }
     restored.class_names = class_names_;
     progress_ = restored;

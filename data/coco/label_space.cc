@@ -17,6 +17,12 @@ absl::StatusOr<LabelSpace> LabelSpace::Create(std::vector<std::string> class_nam
   std::unordered_map<std::string, int> seen;
   for (const std::string& name : class_names) {
     if (++seen[name] > 1) return absl::InvalidArgumentError("label space: class name '" + name + "' appears twice");
+    // classes.txt, label_mapping.tsv and checkpoints store one name per line: it must read back as written.
+    if (name.empty() || name.front() == ' ' || name.back() == ' ' || name.front() == '#' ||
+        name.find_first_of("\t\n\r") != std::string::npos) {
+      return absl::InvalidArgumentError("label space: class name '" + name +
+                                        "' is empty, starts with '#', has surrounding spaces, a tab or a line break");
+    }
   }
   return LabelSpace(std::move(class_names));
 }

@@ -18,7 +18,8 @@ namespace coco::data {
 
 class LabelSpace {
  public:
-  // Names must be unique (checked by Create).
+  // Names must be unique and non-empty, without surrounding spaces, a leading '#', tabs or line breaks (checked by
+  // Create), so that every file that stores them one per line reads them back exactly.
   static absl::StatusOr<LabelSpace> Create(std::vector<std::string> class_names);
   // The dataset's categories in its contiguous order (sorted COCO id).
   static LabelSpace FromDataset(const CocoDataset& dataset);

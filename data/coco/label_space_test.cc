@@ -169,6 +169,11 @@ TEST(LabelSpaceTest, ClassListFile) {
 
 TEST(LabelSpaceTest, DuplicateNamesAreRejected) {
   EXPECT_FALSE(LabelSpace::Create({"cat", "dog", "cat"}).ok());
+  // Names that would not read back from classes.txt as written.
+  for (const char* bad : {"", " cat", "cat ", "#cat", "ca\tt", "ca\nt"}) {
+    EXPECT_FALSE(LabelSpace::Create({"dog", bad}).ok()) << "'" << bad << "'";
+  }
+  EXPECT_TRUE(LabelSpace::Create({"dog", "teddy bear", "c#t"}).ok());
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt,
 DEFINE_string(weights, "", "state dict to evaluate; default <run_dir>/model_best.pt");
 DEFINE_string(split, "val", "val or train");
 DEFINE_string(thresholds, "run", "per-class thresholds: run (<run_dir>/thresholds.txt), none, or a path");
-DEFINE_string(data_root, "", "COCO-layout root; empty: the run config's source");
+DEFINE_string(data_root, "",
+              "dataset root in a known layout (COCO 2017, images/<split>, Roboflow); empty: the run config's source");
 DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
 DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");

@@ -54,14 +54,15 @@ trainer::DataSourceConfig ParseSourceFlag(const std::string& value) {
   return source;
 }
 
-// The --train/--val flags as a config overlay, so that they are part of the resolved config and its hash.
+// The --train/--val flags as a config overlay, so that they are part of the resolved config and its hash. They
+// replace any sources the config lists.
 std::string SourcesOverride() {
   trainer::DataConfig data;
   for (const std::string& value : train_sources) *data.add_train() = ParseSourceFlag(value);
   for (const std::string& value : val_sources) *data.add_val() = ParseSourceFlag(value);
   std::string text;
   google::protobuf::TextFormat::PrintToString(data, &text);
-  return "data { " + text + " }";
+  return "clear: \"data.train\" clear: \"data.val\" data { " + text + " }";
 }
 
 absl::StatusOr<std::string> NewestRun(const std::string& runs_root, const std::string& name) {
@@ -78,6 +79,11 @@ absl::StatusOr<std::string> NewestRun(const std::string& runs_root, const std::s
 }
 
 absl::Status Run(const char* argv0) {
+  // Only main()'s argv scan reads --train/--val; a spelling that reached gflags (-train=, a --flagfile) would be lost.
+  if (!FLAGS_train.empty() || !FLAGS_val.empty()) {
+    return absl::InvalidArgumentError("give --train=... and --val=... on the command line (not through -train, "
+                                      "--flagfile or a bare flag followed by another flag)");
+  }
   trainer::ConfigRequest request;
   request.config = FLAGS_config;
   if (request.config.find('/') != std::string::npos || request.config.find(".pbtxt") != std::string::npos) {
@@ -131,10 +137,11 @@ int main(int argc, char** argv) {
       if (std::strncmp(argv[i], flag, length) == 0 && argv[i][length] == '=') {
         values->push_back(argv[i] + length + 1);
         taken = true;
-      } else if (std::strcmp(argv[i], flag) == 0 && i + 1 < argc) {
+      } else if (std::strcmp(argv[i], flag) == 0 && i + 1 < argc && argv[i + 1][0] != '-') {
         values->push_back(argv[++i]);
         taken = true;
       }
+      if (taken) break;
     }
     if (!taken) rest.push_back(argv[i]);
   }
