@@ -221,6 +221,7 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   std::vector<std::string> list;
   if (space_config.kind() == LabelSpaceConfig::LIST) {
     ASSIGN_OR_RETURN(list, coco::data::ReadClassList(ResolveUserPath(space_config.list_file())));
+    list = coco::data::AliasNames(list, aliases);
   }
   std::vector<const coco::data::CocoDataset*> training;
   for (const coco::data::CocoDataset& dataset : train) training.push_back(&dataset);

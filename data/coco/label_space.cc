@@ -78,6 +78,16 @@ void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset
   dataset.category_names_in_file = std::move(names_in_file);
 }
 
+std::vector<std::string> AliasNames(const std::vector<std::string>& names,
+                                    const std::map<std::string, std::string>& aliases) {
+  std::vector<std::string> renamed;
+  for (const std::string& name : names) {
+    const auto alias = aliases.find(name);
+    renamed.push_back(alias == aliases.end() ? name : alias->second);
+  }
+  return renamed;
+}
+
 absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError("cannot read class list '" + path + "'");

@@ -50,6 +50,11 @@ const std::map<std::string, std::string>& VocToCocoAliases();
 // an image labelled with either gets the merged label, and their annotation counts add up.
 void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset& dataset);
 
+// `names` with the aliases applied, so a LIST written with a source's own names (VOC's "aeroplane") matches sources
+// renamed by the same aliases.
+std::vector<std::string> AliasNames(const std::vector<std::string>& names,
+                                    const std::map<std::string, std::string>& aliases);
+
 // Class names from a text file: one per line, in order; blank lines and lines starting with '#' are skipped.
 // Errors name the file and line (a duplicate name, or no names at all).
 absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path);

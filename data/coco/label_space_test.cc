@@ -138,6 +138,16 @@ TEST(LabelSpaceTest, UnknownUsedCategoryIsAnErrorUnlessDropped) {
   EXPECT_EQ(Labels(s.b), (std::vector<std::vector<int32_t>>{{0}, {}, {}}));
 }
 
+TEST(LabelSpaceTest, ListWrittenWithVocNamesMatchesAliasedSources) {
+  TwoSources s;
+  const std::vector<std::string> list = AliasNames({"person", "aeroplane", "sofa"}, VocToCocoAliases());
+  EXPECT_EQ(list, (std::vector<std::string>{"person", "airplane", "couch"}));
+  auto space = BuildLabelSpace(LabelSpaceKind::kList, list, {&s.b}, nullptr);
+  ASSERT_TRUE(space.ok()) << space.status();
+  ASSERT_TRUE(MapToLabelSpace(*space, /*drop_unknown=*/true, s.b).ok());
+  EXPECT_EQ(Labels(s.b), (std::vector<std::vector<int32_t>>{{0, 1}, {2}, {}}));  // horse dropped
+}
+
 TEST(LabelSpaceTest, AliasesMergeCategoriesThatMeanTheSame) {
   CocoDataset both = *ParseCocoInstances(R"({"categories": [{"id": 1, "name": "motorbike"},
       {"id": 2, "name": "motorcycle"}, {"id": 3, "name": "dog"}],

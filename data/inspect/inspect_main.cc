@@ -86,6 +86,7 @@ absl::Status RunSources() {
   } else if (kind.rfind("list:", 0) == 0) {
     options.kind = coco::data::LabelSpaceKind::kList;
     ASSIGN_OR_RETURN(options.list, coco::data::ReadClassList(kind.substr(5)));
+    options.list = coco::data::AliasNames(options.list, options.aliases);
   } else {
     return absl::InvalidArgumentError("--label_space=" + kind + ": expected auto, coco80, union or list:FILE");
   }
