@@ -1,6 +1,7 @@
 #include "data/coco/label_space.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -147,7 +148,22 @@ absl::StatusOr<LabelSpace> BuildLabelSpace(LabelSpaceKind kind, const std::vecto
     case LabelSpaceKind::kAuto:
       break;
   }
-  if (space.ok() && chosen != nullptr) *chosen = description + ", " + std::to_string(space->size()) + " classes";
+  if (space.ok() && chosen != nullptr) {
+    *chosen = description + ", " + std::to_string(space->size()) + " classes";
+    // Exporters disagree on case and stray spaces ("Person", "car "); name matching is exact, so say so.
+    std::map<std::string, std::string> first_of;
+    for (const std::string& name : space->names()) {
+      std::string key;
+      for (char c : name) {
+        if (c != ' ') key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      const auto [it, inserted] = first_of.emplace(key, name);
+      if (!inserted) {
+        *chosen += "; note: classes '" + it->second + "' and '" + name +
+                   "' differ only in case or spaces (an alias merges them)";
+      }
+    }
+  }
   return space;
 }
 

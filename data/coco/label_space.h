@@ -60,7 +60,8 @@ std::vector<std::string> AliasNames(const std::vector<std::string>& names,
 absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path);
 
 // The label space of `kind` for these training datasets (after aliases); `list` is used by kList. `chosen`
-// receives a one-line description ("COCO80 (auto: every category used is a COCO category)").
+// receives a one-line description ("COCO80 (auto: every category used is a COCO category)"), with a note for every
+// two classes whose names differ only in case or spaces (matching is exact).
 absl::StatusOr<LabelSpace> BuildLabelSpace(LabelSpaceKind kind, const std::vector<std::string>& list,
                                            const std::vector<const CocoDataset*>& training, std::string* chosen);
 

@@ -121,6 +121,13 @@ TEST(LabelSpaceTest, AutoChoosesCoco80WhenEveryUsedCategoryIsCocos) {
   ASSERT_TRUE(union_space.ok());
   EXPECT_EQ(union_space->size(), 4);  // car, dog, person, unicorn
   EXPECT_THAT(chosen, ::testing::HasSubstr("UNION"));
+  EXPECT_THAT(chosen, ::testing::Not(::testing::HasSubstr("note:")));
+
+  CocoDataset capitals = *ParseCocoInstances(R"({"categories": [{"id": 1, "name": "Person"}],
+      "images": [{"id": 1, "file_name": "p.jpg", "width": 2, "height": 2}],
+      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})", "p.json");
+  ASSERT_TRUE(BuildLabelSpace(LabelSpaceKind::kAuto, {}, {&s.a, &capitals}, &chosen).ok());
+  EXPECT_THAT(chosen, ::testing::HasSubstr("note: classes 'Person' and 'person' differ only in case or spaces"));
 }
 
 TEST(LabelSpaceTest, UnknownUsedCategoryIsAnErrorUnlessDropped) {
