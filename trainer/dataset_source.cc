@@ -69,16 +69,6 @@ SourceSpec SpecFromConfig(const DataSourceConfig& source) {
   return spec;
 }
 
-std::map<std::string, std::string> AliasesOf(const LabelSpaceConfig& config) {
-  std::map<std::string, std::string> aliases;
-  if (config.voc_aliases()) aliases = coco::data::VocToCocoAliases();
-  for (const std::string& alias : config.alias()) {
-    const size_t equals = alias.find('=');
-    aliases[alias.substr(0, equals)] = alias.substr(equals + 1);  // the config loader checked the form
-  }
-  return aliases;
-}
-
 coco::data::LabelSpaceKind KindOf(LabelSpaceConfig::Kind kind) {
   switch (kind) {
     case LabelSpaceConfig::COCO80: return coco::data::LabelSpaceKind::kCoco80;
@@ -215,7 +205,11 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   }
 
   const LabelSpaceConfig& space_config = data.label_space();
-  const std::map<std::string, std::string> aliases = AliasesOf(space_config);
+  const std::vector<std::string> alias_entries(space_config.alias().begin(), space_config.alias().end());
+  absl::StatusOr<std::map<std::string, std::string>> parsed_aliases =
+      coco::data::ParseAliases(space_config.voc_aliases(), alias_entries, "data.label_space.alias");
+  if (!parsed_aliases.ok()) return parsed_aliases.status();
+  const std::map<std::string, std::string>& aliases = *parsed_aliases;
   ASSIGN_OR_RETURN(std::vector<coco::data::CocoDataset> train, ReadSources(train_specs, aliases));
   ASSIGN_OR_RETURN(std::vector<coco::data::CocoDataset> val, ReadSources(val_specs, aliases));
   std::vector<std::string> list;
@@ -238,6 +232,7 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     }
   }
   splits.mapping_table = coco::data::FormatMappingTable(reports, space);
+  splits.mapping_changes = coco::data::FormatMappingChanges(reports, space);
   splits.train = Merge(std::move(train), train_specs, data.max_train_images(), splits.train_image_dir,
                        splits.train_sources);
   splits.val = Merge(std::move(val), val_specs, data.max_val_images(), splits.val_image_dir, splits.val_sources);

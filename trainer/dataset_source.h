@@ -34,7 +34,8 @@ struct DatasetSplits {
   std::vector<SourceSummary> train_sources;
   std::vector<SourceSummary> val_sources;
   std::string label_space;    // how the classes were chosen, one line
-  std::string mapping_table;  // every source category -> class or dropped (FormatMappingTable), tab-separated
+  std::string mapping_table;    // every source category -> class or dropped (FormatMappingTable), tab-separated
+  std::string mapping_changes;  // the renamed and dropped categories (FormatMappingChanges), for the log
   // Per training image (after max_train_images): its source's weight. Empty when every weight is 1.
   std::vector<double> train_weights;
 };

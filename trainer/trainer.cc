@@ -137,36 +137,6 @@ std::string DescribeClasses(const std::vector<std::string>& names) {
   return text + (names.size() > 5 ? ", ...)" : ")");
 }
 
-// The rows of the mapping table worth reading at start: categories renamed on the way (aliases) or dropped.
-std::string MappingSummary(const std::string& table) {
-  std::string summary;
-  int64_t rows = 0, same = 0;
-  size_t start = table.find('\n') + 1;  // after the header
-  while (start < table.size()) {
-    const size_t end = table.find('\n', start);
-    const std::string row = table.substr(start, end - start);
-    start = end + 1;
-    ++rows;
-    // source, category, id, class ("<index> <name>" or "dropped: ..."), annotations
-    std::vector<std::string> cells;
-    for (size_t from = 0, tab; from <= row.size(); from = tab + 1) {
-      tab = row.find('\t', from);
-      if (tab == std::string::npos) tab = row.size();
-      cells.push_back(row.substr(from, tab - from));
-    }
-    if (cells.size() != 5) continue;
-    const size_t space = cells[3].find(' ');
-    if (cells[3].rfind("dropped", 0) != 0 && space != std::string::npos && cells[3].substr(space + 1) == cells[1]) {
-      ++same;
-      continue;
-    }
-    summary += "  " + cells[0] + ": " + cells[1] + " (id " + cells[2] + ", " + cells[4] + " annotations) -> " +
-               cells[3] + "\n";
-  }
-  return "  " + std::to_string(same) + " of " + std::to_string(rows) +
-         " source categories map to the class of the same name\n" + summary;
-}
-
 // One training run: built from the options (Init), optionally restored (Resume), then driven epoch by epoch.
 class TrainingRun {
  public:
@@ -352,7 +322,7 @@ absl::Status TrainingRun::Resume() {
   RETURN_IF_ERROR(run_->WriteText("label_mapping.tsv", splits_.mapping_table));
   LOG(INFO) << "Run directory: " << run_->path();
   LOG(INFO) << "Data: " << splits_.description;
-  LOG(INFO) << "Label space: " << splits_.label_space << "\n" << MappingSummary(splits_.mapping_table)
+  LOG(INFO) << "Label space: " << splits_.label_space << "\n" << splits_.mapping_changes
             << "  (every category: " << run_->File("label_mapping.tsv") << ")";
   LOG(INFO) << "Model: " << model_description_ << "; " << steps_per_epoch_ << " steps/epoch, " << training_.epochs()
             << " epochs, " << execution_.threads << " threads";

@@ -46,6 +46,20 @@ const std::map<std::string, std::string>& VocToCocoAliases() {
   return *aliases;
 }
 
+absl::StatusOr<std::map<std::string, std::string>> ParseAliases(bool voc, const std::vector<std::string>& entries,
+                                                                const std::string& what) {
+  std::map<std::string, std::string> aliases;
+  if (voc) aliases = VocToCocoAliases();
+  for (const std::string& entry : entries) {
+    const size_t equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+      return absl::InvalidArgumentError(what + ": expected \"old name=new name\", got \"" + entry + "\"");
+    }
+    aliases[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  return aliases;
+}
+
 void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset& dataset) {
   // New category list: the first category to carry a (renamed) name keeps its place; later ones merge into it.
   std::vector<Category> merged;
@@ -225,21 +239,45 @@ absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool
   return report;
 }
 
+namespace {
+
+// The class column of the mapping table: "<index> <name>", or why the category was dropped.
+std::string TargetOf(const CategoryMapping& row, const LabelSpace& space) {
+  if (row.class_index >= 0) {
+    return std::to_string(row.class_index) + " " + space.names()[static_cast<size_t>(row.class_index)];
+  }
+  return row.annotations == 0 ? "dropped: unused" : "dropped: unknown";
+}
+
+}  // namespace
+
 std::string FormatMappingTable(const std::vector<LabelMappingReport>& reports, const LabelSpace& space) {
   std::string table = "source\tcategory\tid\tclass\tannotations\n";
   for (const LabelMappingReport& report : reports) {
     for (const CategoryMapping& row : report.rows) {
-      std::string target;
-      if (row.class_index >= 0) {
-        target = std::to_string(row.class_index) + " " + space.names()[static_cast<size_t>(row.class_index)];
-      } else {
-        target = row.annotations == 0 ? "dropped: unused" : "dropped: unknown";
-      }
-      table += report.source + "\t" + row.category + "\t" + std::to_string(row.id) + "\t" + target + "\t" +
-               std::to_string(row.annotations) + "\n";
+      table += report.source + "\t" + row.category + "\t" + std::to_string(row.id) + "\t" + TargetOf(row, space) +
+               "\t" + std::to_string(row.annotations) + "\n";
     }
   }
   return table;
+}
+
+std::string FormatMappingChanges(const std::vector<LabelMappingReport>& reports, const LabelSpace& space) {
+  int64_t rows = 0, same = 0;
+  std::string changes;
+  for (const LabelMappingReport& report : reports) {
+    for (const CategoryMapping& row : report.rows) {
+      ++rows;
+      if (row.class_index >= 0 && space.names()[static_cast<size_t>(row.class_index)] == row.category) {
+        ++same;
+        continue;
+      }
+      changes += "  " + report.source + ": " + row.category + " (id " + std::to_string(row.id) + ", " +
+                 std::to_string(row.annotations) + " annotations) -> " + TargetOf(row, space) + "\n";
+    }
+  }
+  return "  " + std::to_string(same) + " of " + std::to_string(rows) +
+         " source categories map to the class of the same name\n" + changes;
 }
 
 }  // namespace coco::data

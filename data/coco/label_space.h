@@ -46,6 +46,11 @@ enum class LabelSpaceKind {
 // sofa -> couch, tvmonitor -> tv, diningtable -> dining table, pottedplant -> potted plant.
 const std::map<std::string, std::string>& VocToCocoAliases();
 
+// The VOC table (when `voc`) plus "old name=new name" entries, later ones winning. `what` names the setting in the
+// error for an entry of another form.
+absl::StatusOr<std::map<std::string, std::string>> ParseAliases(bool voc, const std::vector<std::string>& entries,
+                                                                const std::string& what);
+
 // Renames categories by `aliases` (old name -> new name). Categories that end up with the same name are merged:
 // an image labelled with either gets the merged label, and their annotation counts add up.
 void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset& dataset);
@@ -94,6 +99,10 @@ absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool
 // The mapping table of several sources as tab-separated text with a header line: source, category, id, class
 // (index and name, or "dropped: unknown" / "dropped: unused"), annotations.
 std::string FormatMappingTable(const std::vector<LabelMappingReport>& reports, const LabelSpace& space);
+
+// The part of the mapping worth reading at start: how many categories map to the class of the same name, then one
+// line per category renamed by an alias or dropped ("  source: sofa (id 3, 12 annotations) -> 2 couch").
+std::string FormatMappingChanges(const std::vector<LabelMappingReport>& reports, const LabelSpace& space);
 
 }  // namespace coco::data
 

@@ -5,11 +5,11 @@
 //                               [--aliases=old=new,...] [--drop_unknown]
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_split.h"
 #include "data/coco/coco_reader.h"
 #include "data/image/png_writer.h"
 #include "data/inspect/contact_sheet.h"
@@ -48,15 +48,6 @@ DEFINE_bool(drop_unknown, false, "With --sources and list: drop categories the s
 
 namespace {
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream stream(text);
-  for (std::string item; std::getline(stream, item, ',');) {
-    if (!item.empty()) items.push_back(item);
-  }
-  return items;
-}
-
 absl::Status RunSources() {
   if (!FLAGS_annotations.empty() || !FLAGS_images.empty() || FLAGS_json || !FLAGS_contact_sheet.empty() ||
       !FLAGS_dump_labels.empty()) {
@@ -68,14 +59,8 @@ absl::Status RunSources() {
   options.reader.count_crowd = FLAGS_count_crowd;
   options.top_pairs = FLAGS_top_pairs;
   options.drop_unknown = FLAGS_drop_unknown;
-  if (!FLAGS_voc_aliases) options.aliases.clear();
-  for (const std::string& alias : SplitList(FLAGS_aliases)) {
-    const size_t equals = alias.find('=');
-    if (equals == std::string::npos || equals == 0 || equals + 1 == alias.size()) {
-      return absl::InvalidArgumentError("--aliases: expected old=new, got '" + alias + "'");
-    }
-    options.aliases[alias.substr(0, equals)] = alias.substr(equals + 1);
-  }
+  const std::vector<std::string> aliases = absl::StrSplit(FLAGS_aliases, ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(options.aliases, coco::data::ParseAliases(FLAGS_voc_aliases, aliases, "--aliases"));
   const std::string& kind = FLAGS_label_space;
   if (kind == "auto") {
     options.kind = coco::data::LabelSpaceKind::kAuto;
@@ -91,7 +76,7 @@ absl::Status RunSources() {
     return absl::InvalidArgumentError("--label_space=" + kind + ": expected auto, coco80, union or list:FILE");
   }
   ASSIGN_OR_RETURN(const coco::data::SourceInspection inspection,
-                   coco::data::InspectSources(SplitList(FLAGS_sources), options));
+                   coco::data::InspectSources(absl::StrSplit(FLAGS_sources, ',', absl::SkipEmpty()), options));
   std::cout << coco::data::FormatSourceInspectionText(inspection);
   return absl::OkStatus();
 }

@@ -1,33 +1,10 @@
 #include "data/inspect/source_inspection.h"
 
 #include <optional>
-#include <sstream>
 
 #include "data/inspect/inspection_report.h"
 
 namespace coco::data {
-namespace {
-
-// Rows of the mapping table whose category was renamed on the way or dropped.
-std::string NotableMappings(const std::string& table) {
-  std::istringstream rows(table);
-  std::string row, text;
-  std::getline(rows, row);  // header
-  while (std::getline(rows, row)) {
-    std::vector<std::string> cells;
-    std::istringstream fields(row);
-    for (std::string cell; std::getline(fields, cell, '\t');) cells.push_back(cell);
-    if (cells.size() != 5) continue;
-    const size_t space = cells[3].find(' ');
-    const bool same = cells[3].rfind("dropped", 0) != 0 && space != std::string::npos &&
-                      cells[3].substr(space + 1) == cells[1];
-    if (!same) text += "  " + cells[0] + ": " + cells[1] + " (id " + cells[2] + ", " + cells[4] + " annotations) -> " +
-                       cells[3] + "\n";
-  }
-  return text.empty() ? "  every category maps to the class of the same name\n" : text;
-}
-
-}  // namespace
 
 absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& annotation_files,
                                                 const SourceInspectionOptions& options) {
@@ -55,14 +32,14 @@ absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& 
     merged.images.insert(merged.images.end(), datasets[i].images.begin(), datasets[i].images.end());
     merged.annotations_read += datasets[i].annotations_read;
   }
-  inspection.mapping_table = FormatMappingTable(reports, *space);
+  inspection.mapping_changes = FormatMappingChanges(reports, *space);
   inspection.merged = ComputeLabelStatistics(merged, options.top_pairs);
   return inspection;
 }
 
 std::string FormatSourceInspectionText(const SourceInspection& inspection) {
   std::string text = "label space: " + inspection.label_space + "\nrenamed or dropped categories:\n" +
-                     NotableMappings(inspection.mapping_table);
+                     inspection.mapping_changes;
   for (const auto& [source, statistics] : inspection.per_source) {
     text += "\n=== source " + source + " (in the merged label space) ===\n" +
             FormatInspectionText(source, statistics, std::nullopt, 0.0);

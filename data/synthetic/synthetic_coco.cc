@@ -498,6 +498,8 @@ class JsonStream {
     buffer_.push_back('"');
     return *this;
   }
+  // null instead of the string, as labelme's exports write unused fields.
+  JsonStream& StringOrNull(bool null, std::string_view text) { return null ? Raw("null") : String(text); }
 
   absl::StatusOr<int64_t> Commit() {
     Flush();
@@ -567,13 +569,8 @@ absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions&
         .Int(plan.height)
         .Raw(",\"width\":")
         .Int(plan.width)
-        .Raw(",\"date_captured\":");
-    if (labelme) {
-      json->Raw("null");
-    } else {
-      json->String(plan.date_captured);
-    }
-    json->Raw("")
+        .Raw(",\"date_captured\":")
+        .StringOrNull(labelme, plan.date_captured)
         .Raw(",\"id\":")
         .Int(plan.id)
         .Raw("}");
@@ -657,13 +654,9 @@ absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions&
     json->Raw("{\"id\":0,\"name\":\"_background_\",\"supercategory\":null},");
   }
   for (size_t c = 0; c < categories.size(); ++c) {
-    json->Raw(c == 0 ? "{" : ",{").Raw("\"supercategory\":");
-    if (labelme) {
-      json->Raw("null");
-    } else {
-      json->String(categories[c].supercategory);
-    }
-    json->Raw("")
+    json->Raw(c == 0 ? "{" : ",{")
+        .Raw("\"supercategory\":")
+        .StringOrNull(labelme, categories[c].supercategory)
         .Raw(",\"id\":")
         .Int(categories[c].id)
         .Raw(",\"name\":")
