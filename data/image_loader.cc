@@ -33,7 +33,7 @@ std::vector<LoaderSample> SamplesFromDataset(const CocoDataset& dataset, const s
   samples.reserve(dataset.images.size());
   for (const Image& image : dataset.images) {
     samples.push_back({image_dir.empty() ? image.file_name : image_dir + "/" + image.file_name, image.id,
-                       image.labels});
+                       image.labels, image.unlabelled});
   }
   return samples;
 }
@@ -69,6 +69,12 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<Loa
     return invalid("center_crop_fraction must be in (0, 1]");
   }
   for (const LoaderSample& sample : samples) {
+    for (int32_t label : sample.unlabelled) {
+      if (label < 0 || label >= num_classes) {
+        return invalid("image " + sample.path + " has unlabelled class " + std::to_string(label) + " outside [0, " +
+                       std::to_string(num_classes) + ")");
+      }
+    }
     for (int32_t label : sample.labels) {
       if (label < 0 || label >= num_classes) {
         return invalid("image " + sample.path + " has label " + std::to_string(label) + " outside [0, " +
@@ -217,7 +223,9 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
       continue;
     }
     for (int32_t label : sample.labels) targets[kept * num_classes_ + label] = 1.0f;
+    for (int32_t label : sample.unlabelled) targets[kept * num_classes_ + label] = -1.0f;
     batch.image_ids.push_back(sample.image_id);
+    batch.sample_indices.push_back(static_cast<int64_t>(member));
     ++kept;
   }
   if (kept < n) {

@@ -24,7 +24,8 @@ namespace coco::data {
 struct LoaderSample {
   std::string path;
   int64_t image_id = 0;
-  std::vector<int32_t> labels;  // contiguous class indices
+  std::vector<int32_t> labels;      // contiguous class indices
+  std::vector<int32_t> unlabelled;  // classes its source never labels: target -1 (masked), not 0
 };
 
 // Every image of `dataset`, with paths `image_dir`/file_name (file_name alone when image_dir is empty).
@@ -56,8 +57,9 @@ struct LoaderOptions {
 
 struct Batch {
   at::Tensor images;   // float [n, 3, S, S], normalised
-  at::Tensor targets;  // float [n, num_classes], multi-hot
+  at::Tensor targets;  // float [n, num_classes]: 1 present, 0 absent, -1 not labelled (LoaderSample::unlabelled)
   std::vector<int64_t> image_ids;
+  std::vector<int64_t> sample_indices;  // each row's position in the loader's samples
   std::vector<std::string> skipped_files;  // left out of this batch under BadImagePolicy::kSkip
   int64_t epoch = 0;
   int64_t index = 0;  // batch number within the epoch

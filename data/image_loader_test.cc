@@ -23,7 +23,7 @@ std::vector<LoaderSample> MakeSamples(int count) {
     for (size_t p = 2; p < pixels.size(); p += 3) pixels[p] = static_cast<uint8_t>(i * 9);  // distinct blue
     const std::string path = dir + "/img" + std::to_string(i) + ".jpg";
     WriteBytes(path, EncodeTestJpeg(pixels, width, height, TestJpegKind::kRgb));
-    samples.push_back({path, 1000 + i, {i % 3, 3 + i % 2}});
+    samples.push_back({path, 1000 + i, {i % 3, 3 + i % 2}, {}});
   }
   return samples;
 }
@@ -93,6 +93,26 @@ TEST(ImageLoaderTest, TargetsAreMultiHotAndShapesMatch) {
   EXPECT_EQ(batches[1].image_ids, (std::vector<int64_t>{1004, 1005}));
   EXPECT_TRUE(batches[1].targets[0].equal(torch::tensor({0.f, 1.f, 0.f, 1.f, 0.f})));
   EXPECT_TRUE(torch::isfinite(batches[0].images).all().item<bool>());
+}
+
+TEST(ImageLoaderTest, UnlabelledClassesAreMinusOneAndRowsKnowTheirSample) {
+  auto samples = MakeSamples(6);
+  samples[4].unlabelled = {0, 2};  // labels {1, 3}: classes 0 and 2 never labelled by its source
+  LoaderOptions options = SmallOptions();
+  options.shuffle = false;
+  auto loader = ImageLoader::Create(samples, 5, options);
+  ASSERT_TRUE(loader.ok());
+  const auto batches = Epoch(**loader, 0);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].sample_indices, (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(batches[1].sample_indices, (std::vector<int64_t>{4, 5}));
+  EXPECT_TRUE(batches[1].targets[0].equal(torch::tensor({-1.f, 1.f, -1.f, 1.f, 0.f})));
+  // Image 5 has labels {2, 4} and labels every class.
+  EXPECT_TRUE(batches[1].targets[1].equal(torch::tensor({0.f, 0.f, 1.f, 0.f, 1.f})));
+
+  samples[1].unlabelled = {5};
+  EXPECT_THAT(ImageLoader::Create(samples, 5, options).status().message(),
+              testing::HasSubstr("unlabelled class 5 outside [0, 5)"));
 }
 
 TEST(ImageLoaderTest, ShardsAreDisjointAndCoverTheSet) {

@@ -10,7 +10,7 @@ AsymmetricLossImpl::AsymmetricLossImpl(AsymmetricLossOptions options_) : options
 }
 
 at::Tensor AsymmetricLossImpl::forward(const at::Tensor& logits, const at::Tensor& targets) {
-  const auto [x, y] = PrepareInputs(logits, targets);
+  const auto [x, y, mask] = PrepareInputs(logits, targets);
   const double margin = options.clip();
   const at::Tensor log_p = at::log_sigmoid(x);
   at::Tensor shifted_p = at::sigmoid(x);
@@ -26,7 +26,7 @@ at::Tensor AsymmetricLossImpl::forward(const at::Tensor& logits, const at::Tenso
     negative_weight = negative_weight.detach();
   }
   const at::Tensor loss = -(y * positive_weight * log_p + (1 - y) * negative_weight * log_one_minus_shifted_p);
-  return Reduce(loss, options.reduction());
+  return Reduce(loss, options.reduction(), mask);
 }
 
 }  // namespace losses

@@ -28,6 +28,7 @@ struct AsymmetricLossOptions {
 // log(p) is log_sigmoid(x) and log(1 - p_m) = log(min(sigmoid(-x) + m, 1)) (log_sigmoid(-x) when m = 0), so unlike
 // the reference no 1e-8 clamp is needed inside the logs. For soft targets each focusing weight stays with its own
 // term. Logits and targets [N, C]; computes in fp32 (fp64 for fp64 logits); kNone returns [N, C].
+// Unlabelled entries (targets < 0, common.h) are 0 under kNone and left out of kSum and of kMean's count.
 class AsymmetricLossImpl : public torch::nn::Module {
  public:
   explicit AsymmetricLossImpl(AsymmetricLossOptions options = {});

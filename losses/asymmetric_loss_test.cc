@@ -1,4 +1,5 @@
-// Asymmetric loss against cases worked by hand, its BCE limit, finite differences, and extreme logits.
+// Asymmetric loss against cases worked by hand, its BCE limit, finite differences, extreme logits, and unlabelled
+// target entries.
 #include "losses/asymmetric_loss.h"
 
 #include <torch/torch.h>
@@ -90,6 +91,38 @@ TEST(AsymmetricLossTest, FiniteValueAndGradientAtExtremeLogits) {
       AsymmetricLoss loss(AsymmetricLossOptions().clip(clip).detach_focusing_weight(detach));
       ExpectFiniteAtExtremeLogits([&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); });
     }
+  }
+}
+
+TEST(AsymmetricLossTest, UnlabelledEntriesMatchValuesWorkedByHand) {
+  // Defaults (gamma_pos 1, gamma_neg 4, clip 0.05); entries (0, 1) and (1, 0) are unlabelled.
+  // (0, 0) x 0, y 1: 0.5 ln 2 = 0.3465736.
+  // (1, 1) x 1, y 0: p_m = sigmoid(1) - 0.05, -p_m^4 log(1 - p_m) = 0.2458602. Mean over the 2 labelled 0.2962169.
+  const torch::Tensor logits = torch::tensor({{0.0, 3.0}, {-2.0, 1.0}}, torch::kDouble);
+  const torch::Tensor targets = torch::tensor({{1.0, -1.0}, {-1.0, 0.0}}, torch::kDouble);
+  const double shifted_p = 1 / (1 + std::exp(-1.0)) - 0.05;
+  const double positive_00 = 0.5 * std::log(2.0);
+  const double negative_11 = -std::pow(shifted_p, 4) * std::log(1 - shifted_p);
+  const torch::Tensor none = AsymmetricLoss(AsymmetricLossOptions().reduction(Reduction::kNone))(logits, targets);
+  EXPECT_NEAR(none[0][0].item<double>(), positive_00, kFloat64Tol);
+  EXPECT_EQ(none[0][1].item<double>(), 0.0);
+  EXPECT_EQ(none[1][0].item<double>(), 0.0);
+  EXPECT_NEAR(none[1][1].item<double>(), negative_11, kFloat64Tol);
+  EXPECT_NEAR(AsymmetricLoss()(logits, targets).item<double>(), (positive_00 + negative_11) / 2, kFloat64Tol);
+}
+
+TEST(AsymmetricLossTest, ReductionsCountOnlyLabelledEntries) {
+  for (const bool detach : {true, false}) {
+    ExpectReductionsCountOnlyLabelledEntries<AsymmetricLoss>(AsymmetricLossOptions().detach_focusing_weight(detach));
+  }
+}
+
+TEST(AsymmetricLossTest, UnlabelledEntriesGetZeroGradient) {
+  for (const Reduction reduction : {Reduction::kNone, Reduction::kMean, Reduction::kSum}) {
+    AsymmetricLoss loss(AsymmetricLossOptions().detach_focusing_weight(false).reduction(reduction));
+    const auto bound = [&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); };
+    ExpectZeroGradientOnUnlabelledEntries(bound);
+    ExpectZeroLossWhenNothingIsLabelled(bound);
   }
 }
 

@@ -9,14 +9,14 @@ BceLossImpl::BceLossImpl(BceLossOptions options_) : options(std::move(options_))
 }
 
 at::Tensor BceLossImpl::forward(const at::Tensor& logits, const at::Tensor& targets) {
-  const auto [x, y] = PrepareInputs(logits, targets);
+  const auto [x, y, mask] = PrepareInputs(logits, targets);
   at::Tensor positive_term = y * at::log_sigmoid(x);
   if (options.pos_weight().defined()) {
     positive_term = positive_term * PerClassWeight(options.pos_weight(), x, "pos_weight");
   }
   at::Tensor loss = -(positive_term + (1 - y) * at::log_sigmoid(-x));
   if (options.class_weight().defined()) loss = loss * PerClassWeight(options.class_weight(), x, "class_weight");
-  return Reduce(loss, options.reduction());
+  return Reduce(loss, options.reduction(), mask);
 }
 
 }  // namespace losses

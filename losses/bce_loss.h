@@ -19,6 +19,7 @@ struct BceLossOptions {
 
 // l_nc = -w_c [pw_c y log sigmoid(x) + (1 - y) log sigmoid(-x)]  (PyTorch's BCEWithLogitsLoss with pos_weight).
 // Logits and targets [N, C]; computes in fp32 (fp64 for fp64 logits); kNone returns [N, C].
+// Unlabelled entries (targets < 0, common.h) are 0 under kNone and left out of kSum and of kMean's count.
 class BceLossImpl : public torch::nn::Module {
  public:
   explicit BceLossImpl(BceLossOptions options = {});

@@ -1,8 +1,10 @@
 // BCE against torch.nn.functional.binary_cross_entropy_with_logits (fixture from testdata/make_loss_fixture.py),
-// finite differences, and extreme logits.
+// finite differences, extreme logits, and unlabelled target entries.
 #include "losses/bce_loss.h"
 
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gtest/gtest.h"
 #include "losses/test_util.h"
@@ -77,6 +79,49 @@ TEST(BceLossTest, GradientMatchesFiniteDifferences) {
 TEST(BceLossTest, FiniteValueAndGradientAtExtremeLogits) {
   BceLoss loss(BceLossOptions().pos_weight(torch::full({6}, 3.0)));
   ExpectFiniteAtExtremeLogits([&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); });
+}
+
+TEST(BceLossTest, UnlabelledEntriesMatchValuesWorkedByHand) {
+  // pos_weight [2, 3], class_weight [1, 0.5]; -log sigmoid(x) = log(1 + e^-x). Entry (0, 1) is unlabelled:
+  // (0, 0) x 0.5, y 1: 2 log(1 + e^-0.5) = 0.948154; (1, 0) x 2, y 0: log(1 + e^2) = 2.126928;
+  // (1, 1) x 0.3, y 1: 0.5 * 3 log(1 + e^-0.3) = 0.831533. Sum 3.906615, mean over the 3 labelled entries 1.302205.
+  const torch::Tensor logits = torch::tensor({{0.5, -1.0}, {2.0, 0.3}}, torch::kDouble);
+  const torch::Tensor targets = torch::tensor({{1.0, -1.0}, {0.0, 1.0}}, torch::kDouble);
+  const BceLossOptions options = BceLossOptions()
+                                     .pos_weight(torch::tensor({2.0, 3.0}, torch::kDouble))
+                                     .class_weight(torch::tensor({1.0, 0.5}, torch::kDouble));
+  const double positive_00 = 2 * std::log1p(std::exp(-0.5));
+  const double negative_10 = std::log1p(std::exp(2.0));
+  const double positive_11 = 0.5 * 3 * std::log1p(std::exp(-0.3));
+  const torch::Tensor none = BceLoss(BceLossOptions(options).reduction(Reduction::kNone))(logits, targets);
+  EXPECT_NEAR(none[0][0].item<double>(), positive_00, kFloat64Tol);
+  EXPECT_EQ(none[0][1].item<double>(), 0.0);
+  EXPECT_NEAR(none[1][0].item<double>(), negative_10, kFloat64Tol);
+  EXPECT_NEAR(none[1][1].item<double>(), positive_11, kFloat64Tol);
+  EXPECT_NEAR(BceLoss(options)(logits, targets).item<double>(), (positive_00 + negative_10 + positive_11) / 3,
+              kFloat64Tol);
+  EXPECT_NEAR(BceLoss(BceLossOptions(options).reduction(Reduction::kSum))(logits, targets).item<double>(),
+              positive_00 + negative_10 + positive_11, kFloat64Tol);
+}
+
+// Class 4 has no labelled entry in PartlyLabelledCase(); its weights exist only to match the shape.
+BceLossOptions WeightedOptionsForFiveClasses() {
+  return BceLossOptions()
+      .pos_weight(torch::tensor({0.5, 1.0, 3.0, 7.0, 2.0}, torch::kDouble))
+      .class_weight(torch::tensor({1.5, 0.2, 1.0, 0.7, 1.0}, torch::kDouble));
+}
+
+TEST(BceLossTest, ReductionsCountOnlyLabelledEntries) {
+  ExpectReductionsCountOnlyLabelledEntries<BceLoss>(WeightedOptionsForFiveClasses());
+}
+
+TEST(BceLossTest, UnlabelledEntriesGetZeroGradient) {
+  for (const NamedReduction& r : kReductions) {
+    BceLoss loss(WeightedOptionsForFiveClasses().reduction(r.reduction));
+    const auto bound = [&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); };
+    ExpectZeroGradientOnUnlabelledEntries(bound);
+    ExpectZeroLossWhenNothingIsLabelled(bound);
+  }
 }
 
 }  // namespace

@@ -22,7 +22,26 @@ absl::Status Validate(const LabelCounts& counts) {
                                         std::to_string(counts.num_samples) + "]");
     }
   }
+  if (counts.labelled.empty()) return absl::OkStatus();
+  if (counts.labelled.size() != counts.positives.size()) {
+    return absl::InvalidArgumentError("label counts: labelled has " + std::to_string(counts.labelled.size()) +
+                                      " classes but positives has " + std::to_string(counts.positives.size()));
+  }
+  for (size_t c = 0; c < counts.labelled.size(); ++c) {
+    if (counts.labelled[c] < counts.positives[c] || counts.labelled[c] > counts.num_samples) {
+      return absl::InvalidArgumentError("label counts: labelled[" + std::to_string(c) + "] is " +
+                                        std::to_string(counts.labelled[c]) + ", must be in [positives[" +
+                                        std::to_string(c) + "] = " + std::to_string(counts.positives[c]) +
+                                        ", num_samples = " + std::to_string(counts.num_samples) + "]");
+    }
+  }
   return absl::OkStatus();
+}
+
+// The number of true entries of each column of a bool [N, C] tensor.
+std::vector<int64_t> CountPerClass(const at::Tensor& entries) {
+  const at::Tensor per_class = entries.sum(0).to(at::kLong).contiguous().cpu();
+  return std::vector<int64_t>(per_class.data_ptr<int64_t>(), per_class.data_ptr<int64_t>() + per_class.numel());
 }
 
 }  // namespace
@@ -31,8 +50,8 @@ LabelCounts CountLabels(const at::Tensor& targets) {
   TORCH_CHECK(targets.dim() == 2, "CountLabels expects targets [N, C], got ", targets.sizes());
   LabelCounts counts;
   counts.num_samples = targets.size(0);
-  const at::Tensor per_class = (targets > 0.5).sum(0).to(at::kLong).contiguous().cpu();
-  counts.positives.assign(per_class.data_ptr<int64_t>(), per_class.data_ptr<int64_t>() + per_class.numel());
+  counts.positives = CountPerClass(targets > 0.5);
+  counts.labelled = CountPerClass(targets >= 0);
   return counts;
 }
 
@@ -61,8 +80,9 @@ absl::StatusOr<at::Tensor> PosWeightFromCounts(const LabelCounts& counts) {
   const int64_t num_classes = static_cast<int64_t>(counts.positives.size());
   at::Tensor result = at::empty({num_classes}, at::kFloat);
   for (int64_t c = 0; c < num_classes; ++c) {
+    const int64_t labelled = counts.labelled.empty() ? counts.num_samples : counts.labelled[c];
     const int64_t positives = std::max<int64_t>(counts.positives[c], 1);
-    const int64_t negatives = std::max<int64_t>(counts.num_samples - counts.positives[c], 1);
+    const int64_t negatives = std::max<int64_t>(labelled - counts.positives[c], 1);
     result[c] = static_cast<float>(static_cast<double>(negatives) / static_cast<double>(positives));
   }
   return result;

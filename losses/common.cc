@@ -6,22 +6,31 @@ at::ScalarType ComputeType(const at::Tensor& logits) {
   return at::promote_types(logits.scalar_type(), at::kFloat);
 }
 
-std::pair<at::Tensor, at::Tensor> PrepareInputs(const at::Tensor& logits, const at::Tensor& targets) {
+LossInputs PrepareInputs(const at::Tensor& logits, const at::Tensor& targets) {
   TORCH_CHECK(logits.dim() == 2, "losses expect logits [N, C], got ", logits.sizes());
   TORCH_CHECK(targets.sizes() == logits.sizes(), "targets ", targets.sizes(), " do not match logits ",
               logits.sizes());
   const at::ScalarType type = ComputeType(logits);
-  return {logits.to(type), targets.to(type)};
+  LossInputs inputs{logits.to(type), targets.to(type), at::Tensor()};
+  if ((targets < 0).any().item<bool>()) {
+    inputs.mask = (targets >= 0).to(type);
+    inputs.y = inputs.y.clamp_min(0);
+  }
+  return inputs;
 }
 
-at::Tensor Reduce(const at::Tensor& values, Reduction reduction) {
+at::Tensor Reduce(const at::Tensor& values, Reduction reduction, const at::Tensor& mask) {
+  // Multiplying (rather than selecting) keeps the shape for kNone and gives dropped values exactly zero gradient.
+  const at::Tensor kept = mask.defined() ? values * mask : values;
   switch (reduction) {
     case Reduction::kMean:
-      return values.mean();
+      if (!mask.defined()) return values.mean();
+      // The mask is 0/1, so the clamp only changes an all-dropped 0 / 0 into 0 / 1.
+      return kept.sum() / at::clamp_min(mask.sum(), 1);
     case Reduction::kSum:
-      return values.sum();
+      return kept.sum();
     case Reduction::kNone:
-      return values;
+      return kept;
   }
   TORCH_CHECK(false, "unknown reduction");
 }

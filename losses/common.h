@@ -1,4 +1,5 @@
-// What every loss in losses/ shares: the reduction modes, the compute dtype (fp32 or wider) and input checks.
+// What every loss in losses/ shares: the reduction modes, the compute dtype (fp32 or wider), input checks and the
+// mask of unlabelled target entries.
 #ifndef LOSSES_COMMON_H_
 #define LOSSES_COMMON_H_
 
@@ -8,6 +9,7 @@ namespace losses {
 
 // How a loss's unreduced values become the returned tensor. For the elementwise losses (BCE, focal, asymmetric,
 // poly) the unreduced value is [N, C]; soft-F1's is [C] (one cost per class); two-way has no unreduced form.
+// With a mask (see Reduce) only the kept values count.
 enum class Reduction {
   kMean,  // mean over every unreduced value (per-class weights scale the values, as torch's `weight` does)
   kSum,   // sum over every unreduced value
@@ -18,11 +20,23 @@ enum class Reduction {
 // finite-difference gradient checks tight). Losses return this dtype.
 at::ScalarType ComputeType(const at::Tensor& logits);
 
-// TORCH_CHECKs that logits and targets are both [N, C] with the same shape, and returns both in ComputeType(logits).
-std::pair<at::Tensor, at::Tensor> PrepareInputs(const at::Tensor& logits, const at::Tensor& targets);
+// A loss's inputs in ComputeType(logits). Targets are 1 positive, 0 negative (soft targets in between are allowed)
+// and negative (by convention -1) for "not labelled": the sample's source never annotates that class, so the entry is
+// neither positive nor negative and must not count in the loss.
+struct LossInputs {
+  at::Tensor x;     // [N, C] logits
+  at::Tensor y;     // [N, C] targets, unlabelled entries replaced by 0 so that every formula stays finite
+  at::Tensor mask;  // [N, C] 1 where labelled, 0 where not; undefined when every entry is labelled
+};
 
-// Applies `reduction` to unreduced loss values.
-at::Tensor Reduce(const at::Tensor& values, Reduction reduction);
+// TORCH_CHECKs that logits and targets are both [N, C] with the same shape, and returns them in ComputeType(logits)
+// with the mask of labelled entries. Costs one (targets < 0).any() when nothing is unlabelled.
+LossInputs PrepareInputs(const at::Tensor& logits, const at::Tensor& targets);
+
+// Applies `reduction` to unreduced loss values. `mask` (same shape as `values`, 0/1) keeps the values where it is 1:
+// kNone zeroes the others, kSum sums the kept values and kMean divides that sum by the number of kept values (0, still
+// connected to the graph, when none is kept). An undefined mask keeps every value.
+at::Tensor Reduce(const at::Tensor& values, Reduction reduction, const at::Tensor& mask = at::Tensor());
 
 // base^exponent for base >= 0 and exponent >= 0, whose gradient is 0 rather than NaN or inf where base == 0
 // (pow's derivative exponent * base^(exponent - 1) is infinite there for exponent < 1, and 0 * inf for exponent 0).

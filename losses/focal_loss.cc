@@ -9,11 +9,11 @@ FocalLossImpl::FocalLossImpl(FocalLossOptions options_) : options(std::move(opti
 }
 
 at::Tensor FocalLossImpl::forward(const at::Tensor& logits, const at::Tensor& targets) {
-  const auto [x, y] = PrepareInputs(logits, targets);
+  const auto [x, y, mask] = PrepareInputs(logits, targets);
   at::Tensor loss = ElementwiseBce(x, y) * SafePow(OneMinusPt(x, y), options.gamma());
   if (options.alpha() >= 0) loss = loss * (options.alpha() * y + (1 - options.alpha()) * (1 - y));
   if (options.class_weight().defined()) loss = loss * PerClassWeight(options.class_weight(), x, "class_weight");
-  return Reduce(loss, options.reduction());
+  return Reduce(loss, options.reduction(), mask);
 }
 
 }  // namespace losses

@@ -23,6 +23,7 @@ struct FocalLossOptions {
 // (Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017), written as alpha_t (1 - p_t)^gamma BCE(x, y)
 // like torchvision.ops.sigmoid_focal_loss. Logits and targets [N, C]; computes in
 // fp32 (fp64 for fp64 logits); kNone returns [N, C].
+// Unlabelled entries (targets < 0, common.h) are 0 under kNone and left out of kSum and of kMean's count.
 class FocalLossImpl : public torch::nn::Module {
  public:
   explicit FocalLossImpl(FocalLossOptions options = {});

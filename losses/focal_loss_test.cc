@@ -1,8 +1,10 @@
 // Focal loss against torchvision.ops.sigmoid_focal_loss (fixture from testdata/make_loss_fixture.py), its BCE limit,
-// finite differences, and extreme logits.
+// finite differences, extreme logits, and unlabelled target entries.
 #include "losses/focal_loss.h"
 
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gtest/gtest.h"
 #include "losses/bce_loss.h"
@@ -86,6 +88,38 @@ TEST(FocalLossTest, FiniteValueAndGradientAtExtremeLogits) {
   for (const double gamma : {0.0, 0.5, 2.0}) {
     FocalLoss loss(FocalLossOptions().gamma(gamma));
     ExpectFiniteAtExtremeLogits([&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); });
+  }
+}
+
+TEST(FocalLossTest, UnlabelledEntriesMatchValuesWorkedByHand) {
+  // alpha 0.25, gamma 2; entries (0, 1) and (1, 0) are unlabelled.
+  // (0, 0) x 0, y 1: 0.25 * 0.5^2 * ln 2 = 0.0433217.
+  // (1, 1) x 2, y 0: p = sigmoid(2), 1 - p_t = p, BCE = log(1 + e^2): 0.75 p^2 log(1 + e^2) = 1.2375586.
+  // Mean over the 2 labelled entries 0.6404402.
+  const torch::Tensor logits = torch::tensor({{0.0, 1.0}, {-1.0, 2.0}}, torch::kDouble);
+  const torch::Tensor targets = torch::tensor({{1.0, -1.0}, {-1.0, 0.0}}, torch::kDouble);
+  const double p = 1 / (1 + std::exp(-2.0));
+  const double positive_00 = 0.25 * 0.25 * std::log(2.0);
+  const double negative_11 = 0.75 * p * p * std::log1p(std::exp(2.0));
+  const torch::Tensor none = FocalLoss(FocalLossOptions().reduction(Reduction::kNone))(logits, targets);
+  EXPECT_NEAR(none[0][0].item<double>(), positive_00, kFloat64Tol);
+  EXPECT_EQ(none[0][1].item<double>(), 0.0);
+  EXPECT_EQ(none[1][0].item<double>(), 0.0);
+  EXPECT_NEAR(none[1][1].item<double>(), negative_11, kFloat64Tol);
+  EXPECT_NEAR(FocalLoss()(logits, targets).item<double>(), (positive_00 + negative_11) / 2, kFloat64Tol);
+}
+
+TEST(FocalLossTest, ReductionsCountOnlyLabelledEntries) {
+  ExpectReductionsCountOnlyLabelledEntries<FocalLoss>(
+      FocalLossOptions().class_weight(torch::tensor({1.5, 0.2, 1.0, 0.7, 1.0}, torch::kDouble)));
+}
+
+TEST(FocalLossTest, UnlabelledEntriesGetZeroGradient) {
+  for (const Reduction reduction : {Reduction::kNone, Reduction::kMean, Reduction::kSum}) {
+    FocalLoss loss(FocalLossOptions().reduction(reduction));
+    const auto bound = [&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); };
+    ExpectZeroGradientOnUnlabelledEntries(bound);
+    ExpectZeroLossWhenNothingIsLabelled(bound);
   }
 }
 

@@ -7,8 +7,8 @@ PolyLossImpl::PolyLossImpl(PolyLossOptions options_) : options(std::move(options
 }
 
 at::Tensor PolyLossImpl::forward(const at::Tensor& logits, const at::Tensor& targets) {
-  const auto [x, y] = PrepareInputs(logits, targets);
-  return Reduce(ElementwiseBce(x, y) + options.epsilon() * OneMinusPt(x, y), options.reduction());
+  const auto [x, y, mask] = PrepareInputs(logits, targets);
+  return Reduce(ElementwiseBce(x, y) + options.epsilon() * OneMinusPt(x, y), options.reduction(), mask);
 }
 
 }  // namespace losses

@@ -18,6 +18,7 @@ struct PolyLossOptions {
 // Poly-1 = BCE(x, y) + epsilon (1 - p_t), p_t = y p + (1 - y)(1 - p), p = sigmoid(x)
 // (Leng et al., "PolyLoss: A Polynomial Expansion Perspective of Classification Loss Functions", ICLR 2022; per class).
 // Logits and targets [N, C]; computes in fp32 (fp64 for fp64 logits); kNone returns [N, C].
+// Unlabelled entries (targets < 0, common.h) are 0 under kNone and left out of kSum and of kMean's count.
 class PolyLossImpl : public torch::nn::Module {
  public:
   explicit PolyLossImpl(PolyLossOptions options = {});

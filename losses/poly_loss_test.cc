@@ -1,4 +1,5 @@
-// Poly-1 loss against cases worked by hand, its BCE limit, finite differences, and extreme logits.
+// Poly-1 loss against cases worked by hand, its BCE limit, finite differences, extreme logits, and unlabelled target
+// entries.
 #include "losses/poly_loss.h"
 
 #include <torch/torch.h>
@@ -50,6 +51,42 @@ TEST(PolyLossTest, GradientMatchesFiniteDifferences) {
 TEST(PolyLossTest, FiniteValueAndGradientAtExtremeLogits) {
   PolyLoss loss;
   ExpectFiniteAtExtremeLogits([&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); });
+}
+
+TEST(PolyLossTest, UnlabelledEntriesMatchValuesWorkedByHand) {
+  // epsilon 1, l = log(1 + e^(-x)) + sigmoid(-x) for y 1 and log(1 + e^x) + sigmoid(x) for y 0; entries (0, 1) and
+  // (1, 2) are unlabelled. (0, 0) x 0, y 1: ln 2 + 1/2 = 1.1931472; (0, 2) x ln 3, y 0: ln 4 + 3/4 = 2.1362944;
+  // (1, 0) x -1, y 0: 0.5822031; (1, 1) x 0.5, y 1: 0.8516177. Mean over the 4 labelled 1.1908156.
+  const torch::Tensor logits = torch::tensor({{0.0, 2.0, std::log(3.0)}, {-1.0, 0.5, 1.0}}, torch::kDouble);
+  const torch::Tensor targets = torch::tensor({{1.0, -1.0, 0.0}, {0.0, 1.0, -1.0}}, torch::kDouble);
+  const auto sigmoid = [](double x) { return 1 / (1 + std::exp(-x)); };
+  const double expected[2][3] = {
+      {std::log(2.0) + 0.5, 0.0, std::log(4.0) + 0.75},
+      {std::log1p(std::exp(-1.0)) + sigmoid(-1.0), std::log1p(std::exp(-0.5)) + sigmoid(-0.5), 0.0}};
+  const torch::Tensor none = PolyLoss(PolyLossOptions().reduction(Reduction::kNone))(logits, targets);
+  double sum = 0;
+  for (int n = 0; n < 2; ++n) {
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_NEAR(none[n][c].item<double>(), expected[n][c], kHandTol) << n << ", " << c;
+      sum += expected[n][c];
+    }
+  }
+  EXPECT_EQ(none[0][1].item<double>(), 0.0);
+  EXPECT_EQ(none[1][2].item<double>(), 0.0);
+  EXPECT_NEAR(PolyLoss()(logits, targets).item<double>(), sum / 4, kHandTol);
+}
+
+TEST(PolyLossTest, ReductionsCountOnlyLabelledEntries) {
+  ExpectReductionsCountOnlyLabelledEntries<PolyLoss>(PolyLossOptions().epsilon(2.5));
+}
+
+TEST(PolyLossTest, UnlabelledEntriesGetZeroGradient) {
+  for (const Reduction reduction : {Reduction::kNone, Reduction::kMean, Reduction::kSum}) {
+    PolyLoss loss(PolyLossOptions().reduction(reduction));
+    const auto bound = [&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); };
+    ExpectZeroGradientOnUnlabelledEntries(bound);
+    ExpectZeroLossWhenNothingIsLabelled(bound);
+  }
 }
 
 }  // namespace

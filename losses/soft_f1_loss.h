@@ -24,6 +24,8 @@ struct SoftF1LossOptions {
 // F1neg_c = 2 tn / (2 tn + fn + fp + eps) and cost_c = 1 - (F1_c + F1neg_c) / 2 (the soft-F1 of Maiza, "The unknown
 // benefits of using a soft-F1 loss in classification systems", 2019). Logits and targets [N, C]; computes in fp32
 // (fp64 for fp64 logits).
+// Unlabelled entries (targets < 0, common.h) are in none of tp, fp, fn, tn; a class with no labelled entry in the
+// batch has cost 0 under kNone and is left out of kSum and kMean (kMean averages the classes that have one).
 class SoftF1LossImpl : public torch::nn::Module {
  public:
   explicit SoftF1LossImpl(SoftF1LossOptions options = {});

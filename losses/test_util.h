@@ -1,4 +1,5 @@
-// Test helpers shared by the loss tests: finite-difference gradient checks and the extreme-logit check.
+// Test helpers shared by the loss tests: finite-difference gradient checks, the extreme-logit check and the checks of
+// unlabelled (-1) target entries.
 #ifndef LOSSES_TEST_UTIL_H_
 #define LOSSES_TEST_UTIL_H_
 
@@ -8,8 +9,11 @@
 #include <functional>
 #include <iterator>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "gtest/gtest.h"
+#include "losses/common.h"
 
 namespace losses {
 
@@ -62,6 +66,65 @@ inline void ExpectFiniteAtExtremeLogits(const LossOfLogitsAndTargets& loss) {
     value.sum().backward();
     EXPECT_TRUE(torch::isfinite(x.grad()).all().item<bool>()) << type << ": " << x.grad();
   }
+}
+
+// Float64 logits [4, 5] and targets with unlabelled (-1) entries: three scattered ones, all of row 3 and all of
+// column 4. Two unlabelled logits are +-100, which must leak no inf or NaN into the loss or its gradient.
+inline std::pair<torch::Tensor, torch::Tensor> PartlyLabelledCase() {
+  torch::manual_seed(13);
+  torch::Tensor logits = torch::randn({4, 5}, torch::kDouble) * 2;
+  logits[0][2] = 100.0;
+  logits[3][0] = -100.0;
+  const torch::Tensor targets = torch::tensor({{1.0, 0.0, -1.0, 1.0, -1.0},
+                                               {0.0, -1.0, 1.0, 0.0, -1.0},
+                                               {1.0, 1.0, 0.0, -1.0, -1.0},
+                                               {-1.0, -1.0, -1.0, -1.0, -1.0}},
+                                              torch::kDouble);
+  return {logits, targets};
+}
+
+// On PartlyLabelledCase() the unlabelled entries get exactly zero gradient, and the labelled ones a finite gradient
+// that matches central finite differences.
+inline void ExpectZeroGradientOnUnlabelledEntries(const LossOfLogitsAndTargets& loss) {
+  constexpr double kFiniteDifferenceTol = 1e-7;
+  torch::Tensor logits, targets;  // not a structured binding: the lambda below captures targets
+  std::tie(logits, targets) = PartlyLabelledCase();
+  const torch::Tensor x = logits.clone().requires_grad_(true);
+  loss(x, targets).sum().backward();
+  EXPECT_TRUE(torch::isfinite(x.grad()).all().item<bool>()) << x.grad();
+  EXPECT_EQ(x.grad().masked_select(targets < 0).abs().max().item<double>(), 0.0) << x.grad();
+  EXPECT_LT(MaxFiniteDifferenceError([&](const torch::Tensor& z) { return loss(z, targets); }, logits),
+            kFiniteDifferenceTol);
+}
+
+// A batch whose every entry is unlabelled gives a loss of exactly 0 (not NaN) that is still connected to the logits
+// (so backward() works) and gives them zero gradient.
+inline void ExpectZeroLossWhenNothingIsLabelled(const LossOfLogitsAndTargets& loss) {
+  const torch::Tensor x = torch::randn({4, 5}, torch::kDouble).requires_grad_(true);  // PartlyLabelledCase's shape
+  const torch::Tensor value = loss(x, torch::full({4, 5}, -1.0, torch::kDouble));
+  ASSERT_TRUE(value.requires_grad());
+  EXPECT_EQ(value.abs().max().item<double>(), 0.0) << value;
+  value.sum().backward();
+  EXPECT_EQ(x.grad().abs().max().item<double>(), 0.0) << x.grad();
+}
+
+// For an elementwise loss Loss built from `options`, on PartlyLabelledCase(): kNone is the kNone loss of the targets
+// with the unlabelled entries made 0, zeroed where unlabelled; kSum is the sum of that loss over the labelled entries
+// and kMean its mean over them.
+template <typename Loss, typename Options>
+void ExpectReductionsCountOnlyLabelledEntries(Options options) {
+  constexpr double kTol = 1e-12;
+  const auto [logits, targets] = PartlyLabelledCase();
+  const torch::Tensor labelled = targets >= 0;
+  const torch::Tensor every_entry = Loss(options.reduction(Reduction::kNone))(logits, targets.clamp_min(0));
+  const torch::Tensor over_labelled = every_entry.masked_select(labelled);
+  // Held as torch::Tensor so that item<double>() is not a dependent template name.
+  const torch::Tensor none = Loss(options.reduction(Reduction::kNone))(logits, targets);
+  const torch::Tensor sum = Loss(options.reduction(Reduction::kSum))(logits, targets);
+  const torch::Tensor mean = Loss(options.reduction(Reduction::kMean))(logits, targets);
+  EXPECT_TRUE(torch::allclose(none, torch::where(labelled, every_entry, torch::zeros_like(every_entry)), 0, kTol));
+  EXPECT_NEAR(sum.item<double>(), over_labelled.sum().item<double>(), kTol);
+  EXPECT_NEAR(mean.item<double>(), over_labelled.mean().item<double>(), kTol);
 }
 
 // The tensors recorded from PyTorch by testdata/make_loss_fixture.py (keys in its docstring).

@@ -25,6 +25,7 @@ struct TwoWayLossOptions {
 //   mean over samples n with a positive of l(row n) + mean over classes c with a positive of l(column c);
 // a row or column with positives but no negatives contributes 0 (softplus(-inf)) but is counted in its mean, and a
 // batch with no positive at all gives 0. Masking is exact (the reference adds -100 to excluded logits instead).
+// An unlabelled entry (target < 0, common.h) is in neither P nor N, as if its logit were absent.
 // Logits and targets [N, C]; computes in fp32 (fp64 for fp64 logits); returns a scalar.
 class TwoWayLossImpl : public torch::nn::Module {
  public:

@@ -1,4 +1,4 @@
-// Two-way loss against cases worked by hand, finite differences, and extreme logits.
+// Two-way loss against cases worked by hand, finite differences, extreme logits, and unlabelled target entries.
 #include "losses/two_way_loss.h"
 
 #include <torch/torch.h>
@@ -12,6 +12,7 @@ namespace losses {
 namespace {
 
 constexpr double kHandTol = 1e-6;
+constexpr double kFloat64Tol = 1e-12;
 constexpr double kFiniteDifferenceTol = 1e-7;
 
 double Softplus(double x) { return std::log1p(std::exp(x)); }
@@ -63,6 +64,42 @@ TEST(TwoWayLossTest, GradientMatchesFiniteDifferences) {
 TEST(TwoWayLossTest, FiniteValueAndGradientAtExtremeLogits) {
   TwoWayLoss loss;
   ExpectFiniteAtExtremeLogits([&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); });
+}
+
+TEST(TwoWayLossTest, UnlabelledEntriesBelongToNeitherSet) {
+  // Logits [[2, 0, 9], [-3, 1, -1]], targets [[1, 0, -1], [-1, 1, 0]]: the unlabelled 9 and -3 take no part (as
+  // negatives, 9 would dominate row 0 and -3 give column 0 a negative). Every set left has at most one positive and
+  // one negative, so each term is softplus(negative - positive):
+  // rows softplus(0 - 2), softplus(-1 - 1); column 0 has a positive but no negative: 0, counted; column 1
+  // softplus(0 - 1); column 2 has no positive and is left out. Mean (0.126928 + 0.126928) / 2 + (0 + 0.313262) / 2
+  // = 0.283559.
+  const torch::Tensor logits = torch::tensor({{2.0, 0.0, 9.0}, {-3.0, 1.0, -1.0}}, torch::kDouble);
+  const torch::Tensor targets = torch::tensor({{1.0, 0.0, -1.0}, {-1.0, 1.0, 0.0}}, torch::kDouble);
+  const double expected = (Softplus(-2) + Softplus(-2)) / 2 + (0 + Softplus(-1)) / 2;
+  EXPECT_NEAR(expected, 0.283559, kHandTol);
+  EXPECT_NEAR(TwoWayLoss()(logits, targets).item<double>(), expected, kHandTol);
+  EXPECT_NEAR(TwoWayLoss(TwoWayLossOptions().reduction(Reduction::kSum))(logits, targets).item<double>(),
+              2 * Softplus(-2) + Softplus(-1), kHandTol);
+}
+
+TEST(TwoWayLossTest, UnlabelledRowAndColumnCountAsIfRemoved) {
+  // Row 3 and column 4 of PartlyLabelledCase() are wholly unlabelled: the loss is that of the other rows and columns.
+  const auto [logits, targets] = PartlyLabelledCase();
+  const auto kept = torch::indexing::Slice(0, -1);
+  for (const Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
+    TwoWayLoss loss(TwoWayLossOptions().reduction(reduction));
+    EXPECT_NEAR(loss(logits, targets).item<double>(),
+                loss(logits.index({kept, kept}), targets.index({kept, kept})).item<double>(), kFloat64Tol);
+  }
+}
+
+TEST(TwoWayLossTest, UnlabelledEntriesGetZeroGradient) {
+  for (const Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
+    TwoWayLoss loss(TwoWayLossOptions().reduction(reduction));
+    const auto bound = [&](const torch::Tensor& x, const torch::Tensor& y) { return loss(x, y); };
+    ExpectZeroGradientOnUnlabelledEntries(bound);
+    ExpectZeroLossWhenNothingIsLabelled(bound);
+  }
 }
 
 }  // namespace

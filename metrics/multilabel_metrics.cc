@@ -16,18 +16,22 @@ double Ratio(double numerator, double denominator) { return denominator == 0.0 ?
 
 double HarmonicMean(double a, double b) { return a + b == 0.0 ? 0.0 : 2.0 * a * b / (a + b); }
 
-// Per-class counts at one decision rule.
+// Per-class counts at one decision rule, over the samples that label the class.
 struct Counts {
   int64_t true_positives = 0;
   int64_t predicted = 0;
   int64_t positives = 0;
+  int64_t labelled = 0;
 };
 
 PrecisionRecallF1 Summarise(const std::vector<Counts>& counts) {
   PrecisionRecallF1 result;
   int64_t tp = 0, predicted = 0, positives = 0, predicted_at_least_one = 0;
   double precision_sum = 0.0, recall_sum = 0.0, f1_sum = 0.0;
+  int labelled_classes = 0;
   for (const Counts& c : counts) {
+    if (c.labelled == 0) continue;  // a class no sample labels has no metrics to average
+    ++labelled_classes;
     tp += c.true_positives;
     predicted += c.predicted;
     predicted_at_least_one += std::max<int64_t>(c.predicted, 1);
@@ -38,7 +42,7 @@ PrecisionRecallF1 Summarise(const std::vector<Counts>& counts) {
     recall_sum += recall;
     f1_sum += HarmonicMean(precision, recall);
   }
-  const double num_classes = static_cast<double>(counts.size());
+  const double num_classes = static_cast<double>(labelled_classes);
   result.overall_precision = Ratio(tp, predicted);
   result.overall_recall = Ratio(tp, positives);
   result.overall_f1 = HarmonicMean(result.overall_precision, result.overall_recall);
@@ -82,6 +86,7 @@ MultilabelAccumulator::MultilabelAccumulator(const MetricsOptions& options, std:
       class_names_(std::move(class_names)),
       scores_(class_names_.size()),
       targets_(class_names_.size()),
+      labelled_counts_(class_names_.size(), 0),
       in_top_k_(class_names_.size()) {}
 
 void MultilabelAccumulator::Reset() {
@@ -89,6 +94,7 @@ void MultilabelAccumulator::Reset() {
   for (int c = 0; c < num_classes(); ++c) {
     scores_[c].clear();
     targets_[c].clear();
+    labelled_counts_[c] = 0;
     in_top_k_[c].clear();
   }
 }
@@ -116,7 +122,7 @@ absl::Status MultilabelAccumulator::Add(absl::Span<const float> scores, absl::Sp
                                                    " scores and ", targets.size(), " targets"));
   }
   for (int64_t i = 0; i < expected; ++i) {
-    if (!std::isfinite(scores[i]) || (targets[i] != 0.0f && targets[i] != 1.0f)) {
+    if (!std::isfinite(scores[i]) || (targets[i] != 0.0f && targets[i] != 1.0f && targets[i] != kNotLabelledTarget)) {
       const int64_t sample = num_samples_ + i / num_classes;
       const std::string& name = class_names_[i % num_classes];
       if (!std::isfinite(scores[i])) {
@@ -124,7 +130,7 @@ absl::Status MultilabelAccumulator::Add(absl::Span<const float> scores, absl::Sp
                                                        "' is not finite (", scores[i], ")"));
       }
       return absl::InvalidArgumentError(absl::StrCat("target of sample ", sample, ", class '", name,
-                                                     "' must be 0 or 1, got ", targets[i]));
+                                                     "' must be 0, 1 or -1 (not labelled), got ", targets[i]));
     }
     if (!scores_are_logits() && (scores[i] < 0.0f || scores[i] > 1.0f)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -139,10 +145,14 @@ absl::Status MultilabelAccumulator::Add(absl::Span<const float> scores, absl::Sp
     in_top_k_[c].resize(old_size + batch_size);
     float* column_scores = scores_[c].data() + old_size;
     uint8_t* column_targets = targets_[c].data() + old_size;
+    int64_t not_labelled = 0;
     for (int64_t i = 0; i < batch_size; ++i) {
       column_scores[i] = scores[i * num_classes + c];
-      column_targets[i] = targets[i * num_classes + c] == 1.0f ? 1 : 0;
+      const float target = targets[i * num_classes + c];
+      column_targets[i] = target == 1.0f ? 1 : target == 0.0f ? 0 : kNotLabelled;
+      not_labelled += column_targets[i] == kNotLabelled;
     }
+    labelled_counts_[c] += batch_size - not_labelled;
   }
   // Top-k membership does not depend on thresholds, so it is found once here, by insertion into a list of at most k
   // classes kept in descending score order; a later class enters only with a strictly higher score (ties -> lower
@@ -165,6 +175,24 @@ absl::Status MultilabelAccumulator::Add(absl::Span<const float> scores, absl::Sp
   }
   num_samples_ += batch_size;
   return absl::OkStatus();
+}
+
+LabelledSamples MultilabelAccumulator::labelled_samples(int c) const {
+  LabelledSamples samples;
+  if (labelled_counts_[c] == num_samples_) {
+    samples.scores_ = scores_[c];
+    samples.targets_ = targets_[c];
+    return samples;
+  }
+  samples.copied_ = true;
+  samples.scores_copy_.reserve(labelled_counts_[c]);
+  samples.targets_copy_.reserve(labelled_counts_[c]);
+  for (size_t i = 0; i < targets_[c].size(); ++i) {
+    if (targets_[c][i] == kNotLabelled) continue;
+    samples.scores_copy_.push_back(scores_[c][i]);
+    samples.targets_copy_.push_back(targets_[c][i]);
+  }
+  return samples;
 }
 
 MultilabelMetrics MultilabelAccumulator::Compute() const {
@@ -197,7 +225,7 @@ MultilabelMetrics MultilabelAccumulator::ComputeWithThresholds(absl::Span<const 
 
   std::vector<Counts> counts(num_classes), top_k_counts(num_classes);
   std::vector<uint8_t> sample_has_error(n, 0);
-  int64_t wrong_entries = 0;
+  int64_t wrong_entries = 0, labelled_entries = 0;
   double ap_sum = 0.0, interpolated_ap_sum = 0.0;
   for (int c = 0; c < num_classes; ++c) {
     const double score_threshold = ScoreThreshold(class_thresholds[c]);
@@ -206,8 +234,10 @@ MultilabelMetrics MultilabelAccumulator::ComputeWithThresholds(absl::Span<const 
     const uint8_t* in_top_k = in_top_k_[c].data();
     int64_t tp = 0, predicted = 0, positives = 0, top_k_tp = 0, top_k_predicted = 0;
     for (size_t i = 0; i < n; ++i) {
-      const uint8_t prediction = static_cast<double>(scores[i]) >= score_threshold ? 1 : 0;
-      const uint8_t target = targets[i];
+      // A not-labelled entry is never counted as predicted nor as positive, so it adds to no count and no error.
+      const uint8_t labelled = targets[i] != kNotLabelled ? 1 : 0;
+      const uint8_t prediction = (static_cast<double>(scores[i]) >= score_threshold ? 1 : 0) & labelled;
+      const uint8_t target = targets[i] & labelled;
       const uint8_t top_k_prediction = prediction & in_top_k[i];
       tp += prediction & target;
       predicted += prediction;
@@ -216,12 +246,15 @@ MultilabelMetrics MultilabelAccumulator::ComputeWithThresholds(absl::Span<const 
       top_k_predicted += top_k_prediction;
       sample_has_error[i] |= prediction ^ target;
     }
-    counts[c] = {tp, predicted, positives};
-    top_k_counts[c] = {top_k_tp, top_k_predicted, positives};
+    const int64_t labelled = labelled_counts_[c];
+    counts[c] = {tp, predicted, positives, labelled};
+    top_k_counts[c] = {top_k_tp, top_k_predicted, positives, labelled};
     wrong_entries += (predicted - tp) + (positives - tp);
+    labelled_entries += labelled;
 
     ClassMetrics& m = result.per_class[c];
     m.name = class_names_[c];
+    m.labelled = labelled;
     m.support = positives;
     m.predicted = predicted;
     m.true_positives = tp;
@@ -229,10 +262,13 @@ MultilabelMetrics MultilabelAccumulator::ComputeWithThresholds(absl::Span<const 
     m.precision = Ratio(tp, predicted);
     m.recall = Ratio(tp, positives);
     m.f1 = HarmonicMean(m.precision, m.recall);
-    const AveragePrecisions ap = ComputeAveragePrecision(scores_[c], targets_[c]);
+    const LabelledSamples samples = labelled_samples(c);
+    const AveragePrecisions ap = ComputeAveragePrecision(samples.scores(), samples.targets());
     m.average_precision = ap.average_precision;
     m.interpolated_average_precision = ap.interpolated_average_precision;
-    if (positives == 0) {
+    if (labelled == 0) {
+      ++result.num_unlabelled_classes;
+    } else if (positives == 0) {
       ++result.num_classes_without_positives;
     } else {
       ap_sum += ap.average_precision;
@@ -241,13 +277,14 @@ MultilabelMetrics MultilabelAccumulator::ComputeWithThresholds(absl::Span<const 
   }
   result.thresholded = Summarise(counts);
   result.top_k_thresholded = Summarise(top_k_counts);
-  const double entries = static_cast<double>(n) * num_classes;
+  const double entries = static_cast<double>(labelled_entries);
   result.hamming_loss = Ratio(wrong_entries, entries);
   result.label_accuracy = entries == 0 ? 0.0 : 1.0 - result.hamming_loss;
   int64_t exact = 0;
   for (size_t i = 0; i < n; ++i) exact += sample_has_error[i] ^ 1;
   result.subset_accuracy = Ratio(exact, static_cast<double>(n));
-  const int classes_with_positives = num_classes - result.num_classes_without_positives;
+  const int classes_with_positives =
+      num_classes - result.num_classes_without_positives - result.num_unlabelled_classes;
   if (classes_with_positives == 0) {
     result.mean_average_precision = std::numeric_limits<double>::quiet_NaN();
     result.mean_interpolated_average_precision = std::numeric_limits<double>::quiet_NaN();

@@ -1,5 +1,5 @@
 // The accumulator's metrics on cases worked by hand: CF1 vs mean class F1, top-k with ties, all-negative classes, a
-// single sample, logits vs probabilities, streaming, and input validation.
+// single sample, logits vs probabilities, streaming, not-labelled (-1) targets, and input validation.
 #include "metrics/multilabel_metrics.h"
 
 #include <cmath>
@@ -236,7 +236,7 @@ TEST(MultilabelMetricsTest, RejectsBadInputsNamingSampleAndClassAndKeepsNothing)
   ASSERT_TRUE(acc.Add({0.1f, 0.2f}, {0, 1}, 1).ok());
   const absl::Status bad_target = acc.Add({0.1f, 0.2f, 0.3f, 0.4f}, {0, 1, 1, 0.5f}, 2);
   EXPECT_EQ(bad_target.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(bad_target.message(), HasSubstr("sample 2, class 'dog' must be 0 or 1"));
+  EXPECT_THAT(bad_target.message(), HasSubstr("sample 2, class 'dog' must be 0, 1 or -1 (not labelled), got 0.5"));
   const absl::Status bad_score = acc.Add({NAN, 0.2f}, {0, 1}, 1);
   EXPECT_THAT(bad_score.message(), HasSubstr("sample 1, class 'cat' is not finite"));
   EXPECT_THAT(acc.Add({0.1f, 0.2f, 0.3f}, {0, 1, 1}, 1).message(), HasSubstr("expected 1 x 2 = 2"));
@@ -257,6 +257,179 @@ TEST(MultilabelMetricsTest, MlGcnOverallPrecisionCountsUnpredictedClassesAsOnePr
   EXPECT_NEAR(m.thresholded.overall_precision_ml_gcn, 0.5, kTol);
   EXPECT_NEAR(m.thresholded.overall_f1, 2.0 / 3.0, kTol);
   EXPECT_NEAR(m.thresholded.overall_f1_ml_gcn, 4.0 / 7.0, kTol);
+}
+
+TEST(MultilabelMetricsTest, AcceptsMinusOneAsNotLabelledButNoOtherValue) {
+  MultilabelAccumulator acc = MakeAccumulator(Probabilities(), {"cat", "dog"});
+  EXPECT_TRUE(acc.Add({0.1f, 0.2f}, {-1, 1}, 1).ok());
+  EXPECT_THAT(acc.Add({0.1f, 0.2f}, {-2, 1}, 1).message(), HasSubstr("class 'cat' must be 0, 1 or -1 (not labelled)"));
+  EXPECT_THAT(acc.Add({0.1f, 0.2f}, {0, 2}, 1).message(), HasSubstr("class 'dog' must be 0, 1 or -1"));
+  EXPECT_EQ(acc.num_samples(), 1);
+  EXPECT_EQ(acc.labelled_count(0), 0);
+  EXPECT_EQ(acc.labelled_count(1), 1);
+  EXPECT_EQ(acc.class_targets(0)[0], kNotLabelled);
+}
+
+// Four classes, five samples, threshold 0.5, top-1; -1 marks an entry that is not labelled (rows: sample; columns
+// A B C D; D is labelled by no sample, sample 4 labels no class):
+//   scores 0.9 0.8 0.2 0.7  | 0.6 0.7 0.4 0.1 | 0.7 0.6 0.9 0.95 | 0.2 0.1 0.8 0.6 | 0.9 0.9 0.9 0.9
+//   targets  1  -1   0  -1  |   0   1  -1  -1 |  -1   0   1   -1 |   1  -1  -1  -1 |  -1  -1  -1  -1
+// Labelled entries only: A (samples 0 1 3) TP 1 / predicted 2 / positives 2: P 1/2, R 1/2, F1 1/2;
+//                        B (samples 1 2)   TP 1 / predicted 2 / positives 1: P 1/2, R 1, F1 2/3;
+//                        C (samples 0 2)   TP 1 / predicted 1 / positives 1: P 1, R 1, F1 1.
+// Every not-labelled entry at or above 0.5 (A's sample 2, B's 0, C's 3, D's, sample 4's) would be a false positive
+// if it were counted. Micro: OP 3/5, OR 3/4, OF1 2/3; ML-GCN's OP is 3/5 too (D's 0 predictions do not become 1).
+// Macro over A, B, C: CP 2/3, CR 5/6, CF1 2 (2/3)(5/6) / (3/2) = 20/27, mean class F1 (1/2 + 2/3 + 1) / 3 = 13/18.
+// Labelled entries 7, wrong 3 (A's samples 1 and 3, B's sample 2): label accuracy 4/7. Exact samples: 0 and 4 (which
+// labels nothing) of 5. AP: A ranks 1 0 1 -> 5/6, B 1 0 -> 1, C 1 0 -> 1: mAP 17/18.
+// Top-1 over all scores: samples 0..4 pick A, B, D, C, A (tie -> lowest index); only 0 (A) and 1 (B) are labelled
+// entries, both TPs, and C's positive in sample 2 is missed: OP 1, OR 2/4; per class A 1/1/2, B 1/1/1, C 0/0/1 ->
+// CP 2/3, CR 1/2, ML-GCN's OP 2 / (1 + 1 + 1).
+TEST(MultilabelMetricsTest, NotLabelledEntriesAreLeftOutOfEveryCount) {
+  MultilabelAccumulator acc = MakeAccumulator(Probabilities(0.5, 1), {"A", "B", "C", "D"});
+  ASSERT_TRUE(acc.Add({0.9f, 0.8f, 0.2f, 0.7f, 0.6f, 0.7f, 0.4f, 0.1f, 0.7f, 0.6f, 0.9f, 0.95f, 0.2f, 0.1f, 0.8f, 0.6f,
+                       0.9f, 0.9f, 0.9f, 0.9f},
+                      {1, -1, 0, -1, 0, 1, -1, -1, -1, 0, 1, -1, 1, -1, -1, -1, -1, -1, -1, -1}, 5)
+                  .ok());
+  const MultilabelMetrics m = acc.Compute();
+  EXPECT_EQ(m.num_samples, 5);
+  EXPECT_EQ(m.per_class[0].labelled, 3);
+  EXPECT_EQ(m.per_class[1].labelled, 2);
+  EXPECT_EQ(m.per_class[2].labelled, 2);
+  EXPECT_EQ(m.per_class[3].labelled, 0);
+  EXPECT_EQ(m.per_class[3].predicted, 0);
+  EXPECT_EQ(m.num_unlabelled_classes, 1);
+  EXPECT_EQ(m.num_classes_without_positives, 0);
+  EXPECT_NEAR(m.thresholded.overall_precision, 0.6, kTol);
+  EXPECT_NEAR(m.thresholded.overall_recall, 0.75, kTol);
+  EXPECT_NEAR(m.thresholded.overall_f1, 2.0 / 3.0, kTol);
+  EXPECT_NEAR(m.thresholded.overall_precision_ml_gcn, 0.6, kTol);
+  EXPECT_NEAR(m.thresholded.class_precision, 2.0 / 3.0, kTol);
+  EXPECT_NEAR(m.thresholded.class_recall, 5.0 / 6.0, kTol);
+  EXPECT_NEAR(m.thresholded.class_f1, 20.0 / 27.0, kTol);
+  EXPECT_NEAR(m.thresholded.mean_class_f1, 13.0 / 18.0, kTol);
+  EXPECT_NEAR(m.label_accuracy, 4.0 / 7.0, kTol);
+  EXPECT_NEAR(m.hamming_loss, 3.0 / 7.0, kTol);
+  EXPECT_NEAR(m.subset_accuracy, 2.0 / 5.0, kTol);
+  EXPECT_NEAR(m.per_class[0].average_precision, 5.0 / 6.0, kTol);
+  EXPECT_TRUE(std::isnan(m.per_class[3].average_precision));
+  EXPECT_NEAR(m.mean_average_precision, 17.0 / 18.0, kTol);
+  EXPECT_NEAR(m.top_k_thresholded.overall_precision, 1.0, kTol);
+  EXPECT_NEAR(m.top_k_thresholded.overall_recall, 0.5, kTol);
+  EXPECT_NEAR(m.top_k_thresholded.class_precision, 2.0 / 3.0, kTol);
+  EXPECT_NEAR(m.top_k_thresholded.class_recall, 0.5, kTol);
+  EXPECT_NEAR(m.top_k_thresholded.overall_precision_ml_gcn, 2.0 / 3.0, kTol);
+}
+
+// Targets 1 -1 0 with scores 0.9 0.9 0.1: the prediction on the not-labelled sample is not a false positive.
+TEST(MultilabelMetricsTest, PredictionOnNotLabelledEntryIsNotAFalsePositive) {
+  MultilabelAccumulator acc = MakeAccumulator(Probabilities(), {"a"});
+  ASSERT_TRUE(acc.Add({0.9f, 0.9f, 0.1f}, {1, -1, 0}, 3).ok());
+  const MultilabelMetrics m = acc.Compute();
+  EXPECT_EQ(m.per_class[0].labelled, 2);
+  EXPECT_EQ(m.per_class[0].predicted, 1);
+  EXPECT_EQ(m.per_class[0].true_positives, 1);
+  EXPECT_NEAR(m.per_class[0].precision, 1.0, kTol);
+  EXPECT_NEAR(m.thresholded.overall_precision, 1.0, kTol);
+  EXPECT_NEAR(m.label_accuracy, 1.0, kTol);
+}
+
+// A class that no sample labels is left out of every mean: the metrics equal those without that class. It is counted
+// in num_unlabelled_classes, not with the labelled class that has no positives ("negative"). Its scores are the
+// lowest, so it is never predicted nor in a top-k: ML-GCN's OP must not count it as one prediction.
+TEST(MultilabelMetricsTest, NeverLabelledClassIsExcludedFromMeansAndCounted) {
+  const int n = 60;
+  const RandomSet set = MakeRandomSet(n, 2, 17);
+  std::vector<float> scores, targets, never_scores, never_targets;
+  for (int i = 0; i < n; ++i) {
+    const std::vector<float> row_scores = {set.logits[2 * i], set.logits[2 * i + 1]};
+    const std::vector<float> row_targets = {set.targets[2 * i], 0.0f};  // class "negative" has no positives
+    scores.insert(scores.end(), row_scores.begin(), row_scores.end());
+    targets.insert(targets.end(), row_targets.begin(), row_targets.end());
+    never_scores.insert(never_scores.end(), row_scores.begin(), row_scores.end());
+    never_scores.push_back(-100.0f);
+    never_targets.insert(never_targets.end(), row_targets.begin(), row_targets.end());
+    never_targets.push_back(-1.0f);
+  }
+  MetricsOptions options;
+  options.set_top_k(1);
+  MultilabelAccumulator reference = MakeAccumulator(options, {"some", "negative"});
+  MultilabelAccumulator with_never = MakeAccumulator(options, {"some", "negative", "never"});
+  ASSERT_TRUE(reference.Add(scores, targets, n).ok());
+  ASSERT_TRUE(with_never.Add(never_scores, never_targets, n).ok());
+  const MultilabelMetrics expected = reference.Compute();
+  const MultilabelMetrics m = with_never.Compute();
+  ExpectSameMetrics(m, expected, kTol);
+  EXPECT_NEAR(m.thresholded.overall_precision_ml_gcn, expected.thresholded.overall_precision_ml_gcn, kTol);
+  EXPECT_NEAR(m.top_k_thresholded.overall_precision_ml_gcn, expected.top_k_thresholded.overall_precision_ml_gcn, kTol);
+  EXPECT_NEAR(m.thresholded.class_precision, expected.thresholded.class_precision, kTol);
+  EXPECT_NEAR(m.label_accuracy, expected.label_accuracy, kTol);
+  EXPECT_EQ(m.num_unlabelled_classes, 1);
+  EXPECT_EQ(m.num_classes_without_positives, 1);
+  EXPECT_EQ(expected.num_unlabelled_classes, 0);
+  EXPECT_EQ(m.per_class[2].labelled, 0);
+  EXPECT_EQ(m.per_class[2].predicted, 0);
+  EXPECT_EQ(m.per_class[1].labelled, n);
+}
+
+// Independent reference: each partly-labelled class's counts, ratios and APs equal those of a one-class accumulator
+// fed only the samples that label it. Coarse logits give tied scores, so AP's tie order is checked too.
+TEST(MultilabelMetricsTest, PartlyLabelledClassEqualsItsLabelledSamplesAlone) {
+  const int n = 300, c = 4;
+  RandomSet set = MakeRandomSet(n, c, 23);
+  std::mt19937 rng(29);
+  std::bernoulli_distribution not_labelled(0.3);
+  for (int i = 0; i < n * c; ++i) {
+    set.logits[i] = std::round(set.logits[i] * 4.0f) / 4.0f;
+    if (i % c != 0 && not_labelled(rng)) set.targets[i] = -1.0f;  // class 0 stays fully labelled
+  }
+  MetricsOptions options;
+  options.set_threshold(0.3);
+  MultilabelAccumulator acc = MakeAccumulator(options, {"a", "b", "c", "d"});
+  ASSERT_TRUE(acc.Add(set.logits, set.targets, n).ok());
+  const MultilabelMetrics m = acc.Compute();
+  EXPECT_EQ(m.per_class[0].labelled, n);
+  for (int k = 0; k < c; ++k) {
+    std::vector<float> scores, targets;
+    for (int i = 0; i < n; ++i) {
+      if (set.targets[i * c + k] == -1.0f) continue;
+      scores.push_back(set.logits[i * c + k]);
+      targets.push_back(set.targets[i * c + k]);
+    }
+    MultilabelAccumulator alone = MakeAccumulator(options, {"x"});
+    ASSERT_TRUE(alone.Add(scores, targets, static_cast<int64_t>(scores.size())).ok());
+    const ClassMetrics expected = alone.Compute().per_class[0];
+    const ClassMetrics& got = m.per_class[k];
+    EXPECT_EQ(got.labelled, static_cast<int64_t>(scores.size())) << k;
+    EXPECT_EQ(got.support, expected.support) << k;
+    EXPECT_EQ(got.predicted, expected.predicted) << k;
+    EXPECT_EQ(got.true_positives, expected.true_positives) << k;
+    EXPECT_EQ(got.precision, expected.precision) << k;
+    EXPECT_EQ(got.recall, expected.recall) << k;
+    EXPECT_EQ(got.f1, expected.f1) << k;
+    EXPECT_EQ(got.average_precision, expected.average_precision) << k;
+    EXPECT_EQ(got.interpolated_average_precision, expected.interpolated_average_precision) << k;
+    if (k > 0) {
+      EXPECT_LT(got.labelled, n) << k;
+    }
+  }
+}
+
+TEST(MultilabelMetricsTest, LabelledCountsStreamAndReset) {
+  MultilabelAccumulator acc = MakeAccumulator(Probabilities(), {"a", "b"});
+  ASSERT_TRUE(acc.Add({0.1f, 0.2f}, {-1, 1}, 1).ok());
+  ASSERT_TRUE(acc.Add({0.1f, 0.2f, 0.3f, 0.4f}, {-1, 0, 1, -1}, 2).ok());
+  EXPECT_EQ(acc.labelled_count(0), 1);
+  EXPECT_EQ(acc.labelled_count(1), 2);
+  EXPECT_EQ(acc.labelled_samples(1).scores(), std::vector<float>({0.2f, 0.2f}));
+  EXPECT_EQ(acc.labelled_samples(1).targets(), std::vector<uint8_t>({1, 0}));
+  acc.Reset();
+  ASSERT_TRUE(acc.Add({0.1f, 0.2f}, {0, 1}, 1).ok());
+  EXPECT_EQ(acc.labelled_count(0), 1);
+  EXPECT_EQ(acc.labelled_samples(0).scores().data(), acc.class_scores(0).data());  // fully labelled: no copy
+  const MultilabelMetrics m = acc.Compute();
+  EXPECT_EQ(m.per_class[0].labelled, 1);
+  EXPECT_EQ(m.num_unlabelled_classes, 0);
 }
 
 TEST(MultilabelMetricsTest, CreateRejectsBadOptionsAndNames) {

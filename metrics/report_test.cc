@@ -10,6 +10,7 @@ namespace metrics {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 MultilabelMetrics TwoClassMetrics() {
   MetricsOptions options;
@@ -36,6 +37,31 @@ TEST(ReportTest, TableHasOneRowPerClassWithUndefinedApAsDash) {
   EXPECT_THAT(table, HasSubstr("class"));
   EXPECT_THAT(table, HasSubstr("traffic light        2         1    0.5000  100.00   50.00   66.67  100.00  100.00"));
   EXPECT_THAT(table, HasSubstr("cat                  0         1    0.5000    0.00    0.00    0.00       -       -"));
+}
+
+TEST(ReportTest, NoLabelledColumnOrLineWhenEveryEntryIsLabelled) {
+  const MultilabelMetrics metrics = TwoClassMetrics();
+  EXPECT_THAT(FormatPerClassTable(metrics), Not(HasSubstr("labelled")));
+  EXPECT_THAT(FormatSummary(metrics), Not(HasSubstr("labelled")));
+}
+
+// "seen" labels samples 0 and 2 (scores 0.9 0.3), "never" no sample.
+TEST(ReportTest, ShowsLabelledCountsAndNeverLabelledClasses) {
+  MetricsOptions options;
+  options.set_score_type(MetricsOptions::PROBABILITIES);
+  absl::StatusOr<MultilabelAccumulator> acc = MultilabelAccumulator::Create(options, {"seen", "never"});
+  ASSERT_TRUE(acc.ok());
+  ASSERT_TRUE(acc->Add({0.9f, 0.8f, 0.6f, 0.1f, 0.3f, 0.7f}, {1, -1, -1, -1, 0, -1}, 3).ok());
+  const MultilabelMetrics metrics = acc->Compute();
+  EXPECT_THAT(FormatSummary(metrics),
+              HasSubstr("4 of 6 label entries not labelled (excluded); 1 of 2 classes never labelled (excluded "
+                        "from the per-class means and mAP)\n"));
+  const std::string table = FormatPerClassTable(metrics);
+  EXPECT_THAT(table, HasSubstr("class labelled  support"));
+  EXPECT_THAT(table, HasSubstr("seen         2        1         1    0.5000  100.00  100.00  100.00  100.00  100.00"));
+  EXPECT_THAT(table, HasSubstr("never        0        0         0    0.5000    0.00    0.00    0.00       -       -"));
+  EXPECT_THAT(table,
+              HasSubstr("1 of 2 classes never labelled (labelled 0): excluded from the per-class means and mAP\n"));
 }
 
 }  // namespace

@@ -15,10 +15,12 @@
 namespace metrics {
 namespace {
 
-// The probability threshold of class c's best-F1 cut, or the set's global threshold when c has no positives.
+// The probability threshold of class c's best-F1 cut over the samples that label c, or the set's global threshold
+// when c has no positives there (also when no sample labels c).
 double TuneClass(const MultilabelAccumulator& set, int c) {
-  const absl::Span<const float> scores = set.class_scores(c);
-  const absl::Span<const uint8_t> targets = set.class_targets(c);
+  const LabelledSamples samples = set.labelled_samples(c);
+  const absl::Span<const float> scores = samples.scores();
+  const absl::Span<const uint8_t> targets = samples.targets();
   int64_t positives = 0;
   for (uint8_t t : targets) positives += t;
   if (positives == 0) return set.options().threshold();

@@ -21,8 +21,9 @@ struct ClassThresholds {
 // For each class, the threshold that maximises F1_c = 2 TP / (predicted + positives) on `tuning_set`.
 // Candidates: every cut of the samples ranked by descending score between two consecutive distinct scores, at the
 // midpoint of the two scores (in the space the scores are in: the midpoint of two logits, then sigmoid), plus 0
-// ("predict every sample"). Equal F1 -> the highest threshold (fewest predicted positives). A class without positives
-// in the tuning set has F1 = 0 at every threshold and keeps the tuning set's global option threshold.
+// ("predict every sample"). Equal F1 -> the highest threshold (fewest predicted positives). Only the samples that label
+// the class count (entries whose target was -1 are skipped). A class without positives in the tuning set has F1 = 0
+// at every threshold and keeps the tuning set's global option threshold; so does a class that no sample labels.
 // Probability thresholds from logits are exact to ~1e-12 in logit space for |logit| < 20 (float scores there are
 // 1e-6 apart); beyond about |logit| = 30 a double probability can no longer separate neighbouring logits.
 ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set);

@@ -57,6 +57,17 @@ TEST(TuneThresholdsTest, ClassWithoutPositivesKeepsTheGlobalThreshold) {
   EXPECT_EQ(TunedThreshold(OneClass({0.9f, 0.2f}, {0, 0}, MetricsOptions::PROBABILITIES, 0.4)), 0.4);
 }
 
+// The labelled samples are those of PicksTheMidpointBelowTheBestF1Cut (threshold 0.45). Not-labelled entries at 0.95,
+// 0.5 and 0.35 would move the best cut to 0.55 if they counted as negatives.
+TEST(TuneThresholdsTest, IgnoresNotLabelledEntries) {
+  EXPECT_NEAR(TunedThreshold(OneClass({0.95f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.35f, 0.3f}, {-1, 1, 0, 1, 1, -1, -1, 0})),
+              0.45, 1e-7);
+}
+
+TEST(TuneThresholdsTest, ClassThatNoSampleLabelsKeepsTheGlobalThreshold) {
+  EXPECT_EQ(TunedThreshold(OneClass({0.9f, 0.2f}, {-1, -1}, MetricsOptions::PROBABILITIES, 0.4)), 0.4);
+}
+
 // Logits 2 and 0, targets 1 0: best cut between them at logit 1, i.e. probability sigmoid(1).
 TEST(TuneThresholdsTest, LogitThresholdIsTheSigmoidOfTheMidpointLogit) {
   EXPECT_NEAR(TunedThreshold(OneClass({2.0f, 0.0f}, {1, 0}, MetricsOptions::LOGITS)), 1.0 / (1.0 + std::exp(-1.0)),

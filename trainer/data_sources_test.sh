@@ -3,7 +3,8 @@
 # with --train/--val, then on a Roboflow tree found by --data_root; checks the label space, the mapping table and
 # classes.txt written into the run directory, and that evaluate reads the run back. Then a LIST label space whose
 # file changes under a finished run: evaluate, --resume and fine-tuning refuse the other classes (fine-tuning
-# re-initialises the classifier when allowed).
+# re-initialises the classifier when allowed). A VOC-named source labelling three classes checks the masking of
+# the classes it never labels and the per-source validation metrics.
 set -euo pipefail
 bin="${TEST_SRCDIR}/coco_multilabel"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -41,6 +42,42 @@ grep -q 'annotations: ".*labelme/train/annotations.json"' "${run}/config.pbtxt" 
 "${bin}/trainer/evaluate" --run_dir="${run}" > "${TEST_TMPDIR}/evaluate.txt" 2>&1 \
   || { cat "${TEST_TMPDIR}/evaluate.txt"; fail "evaluate of the two-source run failed"; }
 grep -q "8 images" "${TEST_TMPDIR}/evaluate.txt" || fail "evaluate did not read the 8 val images"
+
+# A VOC-named source that labels only three classes (aeroplane, person, sofa), made from 8 of the labelme images:
+# the other 77 COCO classes are masked out of its loss and metrics, and both validation sources get their own
+# metrics in the log, metrics.jsonl, report.md and evaluate's output.
+voc="${TEST_TMPDIR}/voc.json"
+{
+  echo '{"categories": [{"id": 1, "name": "aeroplane"}, {"id": 2, "name": "person"}, {"id": 3, "name": "sofa"}],'
+  echo ' "images": ['
+  i=0
+  for image in $(ls "${TEST_TMPDIR}"/labelme/train/JPEGImages/*.jpg | head -8); do
+    i=$((i + 1)); [[ $i -gt 1 ]] && echo ','
+    echo "{\"id\": $i, \"file_name\": \"$(basename "${image}")\", \"width\": 32, \"height\": 32}"
+  done
+  echo '], "annotations": ['
+  for j in $(seq 1 8); do
+    [[ $j -gt 1 ]] && echo ','
+    echo "{\"id\": $j, \"image_id\": $j, \"category_id\": $((j % 2 + 1)), \"bbox\": [0, 0, 8, 8], \"area\": 64}"
+  done
+  echo ']}'
+} > "${voc}"
+run="${TEST_TMPDIR}/masked"
+"${bin}/trainer/train" "${common[@]}" --run_dir="${run}" \
+  --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" --train="${voc}:${TEST_TMPDIR}/labelme/train/JPEGImages" \
+  --val="${TEST_TMPDIR}/roboflow/valid/_annotations.coco.json" --val="${voc}:${TEST_TMPDIR}/labelme/train/JPEGImages" \
+  > "${TEST_TMPDIR}/masked.log" 2>&1 || { cat "${TEST_TMPDIR}/masked.log"; fail "training with a partly labelled source failed"; }
+grep -q "train:.*voc.json: 77 of 80 classes never labelled: bicycle, car, motorcycle," "${TEST_TMPDIR}/masked.log" \
+  || { cat "${TEST_TMPDIR}/masked.log"; fail "the classes the VOC source never labels are not listed"; }
+grep -q "  val .*voc.json (8 images): mAP" "${TEST_TMPDIR}/masked.log" \
+  || { cat "${TEST_TMPDIR}/masked.log"; fail "no per-source validation line"; }
+grep -q '"kind": "val/.*voc.json"' "${run}/metrics.jsonl" || fail "metrics.jsonl has no per-source record"
+grep -q "^| .*voc.json | 8 | .* | 77 |$" "${run}/report.md" || { cat "${run}/report.md"; fail "report.md has no per-source row"; }
+grep -q "^| all sources | 16 | .* | 0 |$" "${run}/report.md" || fail "report.md has no combined row"
+"${bin}/trainer/evaluate" --run_dir="${run}" > "${TEST_TMPDIR}/evaluate_masked.txt" 2>&1 \
+  || { cat "${TEST_TMPDIR}/evaluate_masked.txt"; fail "evaluate of the partly labelled run failed"; }
+grep -q "Source .*voc.json (8 images, 77 classes never labelled, left out): mAP" "${TEST_TMPDIR}/evaluate_masked.txt" \
+  || { cat "${TEST_TMPDIR}/evaluate_masked.txt"; fail "evaluate does not show the sources"; }
 
 # The same sources in the config itself, the labelme one with weight 2: 24 + 2 x 24 = 72 images per epoch.
 weighted="data { resolution: 32 loader_threads: 1

@@ -95,7 +95,8 @@ absl::StatusOr<std::vector<coco::data::CocoDataset>> ReadSources(const std::vect
 // gives its image directory; several get file_names prefixed with theirs. A limit (max_*_images) keeps the first
 // images of every source in proportion to its size, so no source is left out.
 coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, const std::vector<SourceSpec>& specs,
-                              int64_t limit, std::string& image_dir, std::vector<SourceSummary>& summaries) {
+                              const std::vector<std::vector<std::string>>& unlabelled, int64_t limit,
+                              std::string& image_dir, std::vector<SourceSummary>& summaries) {
   coco::data::CocoDataset merged;
   merged.categories = datasets.front().categories;
   merged.category_annotations.assign(merged.categories.size(), 0);
@@ -113,7 +114,8 @@ coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, con
       kept_so_far = kept_until_here;
     }
     summaries.push_back({specs[s].name, specs[s].annotations, specs[s].images,
-                         static_cast<int64_t>(dataset.images.size()), specs[s].weight});
+                         static_cast<int64_t>(dataset.images.size()), static_cast<int64_t>(merged.images.size()),
+                         specs[s].weight, unlabelled[s]});
     merged.source += (s == 0 ? "" : " + ") + dataset.source;
     merged.annotations_read += dataset.annotations_read;
     for (size_t c = 0; c < merged.category_annotations.size(); ++c) {
@@ -222,20 +224,31 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   ASSIGN_OR_RETURN(coco::data::LabelSpace space,
                    coco::data::BuildLabelSpace(KindOf(space_config.kind()), list, training, &splits.label_space));
   std::vector<coco::data::LabelMappingReport> reports;
+  std::vector<std::vector<std::string>> train_unlabelled, val_unlabelled;  // per source: class names
   for (std::vector<coco::data::CocoDataset>* split : {&train, &val}) {
     const std::vector<SourceSpec>& specs = split == &train ? train_specs : val_specs;
     for (size_t s = 0; s < split->size(); ++s) {
-      (*split)[s].source = (split == &train ? "train:" : "val:") + specs[s].name;
+      coco::data::CocoDataset& dataset = (*split)[s];
+      dataset.source = (split == &train ? "train:" : "val:") + specs[s].name;
       ASSIGN_OR_RETURN(coco::data::LabelMappingReport report,
-                       coco::data::MapToLabelSpace(space, space_config.drop_unknown(), (*split)[s]));
+                       coco::data::MapToLabelSpace(space, space_config.drop_unknown(), dataset));
+      if (space_config.unlabelled_as_negative()) {
+        report.unlabelled_classes.clear();
+        for (coco::data::Image& image : dataset.images) image.unlabelled.clear();
+      }
+      std::vector<std::string> names;
+      for (int32_t c : report.unlabelled_classes) names.push_back(space.names()[static_cast<size_t>(c)]);
+      (split == &train ? train_unlabelled : val_unlabelled).push_back(std::move(names));
       reports.push_back(std::move(report));
     }
   }
   splits.mapping_table = coco::data::FormatMappingTable(reports, space);
   splits.mapping_changes = coco::data::FormatMappingChanges(reports, space);
-  splits.train = Merge(std::move(train), train_specs, data.max_train_images(), splits.train_image_dir,
-                       splits.train_sources);
-  splits.val = Merge(std::move(val), val_specs, data.max_val_images(), splits.val_image_dir, splits.val_sources);
+  splits.unlabelled_classes = coco::data::FormatUnlabelledClasses(reports, space);
+  splits.train = Merge(std::move(train), train_specs, train_unlabelled, data.max_train_images(),
+                       splits.train_image_dir, splits.train_sources);
+  splits.val = Merge(std::move(val), val_specs, val_unlabelled, data.max_val_images(), splits.val_image_dir,
+                     splits.val_sources);
   if (std::any_of(train_specs.begin(), train_specs.end(), [](const SourceSpec& s) { return s.weight != 1.0; })) {
     for (const SourceSummary& source : splits.train_sources) {
       splits.train_weights.insert(splits.train_weights.end(), source.image_count, source.weight);

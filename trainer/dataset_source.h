@@ -18,8 +18,10 @@ struct SourceSummary {
   std::string name;
   std::string annotations;
   std::string images;
-  int64_t image_count = 0;
+  int64_t image_count = 0;   // its images are [first_image, first_image + image_count) of the merged split
+  int64_t first_image = 0;
   double weight = 1.0;  // training sampling weight (DataSourceConfig.weight)
+  std::vector<std::string> unlabelled_classes;  // classes of the space it never labels
 };
 
 struct DatasetSplits {
@@ -36,6 +38,8 @@ struct DatasetSplits {
   std::string label_space;    // how the classes were chosen, one line
   std::string mapping_table;    // every source category -> class or dropped (FormatMappingTable), tab-separated
   std::string mapping_changes;  // the renamed and dropped categories (FormatMappingChanges), for the log
+  // The sources that leave classes unlabelled (FormatUnlabelledClasses), for the log; empty when none does.
+  std::string unlabelled_classes;
   // Per training image (after max_train_images): its source's weight. Empty when every weight is 1.
   std::vector<double> train_weights;
 };

@@ -43,12 +43,25 @@ torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& im
   return logits.to(torch::kFloat);
 }
 
-absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(mobilenet::MobileNet& model, coco::data::ImageLoader& loader,
-                                                        const metrics::MetricsOptions& metrics_options,
-                                                        const std::vector<std::string>& class_names,
-                                                        const ForwardOptions& options) {
+SampleGroups SampleGroups::Consecutive(std::vector<std::string> names, const std::vector<int64_t>& sizes) {
+  SampleGroups groups;
+  groups.names = std::move(names);
+  for (size_t g = 0; g < sizes.size(); ++g) groups.of_sample.insert(groups.of_sample.end(), sizes[g], g);
+  return groups;
+}
+
+absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
+    mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const metrics::MetricsOptions& metrics_options,
+    const std::vector<std::string>& class_names, const ForwardOptions& options, const SampleGroups* groups,
+    std::vector<metrics::MultilabelAccumulator>* per_group) {
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
                    metrics::MultilabelAccumulator::Create(metrics_options, class_names));
+  const bool grouped = groups != nullptr && per_group != nullptr;
+  if (grouped) {
+    per_group->clear();
+    for (size_t g = 0; g < groups->names.size(); ++g) per_group->push_back(accumulator);
+  }
+  const int64_t num_classes = static_cast<int64_t>(class_names.size());
   model->eval();
   torch::NoGradGuard no_grad;
   loader.StartEpoch(0);
@@ -60,6 +73,17 @@ absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(mobilenet::MobileNet& mo
     const int64_t n = logits.size(0);
     RETURN_IF_ERROR(accumulator.Add(absl::MakeConstSpan(logits.data_ptr<float>(), logits.numel()),
                                     absl::MakeConstSpan(targets.data_ptr<float>(), targets.numel()), n));
+    if (!grouped) continue;
+    for (int64_t row = 0; row < n; ++row) {
+      const int64_t sample = batch->sample_indices[static_cast<size_t>(row)];
+      if (sample >= static_cast<int64_t>(groups->of_sample.size())) {
+        return absl::InternalError("sample " + std::to_string(sample) + " has no group");
+      }
+      const size_t offset = static_cast<size_t>(row * num_classes);
+      RETURN_IF_ERROR((*per_group)[static_cast<size_t>(groups->of_sample[static_cast<size_t>(sample)])].Add(
+          absl::MakeConstSpan(logits.data_ptr<float>() + offset, num_classes),
+          absl::MakeConstSpan(targets.data_ptr<float>() + offset, num_classes), 1));
+    }
   }
   return accumulator;
 }
@@ -80,6 +104,7 @@ EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator) {
   summary.subset_accuracy = summary.at_threshold.subset_accuracy;
   summary.tuned_micro_f1 = summary.at_tuned.thresholded.overall_f1;
   summary.tuned_macro_f1 = summary.at_tuned.thresholded.mean_class_f1;
+  summary.unlabelled_classes = summary.at_threshold.num_unlabelled_classes;
   return summary;
 }
 

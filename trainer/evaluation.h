@@ -26,12 +26,21 @@ struct ForwardOptions {
 // Logits [N, C] in float32 for normalised images [N, 3, S, S] (moved to the device, NHWC when channels_last).
 torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options);
 
-// Evaluates `model` (put in eval mode, gradients off) on epoch `epoch` of `loader` (every batch) and returns the
-// filled accumulator (logit scores).
-absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(mobilenet::MobileNet& model, coco::data::ImageLoader& loader,
-                                                        const metrics::MetricsOptions& metrics_options,
-                                                        const std::vector<std::string>& class_names,
-                                                        const ForwardOptions& options);
+// Which group (validation source) each of a loader's samples belongs to, for metrics per source.
+struct SampleGroups {
+  std::vector<std::string> names;
+  std::vector<int32_t> of_sample;  // per loader sample: an index into names
+
+  // Groups of consecutive samples: [0, sizes[0]) is names[0], and so on.
+  static SampleGroups Consecutive(std::vector<std::string> names, const std::vector<int64_t>& sizes);
+};
+
+// Evaluates `model` (put in eval mode, gradients off) on every batch of `loader` and returns the filled accumulator
+// (logit scores). With `groups`, `per_group` also receives one accumulator per group, filled with its samples' rows.
+absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
+    mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const metrics::MetricsOptions& metrics_options,
+    const std::vector<std::string>& class_names, const ForwardOptions& options, const SampleGroups* groups = nullptr,
+    std::vector<metrics::MultilabelAccumulator>* per_group = nullptr);
 
 // The headline numbers: at the global threshold and with per-class thresholds tuned on the same set (an optimistic
 // upper bound of what tuning gives on unseen data).
@@ -45,6 +54,7 @@ struct EvalSummary {
   double subset_accuracy = 0.0; // exact match of the whole label vector
   double tuned_micro_f1 = 0.0;
   double tuned_macro_f1 = 0.0;
+  int unlabelled_classes = 0;  // classes no evaluated sample labels: left out of every mean
   metrics::MultilabelMetrics at_threshold;
   metrics::MultilabelMetrics at_tuned;
   std::vector<double> tuned_thresholds;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include "data/image_loader.h"
@@ -69,8 +70,10 @@ losses::LabelCounts CountDatasetLabels(const coco::data::CocoDataset& dataset) {
   losses::LabelCounts counts;
   counts.num_samples = static_cast<int64_t>(dataset.images.size());
   counts.positives.assign(dataset.num_classes(), 0);
+  counts.labelled.assign(dataset.num_classes(), counts.num_samples);
   for (const coco::data::Image& image : dataset.images) {
     for (int32_t label : image.labels) ++counts.positives[label];
+    for (int32_t label : image.unlabelled) --counts.labelled[label];
   }
   return counts;
 }
@@ -162,6 +165,8 @@ class TrainingRun {
   absl::StatusOr<bool> Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
                             double& grad_norm);
   absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
+  // The validation split's summary and, with several validation sources, each source's.
+  absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source);
   absl::Status SaveCheckpoints(bool last, bool best);
 
   const TrainOptions& options_;
@@ -175,6 +180,7 @@ class TrainingRun {
   std::vector<std::string> class_names_;
   std::unique_ptr<coco::data::ImageLoader> train_loader_;
   std::unique_ptr<coco::data::ImageLoader> val_loader_;
+  std::optional<SampleGroups> val_groups_;  // with several validation sources
 
   mobilenet::MobileNetOptions model_options_;
   mobilenet::MobileNet model_{nullptr};
@@ -224,7 +230,32 @@ absl::Status TrainingRun::LoadData() {
   ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
                                     coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
                                     MakeLoaderOptions(config_, false)));
+  if (splits_.val_sources.size() > 1) {
+    std::vector<std::string> names;
+    std::vector<int64_t> sizes;
+    for (const SourceSummary& source : splits_.val_sources) {
+      names.push_back(source.name);
+      sizes.push_back(source.image_count);
+    }
+    val_groups_ = SampleGroups::Consecutive(std::move(names), sizes);
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& model,
+                                                       std::vector<SourceEval>* by_source) {
+  std::vector<metrics::MultilabelAccumulator> per_source;
+  const SampleGroups* groups = by_source != nullptr && val_groups_ ? &*val_groups_ : nullptr;
+  ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
+                   Evaluate(model, *val_loader_, config_.metrics(), class_names_, execution_.forward, groups,
+                            &per_source));
+  if (by_source != nullptr) {
+    by_source->clear();
+    for (size_t g = 0; g < per_source.size(); ++g) {
+      by_source->push_back({val_groups_->names[g], Summarize(per_source[g])});
+    }
+  }
+  return Summarize(accumulator);
 }
 
 absl::Status TrainingRun::BuildModelAndEma() {
@@ -324,6 +355,11 @@ absl::Status TrainingRun::Resume() {
   LOG(INFO) << "Data: " << splits_.description;
   LOG(INFO) << "Label space: " << splits_.label_space << "\n" << splits_.mapping_changes
             << "  (every category: " << run_->File("label_mapping.tsv") << ")";
+  if (!splits_.unlabelled_classes.empty()) {
+    LOG(INFO) << "Classes a source never labels are masked out of its loss and metrics (a missing label is not a "
+                 "negative; data.label_space.unlabelled_as_negative turns this off):\n"
+              << splits_.unlabelled_classes;
+  }
   LOG(INFO) << "Model: " << model_description_ << "; " << steps_per_epoch_ << " steps/epoch, " << training_.epochs()
             << " epochs, " << execution_.threads << " threads";
   return absl::OkStatus();
@@ -407,17 +443,19 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
 
 absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images,
                                         bool& is_best) {
-  ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                   Evaluate(model_, *val_loader_, config_.metrics(), class_names_, execution_.forward));
-  const EvalSummary summary = Summarize(accumulator);
+  std::vector<SourceEval> by_source;
+  ASSIGN_OR_RETURN(const EvalSummary summary, EvaluateModel(model_, &by_source));
   RETURN_IF_ERROR(run_->Append({"val", progress_.global_step, epoch + 1, summary.Values()}));
   LOG(INFO) << "epoch " << epoch + 1 << "/" << training_.epochs() << "  train loss " << mean_loss << "  ("
             << Duration(seconds) << ", " << static_cast<int>(images / std::max(seconds, 1e-9))
             << " img/s)  val: " << summary.OneLine();
+  for (const SourceEval& source : by_source) {
+    // TensorBoard shows these as val/<source>/mAP and so on, beside val/mAP.
+    RETURN_IF_ERROR(run_->Append({"val/" + source.name, progress_.global_step, epoch + 1, source.summary.Values()}));
+    LOG(INFO) << "  val " << source.name << " (" << source.summary.samples << " images): " << source.summary.OneLine();
+  }
   if (ema_) {
-    ASSIGN_OR_RETURN(metrics::MultilabelAccumulator ema_accumulator,
-                     Evaluate(ema_model_, *val_loader_, config_.metrics(), class_names_, execution_.forward));
-    const EvalSummary ema_summary = Summarize(ema_accumulator);
+    ASSIGN_OR_RETURN(const EvalSummary ema_summary, EvaluateModel(ema_model_, nullptr));
     RETURN_IF_ERROR(run_->Append({"val_ema", progress_.global_step, epoch + 1, ema_summary.Values()}));
     LOG(INFO) << "  EMA weights: " << ema_summary.OneLine();
   }
@@ -428,6 +466,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
     progress_.best_epoch = epoch + 1;
   }
   result_.final_eval = summary;
+  result_.final_eval_by_source = std::move(by_source);
   evaluated_ = true;
   return absl::OkStatus();
 }
@@ -459,9 +498,7 @@ TrainResult TrainingRun::Partial() {
 absl::StatusOr<TrainResult> TrainingRun::Finish() {
   if (!evaluated_) {
     // Resumed after the last epoch: evaluate once more so the outputs are complete.
-    ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                     Evaluate(model_, *val_loader_, config_.metrics(), class_names_, execution_.forward));
-    result_.final_eval = Summarize(accumulator);
+    ASSIGN_OR_RETURN(result_.final_eval, EvaluateModel(model_, &result_.final_eval_by_source));
   }
   TrainResult result = Partial();
   const metrics::ClassThresholds thresholds{class_names_, result.final_eval.tuned_thresholds};
@@ -483,6 +520,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.fine_tune_report = result.fine_tune_report;
   report.at_threshold = result.final_eval.at_threshold;
   report.at_tuned = result.final_eval.at_tuned;
+  for (const SourceEval& source : result.final_eval_by_source) {
+    report.by_source.push_back({source.name, source.summary.at_threshold});
+  }
   ASSIGN_OR_RETURN(report.history, ReadMetricsJsonl(run_->File("metrics.jsonl")));
   RETURN_IF_ERROR(WriteReport(*run_, report));
   LOG(INFO) << "Done: " << run_->path() << "/report.md";

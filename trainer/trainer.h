@@ -28,6 +28,12 @@ struct TrainOptions {
   int64_t stop_after_epochs = 0;
 };
 
+// One validation source's metrics.
+struct SourceEval {
+  std::string name;
+  EvalSummary summary;
+};
+
 struct TrainResult {
   std::string run_dir;
   int64_t epochs_completed = 0;
@@ -38,6 +44,7 @@ struct TrainResult {
   double train_seconds = 0.0;
   double images_per_second = 0.0;
   EvalSummary final_eval;  // last evaluated epoch
+  std::vector<SourceEval> final_eval_by_source;  // the same, per validation source when there are several
   double best_metric = 0.0;
   int64_t best_epoch = 0;
   std::string fine_tune_report;  // the LoadReport and FreezeReport, when fine-tuning

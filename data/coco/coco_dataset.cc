@@ -7,6 +7,7 @@ std::vector<float> CocoDataset::MultiHotMatrix() const {
   std::vector<float> matrix(images.size() * classes, 0.0f);
   for (size_t i = 0; i < images.size(); ++i) {
     for (int32_t label : images[i].labels) matrix[i * classes + static_cast<size_t>(label)] = 1.0f;
+    for (int32_t label : images[i].unlabelled) matrix[i * classes + static_cast<size_t>(label)] = -1.0f;
   }
   return matrix;
 }

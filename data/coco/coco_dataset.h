@@ -21,6 +21,9 @@ struct Image {
   int64_t width = 0;
   int64_t height = 0;
   std::vector<int32_t> labels;  // contiguous class indices present in the image, sorted, unique
+  // Classes the image's source never annotates (sorted): neither present nor absent, so they are masked out of the
+  // loss and the metrics (targets -1) rather than taken as negatives. Set by MapToLabelSpace (label_space.h).
+  std::vector<int32_t> unlabelled;
 };
 
 struct CocoDataset {
@@ -38,7 +41,7 @@ struct CocoDataset {
   int64_t images_without_labels_dropped = 0;
 
   int64_t num_classes() const { return static_cast<int64_t>(categories.size()); }
-  // Row-major [images x classes] 0/1 matrix.
+  // Row-major [images x classes] matrix: 1 present, 0 absent, -1 not labelled (Image::unlabelled).
   std::vector<float> MultiHotMatrix() const;
   // Index of the category with this name, or -1.
   int32_t ClassIndex(const std::string& name) const;

@@ -221,7 +221,15 @@ absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool
   for (size_t i = 0; i < new_index.size(); ++i) {
     if (new_index[i] >= 0) counts[static_cast<size_t>(new_index[i])] += report.rows[i].annotations;
   }
+  std::vector<bool> labelled(space.names().size(), false);
+  for (int32_t index : new_index) {
+    if (index >= 0) labelled[static_cast<size_t>(index)] = true;
+  }
+  for (size_t c = 0; c < labelled.size(); ++c) {
+    if (!labelled[c]) report.unlabelled_classes.push_back(static_cast<int32_t>(c));
+  }
   for (Image& image : dataset.images) {
+    image.unlabelled = report.unlabelled_classes;
     std::vector<int32_t> labels;
     for (int32_t label : image.labels) {
       if (new_index[static_cast<size_t>(label)] >= 0) labels.push_back(new_index[static_cast<size_t>(label)]);
@@ -250,6 +258,23 @@ std::string TargetOf(const CategoryMapping& row, const LabelSpace& space) {
 }
 
 }  // namespace
+
+std::string FormatUnlabelledClasses(const std::vector<LabelMappingReport>& reports, const LabelSpace& space,
+                                    size_t max_names) {
+  std::string text;
+  for (const LabelMappingReport& report : reports) {
+    const std::vector<int32_t>& classes = report.unlabelled_classes;
+    if (classes.empty()) continue;
+    text += "  " + report.source + ": " + std::to_string(classes.size()) + " of " + std::to_string(space.size()) +
+            " classes never labelled: ";
+    for (size_t i = 0; i < classes.size() && i < max_names; ++i) {
+      text += (i == 0 ? "" : ", ") + space.names()[static_cast<size_t>(classes[i])];
+    }
+    if (classes.size() > max_names) text += ", ... (" + std::to_string(classes.size() - max_names) + " more)";
+    text += "\n";
+  }
+  return text;
+}
 
 std::string FormatMappingTable(const std::vector<LabelMappingReport>& reports, const LabelSpace& space) {
   std::string table = "source\tcategory\tid\tclass\tannotations\n";

@@ -87,13 +87,17 @@ struct LabelMappingReport {
   // dropped, listed so nobody wonders where they went.
   std::vector<std::string> unused;
   std::vector<CategoryMapping> rows;  // every category of the dataset, in its id order
+  // Classes of the space that no category of the dataset maps to: the dataset never labels them (sorted).
+  std::vector<int32_t> unlabelled_classes;
   std::string ToString() const;
 };
 
 // Rewrites `dataset`'s labels into `space` by category name. A category the space lacks that some annotation uses
 // is an error naming the source and the category, unless `drop_unknown`: then its labels are removed and it is
 // listed in the report. Afterwards dataset.categories is the space's classes (id = class index, names from the
-// space) and category_annotations counts per class.
+// space) and category_annotations counts per class. A class no category of the dataset maps to (one the dataset
+// never labels, whether or not annotations use it elsewhere) goes into every image's `unlabelled`: a missing label
+// is not a negative.
 absl::StatusOr<LabelMappingReport> MapToLabelSpace(const LabelSpace& space, bool drop_unknown, CocoDataset& dataset);
 
 // The mapping table of several sources as tab-separated text with a header line: source, category, id, class
@@ -103,6 +107,12 @@ std::string FormatMappingTable(const std::vector<LabelMappingReport>& reports, c
 // The part of the mapping worth reading at start: how many categories map to the class of the same name, then one
 // line per category renamed by an alias or dropped ("  source: sofa (id 3, 12 annotations) -> 2 couch").
 std::string FormatMappingChanges(const std::vector<LabelMappingReport>& reports, const LabelSpace& space);
+
+// One line per source that leaves classes unlabelled ("  train:voc: 60 of 80 classes never labelled: apple, ...
+// (masked out of the loss and the metrics)"), empty when every source labels every class. At most `max_names`
+// names per line.
+std::string FormatUnlabelledClasses(const std::vector<LabelMappingReport>& reports, const LabelSpace& space,
+                                    size_t max_names = 12);
 
 }  // namespace coco::data
 

@@ -94,6 +94,20 @@ TEST(LabelSpaceTest, UnionOfOverlappingAndAliasedSources) {
   // person: 2 annotations in A, 1 in B.
   EXPECT_EQ(s.a.category_annotations, (std::vector<int64_t>{0, 1, 0, 1, 0, 2}));
   EXPECT_EQ(s.b.category_annotations, (std::vector<int64_t>{1, 0, 1, 0, 1, 1}));
+  // A never labels airplane, couch, horse; B never labels car, dog: those entries are masked (-1), not negatives.
+  EXPECT_EQ(report_a->unlabelled_classes, (std::vector<int32_t>{0, 2, 4}));
+  EXPECT_EQ(report_b->unlabelled_classes, (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(s.a.images[2].unlabelled, (std::vector<int32_t>{0, 2, 4}));
+  // Rows: airplane car couch dog horse person.
+  EXPECT_EQ(s.a.MultiHotMatrix(), (std::vector<float>{-1, 1, -1, 0, -1, 1,    //
+                                                      -1, 0, -1, 1, -1, 0,    //
+                                                      -1, 0, -1, 0, -1, 0}));
+  EXPECT_EQ(s.b.MultiHotMatrix(), (std::vector<float>{1, -1, 0, -1, 0, 1,  //
+                                                      0, -1, 1, -1, 0, 0,  //
+                                                      0, -1, 0, -1, 1, 0}));
+  EXPECT_EQ(FormatUnlabelledClasses({*report_a, *report_b}, *space, 2),
+            "  a.json: 3 of 6 classes never labelled: airplane, couch, ... (1 more)\n"
+            "  b.json: 2 of 6 classes never labelled: car, dog\n");
 
   const std::string table = FormatMappingTable({*report_a, *report_b}, *space);
   EXPECT_THAT(table, ::testing::StartsWith("source\tcategory\tid\tclass\tannotations\n"));

@@ -49,6 +49,7 @@ std::string FormatInspectionText(const std::string& source, const LabelStatistic
   }
   out << "\n  multi-hot matrix: " << labels.positives << " positives, " << labels.negatives << " negatives = "
       << Fixed(labels.negatives_per_positive(), 1) << " negatives per positive";
+  if (labels.unlabelled > 0) out << " (and " << labels.unlabelled << " entries never labelled, counted as neither)";
   if (labels.positives + labels.negatives > 0) {
     out << " (predicting all-negative scores " << Fixed(100.0 * labels.negatives / (labels.positives + labels.negatives), 2)
         << "% label accuracy)";
@@ -97,6 +98,7 @@ std::string FormatInspectionJson(const std::string& source, const LabelStatistic
       << ", \"absent_classes\": " << labels.absent_classes
       << ", \"mean_labels_per_image\": " << Fixed(labels.mean_labels_per_image, 6)
       << ", \"positives\": " << labels.positives << ", \"negatives\": " << labels.negatives
+      << ", \"unlabelled\": " << labels.unlabelled
       << ", \"negatives_per_positive\": " << Fixed(labels.negatives_per_positive(), 6)
       << ", \"imbalance_ratio\": " << Fixed(labels.imbalance_ratio, 6) << ", \"labels_per_image_histogram\": [";
   for (size_t k = 0; k < labels.labels_per_image_histogram.size(); ++k) {

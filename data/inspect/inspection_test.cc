@@ -146,6 +146,10 @@ TEST(SourceInspectionTest, MergesTwoSourcesIntoOneLabelSpace) {
   EXPECT_EQ(inspection->per_source[0].second.images, 2);
   EXPECT_EQ(inspection->per_source[1].second.positives, 1);  // b1: airplane
   EXPECT_EQ(inspection->merged.positives, 4);                 // a1: person, car; a2: person; b1: airplane
+  // A never labels airplane (2 entries), B never labels car (1): neither positives nor negatives. The negatives
+  // left are a2's car and b1's person.
+  EXPECT_EQ(inspection->merged.unlabelled, 3);
+  EXPECT_EQ(inspection->merged.negatives, 2);
   EXPECT_EQ(inspection->merged.class_counts[0].name, "person");
   EXPECT_EQ(inspection->merged.class_counts[0].images, 2);
   const std::string text = FormatSourceInspectionText(*inspection);
@@ -153,6 +157,8 @@ TEST(SourceInspectionTest, MergesTwoSourcesIntoOneLabelSpace) {
   EXPECT_THAT(text, ::testing::HasSubstr("_background_ (id 0, 0 annotations) -> dropped: unused"));
   EXPECT_THAT(text, ::testing::HasSubstr("aeroplane (id 1, 1 annotations) -> 0 airplane"));
   EXPECT_THAT(text, ::testing::HasSubstr("=== merged: 2 sources ==="));
+  EXPECT_THAT(text, ::testing::HasSubstr("b.json: 1 of 3 classes never labelled: car\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("(and 3 entries never labelled, counted as neither)"));
 
   options.kind = LabelSpaceKind::kList;
   options.list = {"person"};

@@ -17,12 +17,13 @@ LabelStatistics ComputeLabelStatistics(const CocoDataset& dataset, int top_pairs
     if (stats.labels_per_image_histogram.size() <= k) stats.labels_per_image_histogram.resize(k + 1, 0);
     ++stats.labels_per_image_histogram[k];
     stats.positives += static_cast<int64_t>(k);
+    stats.unlabelled += static_cast<int64_t>(image.unlabelled.size());
     for (size_t a = 0; a < k; ++a) {
       ++counts[static_cast<size_t>(image.labels[a])];
       for (size_t b = a + 1; b < k; ++b) ++pairs[{image.labels[a], image.labels[b]}];
     }
   }
-  stats.negatives = stats.images * stats.classes - stats.positives;
+  stats.negatives = stats.images * stats.classes - stats.positives - stats.unlabelled;
   stats.mean_labels_per_image = stats.images == 0 ? 0 : static_cast<double>(stats.positives) / stats.images;
 
   for (int64_t c = 0; c < stats.classes; ++c) {

@@ -31,9 +31,10 @@ struct LabelStatistics {
   std::vector<int64_t> labels_per_image_histogram;  // [k] = images with exactly k labels
   double mean_labels_per_image = 0;
   std::vector<CoOccurrence> top_pairs;  // most frequent pairs of classes in the same image
-  // Over the images x classes multi-hot matrix.
+  // Over the images x classes multi-hot matrix; entries a source never labels (Image::unlabelled) are neither.
   int64_t positives = 0;
   int64_t negatives = 0;
+  int64_t unlabelled = 0;
   double negatives_per_positive() const { return positives == 0 ? 0 : static_cast<double>(negatives) / positives; }
 };
 

@@ -33,6 +33,7 @@ absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& 
     merged.annotations_read += datasets[i].annotations_read;
   }
   inspection.mapping_changes = FormatMappingChanges(reports, *space);
+  inspection.unlabelled_classes = FormatUnlabelledClasses(reports, *space);
   inspection.merged = ComputeLabelStatistics(merged, options.top_pairs);
   return inspection;
 }
@@ -40,6 +41,10 @@ absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& 
 std::string FormatSourceInspectionText(const SourceInspection& inspection) {
   std::string text = "label space: " + inspection.label_space + "\nrenamed or dropped categories:\n" +
                      inspection.mapping_changes;
+  if (!inspection.unlabelled_classes.empty()) {
+    text += "classes a source never labels (masked out of its loss and metrics, not negatives):\n" +
+            inspection.unlabelled_classes;
+  }
   for (const auto& [source, statistics] : inspection.per_source) {
     text += "\n=== source " + source + " (in the merged label space) ===\n" +
             FormatInspectionText(source, statistics, std::nullopt, 0.0);

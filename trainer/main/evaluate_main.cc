@@ -3,6 +3,7 @@
 // Evaluates a trained model on a dataset split: every metric at the global threshold, with thresholds tuned on this
 // split, and with a thresholds file (the run's tuned thresholds by default), plus the per-class table.
 #include <iostream>
+#include <optional>
 
 #include <torch/utils.h>
 
@@ -71,13 +72,35 @@ absl::Status Run() {
   trainer::ForwardOptions forward;
   forward.device = device;
   forward.bf16_autocast = false;  // evaluation in fp32 whatever the training precision
+  const std::vector<trainer::SourceSummary>& sources = val ? splits.val_sources : splits.train_sources;
+  std::optional<trainer::SampleGroups> groups;
+  if (sources.size() > 1) {
+    std::vector<std::string> names;
+    std::vector<int64_t> sizes;
+    for (const trainer::SourceSummary& source : sources) {
+      names.push_back(source.name);
+      sizes.push_back(source.image_count);
+    }
+    groups = trainer::SampleGroups::Consecutive(std::move(names), sizes);
+  }
+  std::vector<metrics::MultilabelAccumulator> per_source;
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                   trainer::Evaluate(loaded.model, *loader, config.metrics(), loaded.class_names, forward));
+                   trainer::Evaluate(loaded.model, *loader, config.metrics(), loaded.class_names, forward,
+                                     groups ? &*groups : nullptr, &per_source));
   const trainer::EvalSummary summary = trainer::Summarize(accumulator);
   std::cout << "Weights: " << loaded.weights_path << "\nData: " << splits.description << " (" << FLAGS_split << ", "
             << accumulator.num_samples() << " images)\n\n== At threshold " << config.metrics().threshold() << " ==\n"
             << metrics::FormatSummary(summary.at_threshold) << "\n== With thresholds tuned on this split (optimistic) ==\n"
             << metrics::FormatSummary(summary.at_tuned);
+  if (!per_source.empty()) std::cout << "\n== Each source at threshold " << config.metrics().threshold() << " ==\n";
+  for (size_t g = 0; g < per_source.size(); ++g) {
+    const trainer::EvalSummary source = trainer::Summarize(per_source[g]);
+    std::cout << "Source " << groups->names[g] << " (" << source.samples << " images"
+              << (source.unlabelled_classes > 0
+                      ? ", " + std::to_string(source.unlabelled_classes) + " classes never labelled, left out"
+                      : std::string())
+              << "): " << source.OneLine() << "\n";
+  }
   metrics::MultilabelMetrics per_class = summary.at_threshold;
   if (FLAGS_thresholds != "none") {
     const std::string path = FLAGS_thresholds == "run" ? run_dir + "/thresholds.txt" : trainer::ResolveUserPath(FLAGS_thresholds);

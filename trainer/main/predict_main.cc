@@ -42,7 +42,7 @@ absl::Status Run(const std::vector<std::string>& images) {
     thresholds = tuned.thresholds;
   }
   std::vector<coco::data::LoaderSample> samples;
-  for (size_t i = 0; i < images.size(); ++i) samples.push_back({trainer::ResolveUserPath(images[i]), int64_t(i), {}});
+  for (size_t i = 0; i < images.size(); ++i) samples.push_back({trainer::ResolveUserPath(images[i]), int64_t(i), {}, {}});
   coco::data::LoaderOptions options;
   options.batch_size = 16;
   options.num_workers = 1;

@@ -51,6 +51,20 @@ std::string MetricsTable(const metrics::MultilabelMetrics& at_threshold, const m
   return table;
 }
 
+// One row per validation source and one for all of them, with how many classes each leaves out (never labelled).
+std::string SourcesTable(const std::vector<SourceReport>& sources, const metrics::MultilabelMetrics& combined) {
+  std::string table = "| source | images | mAP | micro-F1 | macro-F1 | classes never labelled (excluded) |\n"
+                      "|---|---|---|---|---|---|\n";
+  auto row = [&](const std::string& name, const metrics::MultilabelMetrics& m) {
+    table += "| " + name + " | " + std::to_string(m.num_samples) + " | " + Percent(m.mean_average_precision) + " | " +
+             Percent(m.thresholded.overall_f1) + " | " + Percent(m.thresholded.mean_class_f1) + " | " +
+             std::to_string(m.num_unlabelled_classes) + " |\n";
+  };
+  for (const SourceReport& source : sources) row(source.name, source.metrics);
+  row("all sources", combined);
+  return table;
+}
+
 }  // namespace
 
 absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
@@ -85,6 +99,17 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
   md += "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds.txt`) maximise each "
         "class's F1 on this same validation split, so their column is an optimistic upper bound.\n\n";
   md += MetricsTable(in.at_threshold, in.at_tuned) + "\n";
+  if (in.at_threshold.num_unlabelled_classes > 0) {
+    md += std::to_string(in.at_threshold.num_unlabelled_classes) + " of " +
+          std::to_string(in.at_threshold.num_classes) +
+          " classes are labelled by no validation source and are left out of every mean.\n\n";
+  }
+  if (!in.by_source.empty()) {
+    md += "## Validation sources\n\nEach source on its own, threshold 0.5. A class a source never labels is left out "
+          "of that source's metrics (it is not a negative there); entries a source does not label are left out of "
+          "the combined row the same way.\n\n" +
+          SourcesTable(in.by_source, in.at_threshold) + "\n";
+  }
   md += "## Curves\n\n![loss](curves_loss.svg)\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
   if (!in.fine_tune_report.empty()) md += "## Fine-tuning\n\n```\n" + in.fine_tune_report + "\n```\n\n";
   md += "## Per-class metrics (tuned thresholds)\n\n```\n" + metrics::FormatPerClassTable(in.at_tuned) + "```\n\n";

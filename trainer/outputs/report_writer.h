@@ -13,6 +13,12 @@
 
 namespace trainer {
 
+// One validation source's metrics at the global threshold.
+struct SourceReport {
+  std::string name;
+  metrics::MultilabelMetrics metrics;
+};
+
 struct ReportInputs {
   std::string config_name;
   std::string config_hash;
@@ -30,6 +36,7 @@ struct ReportInputs {
   std::string fine_tune_report;  // empty when not fine-tuning
   metrics::MultilabelMetrics at_threshold;  // final model, global threshold
   metrics::MultilabelMetrics at_tuned;      // final model, per-class thresholds tuned on the same split
+  std::vector<SourceReport> by_source;      // with several validation sources
   std::vector<MetricsRecord> history;       // metrics.jsonl
 };
 
