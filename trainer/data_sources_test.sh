@@ -113,6 +113,20 @@ grep -q "no known dataset layout" "${TEST_TMPDIR}/bad.log" || { cat "${TEST_TMPD
   --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" > "${TEST_TMPDIR}/bad2.log" 2>&1 \
   && fail "--train without --val was accepted"
 grep -q "data.val is empty but data.train is set" "${TEST_TMPDIR}/bad2.log" || { cat "${TEST_TMPDIR}/bad2.log"; fail "no val error"; }
+# Sources are told apart by name: a default name two sources share becomes their paths; one file twice is an error.
+cp -r "${TEST_TMPDIR}/roboflow" "${TEST_TMPDIR}/roboflow2"
+"${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/same_names" \
+  --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" --train="${TEST_TMPDIR}/roboflow2/train/_annotations.coco.json" \
+  --val="${TEST_TMPDIR}/roboflow/valid/_annotations.coco.json" --val="${TEST_TMPDIR}/roboflow2/valid/_annotations.coco.json" \
+  > "${TEST_TMPDIR}/same_names.log" 2>&1 || { cat "${TEST_TMPDIR}/same_names.log"; fail "two sources with one default name failed"; }
+grep -q "  val ${TEST_TMPDIR}/roboflow2/valid/_annotations.coco.json (8 images): mAP" "${TEST_TMPDIR}/same_names.log" \
+  || { cat "${TEST_TMPDIR}/same_names.log"; fail "sources sharing a default name are not told apart"; }
+"${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/twice" \
+  --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" --train="${TEST_TMPDIR}/roboflow/train/_annotations.coco.json" \
+  --val="${TEST_TMPDIR}/roboflow/valid/_annotations.coco.json" > "${TEST_TMPDIR}/twice.log" 2>&1 \
+  && fail "one training file listed twice was accepted"
+grep -q "data.train lists ${TEST_TMPDIR}/roboflow/train/_annotations.coco.json twice" "${TEST_TMPDIR}/twice.log" \
+  || { cat "${TEST_TMPDIR}/twice.log"; fail "no error for a file listed twice"; }
 # A LIST label space; its file is then edited, so the same config maps the data to other classes.
 classes="${TEST_TMPDIR}/classes.txt"
 printf '# two classes\nperson\ncar\n' > "${classes}"

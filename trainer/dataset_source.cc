@@ -206,6 +206,28 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     if (layout.name == "Roboflow") train_specs.back().name = "train", val_specs.back().name = "valid";
   }
 
+  // Sources are told apart by name (logs, per-source metrics): a default name shared by two sources becomes the
+  // annotations path; two sources given the same name is an error.
+  for (auto* specs : {&train_specs, &val_specs}) {
+    for (size_t a = 0; a < specs->size(); ++a) {
+      for (size_t b = a + 1; b < specs->size(); ++b) {
+        if ((*specs)[a].name != (*specs)[b].name) continue;
+        if ((*specs)[a].annotations == (*specs)[b].annotations && (*specs)[a].images == (*specs)[b].images) {
+          return absl::InvalidArgumentError(std::string(specs == &train_specs ? "data.train" : "data.val") +
+                                            " lists " + (*specs)[a].annotations +
+                                            " twice; to show a source more often, give it a weight");
+        }
+        const auto& sources = specs == &train_specs ? data.train() : data.val();
+        const bool named = !sources.empty() && (!sources[a].name().empty() || !sources[b].name().empty());
+        if (named) {
+          return absl::InvalidArgumentError(std::string(specs == &train_specs ? "data.train" : "data.val") +
+                                            ": two sources are named '" + (*specs)[a].name + "'; names must differ");
+        }
+        (*specs)[a].name = (*specs)[a].annotations;
+        (*specs)[b].name = (*specs)[b].annotations;
+      }
+    }
+  }
   const LabelSpaceConfig& space_config = data.label_space();
   const std::vector<std::string> alias_entries(space_config.alias().begin(), space_config.alias().end());
   absl::StatusOr<std::map<std::string, std::string>> parsed_aliases =
