@@ -105,6 +105,11 @@ grep -q "Data: 1 train and 1 val sources" "${TEST_TMPDIR}/replaced.log" \
 "${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/root" --data_root="${TEST_TMPDIR}/roboflow" \
   > "${TEST_TMPDIR}/root.log" 2>&1 || { cat "${TEST_TMPDIR}/root.log"; fail "training with --data_root failed"; }
 grep -q "Data: Roboflow layout at ${TEST_TMPDIR}/roboflow" "${TEST_TMPDIR}/root.log" || fail "layout not reported"
+grep -q "root: \"${TEST_TMPDIR}/roboflow\"" "${TEST_TMPDIR}/root/config.pbtxt" || fail "--data_root is not in the config"
+"${bin}/trainer/evaluate" --run_dir="${TEST_TMPDIR}/root" > "${TEST_TMPDIR}/evaluate_root.txt" 2>&1 \
+  || { cat "${TEST_TMPDIR}/evaluate_root.txt"; fail "evaluate of a --data_root run failed"; }
+grep -q "Data: Roboflow layout at ${TEST_TMPDIR}/roboflow (val, 8 images)" "${TEST_TMPDIR}/evaluate_root.txt" \
+  || { cat "${TEST_TMPDIR}/evaluate_root.txt"; fail "evaluate does not find the run's --data_root"; }
 
 "${bin}/trainer/train" "${common[@]}" --run_dir="${TEST_TMPDIR}/bad" --data_root="${TEST_TMPDIR}/labelme" \
   > "${TEST_TMPDIR}/bad.log" 2>&1 && fail "a labelme tree is not a --data_root layout"

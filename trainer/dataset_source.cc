@@ -172,6 +172,10 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   DatasetSplits splits;
   std::vector<SourceSpec> train_specs, val_specs;
   if (data.train_size() > 0) {
+    if (data.has_coco()) {
+      return absl::InvalidArgumentError("data.coco (or --data_root) and explicit sources (data.train / --train) both "
+                                        "name the data: use one of them");
+    }
     if (!data_root.empty()) {
       return absl::InvalidArgumentError("--data_root and explicit sources (data.train / --train) both name the data: "
                                         "use one of them");

@@ -23,8 +23,8 @@
 DEFINE_string(config, "baseline_bce", "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay");
 DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'training { epochs: 1 }'");
 DEFINE_string(data_root, "",
-              "dataset root in a known layout (COCO 2017, images/<split>, Roboflow train/ valid/); empty: the "
-              "config's source");
+              "dataset root in a known layout (COCO 2017, images/<split>, Roboflow train/ valid/), recorded in the "
+              "resolved config as data.coco.root; empty: the config's source");
 // Listed for --help; main() takes every --train / --val out of argv before gflags (they repeat).
 DEFINE_string(train, "",
               "ANNOTATIONS.json[:IMAGE_DIR], repeatable: a training source in any layout (images default to the "
@@ -96,6 +96,14 @@ absl::Status Run(const char* argv0) {
   }
   if (!FLAGS_override.empty()) request.overrides.push_back(FLAGS_override);
   if (!train_sources.empty() || !val_sources.empty()) request.overrides.push_back(SourcesOverride());
+  if (!FLAGS_data_root.empty()) {
+    // Into the resolved config (and its hash), so evaluate and --resume find the same data.
+    trainer::DataConfig data;
+    data.mutable_coco()->set_root(trainer::ResolveUserPath(FLAGS_data_root));
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(data, &text);
+    request.overrides.push_back("data { " + text + " }");
+  }
   ASSIGN_OR_RETURN(trainer::LoadedConfig loaded, trainer::LoadTrainConfig(request));
   if (FLAGS_print_config) {
     std::cout << loaded.text;
@@ -111,7 +119,6 @@ absl::Status Run(const char* argv0) {
     options.run_dir = runs_root + "/" + loaded.config.name() + "-" + trainer::TimestampForNames();
   }
   options.config = std::move(loaded);
-  options.data_root = trainer::ResolveUserPath(FLAGS_data_root);
   options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
   options.runs_root = runs_root;
   options.device = FLAGS_device;
