@@ -159,6 +159,7 @@ TEST(SourceInspectionTest, MergesTwoSourcesIntoOneLabelSpace) {
   EXPECT_THAT(text, ::testing::HasSubstr("=== merged: 2 sources ==="));
   EXPECT_THAT(text, ::testing::HasSubstr("b.json: 1 of 3 classes never labelled: car\n"));
   EXPECT_THAT(text, ::testing::HasSubstr("(and 3 entries never labelled, counted as neither)"));
+  EXPECT_THAT(text, ::testing::HasSubstr("b.json\t_background_\t0\tdropped: unused\t0\n"));
 
   options.kind = LabelSpaceKind::kList;
   options.list = {"person"};

@@ -34,6 +34,7 @@ absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& 
   }
   inspection.mapping_changes = FormatMappingChanges(reports, *space);
   inspection.unlabelled_classes = FormatUnlabelledClasses(reports, *space);
+  inspection.mapping_table = FormatMappingTable(reports, *space);
   inspection.merged = ComputeLabelStatistics(merged, options.top_pairs);
   return inspection;
 }
@@ -51,6 +52,7 @@ std::string FormatSourceInspectionText(const SourceInspection& inspection) {
   }
   text += "\n=== merged: " + std::to_string(inspection.per_source.size()) + " sources ===\n" +
           FormatInspectionText("merged", inspection.merged, std::nullopt, 0.0);
+  text += "\n=== mapping table (as label_mapping.tsv in a run directory) ===\n" + inspection.mapping_table;
   return text;
 }
 

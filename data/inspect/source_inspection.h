@@ -27,7 +27,8 @@ struct SourceInspectionOptions {
 struct SourceInspection {
   std::string label_space;    // how the classes were chosen, one line
   std::string mapping_changes;  // FormatMappingChanges: the renamed and dropped categories
-  std::string unlabelled_classes;  // FormatUnlabelledClasses: the classes each source never labels
+  std::string unlabelled_classes;
+  std::string mapping_table;  // FormatMappingTable: every category of every source and where it went  // FormatUnlabelledClasses: the classes each source never labels
   std::vector<std::pair<std::string, LabelStatistics>> per_source;  // (annotations file, statistics), in order
   LabelStatistics merged;     // every source's images together
 };
