@@ -1,0 +1,111 @@
+#include "trainer/distributed/process_group.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "trainer/distributed/collectives.h"
+#include "trainer/distributed/process_launcher.h"
+
+namespace trainer::distributed {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr auto kShortConnectTimeout = std::chrono::seconds(2);
+
+DistributedEnvironment OneOfTwoOnLoopback(int rank, int port) {
+  DistributedEnvironment environment;
+  environment.rank = rank;
+  environment.local_rank = rank;
+  environment.world_size = 2;
+  environment.local_world_size = 2;
+  environment.master_addr = "127.0.0.1";
+  environment.master_port = port;
+  return environment;
+}
+
+ProcessGroupOptions ShortTimeouts() {
+  ProcessGroupOptions options;
+  options.connect_timeout = kShortConnectTimeout;
+  options.collective_timeout = kShortConnectTimeout;
+  return options;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(ProcessGroupTest, OneProcessRunsCollectivesWithoutNetwork) {
+  const absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group = CreateProcessGroup(DistributedEnvironment{});
+  ASSERT_TRUE(group.ok()) << group.status();
+  EXPECT_EQ((*group)->getSize(), 1);
+  const absl::StatusOr<at::Tensor> mean = AllReduceMean(**group, torch::tensor({1.5f, -2.0f}));
+  ASSERT_TRUE(mean.ok()) << mean.status();
+  EXPECT_TRUE(torch::equal(*mean, torch::tensor({1.5f, -2.0f})));
+  const absl::StatusOr<std::vector<std::vector<float>>> gathered = AllGather(**group, {1.f, 2.f, 3.f});
+  ASSERT_TRUE(gathered.ok()) << gathered.status();
+  EXPECT_EQ(*gathered, (std::vector<std::vector<float>>{{1.f, 2.f, 3.f}}));
+  const absl::StatusOr<std::vector<std::vector<float>>> nothing = AllGather(**group, {});
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  EXPECT_EQ(*nothing, (std::vector<std::vector<float>>{{}}));
+  EXPECT_TRUE(Barrier(**group).ok());
+}
+
+TEST(ProcessGroupTest, AllReduceMeanRefusesIntegerTensors) {
+  const absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group = CreateProcessGroup(DistributedEnvironment{});
+  ASSERT_TRUE(group.ok()) << group.status();
+  EXPECT_THAT(std::string(AllReduceMean(**group, torch::tensor({1, 2})).status().message()),
+              HasSubstr("needs a floating-point tensor"));
+}
+
+TEST(ProcessGroupTest, ClientWithNoStoreFailsWithinTheTimeoutNamingTheAddress) {
+  const int port = FreeLoopbackPort();  // nobody listens there
+  const auto start = std::chrono::steady_clock::now();
+  const absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group =
+      CreateProcessGroup(OneOfTwoOnLoopback(/*rank=*/1, port), ShortTimeouts());
+  EXPECT_LT(SecondsSince(start), 30.0);
+  ASSERT_FALSE(group.ok());
+  EXPECT_EQ(group.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(group.status().message()),
+              HasSubstr("rank 1 could not connect to the rendezvous store at MASTER_ADDR:MASTER_PORT=127.0.0.1:" +
+                        std::to_string(port) + " (is the rank-0 process running there? gave up after "));
+  EXPECT_THAT(std::string(group.status().message()), HasSubstr("; connect_timeout 2 s)"));
+}
+
+TEST(ProcessGroupTest, RankZeroFailsWhenItsPeerNeverComes) {
+  const auto start = std::chrono::steady_clock::now();
+  const absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group =
+      CreateProcessGroup(OneOfTwoOnLoopback(/*rank=*/0, FreeLoopbackPort()), ShortTimeouts());
+  EXPECT_LT(SecondsSince(start), 30.0);
+  ASSERT_FALSE(group.ok());
+  EXPECT_THAT(std::string(group.status().message()),
+              HasSubstr("rank 0 could not join the Gloo process group of WORLD_SIZE=2 processes at 127.0.0.1:"));
+}
+
+TEST(ProcessGroupTest, RankZeroReportsAPortInUse) {
+  const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_ANY);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(socket_fd, 1), 0);
+  ASSERT_EQ(getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int port = ntohs(address.sin_port);
+  const absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group =
+      CreateProcessGroup(OneOfTwoOnLoopback(/*rank=*/0, port), ShortTimeouts());
+  close(socket_fd);
+  ASSERT_FALSE(group.ok());
+  EXPECT_THAT(std::string(group.status().message()),
+              HasSubstr("rank 0 could not serve the rendezvous store on port " + std::to_string(port) + " (in use?)"));
+}
+
+}  // namespace
+}  // namespace trainer::distributed
