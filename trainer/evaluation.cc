@@ -3,7 +3,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <numeric>
 
 #include "metrics/thresholds.h"
 #include "tools/cc/status_macros.h"
@@ -50,42 +52,71 @@ SampleGroups SampleGroups::Consecutive(std::vector<std::string> names, const std
   return groups;
 }
 
-absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
-    mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const metrics::MetricsOptions& metrics_options,
-    const std::vector<std::string>& class_names, const ForwardOptions& options, const SampleGroups* groups,
-    std::vector<metrics::MultilabelAccumulator>* per_group) {
-  ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                   metrics::MultilabelAccumulator::Create(metrics_options, class_names));
-  const bool grouped = groups != nullptr && per_group != nullptr;
-  if (grouped) {
-    per_group->clear();
-    for (size_t g = 0; g < groups->names.size(); ++g) per_group->push_back(accumulator);
-  }
-  const int64_t num_classes = static_cast<int64_t>(class_names.size());
+void EvalRows::Append(const EvalRows& other) {
+  samples.insert(samples.end(), other.samples.begin(), other.samples.end());
+  logits.insert(logits.end(), other.logits.begin(), other.logits.end());
+  targets.insert(targets.end(), other.targets.begin(), other.targets.end());
+}
+
+EvalRows ForwardRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const ForwardOptions& options) {
+  EvalRows rows;
   model->eval();
   torch::NoGradGuard no_grad;
   loader.StartEpoch(0);
   while (true) {
-    ASSIGN_OR_RETURN(std::optional<coco::data::Batch> batch, loader.Next());
-    if (!batch) break;
-    const torch::Tensor logits = ForwardLogits(model, batch->images, options).to(torch::kCPU).contiguous();
-    const torch::Tensor targets = batch->targets.to(torch::kFloat).contiguous();
-    const int64_t n = logits.size(0);
-    RETURN_IF_ERROR(accumulator.Add(absl::MakeConstSpan(logits.data_ptr<float>(), logits.numel()),
-                                    absl::MakeConstSpan(targets.data_ptr<float>(), targets.numel()), n));
+    absl::StatusOr<std::optional<coco::data::Batch>> batch = loader.Next();
+    TORCH_CHECK(batch.ok(), std::string(batch.status().message()));
+    if (!*batch) break;
+    const torch::Tensor logits = ForwardLogits(model, (*batch)->images, options).to(torch::kCPU).contiguous();
+    const torch::Tensor targets = (*batch)->targets.to(torch::kFloat).contiguous();
+    rows.samples.insert(rows.samples.end(), (*batch)->sample_indices.begin(), (*batch)->sample_indices.end());
+    rows.logits.insert(rows.logits.end(), logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
+    rows.targets.insert(rows.targets.end(), targets.data_ptr<float>(), targets.data_ptr<float>() + targets.numel());
+  }
+  return rows;
+}
+
+absl::StatusOr<metrics::MultilabelAccumulator> AccumulateRows(const EvalRows& rows,
+                                                              const metrics::MetricsOptions& metrics_options,
+                                                              const std::vector<std::string>& class_names,
+                                                              const SampleGroups* groups,
+                                                              std::vector<metrics::MultilabelAccumulator>* per_group) {
+  ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
+                   metrics::MultilabelAccumulator::Create(metrics_options, class_names));
+  const bool grouped = groups != nullptr && per_group != nullptr;
+  if (grouped) {
+    per_group->assign(groups->names.size(), accumulator);
+  }
+  const size_t num_classes = class_names.size();
+  std::vector<size_t> order(rows.samples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows.samples[a] < rows.samples[b]; });
+  for (size_t row : order) {
+    const auto scores = absl::MakeConstSpan(rows.logits.data() + row * num_classes, num_classes);
+    const auto targets = absl::MakeConstSpan(rows.targets.data() + row * num_classes, num_classes);
+    RETURN_IF_ERROR(accumulator.Add(scores, targets, 1));
     if (!grouped) continue;
-    for (int64_t row = 0; row < n; ++row) {
-      const int64_t sample = batch->sample_indices[static_cast<size_t>(row)];
-      if (sample >= static_cast<int64_t>(groups->of_sample.size())) {
-        return absl::InternalError("sample " + std::to_string(sample) + " has no group");
-      }
-      const size_t offset = static_cast<size_t>(row * num_classes);
-      RETURN_IF_ERROR((*per_group)[static_cast<size_t>(groups->of_sample[static_cast<size_t>(sample)])].Add(
-          absl::MakeConstSpan(logits.data_ptr<float>() + offset, num_classes),
-          absl::MakeConstSpan(targets.data_ptr<float>() + offset, num_classes), 1));
+    const int64_t sample = rows.samples[row];
+    if (sample < 0 || sample >= static_cast<int64_t>(groups->of_sample.size())) {
+      return absl::InternalError("sample " + std::to_string(sample) + " has no group");
     }
+    RETURN_IF_ERROR((*per_group)[static_cast<size_t>(groups->of_sample[static_cast<size_t>(sample)])].Add(
+        scores, targets, 1));
   }
   return accumulator;
+}
+
+absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
+    mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const metrics::MetricsOptions& metrics_options,
+    const std::vector<std::string>& class_names, const ForwardOptions& options, const SampleGroups* groups,
+    std::vector<metrics::MultilabelAccumulator>* per_group) {
+  EvalRows rows;
+  try {
+    rows = ForwardRows(model, loader, options);
+  } catch (const c10::Error& error) {
+    return absl::InvalidArgumentError(error.what_without_backtrace());
+  }
+  return AccumulateRows(rows, metrics_options, class_names, groups, per_group);
 }
 
 EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator) {

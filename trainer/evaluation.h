@@ -35,6 +35,25 @@ struct SampleGroups {
   static SampleGroups Consecutive(std::vector<std::string> names, const std::vector<int64_t>& sizes);
 };
 
+// A model's outputs on a loader's samples: row i is sample samples[i] of the loader.
+struct EvalRows {
+  std::vector<int64_t> samples;
+  std::vector<float> logits;   // row-major [rows x classes]
+  std::vector<float> targets;  // the same shape: 1, 0 or -1 (not labelled)
+  void Append(const EvalRows& other);
+};
+
+// Runs `model` (put in eval mode, gradients off) over every batch of `loader`.
+EvalRows ForwardRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const ForwardOptions& options);
+
+// Accumulates `rows` in sample order (so rows gathered from several processes give exactly the accumulator of one
+// process that saw every sample), and per group when `groups` and `per_group` are given.
+absl::StatusOr<metrics::MultilabelAccumulator> AccumulateRows(const EvalRows& rows,
+                                                              const metrics::MetricsOptions& metrics_options,
+                                                              const std::vector<std::string>& class_names,
+                                                              const SampleGroups* groups = nullptr,
+                                                              std::vector<metrics::MultilabelAccumulator>* per_group = nullptr);
+
 // Evaluates `model` (put in eval mode, gradients off) on every batch of `loader` and returns the filled accumulator
 // (logit scores). With `groups`, `per_group` also receives one accumulator per group, filled with its samples' rows.
 absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(

@@ -22,6 +22,9 @@
 #include "tools/cc/status_macros.h"
 #include "trainer/config/model_builder.h"
 #include "trainer/dataset_source.h"
+#include "trainer/distributed/collectives.h"
+#include "trainer/distributed/data_parallel.h"
+#include "trainer/distributed/process_group.h"
 #include "trainer/execution.h"
 #include "trainer/fine_tuning.h"
 #include "trainer/optim/ema.h"
@@ -97,11 +100,21 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
   return options;
 }
 
-// Conv weights in NHWC order, so channels_last activations hit the fast convolution kernels.
-void ToChannelsLast(torch::nn::Module& model) {
+// Conv weights in NHWC order, so channels_last activations hit the fast convolution kernels. With
+// `exact_strides`, a weight with one input channel (depthwise) also gets the channels_last strides its gradients
+// will have ([9, 1, 3, 1] for 3 x 3; contiguous() keeps [9, 9, 3, 1], the same memory order), so DDP's gradient
+// buckets, which copy a parameter's strides, match the gradients and need no copy (and c10d does not warn).
+void ToChannelsLast(torch::nn::Module& model, bool exact_strides = false) {
   torch::NoGradGuard no_grad;
   for (auto& parameter : model.parameters()) {
-    if (parameter.dim() == 4) parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+    if (parameter.dim() != 4) continue;
+    if (exact_strides && parameter.size(1) == 1) {
+      const int64_t c = parameter.size(1), h = parameter.size(2), w = parameter.size(3);
+      parameter.set_data(torch::empty_strided(parameter.sizes(), {h * w * c, 1, w * c, c}, parameter.options())
+                             .copy_(parameter));
+    } else {
+      parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
   }
 }
 
@@ -168,6 +181,12 @@ class TrainingRun {
   // The validation split's summary and, with several validation sources, each source's.
   absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source);
   absl::Status SaveCheckpoints(bool last, bool best);
+  // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
+  absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
+  // Distributed: whether every process still has a batch this epoch (collective). Every process must take the same
+  // number of steps, or the one with an extra step would wait for the others forever.
+  absl::StatusOr<bool> EveryProcessHasABatch(bool has_batch);
+  std::string CheckpointPath(const std::string& name) const { return options_.run_dir + "/checkpoints/" + name; }
 
   const TrainOptions& options_;
   const TrainConfig& config_;
@@ -198,7 +217,8 @@ class TrainingRun {
   double expected_epoch_images_ = 0;  // with repeat factors or source weights: their sum
   std::set<int64_t> inject_nan_;
 
-  std::unique_ptr<RunDirectory> run_;
+  std::unique_ptr<RunDirectory> run_;  // rank 0 only
+  std::unique_ptr<distributed::DataParallel> data_parallel_;  // world_size > 1
   TrainingProgress progress_;
   int64_t images_trained_ = 0;
   double seconds_training_ = 0.0;
@@ -224,12 +244,16 @@ absl::Status TrainingRun::LoadData() {
               << train_options.repeat_factors.size() << " training images shown other than once, about "
               << static_cast<int64_t>(std::lround(expected)) << " images per epoch";
   }
+  coco::data::LoaderOptions val_options = MakeLoaderOptions(config_, false);
+  // Each process takes its shard of the shared, seeded order; validation is sharded too and gathered.
+  train_options.rank = val_options.rank = options_.rank;
+  train_options.world_size = val_options.world_size = options_.world_size;
   ASSIGN_OR_RETURN(train_loader_, coco::data::ImageLoader::Create(
                                       coco::data::SamplesFromDataset(splits_.train, splits_.train_image_dir),
                                       num_classes, train_options));
   ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
                                     coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
-                                    MakeLoaderOptions(config_, false)));
+                                    val_options));
   if (splits_.val_sources.size() > 1) {
     std::vector<std::string> names;
     std::vector<int64_t> sizes;
@@ -246,9 +270,30 @@ absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& mod
                                                        std::vector<SourceEval>* by_source) {
   std::vector<metrics::MultilabelAccumulator> per_source;
   const SampleGroups* groups = by_source != nullptr && val_groups_ ? &*val_groups_ : nullptr;
+  EvalRows rows;
+  try {
+    // Every process evaluates with rank 0's BatchNorm statistics, as the checkpoint will hold them.
+    if (data_parallel_) RETURN_IF_ERROR(data_parallel_->BroadcastBuffers());
+    rows = ForwardRows(model, *val_loader_, execution_.forward);
+  } catch (const std::exception& error) {
+    return absl::UnavailableError("evaluation failed: " + distributed::ExceptionMessage(error));
+  }
+  if (data_parallel_) {
+    // Every process gathers every shard, so all of them compute the same metrics and take the same decisions.
+    c10d::ProcessGroup& group = data_parallel_->group();
+    std::vector<float> samples(rows.samples.begin(), rows.samples.end());  // exact below 2^24 images
+    ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_samples, distributed::AllGather(group, samples));
+    ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_logits, distributed::AllGather(group, rows.logits));
+    ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_targets, distributed::AllGather(group, rows.targets));
+    rows = EvalRows();
+    for (size_t r = 0; r < all_samples.size(); ++r) {
+      rows.samples.insert(rows.samples.end(), all_samples[r].begin(), all_samples[r].end());
+      rows.logits.insert(rows.logits.end(), all_logits[r].begin(), all_logits[r].end());
+      rows.targets.insert(rows.targets.end(), all_targets[r].begin(), all_targets[r].end());
+    }
+  }
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
-                   Evaluate(model, *val_loader_, config_.metrics(), class_names_, execution_.forward, groups,
-                            &per_source));
+                   AccumulateRows(rows, config_.metrics(), class_names_, groups, &per_source));
   if (by_source != nullptr) {
     by_source->clear();
     for (size_t g = 0; g < per_source.size(); ++g) {
@@ -269,7 +314,7 @@ absl::Status TrainingRun::BuildModelAndEma() {
   freeze_report_ = fine_tune.freeze;
   result_.fine_tune_report = fine_tune.report;
   if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
-  if (training_.channels_last()) ToChannelsLast(*model_);
+  if (training_.channels_last()) ToChannelsLast(*model_, /*exact_strides=*/options_.world_size > 1);
   model_->to(execution_.device);
   if (config_.optimizer().has_ema()) {
     ema_model_ = mobilenet::MobileNet(model_options_);
@@ -285,7 +330,12 @@ absl::Status TrainingRun::BuildModelAndEma() {
 }
 
 absl::Status TrainingRun::Init() {
-  ASSIGN_OR_RETURN(execution_, SetUpExecution(options_.device, options_.threads, training_));
+  int threads = options_.threads;
+  if (options_.world_size > 1 && threads <= 0 && training_.threads() > 0) {
+    // The processes on one machine share its cores.
+    threads = std::max(1, training_.threads() / std::max(1, options_.local_world_size));
+  }
+  ASSIGN_OR_RETURN(execution_, SetUpExecution(options_.device, threads, training_));
   RETURN_IF_ERROR(LoadData());
   RETURN_IF_ERROR(BuildModelAndEma());
   ASSIGN_OR_RETURN(optimizer_, BuildOptimizer(config_.optimizer(), *model_));
@@ -303,20 +353,27 @@ absl::Status TrainingRun::Init() {
   step_.ema = ema_.get();
 
   steps_per_epoch_ = train_loader_->batches_per_epoch();
+  const double batch = static_cast<double>(training_.batch_size());
   if (expected_epoch_images_ > 0) {
     // Epochs drawn with fractional repeat factors differ in size; the schedule plans for the expected one, and an
-    // epoch ends at that many steps or when its images run out.
-    const double batch = static_cast<double>(training_.batch_size());
-    steps_per_epoch_ = static_cast<int64_t>(std::ceil(expected_epoch_images_ / batch));
+    // epoch ends at that many steps or when its images run out (on any process).
+    steps_per_epoch_ = static_cast<int64_t>(std::ceil(expected_epoch_images_ / options_.world_size / batch));
+  } else if (options_.world_size > 1) {
+    // Shards differ by at most one image; every process plans the smallest shard's batches, so the schedules agree.
+    const int64_t smallest_shard = static_cast<int64_t>(splits_.train.images.size()) / options_.world_size;
+    steps_per_epoch_ = static_cast<int64_t>(std::ceil(static_cast<double>(smallest_shard) / batch));
   }
   if (training_.max_steps_per_epoch() > 0) {
     steps_per_epoch_ = std::min<int64_t>(steps_per_epoch_, training_.max_steps_per_epoch());
   }
-  schedule_ = ScheduleContext{config_.optimizer().learning_rate(), std::max<int64_t>(1, steps_per_epoch_),
+  const double lr_scale = training_.scale_lr_with_world_size() ? options_.world_size : 1.0;
+  schedule_ = ScheduleContext{lr_scale * config_.optimizer().learning_rate(), std::max<int64_t>(1, steps_per_epoch_),
                               std::max<int64_t>(1, training_.epochs() * steps_per_epoch_)};
   inject_nan_ = {training_.inject_nan_loss_at_step().begin(), training_.inject_nan_loss_at_step().end()};
 
-  ASSIGN_OR_RETURN(run_, RunDirectory::Open(options_.run_dir, config_.output().tensorboard()));
+  if (options_.rank == 0) {
+    ASSIGN_OR_RETURN(run_, RunDirectory::Open(options_.run_dir, config_.output().tensorboard()));
+  }
   progress_.config_hash = options_.config.hash;
   progress_.class_names = class_names_;
   return absl::OkStatus();
@@ -324,28 +381,42 @@ absl::Status TrainingRun::Init() {
 
 absl::Status TrainingRun::Resume() {
   if (options_.resume) {
-    const std::string last = run_->Checkpoint("last.ckpt");
+    // Every process reads it (the run directory must be visible to all of them, as on one machine).
+    const std::string last = CheckpointPath("last.ckpt");
     if (!fs::exists(last)) return absl::NotFoundError("--resume: no checkpoint at '" + last + "'");
     TrainingProgress restored;
     RETURN_IF_ERROR(ReadCheckpoint(last, *model_, *optimizer_, ema_ ? &ema_->shadow() : nullptr, restored));
     if (restored.config_hash != options_.config.hash) {
       return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
                                            restored.config_hash + " but the resolved config now hashes to " +
-                                           options_.config.hash + " (compare " + run_->File("config.pbtxt") + ")");
+                                           options_.config.hash + " (compare " + options_.run_dir + "/config.pbtxt)");
     }
     if (!restored.class_names.empty() && restored.class_names != class_names_) {
       return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +
                                            DescribeClasses(restored.class_names) + " but the data now maps to " +
                                            DescribeClasses(class_names_) + " (the run's classes: " +
-                                           run_->File("classes.txt") + ")");
+                                           options_.run_dir + "/classes.txt)");
     }
     restored.class_names = class_names_;
     progress_ = restored;
     if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
-    RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
+    if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
     LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed << " (step "
               << progress_.global_step << ")";
   }
+  if (options_.world_size > 1) {
+    if (options_.process_group == nullptr) return absl::InternalError("world_size > 1 without a process group");
+    // Checks that every process has the same model, then copies rank 0's weights and buffers to all of them.
+    ASSIGN_OR_RETURN(data_parallel_,
+                     distributed::DataParallel::Create(
+                         model_.ptr(), c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group)));
+    step_.data_parallel = data_parallel_.get();
+    LOG(INFO) << "Distributed: " << options_.world_size << " processes (this is rank " << options_.rank
+              << "), global batch " << options_.world_size * training_.batch_size() << " (" << training_.batch_size()
+              << " per process), learning rate " << schedule_.base_lr
+              << (training_.scale_lr_with_world_size() ? " (scaled by the world size)" : " (not scaled)");
+  }
+  if (!run_) return absl::OkStatus();
   RETURN_IF_ERROR(run_->WriteConfig(options_.config.text, options_.config.hash, options_.config.sources));
   std::string classes;
   for (const std::string& name : class_names_) classes += name + "\n";
@@ -367,8 +438,15 @@ absl::Status TrainingRun::Resume() {
 
 absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
                                        double& grad_norm) {
-  const StepOutcome outcome =
-      TrainStep(step_, batch.images, batch.targets, lr, inject_nan_.count(progress_.global_step) > 0);
+  StepOutcome outcome;
+  try {
+    outcome = TrainStep(step_, batch.images, batch.targets, lr, inject_nan_.count(progress_.global_step) > 0);
+  } catch (const std::exception& error) {  // c10::Error, or Gloo's own exceptions from a collective
+    if (!data_parallel_) throw;
+    return absl::UnavailableError("rank " + std::to_string(options_.rank) + ", step " +
+                                  std::to_string(progress_.global_step) + ": a collective failed (another process "
+                                  "died or stopped answering): " + distributed::ExceptionMessage(error));
+  }
   loss_value = outcome.loss;
   grad_norm = outcome.grad_norm;
   if (execution_.fp16 && std::isfinite(outcome.loss)) {  // the scaler only moves when backward ran
@@ -381,7 +459,7 @@ absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t e
     LOG(WARNING) << "Step " << progress_.global_step << " skipped: non-finite "
                  << (std::isfinite(loss_value) ? "gradient" : "loss") << " (" << progress_.skipped_steps
                  << " skipped so far)";
-    RETURN_IF_ERROR(run_->Append({"skipped_step", progress_.global_step, epoch + 1,
+    RETURN_IF_ERROR(Record({"skipped_step", progress_.global_step, epoch + 1,
                                   {{"loss", loss_value}, {"skipped_total", double(progress_.skipped_steps)}}}));
     ++progress_.global_step;  // the schedule moves on regardless
     return false;
@@ -399,6 +477,10 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   int64_t loss_count = 0, window_count = 0, epoch_images = 0;
   for (int64_t step = 0; step < steps_per_epoch_; ++step) {
     ASSIGN_OR_RETURN(std::optional<coco::data::Batch> batch, train_loader_->Next());
+    if (data_parallel_) {
+      ASSIGN_OR_RETURN(const bool everyone, EveryProcessHasABatch(batch.has_value()));
+      if (!everyone) break;
+    }
     if (!batch) break;
     const double lr = LearningRateAt(config_.schedule(), schedule_, progress_.global_step);
     double loss_value = 0.0, grad_norm = 0.0;
@@ -411,7 +493,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
     const double rate = epoch_images / std::max(elapsed, 1e-9);
     const bool periodic = progress_.global_step % training_.log_every_steps() == 0;
     if (periodic) {
-      RETURN_IF_ERROR(run_->Append({"train_step", progress_.global_step, epoch + 1,
+      RETURN_IF_ERROR(Record({"train_step", progress_.global_step, epoch + 1,
                                     {{"loss", window_loss / window_count}, {"lr", lr}, {"grad_norm", grad_norm},
                                      {"images_per_second", rate}}}));
       window_loss = 0, window_count = 0;
@@ -427,7 +509,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   images_trained_ += epoch_images;
   const double mean_loss = loss_count > 0 ? loss_sum / loss_count : std::numeric_limits<double>::quiet_NaN();
   result_.epoch_mean_losses.push_back(mean_loss);
-  RETURN_IF_ERROR(run_->Append({"train_epoch", progress_.global_step, epoch + 1,
+  RETURN_IF_ERROR(Record({"train_epoch", progress_.global_step, epoch + 1,
                                 {{"loss", mean_loss}, {"seconds", seconds},
                                  {"images_per_second", epoch_images / std::max(seconds, 1e-9)},
                                  {"skipped_steps", double(progress_.skipped_steps)}}}));
@@ -445,18 +527,18 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
                                         bool& is_best) {
   std::vector<SourceEval> by_source;
   ASSIGN_OR_RETURN(const EvalSummary summary, EvaluateModel(model_, &by_source));
-  RETURN_IF_ERROR(run_->Append({"val", progress_.global_step, epoch + 1, summary.Values()}));
+  RETURN_IF_ERROR(Record({"val", progress_.global_step, epoch + 1, summary.Values()}));
   LOG(INFO) << "epoch " << epoch + 1 << "/" << training_.epochs() << "  train loss " << mean_loss << "  ("
             << Duration(seconds) << ", " << static_cast<int>(images / std::max(seconds, 1e-9))
             << " img/s)  val: " << summary.OneLine();
   for (const SourceEval& source : by_source) {
     // TensorBoard shows these as val/<source>/mAP and so on, beside val/mAP.
-    RETURN_IF_ERROR(run_->Append({"val/" + source.name, progress_.global_step, epoch + 1, source.summary.Values()}));
+    RETURN_IF_ERROR(Record({"val/" + source.name, progress_.global_step, epoch + 1, source.summary.Values()}));
     LOG(INFO) << "  val " << source.name << " (" << source.summary.samples << " images): " << source.summary.OneLine();
   }
   if (ema_) {
     ASSIGN_OR_RETURN(const EvalSummary ema_summary, EvaluateModel(ema_model_, nullptr));
-    RETURN_IF_ERROR(run_->Append({"val_ema", progress_.global_step, epoch + 1, ema_summary.Values()}));
+    RETURN_IF_ERROR(Record({"val_ema", progress_.global_step, epoch + 1, ema_summary.Values()}));
     LOG(INFO) << "  EMA weights: " << ema_summary.OneLine();
   }
   const double value = MetricValue(summary, training_.best_metric());
@@ -471,7 +553,18 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> TrainingRun::EveryProcessHasABatch(bool has_batch) {
+  ASSIGN_OR_RETURN(const torch::Tensor mean, distributed::AllReduceMean(data_parallel_->group(),
+                                                                        torch::tensor({has_batch ? 1.0 : 0.0},
+                                                                                      torch::kDouble)));
+  return mean.item<double>() == 1.0;
+}
+
 absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
+  // A checkpoint holds rank 0's BatchNorm statistics, broadcast so every replica has them too; a checkpoint from N
+  // processes then resumes on any number.
+  if (data_parallel_ && (last || best)) RETURN_IF_ERROR(data_parallel_->BroadcastBuffers());
+  if (!run_) return absl::OkStatus();
   const torch::nn::Module* ema = ema_ ? &ema_->shadow() : nullptr;
   if (last) {
     RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("last.ckpt"), *model_, *optimizer_, ema, progress_));
@@ -501,6 +594,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
     ASSIGN_OR_RETURN(result_.final_eval, EvaluateModel(model_, &result_.final_eval_by_source));
   }
   TrainResult result = Partial();
+  if (!run_) return result;  // ranks other than 0 write nothing
   const metrics::ClassThresholds thresholds{class_names_, result.final_eval.tuned_thresholds};
   RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds.txt")));
   ReportInputs report;
@@ -514,6 +608,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.train_seconds = seconds_training_;
   report.images_per_second = result.images_per_second;
   report.threads = torch::get_num_threads();
+  report.world_size = options_.world_size;
   report.best_metric_name = MetricName(training_.best_metric());
   report.best_metric = progress_.best_metric;
   report.best_epoch = progress_.best_epoch;

@@ -11,6 +11,10 @@
 #include "trainer/config/config_loader.h"
 #include "trainer/evaluation.h"
 
+namespace c10d {
+class ProcessGroup;
+}
+
 namespace trainer {
 
 struct TrainOptions {
@@ -26,6 +30,13 @@ struct TrainOptions {
   bool progress_bar = false;   // a single-line bar on stderr (for terminals) instead of periodic log lines
   // Return after this many epochs of this invocation as if killed (0: never); for resume tests.
   int64_t stop_after_epochs = 0;
+  // Distributed data-parallel runs (trainer/distributed/README.md): this process's rank among world_size processes,
+  // local_world_size of them on this machine, and their group (owned by the caller; required when world_size > 1).
+  // Every process trains on its shard of each epoch; only rank 0 writes the run directory.
+  int rank = 0;
+  int world_size = 1;
+  int local_world_size = 1;
+  c10d::ProcessGroup* process_group = nullptr;
 };
 
 // One validation source's metrics.

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "trainer/distributed/collectives.h"
+#include "trainer/distributed/data_parallel.h"
 #include "trainer/optim/optimizer.h"
 
 namespace trainer {
@@ -9,14 +11,27 @@ namespace trainer {
 StepOutcome TrainStep(StepContext& context, const torch::Tensor& images, const torch::Tensor& targets, double lr,
                       bool poison_loss) {
   torch::optim::Optimizer& optimizer = *context.optimizer;
+  distributed::DataParallel* data_parallel = context.data_parallel;
+  // Distributed gradients are views into the reduction buckets: zeroed in place, never by zero_grad().
+  const auto zero_gradients = [&] { data_parallel ? data_parallel->ZeroGradients() : optimizer.zero_grad(); };
+  const auto check = [](const absl::Status& status) { TORCH_CHECK(status.ok(), std::string(status.message())); };
   SetLearningRate(optimizer, lr);
-  optimizer.zero_grad();
+  zero_gradients();
+  if (data_parallel) check(data_parallel->PrepareForward());
   const torch::Tensor logits = ForwardLogits(context.model, images, context.forward);
   torch::Tensor loss = context.loss_function->forward(logits, targets.to(context.forward.device));
   if (poison_loss) loss = loss * std::numeric_limits<double>::quiet_NaN();
   StepOutcome outcome;
   outcome.loss = loss.item<double>();
   bool finite = std::isfinite(outcome.loss);
+  if (data_parallel) {
+    // One decision for every process: a process that skipped backward would leave the others waiting in it.
+    absl::StatusOr<torch::Tensor> all_finite =
+        distributed::AllReduceMean(data_parallel->group(), torch::tensor({finite ? 1.0 : 0.0}, torch::kDouble));
+    check(all_finite.status());
+    finite = all_finite->item<double>() == 1.0;
+    if (finite) data_parallel->PrepareBackward({logits});
+  }
   if (finite) {
     if (context.loss_scaler != nullptr) {
       context.loss_scaler->Scale(loss).backward();
@@ -31,7 +46,7 @@ StepOutcome TrainStep(StepContext& context, const torch::Tensor& images, const t
     }
   }
   if (!finite) {
-    optimizer.zero_grad();
+    zero_gradients();
     return outcome;
   }
   optimizer.step();

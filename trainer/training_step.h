@@ -15,6 +15,10 @@
 #include "trainer/optim/ema.h"
 #include "trainer/optim/loss_scaler.h"
 
+namespace trainer::distributed {
+class DataParallel;
+}
+
 namespace trainer {
 
 // What a step works on; the run owns every object pointed to.
@@ -27,6 +31,9 @@ struct StepContext {
   double clip_grad_norm = 0.0;                // 0: no clipping, but the norm is still measured
   DynamicLossScaler* loss_scaler = nullptr;  // FP16 only
   WeightEma* ema = nullptr;                  // updated after every applied step when set
+  // Distributed runs: gradients are averaged over processes during backward, and every process takes or skips the
+  // step together (a non-finite loss on any process skips it on all).
+  distributed::DataParallel* data_parallel = nullptr;
 };
 
 struct StepOutcome {
@@ -38,7 +45,8 @@ struct StepOutcome {
 };
 
 // One step at learning rate `lr` on a batch (images normalised, targets multi-hot). `poison_loss` multiplies the
-// loss by NaN first (training.inject_nan_loss_at_step, for the tests of the skip path).
+// loss by NaN first (training.inject_nan_loss_at_step, for the tests of the skip path). In a distributed run a
+// collective that fails (a peer died or timed out) throws c10::Error.
 StepOutcome TrainStep(StepContext& context, const torch::Tensor& images, const torch::Tensor& targets, double lr,
                       bool poison_loss = false);
 

@@ -4,9 +4,12 @@
 // Trains a multi-label MobileNet as the config says and writes a run directory (trainer/README.md).
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,9 @@
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"
+#include "trainer/distributed/collectives.h"
+#include "trainer/distributed/environment.h"
+#include "trainer/distributed/process_group.h"
 #include "trainer/paths.h"
 #include "trainer/trainer.h"
 
@@ -37,6 +43,18 @@ DEFINE_bool(resume, false, "continue from <run_dir>/checkpoints/last.ckpt (defau
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
 DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
 DEFINE_bool(print_config, false, "print the resolved config and exit");
+// Distributed data-parallel training (trainer/distributed/README.md). torchrun sets RANK, WORLD_SIZE, LOCAL_RANK,
+// LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT; these flags give the same values without it and win over them.
+DEFINE_string(rank, "", "this process's rank in [0, world_size); default $RANK, else 0");
+DEFINE_string(world_size, "", "number of processes; default $WORLD_SIZE, else 1 (a single process)");
+DEFINE_string(local_rank, "", "index of this process on its machine; default $LOCAL_RANK, else the rank");
+DEFINE_string(local_world_size, "", "processes on this machine; default $LOCAL_WORLD_SIZE, else world_size");
+DEFINE_string(master_addr, "", "host serving the rendezvous store (rank 0's unless torchrun's); default $MASTER_ADDR");
+DEFINE_string(master_port, "", "its port; default $MASTER_PORT");
+DEFINE_int32(collective_timeout_s, 300,
+             "seconds a collective (a gradient all-reduce, evaluation's gather) waits for a silent peer before "
+             "failing; a crashed peer is noticed at once. Above the longest legitimate gap (rank 0 writing a "
+             "checkpoint, an evaluation)");
 
 namespace {
 
@@ -78,6 +96,57 @@ absl::StatusOr<std::string> NewestRun(const std::string& runs_root, const std::s
   return runs_root + "/" + newest;
 }
 
+absl::StatusOr<trainer::distributed::DistributedEnvironment> DistributedEnvironmentFromFlags() {
+  trainer::distributed::DistributedVariables variables = trainer::distributed::ReadDistributedVariables();
+  const auto take = [](const std::string& flag, std::optional<std::string>& variable) {
+    if (!flag.empty()) variable = flag;
+  };
+  take(FLAGS_rank, variables.rank);
+  take(FLAGS_world_size, variables.world_size);
+  take(FLAGS_local_rank, variables.local_rank);
+  take(FLAGS_local_world_size, variables.local_world_size);
+  take(FLAGS_master_addr, variables.master_addr);
+  take(FLAGS_master_port, variables.master_port);
+  return trainer::distributed::ParseDistributedEnvironment(variables);
+}
+
+// Log lines of ranks other than 0 start with "[rank N] " (warnings and errors only: rank 0 tells the story).
+class RankPrefixSink : public google::LogSink {
+ public:
+  explicit RankPrefixSink(int rank) : prefix_("[rank " + std::to_string(rank) + "] ") {}
+  void send(google::LogSeverity severity, const char* full_filename, const char* base_filename, int line,
+            const google::LogMessageTime& time, const char* message, size_t length) override {
+    std::cerr << prefix_ << ToString(severity, base_filename, line, time, message, length) << std::endl;
+  }
+
+ private:
+  std::string prefix_;
+};
+
+void LogWithRankPrefix(int rank) {
+  static RankPrefixSink sink(rank);
+  FLAGS_logtostderr = false;
+  FLAGS_minloglevel = google::GLOG_WARNING;
+  FLAGS_stderrthreshold = google::NUM_SEVERITIES;  // the sink writes stderr instead
+  for (int severity = 0; severity < google::NUM_SEVERITIES; ++severity) google::SetLogDestination(severity, "");
+  google::AddLogSink(&sink);
+}
+
+// Refuses to train when the processes resolved different configs (different flags or files on each machine).
+absl::Status CheckSameConfig(c10d::ProcessGroup& group, const std::string& hash) {
+  std::vector<float> bytes(hash.begin(), hash.end());
+  ASSIGN_OR_RETURN(std::vector<std::vector<float>> all, trainer::distributed::AllGather(group, bytes));
+  for (size_t rank = 0; rank < all.size(); ++rank) {
+    if (all[rank] != bytes) {
+      return absl::FailedPreconditionError(
+          "rank " + std::to_string(group.getRank()) + " resolved config hash " + hash + " but rank " +
+          std::to_string(rank) + " resolved " + std::string(all[rank].begin(), all[rank].end()) +
+          ": every process must be given the same config, overrides and data");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run(const char* argv0) {
   // Only main()'s argv scan reads --train/--val; a spelling that reached gflags (-train=, a --flagfile) would be lost.
   if (!FLAGS_train.empty() || !FLAGS_val.empty()) {
@@ -109,7 +178,27 @@ absl::Status Run(const char* argv0) {
     std::cout << loaded.text;
     return absl::OkStatus();
   }
+  ASSIGN_OR_RETURN(const trainer::distributed::DistributedEnvironment environment, DistributedEnvironmentFromFlags());
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  if (environment.is_distributed()) {
+    // A peer that died closes its sockets; writing to one must be an error Gloo reports (EPIPE), not a SIGPIPE that
+    // kills this process without a word. (Python ignores SIGPIPE, which is why torch's own DDP never meets it.)
+    std::signal(SIGPIPE, SIG_IGN);
+    if (environment.rank != 0) LogWithRankPrefix(environment.rank);
+    trainer::distributed::ProcessGroupOptions group_options;
+    group_options.collective_timeout = std::chrono::seconds(std::max(1, FLAGS_collective_timeout_s));
+    LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " (store "
+              << environment.master_addr << ":" << environment.master_port
+              << (environment.use_agent_store ? ", torchrun's" : "") << ")";
+    ASSIGN_OR_RETURN(group, trainer::distributed::CreateProcessGroup(environment, group_options));
+    // Every process must train the same config: compare hashes before anything else.
+    RETURN_IF_ERROR(CheckSameConfig(*group, loaded.hash));
+  }
   trainer::TrainOptions options;
+  options.rank = environment.rank;
+  options.world_size = environment.world_size;
+  options.local_world_size = environment.local_world_size;
+  options.process_group = group.get();
   const std::string runs_root = trainer::InWorkspace(loaded.config.output().runs_root());
   if (!FLAGS_run_dir.empty()) {
     options.run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
@@ -124,9 +213,10 @@ absl::Status Run(const char* argv0) {
   options.device = FLAGS_device;
   options.threads = FLAGS_threads;
   options.resume = FLAGS_resume;
-  options.progress_bar = ::isatty(STDERR_FILENO) != 0;
-  std::cout << "Run directory: " << options.run_dir << std::endl;
+  options.progress_bar = environment.rank == 0 && ::isatty(STDERR_FILENO) != 0;
+  if (environment.rank == 0) std::cout << "Run directory: " << options.run_dir << std::endl;
   ASSIGN_OR_RETURN(trainer::TrainResult result, trainer::Train(options));
+  if (environment.rank != 0) return absl::OkStatus();
   std::cout << "Final validation: " << result.final_eval.OneLine() << "\n"
             << "Skipped steps: " << result.skipped_steps << "\n"
             << "Report: " << result.run_dir << "/report.md" << std::endl;

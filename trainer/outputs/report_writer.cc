@@ -93,7 +93,11 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
   md += "- training: " + std::to_string(in.epochs) + " epochs, " + std::to_string(in.steps) + " steps (" +
         std::to_string(in.skipped_steps) + " skipped for a non-finite loss or gradient), " +
         Format("%.1f", in.train_seconds) + " s, " + Format("%.1f", in.images_per_second) + " images/s on " +
-        std::to_string(in.threads) + " threads\n";
+        std::to_string(in.threads) + " threads" +
+        (in.world_size > 1 ? " per process, x " + std::to_string(in.world_size) + " data-parallel processes (about " +
+                                 Format("%.1f", in.images_per_second * in.world_size) + " images/s in all)"
+                           : std::string()) +
+        "\n";
   md += "- best " + in.best_metric_name + ": " + Percent(in.best_metric) + " at epoch " +
         std::to_string(in.best_epoch) + " (`checkpoints/best.ckpt`, `model_best.pt`)\n\n";
   md += "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds.txt`) maximise each "

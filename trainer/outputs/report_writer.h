@@ -29,7 +29,8 @@ struct ReportInputs {
   int64_t skipped_steps = 0;
   double train_seconds = 0.0;
   double images_per_second = 0.0;
-  int threads = 0;
+  int threads = 0;       // per process
+  int world_size = 1;    // processes (data-parallel); images_per_second is one process's
   std::string best_metric_name;
   double best_metric = 0.0;
   int64_t best_epoch = 0;
