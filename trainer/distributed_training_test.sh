@@ -3,7 +3,8 @@
 # place by flags, then launched by torchrun through //trainer:launch). Checks that only rank 0 writes the run
 # directory, that the sharded evaluation equals a single-process evaluation of the same weights exactly, that a
 # 2-process checkpoint resumes on 1 process, that different configs on the ranks are refused, and that killing a
-# rank makes the other fail within a bounded time, after which --resume ends where an uninterrupted run ends.
+# rank makes the other fail within a bounded time, after which --resume (or torchrun's restart) ends where an
+# uninterrupted run ends.
 set -euo pipefail
 bin="${TEST_SRCDIR}/coco_multilabel/trainer"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -96,6 +97,22 @@ if /usr/bin/python3 -c 'import torch.distributed.run' 2>/dev/null; then
   timeout 180 "${bin}/launch" --nproc_per_node=2 -- "${common[@]}" --override="${tiny} 1 }" --run_dir="${tmp}/torchrun" \
     > "${tmp}/torchrun.log" 2>&1 || { cat "${tmp}/torchrun.log"; fail "torchrun through //trainer:launch failed"; }
   grep -q "x 2 data-parallel processes" "${tmp}/torchrun/report.md" || fail "the torchrun run is not distributed"
+
+  # 6. An elastic restart: kill one worker of a torchrun run with --max_restarts=1; torchrun restarts both, they
+  #    resume from the last checkpoint and end with the weights of the uninterrupted run of part 4.
+  timeout 240 "${bin}/launch" --nproc_per_node=2 --max_restarts=1 -- "${common[@]}" --override="${tiny} 6 }" \
+    --run_dir="${tmp}/elastic" > "${tmp}/elastic.log" 2>&1 &
+  launcher=$!
+  for _ in $(seq 1 600); do [[ -f "${tmp}/elastic/checkpoints/last.ckpt" ]] && break; sleep 0.1; done
+  pkill -9 -n -f -- "--run_dir=${tmp}/elastic"  # the newest process with these flags: a worker
+  wait "${launcher}" || { cat "${tmp}/elastic.log"; fail "the restarted torchrun run failed"; }
+  if grep -q "torchrun restart 1: resuming ${tmp}/elastic" "${tmp}/elastic.log"; then
+    [[ ! -f "${tmp}/straight/model_last.pt" ]] || cmp "${tmp}/elastic/model_last.pt" "${tmp}/straight/model_last.pt" \
+      || fail "the elastic restart did not end with the weights of an uninterrupted run"
+  else
+    grep -q "Final validation" "${tmp}/elastic.log" || { cat "${tmp}/elastic.log"; fail "no restart and no result"; }
+    echo "note: the run finished before a worker was killed"
+  fi
 else
   fail "python3-torch (torchrun) is missing: run tools/setup.sh"
 fi

@@ -38,6 +38,8 @@ runfiles="${RUNFILES_DIR:-$0.runfiles}"
 train="${runfiles}/coco_multilabel/trainer/train"
 [[ -x "$train" ]] || train="$(dirname "$0")/train"
 [[ -x "$train" ]] || { echo "launch: cannot find the train binary (looked in ${runfiles} and $(dirname "$0"))" >&2; exit 1; }
+# The workers find the experiment configs in this launcher's runfiles (train's own are not beside it here).
+[[ -d "${runfiles}/coco_multilabel" ]] && export RUNFILES_DIR="${runfiles}"
 # Debian's torch; a python3 earlier on PATH (pyenv) may not see it.
 python=/usr/bin/python3
 "$python" -c 'import torch.distributed.run' 2>/dev/null \

@@ -132,6 +132,13 @@ void LogWithRankPrefix(int rank) {
   google::AddLogSink(&sink);
 }
 
+// Rank 0's `value` on every process.
+absl::StatusOr<std::string> ShareFromRankZero(c10d::ProcessGroup& group, const std::string& value) {
+  ASSIGN_OR_RETURN(std::vector<std::vector<float>> all,
+                   trainer::distributed::AllGather(group, std::vector<float>(value.begin(), value.end())));
+  return std::string(all.at(0).begin(), all.at(0).end());
+}
+
 // Refuses to train when the processes resolved different configs (different flags or files on each machine).
 absl::Status CheckSameConfig(c10d::ProcessGroup& group, const std::string& hash) {
   std::vector<float> bytes(hash.begin(), hash.end());
@@ -200,19 +207,39 @@ absl::Status Run(const char* argv0) {
   options.local_world_size = environment.local_world_size;
   options.process_group = group.get();
   const std::string runs_root = trainer::InWorkspace(loaded.config.output().runs_root());
+  // torchrun restarts every process of a failed attempt (--max_restarts) with the same flags: continue the newest
+  // run of this config from its last checkpoint, as --resume would.
+  const bool elastic_restart = environment.is_distributed() && environment.restart_count > 0;
+  options.resume = FLAGS_resume;
   if (!FLAGS_run_dir.empty()) {
     options.run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
-  } else if (FLAGS_resume) {
-    ASSIGN_OR_RETURN(options.run_dir, NewestRun(runs_root, loaded.config.name()));
+  } else if (FLAGS_resume || elastic_restart) {
+    absl::StatusOr<std::string> newest = NewestRun(runs_root, loaded.config.name());
+    if (newest.ok()) {
+      options.run_dir = *newest;
+    } else if (elastic_restart) {
+      options.run_dir = runs_root + "/" + loaded.config.name() + "-" + trainer::TimestampForNames();
+    } else {
+      return newest.status();
+    }
   } else {
     options.run_dir = runs_root + "/" + loaded.config.name() + "-" + trainer::TimestampForNames();
+  }
+  if (elastic_restart && std::filesystem::exists(options.run_dir + "/checkpoints/last.ckpt")) {
+    LOG(INFO) << "torchrun restart " << environment.restart_count << ": resuming " << options.run_dir;
+    options.resume = true;
+  }
+  if (group) {
+    // Rank 0 decides (its clock names a new run directory); every process then uses the same one.
+    ASSIGN_OR_RETURN(options.run_dir, ShareFromRankZero(*group, options.run_dir));
+    ASSIGN_OR_RETURN(const std::string resume, ShareFromRankZero(*group, options.resume ? "1" : "0"));
+    options.resume = resume == "1";
   }
   options.config = std::move(loaded);
   options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
   options.runs_root = runs_root;
   options.device = FLAGS_device;
   options.threads = FLAGS_threads;
-  options.resume = FLAGS_resume;
   options.progress_bar = environment.rank == 0 && ::isatty(STDERR_FILENO) != 0;
   if (environment.rank == 0) std::cout << "Run directory: " << options.run_dir << std::endl;
   ASSIGN_OR_RETURN(trainer::TrainResult result, trainer::Train(options));
