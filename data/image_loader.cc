@@ -124,14 +124,14 @@ void ImageLoader::PlanEpoch(int64_t epoch) {
   }
 }
 
-void ImageLoader::StartEpoch(int64_t epoch) {
+void ImageLoader::StartEpoch(int64_t epoch, int64_t first_batch) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++generation_;
     epoch_ = epoch;
     PlanEpoch(epoch);
-    next_to_build_ = 0;
-    next_to_deliver_ = 0;
+    next_to_build_ = std::clamp<int64_t>(first_batch, 0, static_cast<int64_t>(batches_.size()));
+    next_to_deliver_ = next_to_build_;
     ready_.clear();
   }
   work_ready_.notify_all();

@@ -72,8 +72,10 @@ class ImageLoader {
                                                              const LoaderOptions& options);
   ~ImageLoader();
 
-  // Starts (or restarts) epoch `epoch`; batches of an unfinished earlier epoch are discarded.
-  void StartEpoch(int64_t epoch);
+  // Starts (or restarts) epoch `epoch`; batches of an unfinished earlier epoch are discarded. `first_batch` > 0
+  // starts inside the epoch (resuming a mid-epoch checkpoint): the batches before it are neither built nor delivered,
+  // and the rest are exactly those a full epoch would give.
+  void StartEpoch(int64_t epoch, int64_t first_batch = 0);
   // The next batch of the current epoch, std::nullopt after the last one, or an error under kFail.
   absl::StatusOr<std::optional<Batch>> Next();
 

@@ -95,6 +95,25 @@ TEST(ImageLoaderTest, TargetsAreMultiHotAndShapesMatch) {
   EXPECT_TRUE(torch::isfinite(batches[0].images).all().item<bool>());
 }
 
+TEST(ImageLoaderTest, StartingInsideAnEpochGivesTheRestOfTheFullEpoch) {
+  const auto samples = MakeSamples(10);
+  auto loader = ImageLoader::Create(samples, 5, SmallOptions());
+  ASSERT_TRUE(loader.ok());
+  const auto full = Epoch(**loader, 3);
+  ASSERT_EQ(full.size(), 3u);
+  (*loader)->StartEpoch(3, /*first_batch=*/1);
+  for (size_t i = 1; i < full.size(); ++i) {
+    auto next = (*loader)->Next();
+    ASSERT_TRUE(next.ok() && next->has_value());
+    EXPECT_EQ((*next)->index, static_cast<int64_t>(i));
+    EXPECT_EQ((*next)->image_ids, full[i].image_ids);
+    EXPECT_TRUE((*next)->images.equal(full[i].images));
+  }
+  auto end = (*loader)->Next();
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->has_value());
+}
+
 TEST(ImageLoaderTest, UnlabelledClassesAreMinusOneAndRowsKnowTheirSample) {
   auto samples = MakeSamples(6);
   samples[4].unlabelled = {0, 2};  // labels {1, 3}: classes 0 and 2 never labelled by its source

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include "trainer/distributed/collectives.h"
 #include "trainer/distributed/data_parallel.h"
 #include "trainer/distributed/process_group.h"
+#include "trainer/stop_signal.h"
 #include "trainer/execution.h"
 #include "trainer/fine_tuning.h"
 #include "trainer/optim/ema.h"
@@ -183,9 +185,19 @@ class TrainingRun {
   absl::Status SaveCheckpoints(bool last, bool best);
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
-  // Distributed: whether every process still has a batch this epoch (collective). Every process must take the same
-  // number of steps, or the one with an extra step would wait for the others forever.
-  absl::StatusOr<bool> EveryProcessHasABatch(bool has_batch);
+  // Before each step: whether every process still has a batch this epoch (every process must take the same
+  // number of steps, or the one with an extra step would wait for the others forever), and whether a stop signal
+  // arrived (at any process). Collective in a distributed run.
+  struct Continuation {
+    bool every_process_has_a_batch = true;
+    int stop_signal = 0;
+  };
+  absl::StatusOr<Continuation> DecideToContinue(bool has_batch);
+
+ public:
+  int stopped_by_signal() const { return stopped_by_signal_; }
+
+ private:
   std::string CheckpointPath(const std::string& name) const { return options_.run_dir + "/checkpoints/" + name; }
 
   const TrainOptions& options_;
@@ -223,6 +235,7 @@ class TrainingRun {
   int64_t images_trained_ = 0;
   double seconds_training_ = 0.0;
   bool evaluated_ = false;
+  int stopped_by_signal_ = 0;
 };
 
 absl::Status TrainingRun::LoadData() {
@@ -401,8 +414,11 @@ absl::Status TrainingRun::Resume() {
     progress_ = restored;
     if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
     if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
-    LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed << " (step "
-              << progress_.global_step << ")";
+    LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed
+              << (progress_.steps_into_epoch > 0
+                      ? " and " + std::to_string(progress_.steps_into_epoch) + " steps of the next"
+                      : std::string())
+              << " (global step " << progress_.global_step << ")";
   }
   if (options_.world_size > 1) {
     if (options_.process_group == nullptr) return absl::InternalError("world_size > 1 without a process group");
@@ -471,20 +487,31 @@ absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t e
 absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   const int64_t epochs = training_.epochs();
   mobilenet::SetTrainingMode(*model_, true, freeze_report_);
-  train_loader_->StartEpoch(epoch);
+  // A mid-epoch checkpoint resumes at its step: the loader skips the batches already trained.
+  const int64_t first_step = epoch == progress_.epochs_completed ? progress_.steps_into_epoch : 0;
+  if (first_step > 0) LOG(INFO) << "Continuing epoch " << epoch + 1 << " at step " << first_step + 1;
+  train_loader_->StartEpoch(epoch, first_step);
   const Clock::time_point epoch_start = Clock::now();
   double loss_sum = 0.0, window_loss = 0.0;
   int64_t loss_count = 0, window_count = 0, epoch_images = 0;
-  for (int64_t step = 0; step < steps_per_epoch_; ++step) {
+  for (int64_t step = first_step; step < steps_per_epoch_; ++step) {
     ASSIGN_OR_RETURN(std::optional<coco::data::Batch> batch, train_loader_->Next());
-    if (data_parallel_) {
-      ASSIGN_OR_RETURN(const bool everyone, EveryProcessHasABatch(batch.has_value()));
-      if (!everyone) break;
+    ASSIGN_OR_RETURN(const Continuation next, DecideToContinue(batch.has_value()));
+    if (next.stop_signal != 0) {
+      // Stopped between steps: the position is `step` batches into the epoch.
+      progress_.steps_into_epoch = step;
+      stopped_by_signal_ = next.stop_signal;
+      return SaveCheckpoints(/*last=*/true, /*best=*/false);
     }
-    if (!batch) break;
+    if (!next.every_process_has_a_batch) break;
     const double lr = LearningRateAt(config_.schedule(), schedule_, progress_.global_step);
     double loss_value = 0.0, grad_norm = 0.0;
     ASSIGN_OR_RETURN(const bool stepped, Step(*batch, epoch, lr, loss_value, grad_norm));
+    const int32_t every = training_.checkpoint_every_steps();
+    if (every > 0 && progress_.global_step % every == 0 && step + 1 < steps_per_epoch_) {
+      progress_.steps_into_epoch = step + 1;
+      RETURN_IF_ERROR(SaveCheckpoints(/*last=*/true, /*best=*/false));
+    }
     if (!stepped) continue;
     epoch_images += batch->images.size(0);
     loss_sum += loss_value, ++loss_count;
@@ -514,6 +541,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
                                  {"images_per_second", epoch_images / std::max(seconds, 1e-9)},
                                  {"skipped_steps", double(progress_.skipped_steps)}}}));
   progress_.epochs_completed = epoch + 1;
+  progress_.steps_into_epoch = 0;
 
   const bool last_epoch = epoch + 1 == epochs;
   bool is_best = false;
@@ -553,11 +581,17 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> TrainingRun::EveryProcessHasABatch(bool has_batch) {
-  ASSIGN_OR_RETURN(const torch::Tensor mean, distributed::AllReduceMean(data_parallel_->group(),
-                                                                        torch::tensor({has_batch ? 1.0 : 0.0},
-                                                                                      torch::kDouble)));
-  return mean.item<double>() == 1.0;
+absl::StatusOr<TrainingRun::Continuation> TrainingRun::DecideToContinue(bool has_batch) {
+  Continuation next{has_batch, StopSignal()};
+  if (!data_parallel_) return next;
+  // One decision for all processes: they stop together, at the same step, if any of them was signalled.
+  ASSIGN_OR_RETURN(const torch::Tensor mean,
+                   distributed::AllReduceMean(data_parallel_->group(),
+                                              torch::tensor({has_batch ? 1.0 : 0.0, double(next.stop_signal)},
+                                                            torch::kDouble)));
+  next.every_process_has_a_batch = mean[0].item<double>() == 1.0;
+  if (next.stop_signal == 0 && mean[1].item<double>() > 0) next.stop_signal = SIGTERM;  // a peer's signal
+  return next;
 }
 
 absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
@@ -590,8 +624,10 @@ TrainResult TrainingRun::Partial() {
 
 absl::StatusOr<TrainResult> TrainingRun::Finish() {
   if (!evaluated_) {
-    // Resumed after the last epoch: evaluate once more so the outputs are complete.
+    // Resumed after the last epoch: evaluate once more so the outputs are complete, and rewrite model_last.pt from
+    // last.ckpt (a kill between the two writes at the end of the last epoch would leave an older one).
     ASSIGN_OR_RETURN(result_.final_eval, EvaluateModel(model_, &result_.final_eval_by_source));
+    if (run_) RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_last.pt")));
   }
   TrainResult result = Partial();
   if (!run_) return result;  // ranks other than 0 write nothing
@@ -633,6 +669,11 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options) {
   int64_t epochs_this_invocation = 0;
   for (int64_t epoch = run.first_epoch(); epoch < options.config.config.training().epochs(); ++epoch) {
     RETURN_IF_ERROR(run.RunEpoch(epoch));
+    if (run.stopped_by_signal() != 0) {
+      TrainResult result = run.Partial();
+      result.stopped_by_signal = run.stopped_by_signal();
+      return result;
+    }
     const bool last = epoch + 1 == options.config.config.training().epochs();
     if (options.stop_after_epochs > 0 && ++epochs_this_invocation == options.stop_after_epochs && !last) {
       return run.Partial();  // as if killed here

@@ -59,6 +59,8 @@ struct TrainResult {
   double best_metric = 0.0;
   int64_t best_epoch = 0;
   std::string fine_tune_report;  // the LoadReport and FreezeReport, when fine-tuning
+  // SIGTERM / SIGINT (stop_signal.h) stopped the run between steps; checkpoints/last.ckpt holds where. 0: not stopped.
+  int stopped_by_signal = 0;
 };
 
 absl::StatusOr<TrainResult> Train(const TrainOptions& options);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "trainer/distributed/environment.h"
 #include "trainer/distributed/process_group.h"
 #include "trainer/paths.h"
+#include "trainer/stop_signal.h"
 #include "trainer/trainer.h"
 
 DEFINE_string(config, "baseline_bce", "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay");
@@ -242,7 +244,18 @@ absl::Status Run(const char* argv0) {
   options.threads = FLAGS_threads;
   options.progress_bar = environment.rank == 0 && ::isatty(STDERR_FILENO) != 0;
   if (environment.rank == 0) std::cout << "Run directory: " << options.run_dir << std::endl;
+  trainer::InstallStopHandlers();
   ASSIGN_OR_RETURN(trainer::TrainResult result, trainer::Train(options));
+  if (result.stopped_by_signal != 0) {
+    const int signal = result.stopped_by_signal;
+    if (environment.rank == 0) {
+      std::cerr << "Stopped by " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << " after step " << result.steps
+                << " (" << result.epochs_completed << " epochs complete); " << options.run_dir
+                << "/checkpoints/last.ckpt holds the position. Continue with the same command plus --resume --run_dir="
+                << options.run_dir << std::endl;
+    }
+    std::exit(128 + signal);  // the shell's status for a process ended by that signal: 143 / 130
+  }
   if (environment.rank != 0) return absl::OkStatus();
   std::cout << "Final validation: " << result.final_eval.OneLine() << "\n"
             << "Skipped steps: " << result.skipped_steps << "\n"

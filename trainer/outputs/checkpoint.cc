@@ -37,6 +37,7 @@ absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& m
       archive.write("ema", ema_archive);
     }
     archive.write("epochs_completed", Scalar(progress.epochs_completed));
+    archive.write("steps_into_epoch", Scalar(progress.steps_into_epoch));
     archive.write("global_step", Scalar(progress.global_step));
     archive.write("skipped_steps", Scalar(progress.skipped_steps));
     archive.write("best_metric", torch::tensor(progress.best_metric, torch::kFloat64));
@@ -80,6 +81,8 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
     torch::Tensor value;
     archive.read("epochs_completed", value);
     progress.epochs_completed = value.item<int64_t>();
+    // Absent from checkpoints written before mid-epoch checkpoints existed: those are all at epoch boundaries.
+    progress.steps_into_epoch = archive.try_read("steps_into_epoch", value) ? value.item<int64_t>() : 0;
     archive.read("global_step", value);
     progress.global_step = value.item<int64_t>();
     archive.read("skipped_steps", value);

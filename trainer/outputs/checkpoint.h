@@ -16,6 +16,9 @@ namespace trainer {
 
 struct TrainingProgress {
   int64_t epochs_completed = 0;
+  // Batches of epoch `epochs_completed` already trained when the checkpoint was written mid-epoch
+  // (training.checkpoint_every_steps, a stop signal); 0 at an epoch boundary.
+  int64_t steps_into_epoch = 0;
   int64_t global_step = 0;  // optimizer steps attempted (the schedule's position), skipped ones included
   int64_t skipped_steps = 0;
   double best_metric = -1.0;
