@@ -6,13 +6,24 @@
 // It is deliberately linked without tcmalloc (no //tools/cc:main_runner), so that the benchmark can run it under
 // glibc's malloc, glibc with tuned settings, or tcmalloc (preloaded), exactly as it runs the Python reference; the
 // shipped binaries link tcmalloc, so the tcmalloc rows are what `train` and `evaluate` run at.
+//
+// With --world_size > 1 it is one process of a data-parallel step (//trainer:distributed_benchmark starts them): the
+// same step under trainer/distributed's DataParallel, in the trainer's call order. Every process then prints the
+// figures of the whole group (images/s over all processes, the slowest process's times) and also
+//   step_ms_synced <value>     a measured step, gradients averaged across processes
+//   step_ms_unsynced <value>   the same step with the gradient reduction off (DDP's no_sync)
+//   allreduce_ms <value>       one all-reduce of a tensor as large as all the gradients, nothing else running
+//   gradient_floats <value>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +38,10 @@
 #include "tools/cc/allocator.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/bf16_activation.h"
+#include "trainer/distributed/collectives.h"
+#include "trainer/distributed/data_parallel.h"
+#include "trainer/distributed/environment.h"
+#include "trainer/distributed/process_group.h"
 #include "trainer/evaluation.h"
 
 DEFINE_string(mode, "synthetic",
@@ -47,6 +62,13 @@ DEFINE_int32(profile_top, 0,
              "after measuring, profile --steps more steps and print the N operators with the most self time "
              "(what torch.profiler's key_averages() shows as self CPU)");
 DEFINE_string(data_root, "", "COCO-layout root (pipeline mode): annotations/instances_train2017.json, train2017/");
+DEFINE_int32(world_size, 1,
+             "processes of a data-parallel step (synthetic mode only); > 1 needs --rank and --master_port");
+DEFINE_int32(rank, 0, "this process, 0 <= rank < world_size");
+DEFINE_string(master_addr, "127.0.0.1", "rendezvous store host (rank 0 serves it)");
+DEFINE_int32(master_port, 0, "rendezvous store port");
+DEFINE_int32(collective_timeout_s, 60, "how long joining the group, and any collective, waits for a silent peer");
+DEFINE_int32(time_limit_s, 0, "end the process (SIGALRM) after this many seconds, whatever it is doing; 0: never");
 
 namespace {
 
@@ -94,7 +116,70 @@ void PrintProfile(const torch::autograd::profiler::thread_event_lists& threads, 
   }
 }
 
-absl::StatusOr<double> Measure() {
+struct Figures {
+  double images_per_second = 0;  // over all processes
+  double peak_rss_mib = 0;       // the largest process's
+  std::vector<std::pair<std::string, double>> distributed;  // the extra lines of a data-parallel run
+};
+
+double PeakRssMib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+// Seconds `count` calls of `body` take on this process, started together on every process (a barrier first), so
+// that the slowest process's time is the group's.
+template <typename Body>
+absl::StatusOr<double> TimedTogether(c10d::ProcessGroup& group, int count, Body body) {
+  RETURN_IF_ERROR(trainer::distributed::Barrier(group));
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < count; ++i) RETURN_IF_ERROR(body());
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The rest of a data-parallel measurement, after the warm-up steps: the measured steps, the all-reduce alone, then
+// the same step without gradient sync; every process's figures are gathered and the group's returned.
+absl::StatusOr<Figures> MeasureDataParallel(c10d::ProcessGroup& group, mobilenet::MobileNet& model,
+                                            const std::function<absl::Status()>& step, bool& sync_gradients) {
+  ASSIGN_OR_RETURN(const double synced_seconds, TimedTogether(group, FLAGS_steps, step));
+
+  // What DDP overlaps with backward, alone: every gradient in one tensor, all-reduced (a sum, as the buckets are).
+  int64_t gradient_floats = 0;
+  for (const torch::Tensor& parameter : model->parameters()) {
+    if (parameter.requires_grad()) gradient_floats += parameter.numel();
+  }
+  std::vector<torch::Tensor> gradients = {torch::ones({gradient_floats})};
+  const auto all_reduce = [&]() -> absl::Status {
+    group.allreduce(gradients)->wait();
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < 2; ++i) RETURN_IF_ERROR(all_reduce());
+  ASSIGN_OR_RETURN(const double all_reduce_seconds, TimedTogether(group, FLAGS_steps, all_reduce));
+
+  sync_gradients = false;
+  RETURN_IF_ERROR(step());  // unmeasured, as Python's first no_sync step, which still broadcasts the buffers
+  ASSIGN_OR_RETURN(const double unsynced_seconds, TimedTogether(group, FLAGS_steps, step));
+
+  ASSIGN_OR_RETURN(const std::vector<std::vector<float>> all,
+                   trainer::distributed::AllGather(
+                       group, {static_cast<float>(synced_seconds), static_cast<float>(unsynced_seconds),
+                               static_cast<float>(all_reduce_seconds), static_cast<float>(PeakRssMib())}));
+  std::vector<double> slowest(4, 0.0);  // the largest of each figure over the processes
+  for (const std::vector<float>& figures : all) {
+    for (size_t i = 0; i < slowest.size(); ++i) slowest[i] = std::max<double>(slowest[i], figures[i]);
+  }
+  Figures result;
+  result.images_per_second = static_cast<double>(group.getSize()) * FLAGS_batch_size * FLAGS_steps / slowest[0];
+  result.peak_rss_mib = slowest[3];
+  result.distributed = {{"step_ms_synced", 1000 * slowest[0] / FLAGS_steps},
+                        {"step_ms_unsynced", 1000 * slowest[1] / FLAGS_steps},
+                        {"allreduce_ms", 1000 * slowest[2] / FLAGS_steps},
+                        {"gradient_floats", static_cast<double>(gradient_floats)}};
+  return result;
+}
+
+absl::StatusOr<Figures> Measure() {
   torch::manual_seed(0);
   const bool bf16 = FLAGS_precision == "bf16";
   if (!bf16 && FLAGS_precision != "fp32") return absl::InvalidArgumentError("--precision must be fp32 or bf16");
@@ -109,11 +194,40 @@ absl::StatusOr<double> Measure() {
   if (FLAGS_channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : model->parameters()) {
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+      if (p.dim() != 4) continue;
+      if (FLAGS_world_size > 1 && p.size(1) == 1) {
+        // As the trainer's ToChannelsLast for distributed runs: a depthwise weight gets the strides its gradient
+        // will have ([9, 1, 3, 1]; contiguous() keeps [9, 9, 3, 1]), so DDP's bucket views match the gradients.
+        const int64_t h = p.size(2), w = p.size(3);
+        p.set_data(torch::empty_strided(p.sizes(), {h * w, 1, w, 1}, p.options()).copy_(p));
+      } else {
+        p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+      }
     }
   }
   model->train(training);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+
+  // A data-parallel step: the process group and DataParallel exactly as the trainer builds them.
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::unique_ptr<trainer::distributed::DataParallel> data_parallel;
+  if (FLAGS_world_size > 1) {
+    if (FLAGS_mode != "synthetic") return absl::InvalidArgumentError("--world_size > 1 needs --mode=synthetic");
+    trainer::distributed::DistributedEnvironment environment;
+    environment.rank = environment.local_rank = FLAGS_rank;
+    environment.world_size = environment.local_world_size = FLAGS_world_size;
+    environment.master_addr = FLAGS_master_addr;
+    environment.master_port = FLAGS_master_port;
+    RETURN_IF_ERROR(trainer::distributed::ValidateDistributedEnvironment(environment));
+    trainer::distributed::ProcessGroupOptions group_options;
+    group_options.connect_timeout = group_options.collective_timeout =
+        std::chrono::seconds(std::max(1, FLAGS_collective_timeout_s));
+    ASSIGN_OR_RETURN(group, trainer::distributed::CreateProcessGroup(environment, group_options));
+    ASSIGN_OR_RETURN(data_parallel, trainer::distributed::DataParallel::Create(model.ptr(), group));
+  }
+  // false: DataParallel's reduction is not armed (what DDP's no_sync() does), so the step only computes local
+  // gradients; the difference in step time is what the gradient sync costs.
+  bool sync_gradients = true;
 
   std::unique_ptr<coco::data::ImageLoader> loader;
   int64_t epoch = 0;
@@ -158,12 +272,24 @@ absl::StatusOr<double> Measure() {
       forward(images);
       return absl::OkStatus();
     }
-    optimizer.zero_grad();
-    torch::binary_cross_entropy_with_logits(forward(images), targets).backward();
+    if (!data_parallel) {
+      optimizer.zero_grad();
+      torch::binary_cross_entropy_with_logits(forward(images), targets).backward();
+      optimizer.step();
+      return absl::OkStatus();
+    }
+    // The trainer's order (TrainStep), without its loss check and gradient norm, which the Python side lacks.
+    data_parallel->ZeroGradients();  // in place: the gradients are views into the reduction buckets
+    if (sync_gradients) RETURN_IF_ERROR(data_parallel->PrepareForward());
+    const torch::Tensor logits = forward(images);
+    const torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, targets);
+    if (sync_gradients) data_parallel->PrepareBackward({logits});
+    loss.backward();  // with sync_gradients, returns once the gradients are averaged over the processes
     optimizer.step();
     return absl::OkStatus();
   };
   for (int i = 0; i < FLAGS_warmup; ++i) RETURN_IF_ERROR(step());
+  if (data_parallel) return MeasureDataParallel(*group, model, step, sync_gradients);
   const long faults_before = MinorPageFaults();
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < FLAGS_steps; ++i) RETURN_IF_ERROR(step());
@@ -176,26 +302,36 @@ absl::StatusOr<double> Measure() {
     for (int i = 0; i < FLAGS_steps; ++i) RETURN_IF_ERROR(step());
     PrintProfile(profiler::disableProfilerLegacy(), FLAGS_profile_top);
   }
-  return FLAGS_steps * FLAGS_batch_size / seconds;
+  return Figures{FLAGS_steps * FLAGS_batch_size / seconds, PeakRssMib(), {}};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("One setting of our training (or inference) step; run by //trainer:benchmark.");
+  gflags::SetUsageMessage(
+      "One setting of our training (or inference) step, or one process of a data-parallel step; run by "
+      "//trainer:benchmark and //trainer:distributed_benchmark.");
   FLAGS_logtostderr = true;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   CHECK(trainer::Bf16ActivationRegistered());
   torch::set_num_threads(FLAGS_threads);
-  const absl::StatusOr<double> images_per_second = Measure();
-  if (!images_per_second.ok()) {
-    LOG(ERROR) << images_per_second.status().message();
+  if (FLAGS_time_limit_s > 0) alarm(FLAGS_time_limit_s);  // SIGALRM's default action ends the process
+  // As in the trainer: writing to a dead peer's socket must be an error Gloo reports, not a silent SIGPIPE death.
+  if (FLAGS_world_size > 1) std::signal(SIGPIPE, SIG_IGN);
+  absl::StatusOr<Figures> figures;
+  try {
+    figures = Measure();
+  } catch (const std::exception& error) {  // c10::Error, or Gloo's own exceptions when a peer died or went silent
+    const std::string where = FLAGS_world_size > 1 ? "rank " + std::to_string(FLAGS_rank) + ": " : "";
+    figures = absl::UnavailableError(where + trainer::distributed::ExceptionMessage(error));
+  }
+  if (!figures.ok()) {
+    LOG(ERROR) << figures.status().message();
     return 1;
   }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  std::printf("images_per_second %.3f\npeak_rss_mib %.1f\nallocator %s\n", *images_per_second,
-              usage.ru_maxrss / 1024.0, coco::ActiveAllocatorName().c_str());
+  for (const auto& [name, value] : figures->distributed) std::printf("%s %.3f\n", name.c_str(), value);
+  std::printf("images_per_second %.3f\npeak_rss_mib %.1f\nallocator %s\n", figures->images_per_second,
+              figures->peak_rss_mib, coco::ActiveAllocatorName().c_str());
   return 0;
 }
