@@ -534,7 +534,13 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   const double seconds = Seconds(epoch_start);
   seconds_training_ += seconds;
   images_trained_ += epoch_images;
-  const double mean_loss = loss_count > 0 ? loss_sum / loss_count : std::numeric_limits<double>::quiet_NaN();
+  double mean_loss = loss_count > 0 ? loss_sum / loss_count : std::numeric_limits<double>::quiet_NaN();
+  if (data_parallel_) {
+    // The epoch's loss over every process's shard (each process's mean, averaged), as one process would log it.
+    ASSIGN_OR_RETURN(const torch::Tensor mean,
+                     distributed::AllReduceMean(data_parallel_->group(), torch::tensor({mean_loss}, torch::kDouble)));
+    mean_loss = mean.item<double>();
+  }
   result_.epoch_mean_losses.push_back(mean_loss);
   RETURN_IF_ERROR(Record({"train_epoch", progress_.global_step, epoch + 1,
                                 {{"loss", mean_loss}, {"seconds", seconds},
