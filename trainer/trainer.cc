@@ -286,7 +286,7 @@ absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& mod
   EvalRows rows;
   try {
     // Every process evaluates with rank 0's BatchNorm statistics, as the checkpoint will hold them.
-    if (data_parallel_) RETURN_IF_ERROR(data_parallel_->BroadcastBuffers());
+    if (data_parallel_) RETURN_IF_ERROR(data_parallel_->BroadcastBuffersOf(*model));  // the EMA copy too
     rows = ForwardRows(model, *val_loader_, execution_.forward);
   } catch (const std::exception& error) {
     return absl::UnavailableError("evaluation failed: " + distributed::ExceptionMessage(error));

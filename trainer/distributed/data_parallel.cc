@@ -152,9 +152,11 @@ void DataParallel::ZeroGradients() {
   }
 }
 
-absl::Status DataParallel::BroadcastBuffers() {
+absl::Status DataParallel::BroadcastBuffers() { return BroadcastBuffersOf(*module_); }
+
+absl::Status DataParallel::BroadcastBuffersOf(torch::nn::Module& module) {
   try {
-    BroadcastFromRankZero(group_, module_->buffers(/*recurse=*/true));
+    BroadcastFromRankZero(group_, module.buffers(/*recurse=*/true));
   } catch (const std::exception& error) {
     return Failed("DataParallel::BroadcastBuffers", rank(), error);
   }

@@ -69,6 +69,8 @@ class DataParallel {
   // Collective: copies rank 0's buffers to every process (e.g. before rank 0 writes a checkpoint, so the saved
   // BatchNorm statistics are the ones every replica uses).
   absl::Status BroadcastBuffers();
+  // The same for another module every process holds a replica of (an EMA copy of the model, say).
+  absl::Status BroadcastBuffersOf(torch::nn::Module& module);
 
   c10d::ProcessGroup& group() const { return *group_; }
   int rank() const { return group_->getRank(); }
