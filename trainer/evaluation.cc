@@ -12,6 +12,20 @@
 
 namespace trainer {
 
+void ConvWeightsToChannelsLast(torch::nn::Module& model, bool exact_depthwise_strides) {
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : model.parameters()) {
+    if (parameter.dim() != 4) continue;
+    if (exact_depthwise_strides && parameter.size(1) == 1) {
+      const int64_t h = parameter.size(2), w = parameter.size(3);
+      parameter.set_data(torch::empty_strided(parameter.sizes(), {h * w, 1, w, 1}, parameter.options())
+                             .copy_(parameter));
+    } else {
+      parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
 torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options) {
   torch::Tensor input = images.to(options.device, /*non_blocking=*/true);
   if (options.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -45,17 +59,13 @@ torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& im
   return logits.to(torch::kFloat);
 }
 
-SampleGroups SampleGroups::Consecutive(std::vector<std::string> names, const std::vector<int64_t>& sizes) {
+SampleGroups SampleGroups::OfSources(const std::vector<SourceSummary>& sources) {
   SampleGroups groups;
-  groups.names = std::move(names);
-  for (size_t g = 0; g < sizes.size(); ++g) groups.of_sample.insert(groups.of_sample.end(), sizes[g], g);
+  for (size_t g = 0; g < sources.size(); ++g) {
+    groups.names.push_back(sources[g].name);
+    groups.of_sample.insert(groups.of_sample.end(), sources[g].image_count, static_cast<int32_t>(g));
+  }
   return groups;
-}
-
-void EvalRows::Append(const EvalRows& other) {
-  samples.insert(samples.end(), other.samples.begin(), other.samples.end());
-  logits.insert(logits.end(), other.logits.begin(), other.logits.end());
-  targets.insert(targets.end(), other.targets.begin(), other.targets.end());
 }
 
 EvalRows ForwardRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const ForwardOptions& options) {

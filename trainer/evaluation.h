@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "data/image_loader.h"
 #include "metrics/multilabel_metrics.h"
+#include "trainer/dataset_source.h"
 #include "mobilenet/mobilenet.h"
 
 namespace trainer {
@@ -23,6 +24,12 @@ struct ForwardOptions {
   bool channels_last = false;
 };
 
+// Convolution weights in NHWC order, so channels_last activations hit the fast convolution kernels. With
+// `exact_depthwise_strides`, a weight with one input channel (depthwise) also gets the channels_last strides its
+// gradients will have ([9, 1, 3, 1] for 3 x 3; contiguous() keeps [9, 9, 3, 1], the same memory order), so DDP's
+// gradient buckets, which copy a parameter's strides, match the gradients and need no copy (and c10d does not warn).
+void ConvWeightsToChannelsLast(torch::nn::Module& model, bool exact_depthwise_strides = false);
+
 // Logits [N, C] in float32 for normalised images [N, 3, S, S] (moved to the device, NHWC when channels_last).
 torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options);
 
@@ -31,8 +38,8 @@ struct SampleGroups {
   std::vector<std::string> names;
   std::vector<int32_t> of_sample;  // per loader sample: an index into names
 
-  // Groups of consecutive samples: [0, sizes[0]) is names[0], and so on.
-  static SampleGroups Consecutive(std::vector<std::string> names, const std::vector<int64_t>& sizes);
+  // One group per source of a merged split, whose images are the sources' in order (dataset_source.h).
+  static SampleGroups OfSources(const std::vector<SourceSummary>& sources);
 };
 
 // A model's outputs on a loader's samples: row i is sample samples[i] of the loader.
@@ -40,7 +47,6 @@ struct EvalRows {
   std::vector<int64_t> samples;
   std::vector<float> logits;   // row-major [rows x classes]
   std::vector<float> targets;  // the same shape: 1, 0 or -1 (not labelled)
-  void Append(const EvalRows& other);
 };
 
 // Runs `model` (put in eval mode, gradients off) over every batch of `loader`.

@@ -102,24 +102,6 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
   return options;
 }
 
-// Conv weights in NHWC order, so channels_last activations hit the fast convolution kernels. With
-// `exact_strides`, a weight with one input channel (depthwise) also gets the channels_last strides its gradients
-// will have ([9, 1, 3, 1] for 3 x 3; contiguous() keeps [9, 9, 3, 1], the same memory order), so DDP's gradient
-// buckets, which copy a parameter's strides, match the gradients and need no copy (and c10d does not warn).
-void ToChannelsLast(torch::nn::Module& model, bool exact_strides = false) {
-  torch::NoGradGuard no_grad;
-  for (auto& parameter : model.parameters()) {
-    if (parameter.dim() != 4) continue;
-    if (exact_strides && parameter.size(1) == 1) {
-      const int64_t c = parameter.size(1), h = parameter.size(2), w = parameter.size(3);
-      parameter.set_data(torch::empty_strided(parameter.sizes(), {h * w * c, 1, w * c, c}, parameter.options())
-                             .copy_(parameter));
-    } else {
-      parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
-    }
-  }
-}
-
 std::string ModelDescription(const TrainConfig& config, int64_t num_classes, int64_t parameters) {
   char buffer[256];
   std::snprintf(buffer, sizeof(buffer), "MobileNet%s width %.2f, output stride %d, %s init, %lld classes, %lld parameters",
@@ -267,15 +249,7 @@ absl::Status TrainingRun::LoadData() {
   ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
                                     coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
                                     val_options));
-  if (splits_.val_sources.size() > 1) {
-    std::vector<std::string> names;
-    std::vector<int64_t> sizes;
-    for (const SourceSummary& source : splits_.val_sources) {
-      names.push_back(source.name);
-      sizes.push_back(source.image_count);
-    }
-    val_groups_ = SampleGroups::Consecutive(std::move(names), sizes);
-  }
+  if (splits_.val_sources.size() > 1) val_groups_ = SampleGroups::OfSources(splits_.val_sources);
   return absl::OkStatus();
 }
 
@@ -327,11 +301,13 @@ absl::Status TrainingRun::BuildModelAndEma() {
   freeze_report_ = fine_tune.freeze;
   result_.fine_tune_report = fine_tune.report;
   if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
-  if (training_.channels_last()) ToChannelsLast(*model_, /*exact_strides=*/options_.world_size > 1);
+  if (training_.channels_last()) {
+    ConvWeightsToChannelsLast(*model_, /*exact_depthwise_strides=*/options_.world_size > 1);
+  }
   model_->to(execution_.device);
   if (config_.optimizer().has_ema()) {
     ema_model_ = mobilenet::MobileNet(model_options_);
-    if (training_.channels_last()) ToChannelsLast(*ema_model_);
+    if (training_.channels_last()) ConvWeightsToChannelsLast(*ema_model_);
     ema_model_->to(execution_.device);
     ema_ = std::make_unique<WeightEma>(ema_model_.ptr(), config_.optimizer().ema().decay());
     ema_->Reset(*model_);

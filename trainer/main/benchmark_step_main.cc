@@ -191,19 +191,9 @@ absl::StatusOr<Figures> Measure() {
                                  .fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6)
                                  .fold_batchnorm(FLAGS_fold_batchnorm)
                                  .init(mobilenet::InitScheme::kTorchvision));
+  // As the trainer does it, with the depthwise strides DDP's buckets need in data-parallel runs.
   if (FLAGS_channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : model->parameters()) {
-      if (p.dim() != 4) continue;
-      if (FLAGS_world_size > 1 && p.size(1) == 1) {
-        // As the trainer's ToChannelsLast for distributed runs: a depthwise weight gets the strides its gradient
-        // will have ([9, 1, 3, 1]; contiguous() keeps [9, 9, 3, 1]), so DDP's bucket views match the gradients.
-        const int64_t h = p.size(2), w = p.size(3);
-        p.set_data(torch::empty_strided(p.sizes(), {h * w, 1, w, 1}, p.options()).copy_(p));
-      } else {
-        p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-      }
-    }
+    trainer::ConvWeightsToChannelsLast(*model, /*exact_depthwise_strides=*/FLAGS_world_size > 1);
   }
   model->train(training);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));

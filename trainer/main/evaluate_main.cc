@@ -74,15 +74,7 @@ absl::Status Run() {
   forward.bf16_autocast = false;  // evaluation in fp32 whatever the training precision
   const std::vector<trainer::SourceSummary>& sources = val ? splits.val_sources : splits.train_sources;
   std::optional<trainer::SampleGroups> groups;
-  if (sources.size() > 1) {
-    std::vector<std::string> names;
-    std::vector<int64_t> sizes;
-    for (const trainer::SourceSummary& source : sources) {
-      names.push_back(source.name);
-      sizes.push_back(source.image_count);
-    }
-    groups = trainer::SampleGroups::Consecutive(std::move(names), sizes);
-  }
+  if (sources.size() > 1) groups = trainer::SampleGroups::OfSources(sources);
   std::vector<metrics::MultilabelAccumulator> per_source;
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
                    trainer::Evaluate(loaded.model, *loader, config.metrics(), loaded.class_names, forward,
