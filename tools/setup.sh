@@ -13,6 +13,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libsimdjson-dev zlib1g-dev libpng-dev
   librsvg2-bin  # rsvg-convert: svg_chart_test renders every kind of report chart
+  procps  # pkill: distributed_training_test kills one process of a run
 )
 # Python references: fixture scripts and side-by-side benchmarks only (never needed to build or run the toolkit).
 REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil
