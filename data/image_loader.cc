@@ -46,6 +46,8 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<Loa
   if (options.batch_size <= 0) return invalid("batch_size must be positive, got " + std::to_string(options.batch_size));
   if (options.num_workers <= 0) return invalid("num_workers must be positive");
   if (options.queue_depth <= 0) return invalid("queue_depth must be positive");
+  if (options.max_image_pixels <= 0) return invalid("max_image_pixels must be positive");
+  SetMaxImagePixels(options.max_image_pixels);
   if (!options.repeat_factors.empty() && options.repeat_factors.size() != samples.size()) {
     return invalid("repeat_factors has " + std::to_string(options.repeat_factors.size()) + " entries for " +
                    std::to_string(samples.size()) + " samples");

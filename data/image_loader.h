@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "data/coco/coco_dataset.h"
 #include "data/image/image_transforms.h"
+#include "data/image/jpeg_decoder.h"
 
 namespace coco::data {
 
@@ -48,6 +49,9 @@ struct LoaderOptions {
   int64_t world_size = 1;
   bool drop_last = false;  // drop this rank's final partial batch
   BadImagePolicy bad_images = BadImagePolicy::kFail;
+  // Images declaring more pixels are refused before decoding (a bad image). Process-wide: Create applies it to
+  // every decoder (SetMaxImagePixels).
+  int64_t max_image_pixels = kDefaultMaxImagePixels;
   // Per sample (empty: each once per epoch): how often it is shown per epoch on average, > 0 (repeat-factor
   // sampling times source weights), planned before the shuffle and the sharding (repeat_factors.h).
   std::vector<double> repeat_factors;

@@ -18,6 +18,23 @@ std::string ShapeString(const torch::Tensor& tensor) {
   return out.str();
 }
 
+// A pickle states each tensor's shape, strides and storage offset separately from the bytes of its storage; a forged
+// file can make them disagree, and reading such a tensor would run past its storage.
+absl::Status CheckWithinStorage(const torch::Tensor& tensor, const std::string& path, const std::string& name) {
+  if (!tensor.has_storage() || tensor.numel() == 0) return absl::OkStatus();
+  int64_t last = tensor.storage_offset();
+  bool valid = last >= 0;
+  for (int64_t d = 0; d < tensor.dim() && valid; ++d) {
+    valid = tensor.stride(d) >= 0 && tensor.size(d) > 0;
+    last += (tensor.size(d) - 1) * tensor.stride(d);
+  }
+  const int64_t available = static_cast<int64_t>(tensor.storage().nbytes()) / static_cast<int64_t>(tensor.element_size());
+  if (valid && last < available) return absl::OkStatus();
+  return absl::InvalidArgumentError("'" + path + "': tensor '" + name + "' of shape " + ShapeString(tensor) +
+                                    " at storage offset " + std::to_string(tensor.storage_offset()) +
+                                    " reaches past its storage of " + std::to_string(available) + " elements");
+}
+
 absl::StatusOr<StateDict> DictToStateDict(const c10::IValue& value, const std::string& path, int depth) {
   if (!value.isGenericDict()) {
     return absl::InvalidArgumentError("'" + path + "' does not hold a dict of tensors (found " +
@@ -42,7 +59,9 @@ absl::StatusOr<StateDict> DictToStateDict(const c10::IValue& value, const std::s
       return absl::InvalidArgumentError("'" + path + "': entry '" + name + "' is a " + entry.value().tagKind() +
                                         ", expected a tensor");
     }
-    state[name] = entry.value().toTensor();
+    const torch::Tensor tensor = entry.value().toTensor();
+    if (absl::Status inside = CheckWithinStorage(tensor, path, name); !inside.ok()) return inside;
+    state[name] = tensor;
   }
   return state;
 }
@@ -79,7 +98,7 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
       try {
         value = torch::pickle_load(*rewritten);
         loaded = true;
-      } catch (const c10::Error&) {
+      } catch (const std::exception&) {
         // Fall through to report the original error.
       }
     }
@@ -87,6 +106,8 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
       return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save (zip format, "
                                         "PyTorch >= 1.6): " + error.what_without_backtrace());
     }
+  } catch (const std::exception& error) {  // LibTorch's reader also throws std::bad_alloc, std::out_of_range...
+    return absl::InvalidArgumentError("'" + path + "' is not a readable torch.save file: " + error.what());
   }
   return DictToStateDict(value, path, 0);
 }

@@ -92,6 +92,7 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
   options.bad_images = config.data().bad_images() == DataConfig::SKIP ? coco::data::BadImagePolicy::kSkip
                                                                       : coco::data::BadImagePolicy::kFail;
   options.channels_last = config.training().channels_last();
+  options.max_image_pixels = config.data().max_image_pixels();
   options.transform.output_size = config.data().resolution();
   options.transform.train = train;
   const AugmentationConfig& augmentation = config.data().augmentation();

@@ -2,11 +2,14 @@
 
 #include <turbojpeg.h>
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
 
 namespace coco::data {
 namespace {
+
+std::atomic<int64_t> max_image_pixels{kDefaultMaxImagePixels};
 
 absl::Status TurboError(void* handle, const std::string& name, const char* what) {
   return absl::InvalidArgumentError("cannot " + std::string(what) + " JPEG '" + name + "': " +
@@ -14,6 +17,18 @@ absl::Status TurboError(void* handle, const std::string& name, const char* what)
 }
 
 }  // namespace
+
+void SetMaxImagePixels(int64_t pixels) { max_image_pixels = pixels; }
+
+int64_t MaxImagePixels() { return max_image_pixels; }
+
+absl::Status CheckImagePixels(int64_t width, int64_t height, const std::string& name) {
+  if (width * height <= max_image_pixels) return absl::OkStatus();
+  return absl::ResourceExhaustedError("image '" + name + "' declares " + std::to_string(width) + " x " +
+                                      std::to_string(height) + " = " + std::to_string(width * height) +
+                                      " pixels, more than the limit of " + std::to_string(max_image_pixels.load()) +
+                                      " (data.max_image_pixels)");
+}
 
 JpegDecoder::JpegDecoder() : handle_(tjInitDecompress()) {}
 
@@ -27,6 +42,7 @@ absl::StatusOr<JpegHeader> JpegDecoder::ReadHeader(const std::vector<uint8_t>& j
   if (tjDecompressHeader3(handle_, jpeg.data(), jpeg.size(), &width, &height, &subsampling, &colorspace) != 0) {
     return TurboError(handle_, name, "read the header of");
   }
+  if (absl::Status size = CheckImagePixels(width, height, name); !size.ok()) return size;
   return JpegHeader{width, height};
 }
 
@@ -38,6 +54,7 @@ absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, c
   if (tjDecompressHeader3(handle_, jpeg.data(), jpeg.size(), &width, &height, &subsampling, &colorspace) != 0) {
     return TurboError(handle_, name, "read the header of");
   }
+  if (absl::Status size = CheckImagePixels(width, height, name); !size.ok()) return size;
   // The scaling factors come in no documented order: pick the smallest output that is still large enough.
   int factor_count = 0;
   const tjscalingfactor* factors = tjGetScalingFactors(&factor_count);

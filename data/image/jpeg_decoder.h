@@ -44,6 +44,15 @@ class JpegDecoder {
   void* handle_;
 };
 
+// The most pixels (width x height as the header declares them) an image may have: larger files are refused before
+// anything is allocated or decoded, so a forged header cannot exhaust memory. Process-wide, set once at start-up
+// from data.max_image_pixels; the default is 150 times COCO's largest image (640 x 640).
+inline constexpr int64_t kDefaultMaxImagePixels = 64'000'000;
+void SetMaxImagePixels(int64_t pixels);
+int64_t MaxImagePixels();
+// OK, or an error naming `name`, its declared size and the limit.
+absl::Status CheckImagePixels(int64_t width, int64_t height, const std::string& name);
+
 // Reads a whole file; the error names the path.
 absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path);
 

@@ -97,5 +97,25 @@ TEST(JpegDecoderTest, TruncatedAndForeignDataAreErrorsNamingTheFile) {
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("/no/such/file.jpg"));
 }
 
+TEST(JpegDecoderTest, HeaderDeclaringMorePixelsThanTheLimitIsRefusedBeforeDecoding) {
+  const auto jpeg = EncodeTestJpeg(GradientRgb(16, 16), 16, 16, TestJpegKind::kRgb);
+  JpegDecoder decoder;
+  // 60000 x 60000 = 3.6e9 pixels (10.8 GB as RGB) against the default limit of 64e6.
+  const auto forged = WithDeclaredSize(jpeg, 60000, 60000);
+  for (const absl::Status& status : {decoder.ReadHeader(forged, "huge.jpg").status(),
+                                     decoder.Decode(forged, "huge.jpg").status()}) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+    EXPECT_THAT(status.message(), HasSubstr("huge.jpg"));
+    EXPECT_THAT(status.message(), HasSubstr("60000 x 60000 = 3600000000 pixels"));
+    EXPECT_THAT(status.message(), HasSubstr("limit of 64000000 (data.max_image_pixels)"));
+  }
+  // The limit is configurable: 16 x 16 = 256 pixels pass at 256 and fail at 255.
+  SetMaxImagePixels(256);
+  EXPECT_TRUE(decoder.Decode(jpeg, "small.jpg").ok());
+  SetMaxImagePixels(255);
+  EXPECT_EQ(decoder.Decode(jpeg, "small.jpg").status().code(), absl::StatusCode::kResourceExhausted);
+  SetMaxImagePixels(kDefaultMaxImagePixels);
+}
+
 }  // namespace
 }  // namespace coco::data

@@ -83,5 +83,12 @@ TEST(JpegRegionDecoderTest, TruncatedCorruptAndForeignDataAreErrors) {
   EXPECT_FALSE(DecodeJpegRegion({}, "empty.jpg", 0, 0, 4, 4, 4, 4, 0).ok());
 }
 
+TEST(JpegRegionDecoderTest, HeaderDeclaringMorePixelsThanTheLimitIsRefused) {
+  const auto forged = WithDeclaredSize(EncodeTestJpeg(GradientRgb(16, 16), 16, 16, TestJpegKind::kRgb), 60000, 60000);
+  const auto region = DecodeJpegRegion(forged, "huge.jpg", 0, 0, 8, 8, 8, 8, 0);
+  EXPECT_EQ(region.status().code(), absl::StatusCode::kResourceExhausted) << region.status();
+  EXPECT_THAT(std::string(region.status().message()), HasSubstr("huge.jpg"));
+}
+
 }  // namespace
 }  // namespace coco::data

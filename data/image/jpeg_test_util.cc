@@ -2,6 +2,8 @@
 
 #include <turbojpeg.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -49,6 +51,18 @@ std::vector<uint8_t> GradientRgb(int width, int height) {
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
                                                static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<uint8_t> WithDeclaredSize(std::vector<uint8_t> jpeg, int width, int height) {
+  for (size_t i = 0; i + 8 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {  // SOF0: FF C0, length (2), precision (1), height (2), width (2)
+      jpeg[i + 5] = static_cast<uint8_t>(height >> 8), jpeg[i + 6] = static_cast<uint8_t>(height & 0xFF);
+      jpeg[i + 7] = static_cast<uint8_t>(width >> 8), jpeg[i + 8] = static_cast<uint8_t>(width & 0xFF);
+      return jpeg;
+    }
+  }
+  std::fprintf(stderr, "WithDeclaredSize: no SOF0 marker\n");
+  std::abort();
 }
 
 }  // namespace coco::data

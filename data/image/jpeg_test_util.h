@@ -17,6 +17,9 @@ std::vector<uint8_t> EncodeTestJpeg(const std::vector<uint8_t>& pixels, int widt
 // A width x height RGB image with a smooth gradient (good for lossy comparisons).
 std::vector<uint8_t> GradientRgb(int width, int height);
 
+// `jpeg` (a baseline file) with its frame header rewritten to declare width x height; the scan data is unchanged.
+std::vector<uint8_t> WithDeclaredSize(std::vector<uint8_t> jpeg, int width, int height);
+
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace coco::data

@@ -328,6 +328,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.InRange("data.augmentation.center_crop_fraction", augmentation.center_crop_fraction(), 0.0, 1.0, true);
   check.InRange("data.loader_threads", data.loader_threads(), 1, 64);
   check.AtLeast<int64_t>("data.max_train_images", data.max_train_images(), 0);
+  check.InRange<int64_t>("data.max_image_pixels", data.max_image_pixels(), 1, int64_t{1} << 40);
   check.AtLeast<int64_t>("data.max_val_images", data.max_val_images(), 0);
 
   const OptimizerConfig& optimizer = config.optimizer();

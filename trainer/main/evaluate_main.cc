@@ -59,6 +59,7 @@ absl::Status Run() {
   options.batch_size = FLAGS_batch_size;
   options.num_workers = config.data().loader_threads();
   options.shuffle = false;
+  options.max_image_pixels = config.data().max_image_pixels();
   options.transform.train = false;
   options.transform.output_size = config.data().resolution();
   options.transform.center_crop_fraction = config.data().augmentation().center_crop_fraction();

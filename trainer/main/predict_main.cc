@@ -47,6 +47,7 @@ absl::Status Run(const std::vector<std::string>& images) {
   options.batch_size = 16;
   options.num_workers = 1;
   options.shuffle = false;
+  options.max_image_pixels = loaded.config.data().max_image_pixels();
   options.transform.train = false;
   options.transform.output_size = loaded.config.data().resolution();
   options.transform.center_crop_fraction = loaded.config.data().augmentation().center_crop_fraction();

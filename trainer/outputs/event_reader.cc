@@ -31,7 +31,10 @@ absl::StatusOr<std::vector<tensorboard::Event>> ReadEventFile(const std::string&
     if (MaskCrc32c(Crc32c(std::string_view(bytes).substr(offset, 8))) != ReadLittleEndian(bytes, offset + 8, 4)) {
       return absl::DataLossError(where + ": length CRC mismatch");
     }
-    if (bytes.size() - offset - 12 < length + 4) return absl::DataLossError(where + ": truncated data");
+    // Compared this way round: a forged length near 2^64 would wrap `length + 4` past the check.
+    if (length > bytes.size() - offset - 12 || bytes.size() - offset - 12 - length < 4) {
+      return absl::DataLossError(where + ": truncated data (the record says " + std::to_string(length) + " bytes)");
+    }
     const std::string_view data = std::string_view(bytes).substr(offset + 12, length);
     if (MaskCrc32c(Crc32c(data)) != ReadLittleEndian(bytes, offset + 12 + length, 4)) {
       return absl::DataLossError(where + ": data CRC mismatch");
