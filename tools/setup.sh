@@ -14,6 +14,7 @@ BUILD_PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libsimdjson-dev zlib1g-dev libpng-dev
   librsvg2-bin  # rsvg-convert: svg_chart_test renders every kind of report chart
   procps  # pkill: distributed_training_test kills one process of a run
+  clang libclang-rt-14-dev  # --config=asan / --config=fuzz and tools/fuzz.sh (libFuzzer, ASan, UBSan runtimes)
 )
 # Python references: fixture scripts and side-by-side benchmarks only (never needed to build or run the toolkit).
 REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil
