@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "glog/logging.h"
@@ -51,6 +53,22 @@ std::string Fixed(double value, const char* format) {
 
 }  // namespace
 
+namespace {
+
+// The rows of a previous invocation's results.csv, by run label; none when the sweep never finished a run.
+absl::StatusOr<std::map<std::string, SweepRow>> ReadFinishedRuns(const std::string& path) {
+  std::map<std::string, SweepRow> finished;
+  std::ifstream in(path);
+  if (!in) return finished;
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSIGN_OR_RETURN(std::vector<SweepRow> rows, ParseSweepCsv(text.str(), path));
+  for (SweepRow& row : rows) finished[row.label] = std::move(row);
+  return finished;
+}
+
+}  // namespace
+
 absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError("cannot read sweep file '" + path + "'");
@@ -87,6 +105,42 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   return table;
 }
 
+absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, const std::string& path) {
+  std::vector<SweepRow> rows;
+  std::istringstream lines(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(lines, line)) {
+    if (++number == 1 || line.empty()) continue;  // the header
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    SweepRow row;
+    bool valid = fields.size() == 11;
+    if (valid) {
+      row.label = fields[0];
+      row.config = fields[1];
+      double* numbers[] = {&row.map, &row.micro_f1, &row.macro_f1, &row.accuracy, &row.tuned_micro_f1,
+                           &row.tuned_macro_f1, &row.train_seconds, &row.images_per_second};
+      for (int i = 0; i < 8 && valid; ++i) {
+        char* end = nullptr;
+        *numbers[i] = std::strtod(fields[2 + i].c_str(), &end);
+        valid = !fields[2 + i].empty() && *end == '\0';
+      }
+      char* end = nullptr;
+      row.skipped_steps = std::strtoll(fields[10].c_str(), &end, 10);
+      valid = valid && !fields[10].empty() && *end == '\0';
+    }
+    if (!valid) {
+      return absl::InvalidArgumentError(path + ":" + std::to_string(number) +
+                                        ": expected 11 comma-separated fields (run, config, 8 numbers, skipped "
+                                        "steps) as SweepCsv writes them, got \"" + line + "\"");
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 std::string SweepCsv(const std::vector<SweepRow>& rows) {
   std::string csv = "run,config,mAP,micro_f1,macro_f1,accuracy,tuned_micro_f1,tuned_macro_f1,train_seconds,"
                     "images_per_second,skipped_steps\n";
@@ -99,13 +153,29 @@ std::string SweepCsv(const std::vector<SweepRow>& rows) {
   return csv;
 }
 
-absl::StatusOr<std::vector<SweepRow>> RunSweep(const SweepOptions& options) {
+absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
   ASSIGN_OR_RETURN(SweepConfig sweep, ReadSweepConfig(options.sweep_path));
   std::error_code error;
   std::filesystem::create_directories(options.out_dir, error);
   if (error) return absl::UnavailableError("cannot create '" + options.out_dir + "': " + error.message());
-  std::vector<SweepRow> rows;
+  std::map<std::string, SweepRow> finished;
+  if (options.resume) {
+    ASSIGN_OR_RETURN(finished, ReadFinishedRuns(options.out_dir + "/results.csv"));
+  }
+  SweepOutcome outcome;
+  std::vector<SweepRow>& rows = outcome.rows;
   for (const SweepRun& run : sweep.run()) {
+    if (auto done = finished.find(run.label()); done != finished.end()) {
+      if (done->second.config != run.config()) {
+        return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + run.label() +
+                                             " with config " + done->second.config + ", the sweep says " +
+                                             run.config() + ": resume with the same sweep file");
+      }
+      LOG(INFO) << "Sweep run " << rows.size() + 1 << "/" << sweep.run_size() << ": " << run.label()
+                << " finished before, its row is kept";
+      rows.push_back(done->second);
+      continue;
+    }
     ConfigRequest request;
     request.config = run.config();
     request.experiments_dir = options.experiments_dir;
@@ -124,10 +194,16 @@ absl::StatusOr<std::vector<SweepRow>> RunSweep(const SweepOptions& options) {
     train.runs_root = options.runs_root;
     train.threads = options.threads;
     train.progress_bar = options.progress_bar;
+    train.resume = options.resume && std::filesystem::exists(train.run_dir + "/checkpoints/last.ckpt");
     LOG(INFO) << "Sweep run " << rows.size() + 1 << "/" << sweep.run_size() << ": " << run.label() << " ("
               << run.config() << ")";
     absl::StatusOr<TrainResult> result = Train(train);
     if (!result.ok()) return absl::Status(result.status().code(), "sweep run " + run.label() + ": " + std::string(result.status().message()));
+    if (result->stopped_by_signal != 0) {
+      outcome.stopped_by_signal = result->stopped_by_signal;
+      outcome.stopped_run = run.label();
+      return outcome;  // results.{md,csv} already hold every finished run
+    }
     SweepRow row;
     row.label = run.label();
     row.config = run.config();
@@ -150,7 +226,7 @@ absl::StatusOr<std::vector<SweepRow>> RunSweep(const SweepOptions& options) {
     RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.md", header + SweepMarkdown(rows)));
     RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.csv", SweepCsv(rows)));
   }
-  return rows;
+  return outcome;
 }
 
 }  // namespace trainer

@@ -22,6 +22,9 @@ struct SweepOptions {
   std::string runs_root;
   int threads = -1;
   bool progress_bar = false;
+  // Continue a stopped or failed sweep in out_dir: runs with a row in its results.csv are not run again (their rows
+  // are kept), a run with checkpoints/last.ckpt resumes from it, the others start.
+  bool resume = false;
 };
 
 struct SweepRow {
@@ -38,7 +41,18 @@ absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path);
 std::string SweepMarkdown(const std::vector<SweepRow>& rows);
 std::string SweepCsv(const std::vector<SweepRow>& rows);
 
-absl::StatusOr<std::vector<SweepRow>> RunSweep(const SweepOptions& options);
+// The rows of a results.csv written by SweepCsv; errors name the file and line.
+absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, const std::string& path);
+
+struct SweepOutcome {
+  std::vector<SweepRow> rows;  // finished runs, in the sweep's order
+  // SIGTERM / SIGINT (stop_signal.h) stopped the sweep inside `stopped_run` (its last.ckpt holds where); 0: not stopped.
+  int stopped_by_signal = 0;
+  std::string stopped_run;
+};
+
+// Runs the sweep; returns early when a stop signal arrives (after the running run writes its checkpoint).
+absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options);
 
 }  // namespace trainer
 

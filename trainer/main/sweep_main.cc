@@ -2,6 +2,9 @@
 // Runs a sweep (experiments/sweeps/NAME.pbtxt) and writes results.md / results.csv in its output directory.
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
+
 #include <iostream>
 
 #include "absl/status/status.h"
@@ -11,6 +14,7 @@
 #include "tools/cc/status_macros.h"
 #include "trainer/dataset_source.h"
 #include "trainer/paths.h"
+#include "trainer/stop_signal.h"
 #include "trainer/sweep_runner.h"
 
 DEFINE_string(sweep, "", "sweep name (experiments/sweeps/NAME.pbtxt) or path");
@@ -21,6 +25,9 @@ DEFINE_string(data_root, "", "COCO-layout root; empty: the configs' source (synt
 DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
 DEFINE_int32(threads, 0, "intra-op threads; 0: each config's training.threads");
+DEFINE_bool(resume, false,
+            "continue the sweep in --out_dir (required): finished runs keep their rows, a stopped run resumes from "
+            "its last.ckpt, the rest run");
 
 namespace {
 
@@ -44,10 +51,23 @@ absl::Status Run(const char* argv0) {
   options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
   options.threads = FLAGS_threads;
   options.progress_bar = ::isatty(STDERR_FILENO) != 0;
+  options.resume = FLAGS_resume;
+  if (FLAGS_resume && FLAGS_out_dir.empty()) {
+    return absl::InvalidArgumentError("--resume needs --out_dir=<the stopped sweep's directory>");
+  }
   std::cout << "Sweep output: " << options.out_dir << std::endl;
-  ASSIGN_OR_RETURN(std::vector<trainer::SweepRow> rows, trainer::RunSweep(options));
-  std::cout << trainer::SweepMarkdown(rows) << "\nWritten: " << options.out_dir << "/results.md, results.csv"
-            << std::endl;
+  trainer::InstallStopHandlers();
+  ASSIGN_OR_RETURN(trainer::SweepOutcome outcome, trainer::RunSweep(options));
+  if (outcome.stopped_by_signal != 0) {
+    const int signal = outcome.stopped_by_signal;
+    std::cerr << "Sweep stopped by " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << " in run " << outcome.stopped_run
+              << " (" << outcome.rows.size() << " runs finished, their rows in " << options.out_dir
+              << "/results.csv). Continue with the same command plus --resume --out_dir=" << options.out_dir
+              << std::endl;
+    std::exit(128 + signal);  // as //trainer:train: 143 for SIGTERM, 130 for SIGINT
+  }
+  std::cout << trainer::SweepMarkdown(outcome.rows) << "\nWritten: " << options.out_dir
+            << "/results.md, results.csv" << std::endl;
   return absl::OkStatus();
 }
 
