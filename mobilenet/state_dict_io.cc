@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mobilenet/pickle_rewrite.h"
+#include "mobilenet/zip_checksums.h"
 #include "tools/cc/atomic_file.h"
 
 namespace mobilenet {
@@ -87,6 +88,10 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
   if (!in) return absl::NotFoundError("cannot open state dict '" + path + "'");
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) return absl::InvalidArgumentError("state dict '" + path + "' is empty");
+  // LibTorch's reader skips the CRC-32 of each record: check them, so a damaged file is an error, not other weights.
+  if (absl::Status intact = VerifyZipChecksums(std::string_view(bytes.data(), bytes.size()), path); !intact.ok()) {
+    return intact;
+  }
   c10::IValue value;
   try {
     value = torch::pickle_load(bytes);
@@ -104,7 +109,7 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
     }
     if (!loaded) {
       return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save (zip format, "
-                                        "PyTorch >= 1.6): " + error.what_without_backtrace());
+                                        "PyTorch >= 1.6), or it is damaged: " + error.what_without_backtrace());
     }
   } catch (const std::exception& error) {  // LibTorch's reader also throws std::bad_alloc, std::out_of_range...
     return absl::InvalidArgumentError("'" + path + "' is not a readable torch.save file: " + error.what());

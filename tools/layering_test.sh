@@ -19,8 +19,9 @@ declare -A ALLOWED=(
   [trainer/optim]="trainer/config mobilenet losses metrics tools/cc"
   [trainer/outputs]="mobilenet losses metrics tools/cc"
   [trainer/distributed]="tools/cc"
-  [trainer]="trainer/config trainer/optim trainer/outputs trainer/distributed data data/coco data/image data/synthetic
-             mobilenet losses metrics tools/cc"
+  [trainer/onnx]="mobilenet tools/cc"
+  [trainer]="trainer/config trainer/optim trainer/outputs trainer/distributed trainer/onnx data data/coco data/image
+             data/synthetic mobilenet losses metrics tools/cc"
 )
 # Longest first, so that data/coco/x.h belongs to data/coco and not to data.
 PACKAGES=($(printf '%s\n' "${!ALLOWED[@]}" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything this repository needs, from Debian's archive only. The one place anything gets installed.
+# One exception: onnxruntime-node, from the npm registry into third_party/npm (near the end), for one export test.
 # Idempotent: when every package is already present it changes nothing and returns in about a second.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ BUILD_PACKAGES=(
   libgoogle-perftools-dev  # tcmalloc, linked into every binary (trainer/README.md "Speed")
   libabsl-dev libgflags-dev libgoogle-glog-dev
   libprotobuf-dev protobuf-compiler
+  libonnx-dev  # ONNX schema (onnx_pb.h) and checker: //trainer:export (trainer/onnx/README.md)
+  libopencv-dev  # OpenCV DNN: //trainer/onnx:onnx_opencv_test runs exported models
+  nodejs  # runs onnxruntime-node (npm, below) in //trainer/onnx:onnx_runtime_test
   libgtest-dev libgmock-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libsimdjson-dev zlib1g-dev libpng-dev
   librsvg2-bin  # rsvg-convert: svg_chart_test renders every kind of report chart
@@ -48,6 +52,24 @@ else
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" apt-get update -qq
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm: part of NodeSource's nodejs package, a package of its own in Debian's.
+if ! command -v npm > /dev/null; then
+  "${SUDO[@]}" apt-get update -qq && "${SUDO[@]}" apt-get install -y -qq --no-install-recommends npm
+fi
+# ONNX Runtime for //trainer/onnx:onnx_runtime_test, from the npm registry into this clone's git-ignored
+# third_party/npm. ONNXRUNTIME_NODE_INSTALL=skip: its install script would download GPU providers (fails offline).
+ORT_NODE_VERSION=1.30.0
+ORT_NODE_PREFIX="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/third_party/npm"
+if [[ $(node -p "require('${ORT_NODE_PREFIX}/node_modules/onnxruntime-node/package.json').version" 2> /dev/null) == \
+      "${ORT_NODE_VERSION}" ]]; then
+  echo "setup.sh: onnxruntime-node ${ORT_NODE_VERSION} present in ${ORT_NODE_PREFIX}"
+else
+  echo "setup.sh: installing onnxruntime-node ${ORT_NODE_VERSION} into ${ORT_NODE_PREFIX}"
+  mkdir -p "${ORT_NODE_PREFIX}"
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix "${ORT_NODE_PREFIX}" --no-audit --no-fund --save-exact \
+    "onnxruntime-node@${ORT_NODE_VERSION}"
 fi
 
 # Bazel's output for every clone shares this cache, so a fresh clone (CI's) reuses compiled objects.

@@ -375,7 +375,18 @@ absl::Status TrainingRun::Resume() {
     const std::string last = CheckpointPath("last.ckpt");
     if (!fs::exists(last)) return absl::NotFoundError("--resume: no checkpoint at '" + last + "'");
     TrainingProgress restored;
-    RETURN_IF_ERROR(ReadCheckpoint(last, *model_, *optimizer_, ema_ ? &ema_->shadow() : nullptr, restored));
+    const absl::Status read = ReadCheckpoint(last, *model_, *optimizer_, ema_ ? &ema_->shadow() : nullptr, restored);
+    if (read.code() == absl::StatusCode::kDataLoss) {
+      // Damaged (checksum, truncation): say what the user can do with the run's other checkpoint.
+      const std::string best = CheckpointPath("best.ckpt");
+      std::string advice = "; start a new run (without --resume)";
+      if (fs::exists(best)) {
+        advice = "; resume from the best epoch's checkpoint instead (its later epochs are trained again): mv " + last +
+                 " " + last + ".damaged && cp " + best + " " + last + "; or start a new run (without --resume)";
+      }
+      return absl::DataLossError("--resume: " + std::string(read.message()) + advice);
+    }
+    RETURN_IF_ERROR(read);
     if (restored.config_hash != options_.config.hash) {
       return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
                                            restored.config_hash + " but the resolved config now hashes to " +

@@ -4,8 +4,8 @@
 Seeds are small valid files of each format, the same kinds the tests make: COCO JSON (the reader test's quirks file,
 a minimal export, the first images of ../shared/coco_samples when present), tiny JPEGs (baseline, progressive,
 grayscale, CMYK, 4:2:0 and 4:4:4, restart markers), torch.save state dicts (a plain dict, an OrderedDict as
-model.state_dict() gives, a nested checkpoint), layered configs from experiments/, thresholds files and TensorBoard
-event files. Small seeds keep each fuzzing iteration fast. Run from the repository root:
+model.state_dict() gives, a nested checkpoint), layered configs from experiments/, thresholds files, TensorBoard
+event files and a training checkpoint (written by //trainer/outputs:make_checkpoint_seed, through `bazel run`). Small seeds keep each fuzzing iteration fast. Run from the repository root:
 
     /usr/bin/python3 tools/fuzz/make_seed_corpora.py
 
@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import zipfile
 
@@ -160,7 +161,8 @@ def forged_state_dicts(valid):
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as z:
             for member in source.namelist():
-                z.writestr(member, data if member.endswith("data.pkl") else source.read(member))
+                stamped = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))  # same bytes on every run
+                z.writestr(stamped, data if member.endswith("data.pkl") else source.read(member))
         write(out, name, archive.getvalue())
 
 
@@ -227,6 +229,13 @@ def event_seeds():
     write(out, "framed_scalar", b"\x00" + scalar)  # even: the harness frames the payload
 
 
+def checkpoint_seeds():
+    """The checkpoint format is this repository's own: its writer makes the seed (a few kilobytes)."""
+    out = corpus("trainer/outputs", "checkpoint_fuzzer")
+    subprocess.run(["bazel", "run", "//trainer/outputs:make_checkpoint_seed", "--",
+                    os.path.join(out, "tiny_sgd_ema")], check=True)
+
+
 def main():
     if not os.path.exists(os.path.join(ROOT, "WORKSPACE")):
         sys.exit("run from the repository root")
@@ -236,6 +245,7 @@ def main():
     config_seeds()
     thresholds_seeds()
     event_seeds()
+    checkpoint_seeds()
     print("seed corpora written")
 
 

@@ -4,10 +4,21 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize/archive.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 
+#include "absl/status/statusor.h"
+#include "glog/logging.h"
+#include "mobilenet/zip_checksums.h"
 #include "tools/cc/atomic_file.h"
+#include "tools/cc/status_macros.h"
+#include "trainer/outputs/crc32c.h"
 
 namespace trainer {
 namespace {
@@ -16,6 +27,65 @@ torch::Tensor Scalar(int64_t value) { return torch::tensor(value, torch::kInt64)
 
 // Module::save/load are not const; the archive only reads parameters and buffers.
 torch::nn::Module& Mutable(const torch::nn::Module& module) { return const_cast<torch::nn::Module&>(module); }
+
+// The checksum footer (checkpoint.h). The zip's own per-record CRC-32s are not enough: LibTorch 1.13's reader checks
+// none of them (a flipped weight would load as another weight), and they do not cover the archive's index.
+constexpr std::string_view kFooterMagic = "CocoCkpt";
+constexpr uint32_t kFooterVersion = 1;
+constexpr size_t kFooterSize = 16;
+// A zip archive ends with its 22-byte end-of-central-directory record (no comment in torch's archives).
+constexpr std::string_view kZipEndSignature = std::string_view("PK\x05\x06", 4);
+constexpr size_t kZipEndSize = 22;
+
+std::string LittleEndian32(uint32_t value) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  return out;
+}
+
+uint32_t ReadLittleEndian32(std::string_view bytes) {
+  uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  return value;
+}
+
+std::string Hex(uint32_t value) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "0x%08x", value);
+  return buffer;
+}
+
+// The archive part of a checkpoint file, its checksum verified; `verified` is false for a file written before the
+// footer existed.
+absl::StatusOr<std::string_view> VerifiedArchive(const std::string& path, std::string_view file, bool& verified) {
+  const std::string size = std::to_string(file.size()) + " bytes";
+  if (file.size() >= kFooterSize && file.substr(file.size() - kFooterSize, kFooterMagic.size()) == kFooterMagic) {
+    const std::string_view archive = file.substr(0, file.size() - kFooterSize);
+    const std::string_view footer = file.substr(archive.size());
+    const uint32_t version = ReadLittleEndian32(footer.substr(12));
+    if (version != kFooterVersion) {
+      return absl::DataLossError("checkpoint '" + path + "' has checksum footer version " + std::to_string(version) +
+                                 "; this build reads version " + std::to_string(kFooterVersion));
+    }
+    const uint32_t recorded = ReadLittleEndian32(footer.substr(8));
+    const uint32_t actual = Crc32c(archive);
+    if (actual != recorded) {
+      return absl::DataLossError("checkpoint '" + path + "' is corrupt: the CRC-32C of its contents is " +
+                                 Hex(actual) + " but its footer records " + Hex(recorded) + " (" + size +
+                                 "; damaged on disk or in a copy)");
+    }
+    verified = true;
+    return archive;
+  }
+  if (file.size() >= kZipEndSize && file.substr(file.size() - kZipEndSize, 4) == kZipEndSignature) {
+    // Written before the footer: the records' own CRC-32s are all there is to check.
+    verified = false;
+    if (absl::Status intact = mobilenet::VerifyZipChecksums(file, path); !intact.ok()) return intact;
+    return file;
+  }
+  return absl::DataLossError("checkpoint '" + path + "' is truncated or not a checkpoint: its " + size +
+                             " end with neither the checksum footer nor a zip end record");
+}
 
 }  // namespace
 
@@ -57,14 +127,29 @@ absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& m
   } catch (const c10::Error& error) {
     return absl::InternalError("cannot serialise checkpoint '" + path + "': " + error.what_without_backtrace());
   }
-  return coco::WriteFileAtomically(path, bytes.str());
+  std::string file = std::move(bytes).str();
+  const uint32_t checksum = Crc32c(file);
+  file.append(kFooterMagic);
+  file += LittleEndian32(checksum);
+  file += LittleEndian32(kFooterVersion);
+  return coco::WriteFileAtomically(path, file);
 }
 
 absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                             torch::nn::Module* ema, TrainingProgress& progress) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot open checkpoint '" + path + "': " + std::strerror(errno));
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return absl::DataLossError("cannot read checkpoint '" + path + "': " + std::strerror(errno));
+  bool verified = false;
+  ASSIGN_OR_RETURN(const std::string_view bytes, VerifiedArchive(path, file, verified));
+  if (!verified) {
+    LOG(WARNING) << "Checkpoint '" << path << "' has no checksum footer (written before checkpoints carried one); "
+                 << "loading it with only its zip records' CRC-32s checked";
+  }
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(bytes.data(), bytes.size());
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
@@ -112,6 +197,11 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(rng_state);
   } catch (const c10::Error& error) {
+    // With the checksum intact the bytes are what was written: they were written for other modules.
+    if (verified) {
+      return absl::FailedPreconditionError("checkpoint '" + path + "' is intact but does not fit the model and "
+                                           "optimizer this config builds: " + error.what_without_backtrace());
+    }
     return absl::DataLossError("cannot read checkpoint '" + path + "': " + error.what_without_backtrace());
   }
   return absl::OkStatus();

@@ -31,14 +31,21 @@ struct TrainingProgress {
   std::vector<std::string> class_names;
 };
 
-// Writes a torch::serialize archive: model/, optimizer/, ema/ (when `ema` is not null), progress scalars and the
-// default CPU generator's state, through a temporary file renamed over `path`.
+// The file is a torch::serialize archive (a zip) followed by a 16-byte checksum footer: "CocoCkpt", the CRC-32C of
+// the archive bytes and the footer's version (1), each 4 bytes little-endian.
+
+// Writes the archive - model/, optimizer/, ema/ (when `ema` is not null), progress scalars and the default CPU
+// generator's state - and its footer through a temporary file renamed over `path`: a failed write is an error naming
+// `path` and leaves the previous file as it was.
 absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& model,
                              const torch::optim::Optimizer& optimizer, const torch::nn::Module* ema,
                              const TrainingProgress& progress);
 
 // Restores what WriteCheckpoint wrote into modules and an optimizer built the same way; also restores the CPU
-// generator. Errors name the file.
+// generator. The checksum is verified before anything is restored: a damaged or truncated file is a DATA_LOSS error
+// naming it; an intact one that does not fit these modules is FAILED_PRECONDITION. A checkpoint written before the
+// footer existed (it ends with the zip's end record) still loads, with a warning in the log, after the CRC-32s of its
+// zip records (not of the zip's index) are checked.
 absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                             torch::nn::Module* ema, TrainingProgress& progress);
 

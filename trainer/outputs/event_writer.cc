@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 
+#include "tools/cc/atomic_file.h"
 #include "trainer/outputs/crc32c.h"
 #include "trainer/outputs/tensorboard.pb.h"
 
@@ -37,11 +37,7 @@ absl::StatusOr<std::unique_ptr<EventWriter>> EventWriter::Create(const std::stri
   ::gethostname(host, sizeof(host) - 1);
   const auto seconds = static_cast<long long>(WallTime());
   const std::string path = dir + "/events.out.tfevents." + std::to_string(seconds) + "." + host;
-  std::FILE* file = std::fopen(path.c_str(), "ab");
-  if (file == nullptr) {
-    return absl::UnavailableError("cannot create TensorBoard event file '" + path + "': " + std::strerror(errno));
-  }
-  std::unique_ptr<EventWriter> writer(new EventWriter(path, file));
+  std::unique_ptr<EventWriter> writer(new EventWriter(path));
   tensorboard::Event event;
   event.set_wall_time(WallTime());
   event.set_step(0);
@@ -50,8 +46,6 @@ absl::StatusOr<std::unique_ptr<EventWriter>> EventWriter::Create(const std::stri
   if (!status.ok()) return status;
   return writer;
 }
-
-EventWriter::~EventWriter() { std::fclose(file_); }
 
 absl::Status EventWriter::WriteScalar(const std::string& tag, double value, int64_t step) {
   tensorboard::Event event;
@@ -63,12 +57,12 @@ absl::Status EventWriter::WriteScalar(const std::string& tag, double value, int6
   return WriteRecord(event.SerializeAsString());
 }
 
+// Each record is one whole-or-nothing append (the file is opened per record, a few per logged step): a torn record
+// would make TensorBoard's reader stop at it and never show the ones after.
 absl::Status EventWriter::WriteRecord(const std::string& data) {
-  const std::string record = FrameRecord(data);
-  if (std::fwrite(record.data(), 1, record.size(), file_) != record.size() || std::fflush(file_) != 0) {
-    return absl::UnavailableError("cannot write TensorBoard event file '" + path_ + "'");
-  }
-  return absl::OkStatus();
+  const absl::Status status = coco::AppendToFile(path_, FrameRecord(data));
+  if (status.ok()) return status;
+  return absl::Status(status.code(), "TensorBoard event file: " + std::string(status.message()));
 }
 
 }  // namespace trainer

@@ -8,7 +8,6 @@
 #define TRAINER_OUTPUTS_EVENT_WRITER_H_
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,18 +24,17 @@ class EventWriter {
  public:
   // Creates <dir>/events.out.tfevents.<seconds>.<hostname> and writes the file_version record.
   static absl::StatusOr<std::unique_ptr<EventWriter>> Create(const std::string& dir);
-  ~EventWriter();
 
-  // Appends one scalar at `step`, flushed so a running TensorBoard sees it.
+  // Appends one scalar at `step`, visible at once to a running TensorBoard. A failed write (disk full) is an error
+  // naming the file and leaves no partial record, so the records already written stay readable.
   absl::Status WriteScalar(const std::string& tag, double value, int64_t step);
   const std::string& path() const { return path_; }
 
  private:
-  EventWriter(std::string path, std::FILE* file) : path_(std::move(path)), file_(file) {}
+  explicit EventWriter(std::string path) : path_(std::move(path)) {}
   absl::Status WriteRecord(const std::string& data);
 
   std::string path_;
-  std::FILE* file_;
 };
 
 }  // namespace trainer

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tools/cc/file_size_limit.h"
 #include "trainer/outputs/crc32c.h"
 #include "trainer/outputs/event_reader.h"
 
@@ -58,6 +59,35 @@ TEST(EventWriterTest, RecordsRoundTripWithValidCrcs) {
   auto corrupted = ReadEventFile(corrupt_path);
   ASSERT_FALSE(corrupted.ok());
   EXPECT_NE(corrupted.status().message().find("record 2"), std::string::npos) << corrupted.status();
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// A disk that fills mid-record: the write is an error naming the file, and no partial record is left behind, so the
+// file still reads to its end.
+TEST(EventWriterTest, FailedWriteNamesTheFileAndLeavesNoPartialRecord) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/events_full";
+  std::filesystem::create_directories(dir);
+  auto writer = EventWriter::Create(dir);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE((*writer)->WriteScalar("train/loss", 0.25, 3).ok());
+  const std::string path = (*writer)->path();
+  const std::string before = ReadBytes(path);
+
+  // Room for 10 more bytes: the next record (about 50) lands partly, then fails.
+  const std::string message = coco::MessageUnderFileSizeLimit(
+      before.size() + 10, [&] { return (*writer)->WriteScalar("train/loss", 0.125, 4); });
+  EXPECT_NE(message.find("TensorBoard event file: cannot append to '" + path + "'"), std::string::npos) << message;
+  EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+  EXPECT_EQ(ReadBytes(path), before);
+  auto events = ReadEventFile(path);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 2u);
 }
 
 // The framing of a 3-byte payload worked by hand: length 3 as 8 little-endian bytes, then the masked CRCs.

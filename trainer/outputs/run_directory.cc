@@ -112,11 +112,8 @@ absl::Status RunDirectory::WriteConfig(const std::string& config_text, const std
 }
 
 absl::Status RunDirectory::Append(const MetricsRecord& record) {
-  const std::string path = File("metrics.jsonl");
-  std::ofstream out(path, std::ios::app);
-  out << MetricsRecordToJson(record) << "\n";
-  out.flush();
-  if (!out) return absl::UnavailableError("cannot append to '" + path + "'");
+  // One whole line or nothing: a failed append (disk full) is an error, and metrics.jsonl never ends in a torn line.
+  RETURN_IF_ERROR(coco::AppendToFile(File("metrics.jsonl"), MetricsRecordToJson(record) + "\n"));
   if (events_ != nullptr) {
     for (const auto& [name, value] : record.values) {
       RETURN_IF_ERROR(events_->WriteScalar(record.kind + "/" + name, value, record.step));

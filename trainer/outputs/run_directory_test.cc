@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tools/cc/file_size_limit.h"
+
 namespace trainer {
 namespace {
 
@@ -45,6 +47,24 @@ TEST(RunDirectoryTest, AppendedRecordsReadBackAndTruncateAfterAStep) {
   records = ReadMetricsJsonl(path + "/metrics.jsonl");
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(records->size(), 2u);
+}
+
+// A disk that fills while a record is appended: a clear error naming metrics.jsonl, and the file keeps every earlier
+// line whole (no torn last line that would break --resume's reading of it).
+TEST(RunDirectoryTest, FailedAppendNamesMetricsJsonlAndKeepsTheFileWhole) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/run_full";
+  auto run = RunDirectory::Open(path, /*tensorboard=*/false);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE((*run)->Append({"train_step", 10, 1, {{"loss", 0.5}}}).ok());
+  const std::string before = ReadAll(path + "/metrics.jsonl");
+
+  const std::string message = coco::MessageUnderFileSizeLimit(
+      before.size() + 8, [&] { return (*run)->Append({"train_step", 20, 1, {{"loss", 0.25}}}); });
+  EXPECT_THAT(message, ::testing::HasSubstr("cannot append to '" + path + "/metrics.jsonl': File too large"));
+  EXPECT_EQ(ReadAll(path + "/metrics.jsonl"), before);
+  auto records = ReadMetricsJsonl(path + "/metrics.jsonl");
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ(records->size(), 1u);
 }
 
 }  // namespace
