@@ -203,6 +203,11 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
                                            "optimizer this config builds: " + error.what_without_backtrace());
     }
     return absl::DataLossError("cannot read checkpoint '" + path + "': " + error.what_without_backtrace());
+  } catch (const std::exception& error) {
+    // LibTorch's unpickler also throws std::out_of_range and others on malformed archives (found by
+    // checkpoint_fuzzer); without this handler they ended the process.
+    return absl::DataLossError("cannot read checkpoint '" + path + "': its archive is malformed (" + error.what() +
+                               ")");
   }
   return absl::OkStatus();
 }
