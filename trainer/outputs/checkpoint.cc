@@ -55,9 +55,9 @@ std::string Hex(uint32_t value) {
   return buffer;
 }
 
-// The archive part of a checkpoint file, its checksum verified; `verified` is false for a file written before the
-// footer existed.
-absl::StatusOr<std::string_view> VerifiedArchive(const std::string& path, std::string_view file, bool& verified) {
+}  // namespace
+
+absl::StatusOr<std::string_view> VerifyCheckpointBytes(const std::string& path, std::string_view file, bool& verified) {
   const std::string size = std::to_string(file.size()) + " bytes";
   if (file.size() >= kFooterSize && file.substr(file.size() - kFooterSize, kFooterMagic.size()) == kFooterMagic) {
     const std::string_view archive = file.substr(0, file.size() - kFooterSize);
@@ -86,8 +86,6 @@ absl::StatusOr<std::string_view> VerifiedArchive(const std::string& path, std::s
   return absl::DataLossError("checkpoint '" + path + "' is truncated or not a checkpoint: its " + size +
                              " end with neither the checksum footer nor a zip end record");
 }
-
-}  // namespace
 
 absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& model,
                              const torch::optim::Optimizer& optimizer, const torch::nn::Module* ema,
@@ -142,7 +140,7 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
   const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return absl::DataLossError("cannot read checkpoint '" + path + "': " + std::strerror(errno));
   bool verified = false;
-  ASSIGN_OR_RETURN(const std::string_view bytes, VerifiedArchive(path, file, verified));
+  ASSIGN_OR_RETURN(const std::string_view bytes, VerifyCheckpointBytes(path, file, verified));
   if (!verified) {
     LOG(WARNING) << "Checkpoint '" << path << "' has no checksum footer (written before checkpoints carried one); "
                  << "loading it with only its zip records' CRC-32s checked";

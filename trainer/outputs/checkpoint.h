@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace trainer {
 
@@ -48,6 +50,11 @@ absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& m
 // zip records (not of the zip's index) are checked.
 absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                             torch::nn::Module* ema, TrainingProgress& progress);
+
+// The checks ReadCheckpoint makes before LibTorch sees the file: returns the archive part of `file` (the checkpoint's
+// bytes; `path` names it in errors) with its footer checksum verified (`verified` = true), or, for a file written
+// before the footer existed, the whole file after its zip records' CRC-32s are checked (`verified` = false).
+absl::StatusOr<std::string_view> VerifyCheckpointBytes(const std::string& path, std::string_view file, bool& verified);
 
 }  // namespace trainer
 

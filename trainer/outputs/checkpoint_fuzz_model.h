@@ -1,6 +1,6 @@
-// The modules checkpoint_fuzzer restores into, and that make_checkpoint_seed saves: small enough that a checkpoint is
-// a few kilobytes (a fuzzer mutates every byte of its input), with the pieces a real one has - model parameters and a
-// buffer, an EMA copy and SGD momentum state.
+// The modules make_checkpoint_seed saves (checkpoint_fuzzer's seed) and checkpoint_test restores the fuzzer's finding
+// into: small enough that a checkpoint is a few kilobytes (a fuzzer mutates every byte of its input), with the pieces
+// a real one has - model parameters and a buffer, an EMA copy and SGD momentum state.
 #ifndef TRAINER_OUTPUTS_CHECKPOINT_FUZZ_MODEL_H_
 #define TRAINER_OUTPUTS_CHECKPOINT_FUZZ_MODEL_H_
 

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include "trainer/outputs/checkpoint_fuzz_model.h"
+
 namespace trainer {
 namespace {
 
@@ -140,6 +142,18 @@ TEST(CheckpointTest, IntactCheckpointOfAnotherModelIsAMismatchNotDamage) {
   const absl::Status read = ReadCheckpoint(path, *other, optimizer, nullptr, progress);
   EXPECT_EQ(read.code(), absl::StatusCode::kFailedPrecondition) << read;
   EXPECT_THAT(std::string(read.message()), HasSubstr("checkpoint '" + path + "' is intact but does not fit"));
+}
+
+// Found by checkpoint_fuzzer: an archive LibTorch's unpickler rejects with std::out_of_range (not c10::Error) behind
+// a valid footer. The exception used to escape ReadCheckpoint and end the process. The file holds a checkpoint of
+// CheckpointFuzzModel with one mutated byte and a recomputed footer.
+TEST(CheckpointTest, MalformedArchiveBehindAValidChecksumIsAnErrorNotACrash) {
+  const std::string path = "trainer/outputs/testdata/malformed_archive_valid_footer.ckpt";
+  CheckpointFuzzModel modules;
+  TrainingProgress progress;
+  const absl::Status read = ReadCheckpoint(path, *modules.model, *modules.optimizer, modules.ema.get(), progress);
+  EXPECT_EQ(read.code(), absl::StatusCode::kDataLoss) << read;
+  EXPECT_THAT(std::string(read.message()), HasSubstr("checkpoint '" + path + "': its archive is malformed")) << read;
 }
 
 }  // namespace
