@@ -31,8 +31,6 @@ bazel build --config=fuzz "${targets[@]}" 2>&1 | grep -vE '^(INFO|Loading|Analyz
 bazel build --config=fuzz "${targets[@]}" >/dev/null 2>&1 || { echo "fuzz.sh: the fuzz build failed" >&2; exit 1; }
 bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)
 
-# Leaks inside Debian's prebuilt libraries, each explained in the file; anything else fails.
-export LSAN_OPTIONS=suppressions=$PWD/tools/fuzz/lsan_suppressions.txt
 failed=()
 total_runs=0
 for label in "${targets[@]}"; do
