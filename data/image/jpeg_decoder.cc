@@ -36,11 +36,17 @@ JpegDecoder::~JpegDecoder() {
   if (handle_ != nullptr) tjDestroy(handle_);
 }
 
+absl::Status JpegDecoder::Failed(absl::Status error) {
+  if (handle_ != nullptr) tjDestroy(handle_);
+  handle_ = tjInitDecompress();
+  return error;
+}
+
 absl::StatusOr<JpegHeader> JpegDecoder::ReadHeader(const std::vector<uint8_t>& jpeg, const std::string& name) {
   if (handle_ == nullptr) return absl::InternalError("TurboJPEG decompressor could not be created");
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
   if (tjDecompressHeader3(handle_, jpeg.data(), jpeg.size(), &width, &height, &subsampling, &colorspace) != 0) {
-    return TurboError(handle_, name, "read the header of");
+    return Failed(TurboError(handle_, name, "read the header of"));
   }
   if (absl::Status size = CheckImagePixels(width, height, name); !size.ok()) return size;
   return JpegHeader{width, height};
@@ -52,7 +58,7 @@ absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, c
   if (jpeg.empty()) return absl::InvalidArgumentError("JPEG '" + name + "' is empty");
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
   if (tjDecompressHeader3(handle_, jpeg.data(), jpeg.size(), &width, &height, &subsampling, &colorspace) != 0) {
-    return TurboError(handle_, name, "read the header of");
+    return Failed(TurboError(handle_, name, "read the header of"));
   }
   if (absl::Status size = CheckImagePixels(width, height, name); !size.ok()) return size;
   // The scaling factors come in no documented order: pick the smallest output that is still large enough.
@@ -81,14 +87,14 @@ absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, c
     image.pixels.resize(static_cast<size_t>(out_width) * out_height * 3);
     if (tjDecompress2(handle_, jpeg.data(), jpeg.size(), image.pixels.data(), out_width, 0, out_height, TJPF_RGB,
                       flags) != 0) {
-      return TurboError(handle_, name, "decode");
+      return Failed(TurboError(handle_, name, "decode"));
     }
     return image;
   }
   std::vector<uint8_t> inks(static_cast<size_t>(out_width) * out_height * 4);
   if (tjDecompress2(handle_, jpeg.data(), jpeg.size(), inks.data(), out_width, 0, out_height, TJPF_CMYK, flags) !=
       0) {
-    return TurboError(handle_, name, "decode");
+    return Failed(TurboError(handle_, name, "decode"));
   }
   image.pixels.resize(static_cast<size_t>(out_width) * out_height * 3);
   for (size_t p = 0, n = static_cast<size_t>(out_width) * out_height; p < n; ++p) {

@@ -41,6 +41,11 @@ class JpegDecoder {
                                   int min_height = 0);
 
  private:
+  // Replaces the TurboJPEG handle after an error, then returns `error`: libjpeg-turbo 2.1 leaves a handle that failed
+  // on some corrupt headers ("SOS before SOF", "Bogus DQT index") unable to read the next, valid file (found by
+  // jpeg_fuzzer; a loader thread would then have refused every later image).
+  absl::Status Failed(absl::Status error);
+
   void* handle_;
 };
 

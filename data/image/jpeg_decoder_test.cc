@@ -117,5 +117,26 @@ TEST(JpegDecoderTest, HeaderDeclaringMorePixelsThanTheLimitIsRefusedBeforeDecodi
   SetMaxImagePixels(kDefaultMaxImagePixels);
 }
 
+// Found by jpeg_fuzzer: after these corrupt headers libjpeg-turbo 2.1's handle could not read the next, valid file,
+// so one bad image made a loader thread refuse every image after it. The files are fuzzer inputs (first byte: the
+// harness's options; the rest: the JPEG).
+TEST(JpegDecoderTest, ACorruptHeaderDoesNotBreakTheNextDecode) {
+  const std::vector<uint8_t> good = EncodeTestJpeg(GradientRgb(16, 8), 16, 8, TestJpegKind::kRgb);
+  for (const char* name : {"poisons_decoder_sos_before_sof", "poisons_decoder_bogus_dqt"}) {
+    auto input = ReadFileBytes(std::string("data/image/testdata/fuzz/jpeg_regressions/") + name);
+    ASSERT_TRUE(input.ok()) << input.status();
+    const std::vector<uint8_t> bad(input->begin() + 1, input->end());
+    JpegDecoder decoder;
+    EXPECT_FALSE(decoder.ReadHeader(bad, name).ok()) << name;
+    auto header = decoder.ReadHeader(good, "good.jpg");
+    ASSERT_TRUE(header.ok()) << name << " broke the decoder: " << header.status();
+    EXPECT_EQ(header->width, 16);
+    EXPECT_FALSE(decoder.Decode(bad, name).ok()) << name;
+    auto image = decoder.Decode(good, "good.jpg");
+    ASSERT_TRUE(image.ok()) << name << " broke the decoder: " << image.status();
+    EXPECT_EQ(image->height, 8);
+  }
+}
+
 }  // namespace
 }  // namespace coco::data

@@ -8,6 +8,7 @@
 #include "data/image/image_transforms.h"
 #include "data/image/jpeg_decoder.h"
 #include "data/image/jpeg_region_decoder.h"
+#include "data/image/jpeg_test_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace coco::data;
@@ -15,6 +16,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t choice = data[0];  // the first byte picks sizes and the crop; the rest is the file
   const std::vector<uint8_t> jpeg(data + 1, data + size);
   static JpegDecoder decoder;
+  // The decoder is reused, as a loader thread reuses its own: whatever this input did, a valid file must still decode
+  // afterwards (a corrupt header once left libjpeg-turbo's handle unable to read the next file).
+  struct CheckStillDecodes {
+    ~CheckStillDecodes() {
+      static const std::vector<uint8_t> valid = EncodeTestJpeg(GradientRgb(8, 8), 8, 8, TestJpegKind::kRgb);
+      if (!decoder.Decode(valid, "valid.jpg").ok()) __builtin_trap();
+    }
+  } check_after;
   absl::StatusOr<JpegHeader> header = decoder.ReadHeader(jpeg, "fuzz.jpg");
   if (!header.ok()) return 0;
 
