@@ -7,9 +7,12 @@
 #include <numeric>
 #include <random>
 
+#include "data/image/image_decoder.h"
+#include "data/image/image_format.h"
 #include "data/image/jpeg_decoder.h"
 #include "data/image/jpeg_region_decoder.h"
 #include "data/repeat_factors.h"
+#include "tools/cc/status_macros.h"
 
 namespace coco::data {
 namespace {
@@ -180,6 +183,25 @@ void ImageLoader::WorkerLoop() {
   }
 }
 
+absl::Status ImageLoader::DecodeTransformed(const std::string& path, std::mt19937_64& rng, JpegDecoder& decoder,
+                                            float* out) const {
+  ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, ReadFileBytes(path));
+  const int size = options_.transform.output_size;
+  if (DetectImageFormat(bytes) == ImageFormat::kJpeg) {
+    ASSIGN_OR_RETURN(const JpegHeader header, decoder.ReadHeader(bytes, path));
+    const CropBox box = ChooseCrop(header.width, header.height, options_.transform, rng);
+    // Decode only the crop's window (see DecodeCropWindow).
+    ASSIGN_OR_RETURN(const DecodedRegion region, DecodeCropWindow(bytes, path, box, size));
+    ResampleNormalize(region.image, PlacementOf(region), box, options_.transform, options_.channels_last, out);
+    return absl::OkStatus();
+  }
+  // PNG and WebP: the whole image, then the same crop and resampling.
+  ASSIGN_OR_RETURN(const RgbImage image, DecodeImage(bytes, path, decoder));
+  const CropBox box = ChooseCrop(image.width, image.height, options_.transform, rng);
+  ResampleNormalize(image, ImagePlacement(), box, options_.transform, options_.channels_last, out);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const std::vector<size_t>& members,
                                              JpegDecoder& decoder) {
   const int size = options_.transform.output_size;
@@ -199,29 +221,13 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
     const LoaderSample& sample = samples_[member];
     // Per-image randomness depends only on (seed, epoch, image), not on which thread or batch handles it.
     std::mt19937_64 rng(SeedFor(options_.seed, epoch, member));
-    absl::Status status;
-    auto bytes = ReadFileBytes(sample.path);
-    if (bytes.ok()) {
-      auto header = decoder.ReadHeader(*bytes, sample.path);
-      if (header.ok()) {
-        const CropBox box = ChooseCrop(header->width, header->height, options_.transform, rng);
-        // Decode only the crop's window (see DecodeCropWindow).
-        auto region = DecodeCropWindow(*bytes, sample.path, box, size);
-        if (region.ok()) {
-          ResampleNormalize(region->image, PlacementOf(*region), box, options_.transform, options_.channels_last,
-                            images + static_cast<size_t>(kept) * image_floats);
-        } else {
-          status = region.status();
-        }
-      } else {
-        status = header.status();
-      }
-    } else {
-      status = bytes.status();
-    }
+    const absl::Status status =
+        DecodeTransformed(sample.path, rng, decoder, images + static_cast<size_t>(kept) * image_floats);
     if (!status.ok()) {
       if (options_.bad_images == BadImagePolicy::kFail) return status;
       batch.skipped_files.push_back(sample.path);
+      batch.skipped_errors.push_back(std::string(status.message()));
+      batch.skipped_sample_indices.push_back(static_cast<int64_t>(member));
       continue;
     }
     for (int32_t label : sample.labels) targets[kept * num_classes_ + label] = 1.0f;

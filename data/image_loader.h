@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +66,8 @@ struct Batch {
   std::vector<int64_t> image_ids;
   std::vector<int64_t> sample_indices;  // each row's position in the loader's samples
   std::vector<std::string> skipped_files;  // left out of this batch under BadImagePolicy::kSkip
+  std::vector<std::string> skipped_errors;          // why, one message per skipped file
+  std::vector<int64_t> skipped_sample_indices;      // their positions in the loader's samples
   int64_t epoch = 0;
   int64_t index = 0;  // batch number within the epoch
 };
@@ -93,6 +96,9 @@ class ImageLoader {
   ImageLoader(std::vector<LoaderSample> samples, int64_t num_classes, const LoaderOptions& options);
   void PlanEpoch(int64_t epoch);
   void WorkerLoop();
+  // Reads, decodes (JPEG: only the crop's window; PNG, WebP: whole) and transforms one image into `out`.
+  absl::Status DecodeTransformed(const std::string& path, std::mt19937_64& rng, class JpegDecoder& decoder,
+                                 float* out) const;
   absl::StatusOr<Batch> MakeBatch(int64_t epoch, int64_t index, const std::vector<size_t>& members,
                                   class JpegDecoder& decoder);
 

@@ -1,5 +1,5 @@
 // Loader determinism, independence from the worker count, sharding, partial batches and bad-image policies, on
-// small JPEGs the test writes.
+// small JPEGs the test writes; PNGs load like JPEGs.
 #include "data/image_loader.h"
 
 #include <torch/torch.h>
@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <set>
 
+#include "data/image/image_transforms.h"
 #include "data/image/jpeg_test_util.h"
+#include "data/image/png_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -178,6 +180,40 @@ TEST(ImageLoaderTest, BadImagesFailNamingTheFileOrAreSkippedAndCounted) {
   EXPECT_EQ(Ids(batches), (std::vector<int64_t>{1000, 1001, 1003}));
   EXPECT_EQ(batches[0].images.size(0), 3);
   EXPECT_EQ((*skipping)->skipped_images(), 2);
+  // Each skip carries its position and its reason: the text file is named as no image format, the missing file as
+  // unreadable.
+  EXPECT_EQ(batches[0].skipped_sample_indices, (std::vector<int64_t>{2}));
+  ASSERT_EQ(batches[0].skipped_errors.size(), 1u);
+  EXPECT_THAT(batches[0].skipped_errors[0], ::testing::HasSubstr("match no image format"));
+  EXPECT_THAT(batches[0].skipped_errors[0], ::testing::HasSubstr("supported: JPEG, PNG"));
+  EXPECT_EQ(batches[1].skipped_sample_indices, (std::vector<int64_t>{4}));
+  EXPECT_THAT(batches[1].skipped_errors.at(0), ::testing::HasSubstr("img4.jpg.missing"));
+}
+
+TEST(ImageLoaderTest, APngLoadsWithTheEvalTransformOfItsPixels) {
+  // A PNG (even one named .jpg: the format comes from the signature) gives exactly the eval transform of its pixels.
+  RgbImage image{30, 20, GradientRgb(30, 20)};
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  WriteBytes(dir + "/real.png", EncodePng(image));
+  WriteBytes(dir + "/named_wrongly.jpg", EncodePng(image));
+  LoaderOptions options = SmallOptions();
+  options.shuffle = false;
+  options.transform.train = false;
+  auto loader = ImageLoader::Create({{dir + "/real.png", 1, {0}, {}}, {dir + "/named_wrongly.jpg", 2, {1}, {}}}, 5,
+                                    options);
+  ASSERT_TRUE(loader.ok()) << loader.status();
+  const std::vector<Batch> batches = Epoch(**loader, 0);
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0].images.size(0), 2);
+  const int size = options.transform.output_size;
+  std::vector<float> expected(3 * size * size);
+  std::mt19937_64 unused;
+  ResampleNormalize(image, 30, 20, ChooseCrop(30, 20, options.transform, unused), options.transform, false,
+                    expected.data());
+  const torch::Tensor want = torch::from_blob(expected.data(), {3, size, size}, torch::kFloat);
+  EXPECT_TRUE(torch::equal(batches[0].images[0], want));
+  EXPECT_TRUE(torch::equal(batches[0].images[1], want));
+  EXPECT_EQ(batches[0].targets[0][0].item<float>(), 1.0f);
 }
 
 TEST(ImageLoaderTest, InvalidOptionsAreRejectedByName) {

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "metrics/ranking.h"
@@ -61,7 +62,8 @@ ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set) {
   return result;
 }
 
-absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::string& path) {
+absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::string& path,
+                             const std::string& provenance) {
   if (thresholds.class_names.size() != thresholds.thresholds.size()) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write '", path, "': ", thresholds.class_names.size(),
                                                    " class names but ", thresholds.thresholds.size(), " thresholds"));
@@ -69,6 +71,9 @@ absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::strin
   std::string text =
       "# Per-class decision thresholds: label c is predicted when its probability (sigmoid of the logit) >= the\n"
       "# threshold. Written by metrics/thresholds.cc; lines: \"class <index> <threshold> <name>\".\n";
+  if (!provenance.empty()) {
+    for (absl::string_view line : absl::StrSplit(provenance, '\n')) absl::StrAppend(&text, "# ", line, "\n");
+  }
   absl::StrAppend(&text, "num_classes ", thresholds.class_names.size(), "\n");
   for (size_t c = 0; c < thresholds.class_names.size(); ++c) {
     absl::StrAppend(&text, absl::StrFormat("class %d %.17g %s\n", c, thresholds.thresholds[c],

@@ -29,8 +29,10 @@ struct ClassThresholds {
 ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set);
 
 // Writes the thresholds as text (atomically): comment lines start with '#', then "num_classes N", then N lines
-// "class <index> <threshold, 17 significant digits> <name, which may contain spaces>".
-absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::string& path);
+// "class <index> <threshold, 17 significant digits> <name, which may contain spaces>". `provenance` (where and how
+// they were tuned; may span lines) becomes comment lines after the format's own.
+absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::string& path,
+                             const std::string& provenance = "");
 
 // Reads a file written by WriteThresholds and checks it against `expected_class_names` (count, then each index and
 // name in order); every threshold must be in [0, 1]. Errors name the file and line and say what was expected.

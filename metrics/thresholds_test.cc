@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -120,6 +121,18 @@ TEST(ThresholdsFileTest, RoundTripsExactlyWithNamesContainingSpaces) {
   const absl::StatusOr<ClassThresholds> read = ReadThresholds(path, thresholds.class_names);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->class_names, thresholds.class_names);
+  EXPECT_EQ(read->thresholds, thresholds.thresholds);
+}
+
+TEST(ThresholdsFileTest, ProvenanceBecomesCommentLinesAndReadsBack) {
+  const ClassThresholds thresholds{{"person", "car"}, {0.25, 0.75}};
+  const std::string path = TempPath("provenance.txt");
+  ASSERT_TRUE(WriteThresholds(thresholds, path, "tuned on the calibration split\n(200 images)").ok());
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("\n# tuned on the calibration split\n# (200 images)\nnum_classes 2\n"));
+  const absl::StatusOr<ClassThresholds> read = ReadThresholds(path, thresholds.class_names);
+  ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->thresholds, thresholds.thresholds);
 }
 

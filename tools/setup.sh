@@ -16,6 +16,7 @@ BUILD_PACKAGES=(
   nodejs  # runs onnxruntime-node (npm, below) in //trainer/onnx:onnx_runtime_test
   libgtest-dev libgmock-dev
   libturbojpeg0-dev libjpeg62-turbo-dev libsimdjson-dev zlib1g-dev libpng-dev
+  libwebp-dev  # WebP decoding: data/image/webp_decoder.cc (predict and the loader read WebP photos)
   librsvg2-bin  # rsvg-convert: svg_chart_test renders every kind of report chart
   procps  # pkill: distributed_training_test kills one process of a run
   clang libclang-rt-14-dev  # --config=asan / --config=fuzz and tools/fuzz.sh (libFuzzer, ASan, UBSan runtimes)

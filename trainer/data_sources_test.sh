@@ -29,8 +29,10 @@ grep -q "train:train/annotations.json: _background_ (id 0, 0 annotations) -> dro
   || { cat "${TEST_TMPDIR}/train.log"; fail "the unused labelme category is not listed"; }
 grep -q "train:train/_annotations.coco.json: objects (id 0, 0 annotations) -> dropped: unused" "${TEST_TMPDIR}/train.log" \
   || fail "the unused Roboflow category is not listed"
-grep -q "2 train and 1 val sources; train train/_annotations.coco.json (24 images); train train/annotations.json (24 images)" \
-  "${TEST_TMPDIR}/train.log" || fail "the data line does not list both training sources"
+# 10 % of the 48 training images (5) are held out for calibration, each source giving its share (cumulative
+# rounding: 3 and 2).
+grep -q "2 train and 1 val sources; train train/_annotations.coco.json (21 images + 3 for calibration); train train/annotations.json (22 images + 2 for calibration)" \
+  "${TEST_TMPDIR}/train.log" || fail "the data line does not list both training sources and their calibration shares"
 [[ $(wc -l < "${run}/classes.txt") -eq 80 ]] || fail "classes.txt should list the 80 COCO classes"
 [[ $(head -1 "${run}/classes.txt") == person ]] || fail "classes.txt should start with person"
 # 81 categories in each of the 3 sources, plus the header.
@@ -79,7 +81,8 @@ grep -q "^| all sources | 16 | .* | 0 |$" "${run}/report.md" || fail "report.md 
 grep -q "Source .*voc.json (8 images, 77 classes never labelled, left out): mAP" "${TEST_TMPDIR}/evaluate_masked.txt" \
   || { cat "${TEST_TMPDIR}/evaluate_masked.txt"; fail "evaluate does not show the sources"; }
 
-# The same sources in the config itself, the labelme one with weight 2: 24 + 2 x 24 = 72 images per epoch.
+# The same sources in the config itself, the labelme one with weight 2: 21 + 2 x 22 = 65 images per epoch (the
+# calibration images are not trained on).
 weighted="data { resolution: 32 loader_threads: 1
                  train { annotations: \"${TEST_TMPDIR}/roboflow/train/_annotations.coco.json\" }
                  train { annotations: \"${TEST_TMPDIR}/labelme/train/annotations.json\" weight: 2 name: \"lm\" }
@@ -87,14 +90,16 @@ weighted="data { resolution: 32 loader_threads: 1
           model { width_mult: 0.25 } training { epochs: 1 batch_size: 8 }"
 "${bin}/trainer/train" --config=baseline_bce --threads=1 --override="${weighted}" --run_dir="${TEST_TMPDIR}/weighted" \
   > "${TEST_TMPDIR}/weighted.log" 2>&1 || { cat "${TEST_TMPDIR}/weighted.log"; fail "weighted training failed"; }
-grep -q "24 of 48 training images shown other than once, about 72 images per epoch" "${TEST_TMPDIR}/weighted.log" \
+grep -q "22 of 43 training images shown other than once, about 65 images per epoch" "${TEST_TMPDIR}/weighted.log" \
   || { cat "${TEST_TMPDIR}/weighted.log"; fail "the source weight is not applied"; }
-grep -q "train lm (24 images, weight 2" "${TEST_TMPDIR}/weighted.log" || fail "the weighted source is not described"
-# max_train_images keeps images of every source in proportion; --train/--val replace the config's sources.
+grep -q "train lm (22 images + 2 for calibration, weight 2" "${TEST_TMPDIR}/weighted.log" \
+  || fail "the weighted source is not described"
+# max_train_images keeps images of every source in proportion (then 1 of the 10 is held out for calibration);
+# --train/--val replace the config's sources.
 "${bin}/trainer/train" --config=baseline_bce --threads=1 --run_dir="${TEST_TMPDIR}/limited" \
   --override="${weighted/resolution: 32/resolution: 32 max_train_images: 10}" \
   > "${TEST_TMPDIR}/limited.log" 2>&1 || { cat "${TEST_TMPDIR}/limited.log"; fail "limited training failed"; }
-grep -q "train train/_annotations.coco.json (5 images); train lm (5 images, weight 2" "${TEST_TMPDIR}/limited.log" \
+grep -q "train train/_annotations.coco.json (4 images + 1 for calibration); train lm (5 images, weight 2" "${TEST_TMPDIR}/limited.log" \
   || { cat "${TEST_TMPDIR}/limited.log"; fail "max_train_images should keep 5 images of each source"; }
 "${bin}/trainer/train" --config=baseline_bce --threads=1 --run_dir="${TEST_TMPDIR}/replaced" --override="${weighted}" \
   --train="${TEST_TMPDIR}/labelme/train/annotations.json" --val="${TEST_TMPDIR}/labelme/val/annotations.json" \
@@ -145,7 +150,7 @@ run="${TEST_TMPDIR}/list"
 grep -q "Label space: LIST, 2 classes" "${TEST_TMPDIR}/list.log" || fail "no LIST label space line"
 [[ "$(cat "${run}/classes.txt")" == "$(printf 'person\ncar')" ]] || fail "classes.txt should be person, car"
 image=$(ls "${TEST_TMPDIR}"/roboflow/valid/*.jpg | head -1)
-"${bin}/trainer/predict" --run_dir="${run}" --thresholds=none --threshold=0 "${image}" > "${TEST_TMPDIR}/predict.txt" \
+"${bin}/trainer/predict" --run_dir="${run}" --format=text --thresholds=none --threshold=0 "${image}" > "${TEST_TMPDIR}/predict.txt" \
   2>&1 || { cat "${TEST_TMPDIR}/predict.txt"; fail "predict failed"; }
 grep -q "person 0\." "${TEST_TMPDIR}/predict.txt" && grep -q "car 0\." "${TEST_TMPDIR}/predict.txt" \
   || { cat "${TEST_TMPDIR}/predict.txt"; fail "predict should name the run's two classes"; }

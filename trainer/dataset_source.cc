@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <utility>
+#include <vector>
 #include <system_error>
 
 #include "data/coco/coco_reader.h"
@@ -129,7 +132,83 @@ coco::data::CocoDataset Merge(std::vector<coco::data::CocoDataset> datasets, con
   return merged;
 }
 
+// SplitMix64's finaliser: spreads FNV-1a's bits so that ranking by the hash is a fair draw.
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Fixed on purpose: the calibration split must not move with training.seed (a sweep's seeds share it).
+constexpr uint64_t kCalibrationSeed = 0xca1b4a7e5eedULL;
+
+uint64_t CalibrationRank(const std::string& file_name, int64_t id) {
+  uint64_t hash = 1469598103934665603ULL ^ kCalibrationSeed;  // FNV-1a
+  const std::string key = file_name + "\n" + std::to_string(id);
+  for (unsigned char c : key) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return Mix(hash);
+}
+
 }  // namespace
+
+absl::Status HoldOutCalibration(double fraction, DatasetSplits& splits) {
+  splits.calibration = coco::data::CocoDataset();
+  splits.calibration_sources.clear();
+  splits.calibration_image_dir = splits.train_image_dir;
+  if (fraction <= 0) return absl::OkStatus();
+  const int64_t total = static_cast<int64_t>(splits.train.images.size());
+  const int64_t wanted = std::max<int64_t>(1, std::llround(fraction * static_cast<double>(total)));
+  if (wanted >= total) {
+    return absl::InvalidArgumentError("data.calibration_fraction " + std::to_string(fraction) + " of " +
+                                      std::to_string(total) + " training images leaves none to train on");
+  }
+  coco::data::CocoDataset train = std::move(splits.train);
+  splits.calibration.source = train.source + " (calibration)";
+  splits.calibration.categories = train.categories;
+  splits.calibration.category_names_in_file = train.category_names_in_file;
+  splits.train.source = train.source;
+  splits.train.categories = train.categories;
+  splits.train.category_names_in_file = train.category_names_in_file;
+  splits.train.category_annotations = train.category_annotations;
+  splits.train.annotations_read = train.annotations_read;
+  std::vector<SourceSummary> sources = std::move(splits.train_sources);
+  splits.train_sources.clear();
+  int64_t held_so_far = 0, seen_so_far = 0;
+  for (const SourceSummary& source : sources) {
+    seen_so_far += source.image_count;
+    const int64_t held_until_here = (seen_so_far * wanted + total / 2) / total;
+    const int64_t held = held_until_here - held_so_far;
+    held_so_far = held_until_here;
+    // With several sources, file names carry the source's image directory (Merge); rank by the name within it.
+    const std::string prefix = sources.size() > 1 ? source.images + "/" : "";
+    std::vector<std::pair<uint64_t, int64_t>> ranked;  // (rank, image index), ties by index
+    for (int64_t i = source.first_image; i < source.first_image + source.image_count; ++i) {
+      const coco::data::Image& image = train.images[static_cast<size_t>(i)];
+      const bool prefixed = !prefix.empty() && image.file_name.compare(0, prefix.size(), prefix) == 0;
+      ranked.emplace_back(CalibrationRank(prefixed ? image.file_name.substr(prefix.size()) : image.file_name,
+                                          image.id),
+                          i);
+    }
+    std::sort(ranked.begin(), ranked.end());
+    std::vector<bool> held_out(static_cast<size_t>(source.image_count), false);
+    for (int64_t k = 0; k < held; ++k) held_out[static_cast<size_t>(ranked[static_cast<size_t>(k)].second - source.first_image)] = true;
+    SourceSummary kept = source, calibration = source;
+    kept.first_image = static_cast<int64_t>(splits.train.images.size());
+    calibration.first_image = static_cast<int64_t>(splits.calibration.images.size());
+    kept.image_count = source.image_count - held;
+    calibration.image_count = held;
+    for (int64_t i = 0; i < source.image_count; ++i) {
+      coco::data::Image& image = train.images[static_cast<size_t>(source.first_image + i)];
+      (held_out[static_cast<size_t>(i)] ? splits.calibration : splits.train).images.push_back(std::move(image));
+    }
+    splits.train_sources.push_back(std::move(kept));
+    splits.calibration_sources.push_back(std::move(calibration));
+  }
+  return absl::OkStatus();
+}
 
 std::string DefaultCacheRoot() {
   if (const char* cache = std::getenv("COCO_MULTILABEL_CACHE"); cache != nullptr && *cache != '\0') return cache;
@@ -275,6 +354,7 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
                        splits.train_image_dir, splits.train_sources);
   splits.val = Merge(std::move(val), val_specs, val_unlabelled, data.max_val_images(), splits.val_image_dir,
                      splits.val_sources);
+  RETURN_IF_ERROR(HoldOutCalibration(data.calibration_fraction(), splits));
   if (std::any_of(train_specs.begin(), train_specs.end(), [](const SourceSpec& s) { return s.weight != 1.0; })) {
     for (const SourceSummary& source : splits.train_sources) {
       splits.train_weights.insert(splits.train_weights.end(), source.image_count, source.weight);
@@ -282,8 +362,11 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     // image_count is after max_train_images, so the weights line up with the kept images.
   }
   if (train_specs.size() + val_specs.size() > 2) {
-    for (const SourceSummary& source : splits.train_sources) {
+    for (size_t s = 0; s < splits.train_sources.size(); ++s) {
+      const SourceSummary& source = splits.train_sources[s];
+      const int64_t held = splits.calibration_sources.empty() ? 0 : splits.calibration_sources[s].image_count;
       splits.description += "; train " + source.name + " (" + std::to_string(source.image_count) + " images" +
+                            (held > 0 ? " + " + std::to_string(held) + " for calibration" : "") +
                             (source.weight != 1.0 ? ", weight " + std::to_string(source.weight) : "") + ")";
     }
     for (const SourceSummary& source : splits.val_sources) {

@@ -42,6 +42,12 @@ struct DatasetSplits {
   std::string unlabelled_classes;
   // Per training image (after max_train_images): its source's weight. Empty when every weight is 1.
   std::vector<double> train_weights;
+  // The calibration split (data.calibration_fraction): training images held out of `train`, on which per-class
+  // thresholds are tuned; laid out as `train` (sources concatenated, summaries per source). Empty when the
+  // fraction is 0.
+  coco::data::CocoDataset calibration;
+  std::string calibration_image_dir;
+  std::vector<SourceSummary> calibration_sources;
 };
 
 // $COCO_MULTILABEL_CACHE, else $XDG_CACHE_HOME/coco-multilabel, else ~/.cache/coco-multilabel.
@@ -51,9 +57,18 @@ std::string DefaultCacheRoot();
 // sibling that is renamed into place (a concurrent generator of the same options just loses the rename race).
 absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& config, const std::string& cache_root);
 
+// Moves a calibration split out of splits.train into splits.calibration: round(fraction x training images) of them
+// (at least 1 when fraction > 0, never all), each training source giving its share in proportion to its size
+// (cumulative rounding, so the shares add up exactly). Within a source the images with the lowest values of a hash
+// of (a fixed seed, the image's file name relative to its source, its id) go, so the split is a function of the
+// images alone - the same for every training seed, and for any order of the images in the file. Both splits keep
+// their images in the original order; the source summaries of both are updated.
+absl::Status HoldOutCalibration(double fraction, DatasetSplits& splits);
+
 // Reads the train and val annotations of `data`: its explicit sources (data.train / data.val) when given, else a
 // dataset root (`data_root`, or data.coco.root) in any layout DetectLayout knows, else the synthetic cache. Maps
-// every source into data.label_space and keeps the first max_*_images of each split when those are set.
+// every source into data.label_space, keeps the first max_*_images of each split when those are set, then holds out
+// the calibration split from the training images (HoldOutCalibration with data.calibration_fraction).
 absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const std::string& data_root,
                                                 const std::string& cache_root);
 

@@ -1,6 +1,8 @@
 #!/bin/bash
-# Trains a tiny model (2 epochs, 48 synthetic images at 32 px) and checks that //trainer:evaluate and
-# //trainer:predict load the run and print well-formed results.
+# Trains a tiny model (2 epochs, 48 synthetic images at 32 px) and checks that //trainer:evaluate prints well-formed
+# results, and that //trainer:predict tags a folder: JPEGs, a PNG, a truncated JPEG and a text file named .jpg give
+# one JSON line each in sorted order, the bad files reported and skipped with exit status 3, top_k respected and
+# labels consistent with the thresholds; plus globs, --recursive=false, --out, --format=text and input errors.
 set -euo pipefail
 bin="${TEST_SRCDIR}/coco_multilabel/trainer"
 run="${TEST_TMPDIR}/run"
@@ -22,10 +24,127 @@ grep -q "^person " "${TEST_TMPDIR}/evaluate.txt" || fail "no per-class row for p
 "${bin}/evaluate" --run_dir="${run}" --cache_dir="${cache}" --weights="${run}/nope.pt" > /dev/null 2>&1 \
   && fail "evaluate accepted missing weights"
 
-images=("${cache}"/synthetic-*/val2017/000001000001.jpg "${cache}"/synthetic-*/val2017/000001000002.jpg)
-"${bin}/predict" --run_dir="${run}" "${images[@]}" > "${TEST_TMPDIR}/predict.txt" 2>&1 \
-  || { cat "${TEST_TMPDIR}/predict.txt"; fail "predict failed"; }
-[[ "$(grep -c '\.jpg: ' "${TEST_TMPDIR}/predict.txt")" -eq 2 ]] || { cat "${TEST_TMPDIR}/predict.txt"; fail "expected 2 prediction lines"; }
-"${bin}/predict" --run_dir="${run}" --thresholds=none --threshold=0 "${images[0]}" | grep -q "person 0\." \
+# The folder: two JPEGs (one in a subdirectory), the first JPEG re-encoded losslessly as PNG by PIL, a truncated
+# JPEG, a text file named .jpg, and a .txt file a directory walk must pass over.
+val=("${cache}"/synthetic-*/val2017)
+photos="${TEST_TMPDIR}/photos"
+mkdir -p "${photos}/sub"
+cp "${val[0]}/000001000001.jpg" "${photos}/a.jpg"
+cp "${val[0]}/000001000002.jpg" "${photos}/sub/c.jpg"
+/usr/bin/python3 -c 'import sys; from PIL import Image; Image.open(sys.argv[1]).convert("RGB").save(sys.argv[2])' \
+  "${photos}/a.jpg" "${photos}/a_copy.png"
+head -c 600 "${val[0]}/000001000003.jpg" > "${photos}/b_truncated.jpg"
+echo "not an image" > "${photos}/notes.jpg"
+echo "ignored" > "${photos}/readme.txt"
+
+# JSON Lines checks: sorted files, one line each, errors exactly for the expected files, top_k and thresholds.
+check_jsonl() {  # FILE EXPECTED_FILES(comma-separated) ERROR_FILES(comma-separated) TOP_K THRESHOLDS(number|run path)
+  /usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, expected, errors, top_k, thresholds = sys.argv[1:6]
+records = [json.loads(line) for line in open(path)]
+files = [r["file"] for r in records]
+assert files == expected.split(","), f"files {files} != {expected}"
+assert files == sorted(files), "not sorted"
+bad = [r["file"] for r in records if "error" in r]
+assert bad == [f for f in errors.split(",") if f], f"error lines for {bad}, expected {errors}"
+if thresholds.replace(".", "").isdigit():
+    threshold_of = lambda name: float(thresholds)
+else:
+    table = {}
+    for line in open(thresholds):
+        if line.startswith("class "):
+            _, _, value, name = line.rstrip("\n").split(" ", 3)
+            table[name] = float(value)
+    threshold_of = lambda name: table[name]
+for r in records:
+    if "error" in r:
+        assert set(r) == {"file", "error"} and r["error"], r
+        continue
+    top, labels = r["top"], r["labels"]
+    assert len(top) == int(top_k), f"{len(top)} top entries, expected {top_k}"
+    for items in (top, labels):
+        scores = [i["score"] for i in items]
+        assert scores == sorted(scores, reverse=True), f"not most probable first: {items}"
+        assert all(0 <= s <= 1 for s in scores), items
+    tol = 1e-5
+    for item in labels:
+        assert item["score"] >= threshold_of(item["name"]) - tol, f"label under its threshold: {item}"
+    names = {i["name"] for i in labels}
+    for item in top:
+        if item["score"] >= threshold_of(item["name"]) + tol:
+            assert item["name"] in names, f"{item} passes its threshold but is not a label"
+        elif item["score"] < threshold_of(item["name"]) - tol:
+            assert item["name"] not in names, f"{item} is under its threshold but a label"
+    if top and labels:
+        assert labels[0]["score"] <= top[0]["score"] + tol
+print("ok", len(records))
+PY
+}
+
+p="${photos}"
+rc=0
+"${bin}/predict" --run_dir="${run}" --top_k=3 "${p}" > "${TEST_TMPDIR}/predict.jsonl" 2> "${TEST_TMPDIR}/predict.err" \
+  || rc=$?
+[[ ${rc} -eq 3 ]] || { cat "${TEST_TMPDIR}/predict.err"; fail "expected exit status 3 with skipped files, got ${rc}"; }
+check_jsonl "${TEST_TMPDIR}/predict.jsonl" "${p}/a.jpg,${p}/a_copy.png,${p}/b_truncated.jpg,${p}/notes.jpg,${p}/sub/c.jpg" \
+  "${p}/b_truncated.jpg,${p}/notes.jpg" 3 "${run}/thresholds.txt" || { cat "${TEST_TMPDIR}/predict.jsonl"; fail "bad JSON Lines"; }
+grep -q "skipped ${p}/b_truncated.jpg: .*truncated" "${TEST_TMPDIR}/predict.err" \
+  || { cat "${TEST_TMPDIR}/predict.err"; fail "the truncated JPEG was not reported"; }
+grep -q "skipped ${p}/notes.jpg: .*match no image format.*supported: JPEG, PNG" "${TEST_TMPDIR}/predict.err" \
+  || { cat "${TEST_TMPDIR}/predict.err"; fail "the text file was not reported"; }
+grep -q "Predicted 3 images (2 skipped)" "${TEST_TMPDIR}/predict.err" || fail "no summary line"
+
+# The PNG holds the JPEG's decoded pixels, so its scores match the JPEG's.
+/usr/bin/python3 - "${TEST_TMPDIR}/predict.jsonl" <<'PY' || fail "the PNG's scores differ from its JPEG's"
+import json, sys
+records = {r["file"].rsplit("/", 1)[1]: r for r in map(json.loads, open(sys.argv[1]))}
+jpeg, png = records["a.jpg"]["top"], records["a_copy.png"]["top"]
+assert [i["name"] for i in jpeg] == [i["name"] for i in png], (jpeg, png)
+assert all(abs(a["score"] - b["score"]) < 2e-3 for a, b in zip(jpeg, png)), (jpeg, png)
+PY
+
+# A global threshold, every class in top, --out (atomic file) with the same lines stdout would get.
+rc=0
+"${bin}/predict" --run_dir="${run}" --thresholds=none --threshold=0.5 --top_k=80 --batch_size=2 --loader_threads=2 \
+  --out="${TEST_TMPDIR}/out.jsonl" "${p}" > "${TEST_TMPDIR}/stdout.txt" 2> /dev/null || rc=$?
+[[ ${rc} -eq 3 ]] || fail "expected exit status 3 with --out, got ${rc}"
+[[ ! -s "${TEST_TMPDIR}/stdout.txt" ]] || fail "--out still wrote to stdout"
+check_jsonl "${TEST_TMPDIR}/out.jsonl" "${p}/a.jpg,${p}/a_copy.png,${p}/b_truncated.jpg,${p}/notes.jpg,${p}/sub/c.jpg" \
+  "${p}/b_truncated.jpg,${p}/notes.jpg" 80 0.5 || fail "bad --out JSON Lines"
+ls "${TEST_TMPDIR}" | grep -q "out.jsonl.tmp" && fail "a temporary file was left behind"
+
+# Threshold 0: every class is a label.
+"${bin}/predict" --run_dir="${run}" --thresholds=none --threshold=0 --top_k=0 "${p}/a.jpg" > "${TEST_TMPDIR}/all.jsonl" \
+  || fail "predict on one good image should exit 0"
+check_jsonl "${TEST_TMPDIR}/all.jsonl" "${p}/a.jpg" "" 0 0 || fail "bad JSON for threshold 0"
+[[ "$(grep -o '"name"' "${TEST_TMPDIR}/all.jsonl" | wc -l)" -eq 80 ]] || fail "threshold 0 should label all 80 classes"
+
+# Good files only: exit 0. A quoted glob, expanded by predict; --recursive=false leaves sub/ out.
+"${bin}/predict" --run_dir="${run}" "${p}/a.jpg" "${p}/sub" "${p}/a_copy.png" > "${TEST_TMPDIR}/good.jsonl" 2> /dev/null \
+  || fail "all-good inputs should exit 0"
+check_jsonl "${TEST_TMPDIR}/good.jsonl" "${p}/a.jpg,${p}/a_copy.png,${p}/sub/c.jpg" "" 5 "${run}/thresholds.txt" \
+  || fail "bad JSON for good files"
+rc=0
+"${bin}/predict" --run_dir="${run}" "${p}/*.jpg" > "${TEST_TMPDIR}/glob.jsonl" 2> /dev/null || rc=$?
+[[ ${rc} -eq 3 ]] || fail "glob run: expected 3, got ${rc}"
+check_jsonl "${TEST_TMPDIR}/glob.jsonl" "${p}/a.jpg,${p}/b_truncated.jpg,${p}/notes.jpg" \
+  "${p}/b_truncated.jpg,${p}/notes.jpg" 5 "${run}/thresholds.txt" || fail "bad JSON for a glob"
+"${bin}/predict" --run_dir="${run}" --recursive=false "${p}" > "${TEST_TMPDIR}/flat.jsonl" 2> /dev/null || true
+[[ "$(wc -l < "${TEST_TMPDIR}/flat.jsonl")" -eq 4 ]] || fail "--recursive=false should give 4 lines"
+
+# The human-readable format.
+"${bin}/predict" --run_dir="${run}" --format=text "${p}" > "${TEST_TMPDIR}/predict.txt" 2> /dev/null || true
+[[ "$(grep -c '\.\(jpg\|png\): ' "${TEST_TMPDIR}/predict.txt")" -eq 5 ]] || { cat "${TEST_TMPDIR}/predict.txt"; fail "expected 5 text lines"; }
+grep -q "notes.jpg: error: " "${TEST_TMPDIR}/predict.txt" || fail "text format: no error line"
+"${bin}/predict" --run_dir="${run}" --format=text --thresholds=none --threshold=0 "${p}/a.jpg" | grep -q "person 0\." \
   || fail "threshold 0 should list every class with its probability"
+
+# Inputs that name nothing stop the run before any work (exit 1), naming the input.
+rc=0
+"${bin}/predict" --run_dir="${run}" "${p}/a.jpg" "${p}/missing.jpg" > /dev/null 2> "${TEST_TMPDIR}/missing.err" || rc=$?
+[[ ${rc} -eq 1 ]] && grep -q "missing.jpg" "${TEST_TMPDIR}/missing.err" || fail "a missing input should exit 1 naming it"
+rc=0
+"${bin}/predict" --run_dir="${run}" --format=xml "${p}" > /dev/null 2>&1 || rc=$?
+[[ ${rc} -eq 1 ]] || fail "--format=xml should be refused"
 echo PASS

@@ -129,14 +129,25 @@ absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
   return AccumulateRows(rows, metrics_options, class_names, groups, per_group);
 }
 
-EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator) {
+EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
+                      const metrics::MultilabelAccumulator* calibration) {
   EvalSummary summary;
   summary.samples = accumulator.num_samples();
   summary.at_threshold = accumulator.Compute();
-  const metrics::ClassThresholds tuned = metrics::TuneThresholds(accumulator);
-  summary.tuned_thresholds = tuned.thresholds;
-  absl::StatusOr<metrics::MultilabelMetrics> at_tuned = accumulator.Compute(tuned.thresholds);
-  summary.at_tuned = at_tuned.ok() ? *at_tuned : summary.at_threshold;
+  const auto at = [&](const std::vector<double>& thresholds) {
+    absl::StatusOr<metrics::MultilabelMetrics> metrics = accumulator.Compute(thresholds);
+    return metrics.ok() ? *metrics : summary.at_threshold;
+  };
+  const std::vector<double> val_tuned = metrics::TuneThresholds(accumulator).thresholds;
+  summary.at_val_tuned = at(val_tuned);
+  if (calibration != nullptr && calibration->num_samples() > 0) {
+    summary.calibration_samples = calibration->num_samples();
+    summary.tuned_thresholds = metrics::TuneThresholds(*calibration).thresholds;
+    summary.at_tuned = at(summary.tuned_thresholds);
+  } else {
+    summary.tuned_thresholds = val_tuned;
+    summary.at_tuned = summary.at_val_tuned;
+  }
   summary.map = summary.at_threshold.mean_average_precision;
   summary.micro_f1 = summary.at_threshold.thresholded.overall_f1;
   summary.macro_f1 = summary.at_threshold.thresholded.mean_class_f1;
@@ -145,6 +156,8 @@ EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator) {
   summary.subset_accuracy = summary.at_threshold.subset_accuracy;
   summary.tuned_micro_f1 = summary.at_tuned.thresholded.overall_f1;
   summary.tuned_macro_f1 = summary.at_tuned.thresholded.mean_class_f1;
+  summary.val_tuned_micro_f1 = summary.at_val_tuned.thresholded.overall_f1;
+  summary.val_tuned_macro_f1 = summary.at_val_tuned.thresholded.mean_class_f1;
   summary.unlabelled_classes = summary.at_threshold.num_unlabelled_classes;
   return summary;
 }
@@ -157,16 +170,23 @@ std::vector<std::pair<std::string, double>> EvalSummary::Values() const {
           {"label_accuracy", label_accuracy},
           {"subset_accuracy", subset_accuracy},
           {"tuned_micro_f1", tuned_micro_f1},
-          {"tuned_macro_f1", tuned_macro_f1}};
+          {"tuned_macro_f1", tuned_macro_f1},
+          {"val_tuned_micro_f1", val_tuned_micro_f1},
+          {"val_tuned_macro_f1", val_tuned_macro_f1}};
 }
 
 std::string EvalSummary::OneLine() const {
   char buffer[256];
   std::snprintf(buffer, sizeof(buffer),
-                "mAP %.2f  micro-F1 %.2f  macro-F1 %.2f  accuracy %.2f (labels %.2f)  tuned micro-F1 %.2f",
-                100 * map, 100 * micro_f1, 100 * macro_f1, 100 * subset_accuracy, 100 * label_accuracy,
-                100 * tuned_micro_f1);
-  return buffer;
+                "mAP %.2f  micro-F1 %.2f  macro-F1 %.2f  accuracy %.2f (labels %.2f)  tuned micro-F1 %.2f", 100 * map,
+                100 * micro_f1, 100 * macro_f1, 100 * subset_accuracy, 100 * label_accuracy, 100 * tuned_micro_f1);
+  char tuning[64];
+  if (calibration_samples > 0) {
+    std::snprintf(tuning, sizeof(tuning), " (val-tuned oracle %.2f)", 100 * val_tuned_micro_f1);
+  } else {
+    std::snprintf(tuning, sizeof(tuning), " (tuned on val itself)");
+  }
+  return std::string(buffer) + tuning;
 }
 
 }  // namespace trainer

@@ -67,8 +67,10 @@ absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
     const std::vector<std::string>& class_names, const ForwardOptions& options, const SampleGroups* groups = nullptr,
     std::vector<metrics::MultilabelAccumulator>* per_group = nullptr);
 
-// The headline numbers: at the global threshold and with per-class thresholds tuned on the same set (an optimistic
-// upper bound of what tuning gives on unseen data).
+// The headline numbers: at the global threshold, and with per-class thresholds tuned for F1 on the calibration
+// split (held out of training, data.calibration_fraction) - the honest "tuned" figures - and, as an optimistic upper
+// bound, with thresholds tuned on the evaluated set itself ("val-tuned", the oracle). Without a calibration split
+// both tuned figures are the val-tuned ones.
 struct EvalSummary {
   int64_t samples = 0;
   double map = 0.0;
@@ -77,18 +79,25 @@ struct EvalSummary {
   double class_f1 = 0.0;        // CF1: harmonic mean of mean precision and mean recall (ML-GCN)
   double label_accuracy = 0.0;  // 1 - Hamming loss
   double subset_accuracy = 0.0; // exact match of the whole label vector
-  double tuned_micro_f1 = 0.0;
+  double tuned_micro_f1 = 0.0;  // thresholds from the calibration split (else val-tuned)
   double tuned_macro_f1 = 0.0;
+  double val_tuned_micro_f1 = 0.0;  // thresholds tuned on this set itself: the oracle
+  double val_tuned_macro_f1 = 0.0;
+  int64_t calibration_samples = 0;  // 0: no calibration split, tuned == val-tuned
   int unlabelled_classes = 0;  // classes no evaluated sample labels: left out of every mean
   metrics::MultilabelMetrics at_threshold;
-  metrics::MultilabelMetrics at_tuned;
-  std::vector<double> tuned_thresholds;
+  metrics::MultilabelMetrics at_tuned;      // with tuned_thresholds
+  metrics::MultilabelMetrics at_val_tuned;  // with thresholds tuned on this set
+  std::vector<double> tuned_thresholds;     // what thresholds.txt holds
 
   std::vector<std::pair<std::string, double>> Values() const;  // for metrics.jsonl / TensorBoard
   std::string OneLine() const;  // "mAP 41.23  micro-F1 ...", percent
 };
 
-EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator);
+// Summarises `accumulator`, with thresholds tuned on `calibration` (the same classes) when it is given and has
+// samples, else on `accumulator` itself.
+EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
+                      const metrics::MultilabelAccumulator* calibration = nullptr);
 
 }  // namespace trainer
 

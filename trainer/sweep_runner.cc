@@ -8,9 +8,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <utility>
+#include <vector>
 #include <sstream>
 
 #include "glog/logging.h"
+#include "metrics/statistics.h"
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"
@@ -51,20 +54,107 @@ std::string Fixed(double value, const char* format) {
   return buffer;
 }
 
+constexpr char kCsvHeader[] =
+    "run,config,seed,mAP,micro_f1,macro_f1,accuracy,tuned_micro_f1,tuned_macro_f1,val_tuned_micro_f1,"
+    "val_tuned_macro_f1,calibration_images,train_seconds,images_per_second,skipped_steps";
+constexpr int kCsvFields = 15;
+
+// A column of the markdown tables: a metric of SweepRow, shown in percent (quality metrics, which also get a paired
+// difference column) or with a fixed format.
+struct Column {
+  const char* name;
+  double SweepRow::*field;
+  const char* format;  // nullptr: percent
+};
+
+const std::vector<Column>& Columns() {
+  static const auto* columns = new std::vector<Column>{
+      {"mAP", &SweepRow::map, nullptr},
+      {"micro-F1", &SweepRow::micro_f1, nullptr},
+      {"macro-F1", &SweepRow::macro_f1, nullptr},
+      {"accuracy", &SweepRow::accuracy, nullptr},
+      {"tuned micro-F1", &SweepRow::tuned_micro_f1, nullptr},
+      {"tuned macro-F1", &SweepRow::tuned_macro_f1, nullptr},
+      {"val-tuned micro-F1 (oracle)", &SweepRow::val_tuned_micro_f1, nullptr},
+      {"train time (s)", &SweepRow::train_seconds, "%.0f"},
+      {"images/s", &SweepRow::images_per_second, "%.1f"},
+  };
+  return *columns;
+}
+
+// The paired-difference table leaves out the oracle and the speed columns.
+bool HasDifferenceColumn(const Column& column) {
+  return column.format == nullptr && column.field != &SweepRow::val_tuned_micro_f1;
+}
+
+std::string Value(const Column& column, double value) {
+  return column.format == nullptr ? Percent(value) : Fixed(value, column.format);
+}
+
+// "8.00 ± 0.41" over the seeds; a single seed has no standard deviation.
+std::string MeanAndDeviation(const Column& column, const std::vector<double>& values) {
+  const double mean = metrics::Mean(values);
+  if (values.size() < 2) return Value(column, mean);
+  return Value(column, mean) + " ± " + Value(column, metrics::SampleStandardDeviation(values));
+}
+
+std::string Signed(double value) { return Fixed(100 * value, "%+.2f"); }
+
+// "+0.93 [-0.41, +2.27]" in percentage points, bold when the interval excludes 0; "+0.93 (n/a)" below two pairs.
+std::string DifferenceCell(const metrics::PairedDifference& difference) {
+  if (!difference.defined) return Signed(difference.mean) + " (n/a)";
+  const std::string cell =
+      Signed(difference.mean) + " [" + Signed(difference.low()) + ", " + Signed(difference.high()) + "]";
+  return difference.ExcludesZero() ? "**" + cell + "**" : cell;
+}
+
 }  // namespace
 
 namespace {
 
-// The rows of a previous invocation's results.csv, by run label; none when the sweep never finished a run.
-absl::StatusOr<std::map<std::string, SweepRow>> ReadFinishedRuns(const std::string& path) {
-  std::map<std::string, SweepRow> finished;
+// The rows of a previous invocation's results.csv, by run label and seed; none when the sweep never finished a run.
+absl::StatusOr<std::map<std::pair<std::string, int>, SweepRow>> ReadFinishedRuns(const std::string& path) {
+  std::map<std::pair<std::string, int>, SweepRow> finished;
   std::ifstream in(path);
   if (!in) return finished;
   std::stringstream text;
   text << in.rdbuf();
   ASSIGN_OR_RETURN(std::vector<SweepRow> rows, ParseSweepCsv(text.str(), path));
-  for (SweepRow& row : rows) finished[row.label] = std::move(row);
+  for (SweepRow& row : rows) finished[{row.label, row.seed}] = std::move(row);
   return finished;
+}
+
+}  // namespace
+
+namespace {
+
+// results.md's preamble: what was run, and how to read the tables.
+std::string SweepHeader(const SweepConfig& sweep, const SweepOptions& options, int seeds,
+                        const std::vector<SweepRow>& rows) {
+  std::string without_calibration;
+  for (const SweepRow& row : rows) {
+    if (row.calibration_images == 0 && without_calibration.find(" " + row.label + ",") == std::string::npos) {
+      without_calibration += " " + row.label + ",";
+    }
+  }
+  std::string header =
+      "# " + sweep.description() + "\n\nBudget: " +
+      (options.full ? std::string("each experiment's own config (--full)")
+                    : "quick (" + std::to_string(sweep.quick_budget_size()) + " overlay(s) in " + options.sweep_path +
+                          ")") +
+      ". Seeds: " + std::to_string(seeds) + " (training.seed 0" +
+      (seeds > 1 ? ".." + std::to_string(seeds - 1) : std::string()) +
+      "; each moves the initial weights, the data order and augmentation, not the data); cells are the mean" +
+      (seeds > 1 ? " ± sample standard deviation" : std::string()) +
+      " over seeds. Accuracy is subset accuracy. Tuned columns: per-class thresholds tuned on each run's "
+      "calibration split (training images held out of training, data.calibration_fraction) and applied to the "
+      "validation split; val-tuned (oracle) tunes them on the validation split itself, an optimistic upper bound.";
+  if (!without_calibration.empty()) {
+    without_calibration.pop_back();
+    header += " Runs without a calibration split (data.calibration_fraction 0), whose tuned columns are val-tuned:" +
+              without_calibration + ".";
+  }
+  return header + "\n\n";
 }
 
 }  // namespace
@@ -89,18 +179,67 @@ absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path) {
     }
     if (run.config().empty()) return absl::InvalidArgumentError(path + ": run " + run.label() + ": config is empty");
   }
+  if (config.seeds() < 1 || config.seeds() > 100) {
+    return absl::InvalidArgumentError(path + ": seeds must be in [1, 100], got " + std::to_string(config.seeds()));
+  }
   return config;
 }
 
 std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
-  std::string table =
-      "| run | config | mAP | micro-F1 | macro-F1 | accuracy | tuned micro-F1 | tuned macro-F1 | train time (s) | "
-      "images/s | skipped steps |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::vector<std::string> labels;  // in order of first appearance
+  std::map<std::string, std::vector<const SweepRow*>> by_label;
   for (const SweepRow& row : rows) {
-    table += "| " + row.label + " | " + row.config + " | " + Percent(row.map) + " | " + Percent(row.micro_f1) + " | " +
-             Percent(row.macro_f1) + " | " + Percent(row.accuracy) + " | " + Percent(row.tuned_micro_f1) + " | " +
-             Percent(row.tuned_macro_f1) + " | " + Fixed(row.train_seconds, "%.0f") + " | " +
-             Fixed(row.images_per_second, "%.1f") + " | " + std::to_string(row.skipped_steps) + " |\n";
+    if (by_label[row.label].empty()) labels.push_back(row.label);
+    by_label[row.label].push_back(&row);
+  }
+  std::string table = "| run | config | seeds |";
+  std::string rule = "|---|---|---|";
+  for (const Column& column : Columns()) table += " " + std::string(column.name) + " |", rule += "---|";
+  table += " skipped steps |\n" + rule + "---|\n";
+  for (const std::string& label : labels) {
+    const std::vector<const SweepRow*>& runs = by_label[label];
+    int64_t skipped = 0;
+    for (const SweepRow* run : runs) skipped += run->skipped_steps;
+    table += "| " + label + " | " + runs.front()->config + " | " + std::to_string(runs.size()) + " |";
+    for (const Column& column : Columns()) {
+      std::vector<double> values;
+      for (const SweepRow* run : runs) values.push_back(run->*column.field);
+      table += " " + MeanAndDeviation(column, values) + " |";
+    }
+    table += " " + std::to_string(skipped) + " |\n";
+  }
+  if (labels.size() < 2) return table;
+
+  // Paired by seed: each run against the baseline trained with the same seed.
+  std::map<int, const SweepRow*> baseline;
+  for (const SweepRow* run : by_label[labels.front()]) baseline[run->seed] = run;
+  table += "\nDifference to " + labels.front() +
+           " in percentage points: the mean over seeds of (run - " + labels.front() +
+           ") with the same seed, and its 95 % interval (Student's t, pairs - 1 degrees of freedom); **bold**: the "
+           "interval excludes 0, a difference larger than the seed-to-seed noise; n/a: fewer than two seeds.\n\n"
+           "| run | pairs |";
+  rule = "|---|---|";
+  for (const Column& column : Columns()) {
+    if (HasDifferenceColumn(column)) table += " " + std::string(column.name) + " (95% CI) |", rule += "---|";
+  }
+  table += "\n" + rule + "\n";
+  for (size_t l = 1; l < labels.size(); ++l) {
+    std::vector<const SweepRow*> runs, bases;
+    for (const SweepRow* run : by_label[labels[l]]) {
+      if (auto base = baseline.find(run->seed); base != baseline.end()) runs.push_back(run), bases.push_back(base->second);
+    }
+    table += "| " + labels[l] + " | " + std::to_string(runs.size()) + " |";
+    for (const Column& column : Columns()) {
+      if (!HasDifferenceColumn(column)) continue;
+      if (runs.empty()) {
+        table += " - |";
+        continue;
+      }
+      std::vector<double> a, b;
+      for (size_t i = 0; i < runs.size(); ++i) a.push_back(runs[i]->*column.field), b.push_back(bases[i]->*column.field);
+      table += " " + DifferenceCell(metrics::PairedDifference95(a, b)) + " |";
+    }
+    table += "\n";
   }
   return table;
 }
@@ -111,30 +250,49 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
   std::string line;
   int number = 0;
   while (std::getline(lines, line)) {
-    if (++number == 1 || line.empty()) continue;  // the header
+    if (++number == 1) {
+      if (line != kCsvHeader) {
+        return absl::InvalidArgumentError(path + ":1: expected the header \"" + std::string(kCsvHeader) + "\", got \"" +
+                                          line + "\" (a sweep written before seeds and calibration-split thresholds "
+                                          "cannot be resumed: start a new one)");
+      }
+      continue;
+    }
+    if (line.empty()) continue;
     std::vector<std::string> fields;
     std::istringstream cells(line);
     for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
     SweepRow row;
-    bool valid = fields.size() == 11;
+    bool valid = fields.size() == kCsvFields;
+    const auto integer = [&](const std::string& field, auto& out) {
+      char* end = nullptr;
+      out = std::strtoll(field.c_str(), &end, 10);
+      valid = valid && !field.empty() && *end == '\0';
+    };
     if (valid) {
       row.label = fields[0];
       row.config = fields[1];
+      integer(fields[2], row.seed);
       double* numbers[] = {&row.map, &row.micro_f1, &row.macro_f1, &row.accuracy, &row.tuned_micro_f1,
-                           &row.tuned_macro_f1, &row.train_seconds, &row.images_per_second};
+                           &row.tuned_macro_f1, &row.val_tuned_micro_f1, &row.val_tuned_macro_f1};
       for (int i = 0; i < 8 && valid; ++i) {
         char* end = nullptr;
-        *numbers[i] = std::strtod(fields[2 + i].c_str(), &end);
-        valid = !fields[2 + i].empty() && *end == '\0';
+        *numbers[i] = std::strtod(fields[3 + i].c_str(), &end);
+        valid = !fields[3 + i].empty() && *end == '\0';
       }
-      char* end = nullptr;
-      row.skipped_steps = std::strtoll(fields[10].c_str(), &end, 10);
-      valid = valid && !fields[10].empty() && *end == '\0';
+      integer(fields[11], row.calibration_images);
+      for (int i = 0; i < 2 && valid; ++i) {
+        char* end = nullptr;
+        (i == 0 ? row.train_seconds : row.images_per_second) = std::strtod(fields[12 + i].c_str(), &end);
+        valid = !fields[12 + i].empty() && *end == '\0';
+      }
+      integer(fields[14], row.skipped_steps);
     }
     if (!valid) {
-      return absl::InvalidArgumentError(path + ":" + std::to_string(number) +
-                                        ": expected 11 comma-separated fields (run, config, 8 numbers, skipped "
-                                        "steps) as SweepCsv writes them, got \"" + line + "\"");
+      return absl::InvalidArgumentError(path + ":" + std::to_string(number) + ": expected " +
+                                        std::to_string(kCsvFields) +
+                                        " comma-separated fields (run, config, seed, 8 metrics, calibration images, "
+                                        "2 speeds, skipped steps) as SweepCsv writes them, got \"" + line + "\"");
     }
     rows.push_back(row);
   }
@@ -142,12 +300,14 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
 }
 
 std::string SweepCsv(const std::vector<SweepRow>& rows) {
-  std::string csv = "run,config,mAP,micro_f1,macro_f1,accuracy,tuned_micro_f1,tuned_macro_f1,train_seconds,"
-                    "images_per_second,skipped_steps\n";
+  std::string csv = std::string(kCsvHeader) + "\n";
   for (const SweepRow& row : rows) {
-    csv += row.label + "," + row.config + "," + Fixed(row.map, "%.6f") + "," + Fixed(row.micro_f1, "%.6f") + "," +
-           Fixed(row.macro_f1, "%.6f") + "," + Fixed(row.accuracy, "%.6f") + "," + Fixed(row.tuned_micro_f1, "%.6f") +
-           "," + Fixed(row.tuned_macro_f1, "%.6f") + "," + Fixed(row.train_seconds, "%.2f") + "," +
+    csv += row.label + "," + row.config + "," + std::to_string(row.seed);
+    for (double value : {row.map, row.micro_f1, row.macro_f1, row.accuracy, row.tuned_micro_f1, row.tuned_macro_f1,
+                         row.val_tuned_micro_f1, row.val_tuned_macro_f1}) {
+      csv += "," + Fixed(value, "%.6f");
+    }
+    csv += "," + std::to_string(row.calibration_images) + "," + Fixed(row.train_seconds, "%.2f") + "," +
            Fixed(row.images_per_second, "%.2f") + "," + std::to_string(row.skipped_steps) + "\n";
   }
   return csv;
@@ -155,76 +315,99 @@ std::string SweepCsv(const std::vector<SweepRow>& rows) {
 
 absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
   ASSIGN_OR_RETURN(SweepConfig sweep, ReadSweepConfig(options.sweep_path));
+  const int seeds = options.seeds > 0 ? options.seeds : sweep.seeds();
+  if (seeds > 100) return absl::InvalidArgumentError("--seeds must be in [1, 100], got " + std::to_string(seeds));
   std::error_code error;
   std::filesystem::create_directories(options.out_dir, error);
   if (error) return absl::UnavailableError("cannot create '" + options.out_dir + "': " + error.message());
-  std::map<std::string, SweepRow> finished;
+  std::map<std::pair<std::string, int>, SweepRow> finished;
   if (options.resume) {
     ASSIGN_OR_RETURN(finished, ReadFinishedRuns(options.out_dir + "/results.csv"));
+    for (const auto& [key, row] : finished) {
+      if (key.second >= seeds) {
+        return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + key.first +
+                                             " with seed " + std::to_string(key.second) + " but this invocation runs "
+                                             "seeds 0.." + std::to_string(seeds - 1) + ": resume with --seeds=" +
+                                             std::to_string(key.second + 1) + " or more");
+      }
+    }
   }
   SweepOutcome outcome;
   std::vector<SweepRow>& rows = outcome.rows;
-  for (const SweepRun& run : sweep.run()) {
-    if (auto done = finished.find(run.label()); done != finished.end()) {
-      if (done->second.config != run.config()) {
-        return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + run.label() +
-                                             " with config " + done->second.config + ", the sweep says " +
-                                             run.config() + ": resume with the same sweep file");
+  const int total = seeds * sweep.run_size();
+  // Seed by seed, so that a run can start from an earlier run of its seed ($SEED_DIR) and the first seed's table is
+  // complete first.
+  for (int seed = 0; seed < seeds; ++seed) {
+    const std::string seed_dir = options.out_dir + "/seed_" + std::to_string(seed);
+    for (const SweepRun& run : sweep.run()) {
+      const std::string name = run.label() + " (seed " + std::to_string(seed) + ")";
+      const std::string progress = std::to_string(rows.size() + 1) + "/" + std::to_string(total);
+      if (auto done = finished.find({run.label(), seed}); done != finished.end()) {
+        if (done->second.config != run.config()) {
+          return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + run.label() +
+                                               " with config " + done->second.config + ", the sweep says " +
+                                               run.config() + ": resume with the same sweep file");
+        }
+        LOG(INFO) << "Sweep run " << progress << ": " << name << " finished before, its row is kept";
+        rows.push_back(done->second);
+        continue;
       }
-      LOG(INFO) << "Sweep run " << rows.size() + 1 << "/" << sweep.run_size() << ": " << run.label()
-                << " finished before, its row is kept";
-      rows.push_back(done->second);
-      continue;
+      ConfigRequest request;
+      request.config = run.config();
+      request.experiments_dir = options.experiments_dir;
+      if (!options.full) request.overrides.assign(sweep.quick_budget().begin(), sweep.quick_budget().end());
+      for (const std::string& text : run.override()) {
+        request.overrides.push_back(
+            ReplaceAll(ReplaceAll(text, "$SEED_DIR", seed_dir), "$SWEEP_DIR", options.out_dir));
+      }
+      request.overrides.insert(request.overrides.end(), options.overrides.begin(), options.overrides.end());
+      request.overrides.push_back("training { seed: " + std::to_string(seed) + " }");  // last: the sweep's seed wins
+      absl::StatusOr<LoadedConfig> loaded = LoadTrainConfig(request);
+      if (!loaded.ok()) {
+        return absl::InvalidArgumentError("sweep run " + name + ": " + std::string(loaded.status().message()));
+      }
+      TrainOptions train;
+      train.config = *std::move(loaded);
+      train.run_dir = seed_dir + "/" + run.label();
+      train.data_root = options.data_root;
+      train.cache_root = options.cache_root;
+      train.runs_root = options.runs_root;
+      train.threads = options.threads;
+      train.progress_bar = options.progress_bar;
+      train.resume = options.resume && std::filesystem::exists(train.run_dir + "/checkpoints/last.ckpt");
+      LOG(INFO) << "Sweep run " << progress << ": " << name << ", config " << run.config();
+      absl::StatusOr<TrainResult> result = Train(train);
+      if (!result.ok()) {
+        return absl::Status(result.status().code(), "sweep run " + name + ": " + std::string(result.status().message()));
+      }
+      if (result->stopped_by_signal != 0) {
+        outcome.stopped_by_signal = result->stopped_by_signal;
+        outcome.stopped_run = run.label();
+        outcome.stopped_seed = seed;
+        return outcome;  // results.{md,csv} already hold every finished run
+      }
+      SweepRow row;
+      row.label = run.label();
+      row.config = run.config();
+      row.seed = seed;
+      const EvalSummary& eval = result->final_eval;
+      row.map = eval.map;
+      row.micro_f1 = eval.micro_f1;
+      row.macro_f1 = eval.macro_f1;
+      row.accuracy = eval.subset_accuracy;
+      row.tuned_micro_f1 = eval.tuned_micro_f1;
+      row.tuned_macro_f1 = eval.tuned_macro_f1;
+      row.val_tuned_micro_f1 = eval.val_tuned_micro_f1;
+      row.val_tuned_macro_f1 = eval.val_tuned_macro_f1;
+      row.calibration_images = eval.calibration_samples;
+      row.train_seconds = result->train_seconds;
+      row.images_per_second = result->images_per_second;
+      row.skipped_steps = result->skipped_steps;
+      rows.push_back(row);
+      RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.md",
+                                                SweepHeader(sweep, options, seeds, rows) + SweepMarkdown(rows)));
+      RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.csv", SweepCsv(rows)));
     }
-    ConfigRequest request;
-    request.config = run.config();
-    request.experiments_dir = options.experiments_dir;
-    if (!options.full) request.overrides.assign(sweep.quick_budget().begin(), sweep.quick_budget().end());
-    for (const std::string& text : run.override()) {
-      request.overrides.push_back(ReplaceAll(text, "$SWEEP_DIR", options.out_dir));
-    }
-    request.overrides.insert(request.overrides.end(), options.overrides.begin(), options.overrides.end());
-    absl::StatusOr<LoadedConfig> loaded = LoadTrainConfig(request);
-    if (!loaded.ok()) return absl::InvalidArgumentError("sweep run " + run.label() + ": " + std::string(loaded.status().message()));
-    TrainOptions train;
-    train.config = *std::move(loaded);
-    train.run_dir = options.out_dir + "/" + run.label();
-    train.data_root = options.data_root;
-    train.cache_root = options.cache_root;
-    train.runs_root = options.runs_root;
-    train.threads = options.threads;
-    train.progress_bar = options.progress_bar;
-    train.resume = options.resume && std::filesystem::exists(train.run_dir + "/checkpoints/last.ckpt");
-    LOG(INFO) << "Sweep run " << rows.size() + 1 << "/" << sweep.run_size() << ": " << run.label() << " ("
-              << run.config() << ")";
-    absl::StatusOr<TrainResult> result = Train(train);
-    if (!result.ok()) return absl::Status(result.status().code(), "sweep run " + run.label() + ": " + std::string(result.status().message()));
-    if (result->stopped_by_signal != 0) {
-      outcome.stopped_by_signal = result->stopped_by_signal;
-      outcome.stopped_run = run.label();
-      return outcome;  // results.{md,csv} already hold every finished run
-    }
-    SweepRow row;
-    row.label = run.label();
-    row.config = run.config();
-    row.map = result->final_eval.map;
-    row.micro_f1 = result->final_eval.micro_f1;
-    row.macro_f1 = result->final_eval.macro_f1;
-    row.accuracy = result->final_eval.subset_accuracy;
-    row.tuned_micro_f1 = result->final_eval.tuned_micro_f1;
-    row.tuned_macro_f1 = result->final_eval.tuned_macro_f1;
-    row.train_seconds = result->train_seconds;
-    row.images_per_second = result->images_per_second;
-    row.skipped_steps = result->skipped_steps;
-    rows.push_back(row);
-    const std::string header = "# " + sweep.description() + "\n\nBudget: " +
-                               (options.full ? std::string("each experiment's own config (--full)")
-                                             : "quick (" + std::to_string(sweep.quick_budget_size()) + " overlay(s) in " +
-                                                   options.sweep_path + ")") +
-                               ". Accuracy is subset accuracy; tuned columns use per-class thresholds tuned on the "
-                               "validation split itself (optimistic).\n\n";
-    RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.md", header + SweepMarkdown(rows)));
-    RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.csv", SweepCsv(rows)));
   }
   return outcome;
 }

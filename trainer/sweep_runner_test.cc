@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "trainer/config/config_loader.h"
 #include "trainer/stop_signal.h"
@@ -37,17 +38,54 @@ TEST(SweepTest, CheckedInSweepsResolve) {
   EXPECT_EQ(sweeps, 3);
 }
 
-TEST(SweepTest, TablesHaveOneRowPerRun) {
+// One markdown line per run label (mean over its seeds), one CSV line per run and seed.
+TEST(SweepTest, TablesHaveOneLinePerRunAndOneCsvRowPerSeed) {
   SweepRow row;
   row.label = "focal";
   row.config = "focal";
   row.map = 0.4321;
   row.train_seconds = 61.2;
-  const std::string markdown = SweepMarkdown({row, row});
-  EXPECT_THAT(markdown, HasSubstr("| focal | focal | 43.21 |"));
-  const std::string csv = SweepCsv({row});
-  EXPECT_THAT(csv, HasSubstr("focal,focal,0.432100,"));
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2);
+  EXPECT_THAT(SweepMarkdown({row}), HasSubstr("| focal | focal | 1 | 43.21 |"));
+  SweepRow other_seed = row;
+  other_seed.seed = 1;
+  const std::string markdown = SweepMarkdown({row, other_seed});
+  EXPECT_THAT(markdown, HasSubstr("| focal | focal | 2 | 43.21 ± 0.00 |"));
+  const std::string csv = SweepCsv({row, other_seed});
+  EXPECT_THAT(csv, HasSubstr("\nfocal,focal,0,0.432100,"));
+  EXPECT_THAT(csv, HasSubstr("\nfocal,focal,1,0.432100,"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
+}
+
+// Means, sample standard deviations and paired differences worked by hand. Baseline mAP over seeds 0, 1, 2:
+// 10, 12, 14 % (mean 12, sd 2); the other run 11, 14, 17 % (mean 14, sd 3). Differences by seed 1, 2, 3 points:
+// mean 2, sd 1, half-width t(0.975, 2) / sqrt(3) = 4.302653 / 1.732051 = 2.484138, so [-0.48, +4.48], not bold.
+// Micro-F1 differs by 5, 6, 7 points: [+3.52, +8.48] excludes 0, bold.
+TEST(SweepTest, MarkdownShowsMeanSdAndPairedIntervals) {
+  std::vector<SweepRow> rows;
+  const double base_map[] = {0.10, 0.12, 0.14}, other_map[] = {0.11, 0.14, 0.17};
+  for (int seed = 0; seed < 3; ++seed) {
+    SweepRow base;
+    base.label = "bce";
+    base.config = "baseline_bce";
+    base.seed = seed;
+    base.map = base_map[seed];
+    base.micro_f1 = 0.2;
+    SweepRow other = base;
+    other.label = "focal";
+    other.config = "focal";
+    other.map = other_map[seed];
+    other.micro_f1 = 0.25 + 0.01 * seed;
+    rows.push_back(base);
+    rows.push_back(other);
+  }
+  const std::string markdown = SweepMarkdown(rows);
+  EXPECT_THAT(markdown, HasSubstr("| bce | baseline_bce | 3 | 12.00 ± 2.00 | 20.00 ± 0.00 |"));
+  EXPECT_THAT(markdown, HasSubstr("| focal | focal | 3 | 14.00 ± 3.00 | 26.00 ± 1.00 |"));
+  EXPECT_THAT(markdown, HasSubstr("| run | pairs | mAP (95% CI) | micro-F1 (95% CI) |"));
+  EXPECT_THAT(markdown, HasSubstr("| focal | 3 | +2.00 [-0.48, +4.48] | **+6.00 [+3.52, +8.48]** |"));
+
+  rows.resize(2);  // one seed each: no interval
+  EXPECT_THAT(SweepMarkdown(rows), HasSubstr("| focal | 1 | +1.00 (n/a) | +5.00 (n/a) |"));
 }
 
 TEST(SweepTest, BadLabelIsRejectedWithTheFile) {
@@ -62,7 +100,10 @@ TEST(SweepTest, CsvReadsBackWhatItWrote) {
   SweepRow a;
   a.label = "bce";
   a.config = "baseline_bce";
+  a.seed = 2;
   a.map = 0.123456;
+  a.val_tuned_macro_f1 = 0.25;
+  a.calibration_images = 100;
   a.micro_f1 = 0.5;
   a.train_seconds = 12.25;
   a.skipped_steps = 3;
@@ -73,14 +114,24 @@ TEST(SweepTest, CsvReadsBackWhatItWrote) {
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ((*rows)[1].label, "focal");
+  EXPECT_EQ((*rows)[0].seed, 2);
   EXPECT_DOUBLE_EQ((*rows)[0].map, 0.123456);
+  EXPECT_DOUBLE_EQ((*rows)[0].val_tuned_macro_f1, 0.25);
+  EXPECT_EQ((*rows)[0].calibration_images, 100);
   EXPECT_DOUBLE_EQ((*rows)[0].train_seconds, 12.25);
   EXPECT_EQ((*rows)[0].skipped_steps, 3);
   EXPECT_EQ(SweepCsv(*rows), SweepCsv({a, b}));
 
   auto bad = ParseSweepCsv(SweepCsv({a}) + "focal,focal,0.1,oops\n", "runs/s/results.csv");
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(bad.status().message(), HasSubstr("runs/s/results.csv:3: expected 11 comma-separated fields"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("runs/s/results.csv:3: expected 15 comma-separated fields"));
+
+  // A results.csv from before seeds and calibration-split thresholds is refused, not misread.
+  auto old = ParseSweepCsv("run,config,mAP,micro_f1,macro_f1,accuracy,tuned_micro_f1,tuned_macro_f1,train_seconds,"
+                           "images_per_second,skipped_steps\nbce,baseline_bce,0.1,0.2,0.3,0.4,0.5,0.6,10,20,0\n",
+                           "old/results.csv");
+  ASSERT_FALSE(old.ok());
+  EXPECT_THAT(old.status().message(), HasSubstr("old/results.csv:1: expected the header"));
 }
 
 // A sweep stopped by a signal inside its first run resumes that run from its checkpoint, then runs the second; a
@@ -108,8 +159,9 @@ TEST(SweepTest, StoppedSweepResumesAndSkipsFinishedRuns) {
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->stopped_by_signal, SIGTERM);
   EXPECT_EQ(stopped->stopped_run, "bce");
+  EXPECT_EQ(stopped->stopped_seed, 0);
   EXPECT_TRUE(stopped->rows.empty());
-  EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/bce/checkpoints/last.ckpt"));
+  EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/seed_0/bce/checkpoints/last.ckpt"));
 
   options.resume = true;
   auto resumed = RunSweep(options);
@@ -119,12 +171,80 @@ TEST(SweepTest, StoppedSweepResumesAndSkipsFinishedRuns) {
   EXPECT_EQ(resumed->rows[0].label, "bce");
   EXPECT_EQ(resumed->rows[1].label, "focal");
 
-  const auto modified = std::filesystem::last_write_time(options.out_dir + "/focal/checkpoints/last.ckpt");
+  const auto modified = std::filesystem::last_write_time(options.out_dir + "/seed_0/focal/checkpoints/last.ckpt");
   auto again = RunSweep(options);
   ASSERT_TRUE(again.ok()) << again.status();
   ASSERT_EQ(again->rows.size(), 2u);
   EXPECT_EQ(SweepCsv(again->rows), SweepCsv(resumed->rows));  // rows read back, not retrained
-  EXPECT_EQ(std::filesystem::last_write_time(options.out_dir + "/focal/checkpoints/last.ckpt"), modified);
+  EXPECT_EQ(std::filesystem::last_write_time(options.out_dir + "/seed_0/focal/checkpoints/last.ckpt"), modified);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Two seeds of two tiny runs end to end: results.csv holds a row per run and seed, results.md the mean ± sd and the
+// paired interval column; the seed reaches training (different weights) but not the calibration split. Resuming
+// with a third seed trains only the new seed's runs.
+TEST(SweepTest, TwoSeedSweepReportsMeanSdAndIntervals) {
+  const std::string tmp = std::getenv("TEST_TMPDIR");
+  const std::string sweep_path = tmp + "/seeds_sweep.pbtxt";
+  std::ofstream(sweep_path) << R"pb(
+    description: "two tiny runs, two seeds"
+    quick_budget: "data { synthetic { train_images: 32 val_images: 16 image_size: 48 } resolution: 32 loader_threads: 1 } model { width_mult: 0.25 } training { epochs: 1 batch_size: 8 threads: 1 }"
+    seeds: 2
+    run { label: "bce" config: "baseline_bce" }
+    run { label: "focal" config: "focal" override: "training { seed: 7 }" }
+  )pb";
+  SweepOptions options;
+  options.sweep_path = sweep_path;
+  options.experiments_dir = ExperimentsDir();
+  options.out_dir = tmp + "/seeds_sweep";
+  options.cache_root = tmp + "/cache";
+  options.runs_root = tmp + "/runs";
+  options.threads = 1;
+  auto outcome = RunSweep(options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  ASSERT_EQ(outcome->rows.size(), 4u);
+
+  const std::string csv = ReadAll(options.out_dir + "/results.csv");
+  EXPECT_THAT(csv, HasSubstr("run,config,seed,mAP,"));
+  for (const char* row : {"\nbce,baseline_bce,0,", "\nbce,baseline_bce,1,", "\nfocal,focal,0,", "\nfocal,focal,1,"}) {
+    EXPECT_THAT(csv, HasSubstr(row));
+  }
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+  const std::string markdown = ReadAll(options.out_dir + "/results.md");
+  EXPECT_THAT(markdown, HasSubstr("Seeds: 2 (training.seed 0..1"));
+  EXPECT_THAT(markdown, ::testing::ContainsRegex("\\| bce \\| baseline_bce \\| 2 \\| [0-9.]+ ± [0-9.]+ \\|"));
+  EXPECT_THAT(markdown, HasSubstr("| run | pairs | mAP (95% CI) |"));
+  EXPECT_THAT(markdown, ::testing::ContainsRegex("\\| focal \\| 2 \\| \\**[-+][0-9.]+ \\[[-+][0-9.]+, [-+][0-9.]+\\]"));
+
+  // The sweep's seed replaced the run's own training.seed, and moved the weights: the two seeds' runs differ.
+  EXPECT_THAT(ReadAll(options.out_dir + "/seed_1/focal/config.pbtxt"), HasSubstr("seed: 1\n"));
+  EXPECT_NE(ReadAll(options.out_dir + "/seed_0/bce/model_last.pt"), ReadAll(options.out_dir + "/seed_1/bce/model_last.pt"));
+  // Every seed held out the same calibration images (3 of 32).
+  const std::string calibration = ReadAll(options.out_dir + "/seed_0/bce/calibration_images.txt");
+  EXPECT_THAT(calibration, HasSubstr(".jpg\n"));
+  EXPECT_EQ(calibration, ReadAll(options.out_dir + "/seed_1/bce/calibration_images.txt"));
+  EXPECT_EQ(calibration, ReadAll(options.out_dir + "/seed_1/focal/calibration_images.txt"));
+  EXPECT_EQ(outcome->rows[0].calibration_images, 3);
+
+  // A third seed on resume: the four finished rows are kept, two runs train.
+  options.resume = true;
+  options.seeds = 3;
+  auto more = RunSweep(options);
+  ASSERT_TRUE(more.ok()) << more.status();
+  ASSERT_EQ(more->rows.size(), 6u);
+  EXPECT_EQ(SweepCsv({more->rows.begin(), more->rows.begin() + 4}), SweepCsv(outcome->rows));
+  EXPECT_EQ(more->rows[5].seed, 2);
+  EXPECT_THAT(ReadAll(options.out_dir + "/results.md"), HasSubstr("| focal | 3 |"));
+  options.seeds = 2;  // fewer seeds than results.csv holds would drop rows: refused
+  auto fewer = RunSweep(options);
+  ASSERT_FALSE(fewer.ok());
+  EXPECT_THAT(fewer.status().message(), HasSubstr("resume with --seeds=3 or more"));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -131,6 +132,17 @@ void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64
   }
 }
 
+// "0.1", "0.25": the shortest form that reads back as the same double.
+std::string FormatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
+  return buffer;
+}
+
 // "3 classes (person, car, dog)"; long lists are cut after the first five.
 std::string DescribeClasses(const std::vector<std::string>& names) {
   std::string text = std::to_string(names.size()) + " classes (";
@@ -165,6 +177,10 @@ class TrainingRun {
   absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
   // The validation split's summary and, with several validation sources, each source's.
   absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source);
+  // `model`'s rows on every sample of `loader`; in a distributed run each process forwards its shard and gathers all.
+  absl::StatusOr<EvalRows> ForwardAllRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader);
+  // Where thresholds.txt's thresholds were tuned, for its header and report.md.
+  std::string ThresholdProvenance() const;
   absl::Status SaveCheckpoints(bool last, bool best);
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
@@ -194,6 +210,7 @@ class TrainingRun {
   std::vector<std::string> class_names_;
   std::unique_ptr<coco::data::ImageLoader> train_loader_;
   std::unique_ptr<coco::data::ImageLoader> val_loader_;
+  std::unique_ptr<coco::data::ImageLoader> calibration_loader_;  // null without a calibration split
   std::optional<SampleGroups> val_groups_;  // with several validation sources
 
   mobilenet::MobileNetOptions model_options_;
@@ -250,45 +267,72 @@ absl::Status TrainingRun::LoadData() {
   ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
                                     coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
                                     val_options));
+  if (!splits_.calibration.images.empty()) {
+    ASSIGN_OR_RETURN(calibration_loader_,
+                     coco::data::ImageLoader::Create(
+                         coco::data::SamplesFromDataset(splits_.calibration, splits_.calibration_image_dir),
+                         num_classes, val_options));
+  }
   if (splits_.val_sources.size() > 1) val_groups_ = SampleGroups::OfSources(splits_.val_sources);
   return absl::OkStatus();
+}
+
+absl::StatusOr<EvalRows> TrainingRun::ForwardAllRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader) {
+  EvalRows rows;
+  try {
+    // Every process evaluates with rank 0's BatchNorm statistics, as the checkpoint will hold them.
+    if (data_parallel_) RETURN_IF_ERROR(data_parallel_->BroadcastBuffersOf(*model));  // the EMA copy too
+    rows = ForwardRows(model, loader, execution_.forward);
+  } catch (const std::exception& error) {
+    return absl::UnavailableError("evaluation failed: " + distributed::ExceptionMessage(error));
+  }
+  if (!data_parallel_) return rows;
+  // Every process gathers every shard, so all of them compute the same metrics and take the same decisions.
+  c10d::ProcessGroup& group = data_parallel_->group();
+  std::vector<float> samples(rows.samples.begin(), rows.samples.end());  // exact below 2^24 images
+  ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_samples, distributed::AllGather(group, samples));
+  ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_logits, distributed::AllGather(group, rows.logits));
+  ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_targets, distributed::AllGather(group, rows.targets));
+  rows = EvalRows();
+  for (size_t r = 0; r < all_samples.size(); ++r) {
+    rows.samples.insert(rows.samples.end(), all_samples[r].begin(), all_samples[r].end());
+    rows.logits.insert(rows.logits.end(), all_logits[r].begin(), all_logits[r].end());
+    rows.targets.insert(rows.targets.end(), all_targets[r].begin(), all_targets[r].end());
+  }
+  return rows;
 }
 
 absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& model,
                                                        std::vector<SourceEval>* by_source) {
   std::vector<metrics::MultilabelAccumulator> per_source;
   const SampleGroups* groups = by_source != nullptr && val_groups_ ? &*val_groups_ : nullptr;
-  EvalRows rows;
-  try {
-    // Every process evaluates with rank 0's BatchNorm statistics, as the checkpoint will hold them.
-    if (data_parallel_) RETURN_IF_ERROR(data_parallel_->BroadcastBuffersOf(*model));  // the EMA copy too
-    rows = ForwardRows(model, *val_loader_, execution_.forward);
-  } catch (const std::exception& error) {
-    return absl::UnavailableError("evaluation failed: " + distributed::ExceptionMessage(error));
-  }
-  if (data_parallel_) {
-    // Every process gathers every shard, so all of them compute the same metrics and take the same decisions.
-    c10d::ProcessGroup& group = data_parallel_->group();
-    std::vector<float> samples(rows.samples.begin(), rows.samples.end());  // exact below 2^24 images
-    ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_samples, distributed::AllGather(group, samples));
-    ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_logits, distributed::AllGather(group, rows.logits));
-    ASSIGN_OR_RETURN(std::vector<std::vector<float>> all_targets, distributed::AllGather(group, rows.targets));
-    rows = EvalRows();
-    for (size_t r = 0; r < all_samples.size(); ++r) {
-      rows.samples.insert(rows.samples.end(), all_samples[r].begin(), all_samples[r].end());
-      rows.logits.insert(rows.logits.end(), all_logits[r].begin(), all_logits[r].end());
-      rows.targets.insert(rows.targets.end(), all_targets[r].begin(), all_targets[r].end());
-    }
-  }
+  ASSIGN_OR_RETURN(const EvalRows rows, ForwardAllRows(model, *val_loader_));
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
                    AccumulateRows(rows, config_.metrics(), class_names_, groups, &per_source));
+  // Thresholds are tuned with this same model on the calibration split, held out of training.
+  std::optional<metrics::MultilabelAccumulator> calibration;
+  if (calibration_loader_) {
+    ASSIGN_OR_RETURN(const EvalRows calibration_rows, ForwardAllRows(model, *calibration_loader_));
+    ASSIGN_OR_RETURN(calibration, AccumulateRows(calibration_rows, config_.metrics(), class_names_));
+  }
+  const metrics::MultilabelAccumulator* tuning = calibration ? &*calibration : nullptr;
   if (by_source != nullptr) {
     by_source->clear();
     for (size_t g = 0; g < per_source.size(); ++g) {
-      by_source->push_back({val_groups_->names[g], Summarize(per_source[g])});
+      by_source->push_back({val_groups_->names[g], Summarize(per_source[g], tuning)});
     }
   }
-  return Summarize(accumulator);
+  return Summarize(accumulator, tuning);
+}
+
+std::string TrainingRun::ThresholdProvenance() const {
+  if (splits_.calibration.images.empty()) {
+    return "tuned for per-class F1 on the validation split itself (data.calibration_fraction 0: no calibration "
+           "split), so the validation metrics with them are an optimistic upper bound";
+  }
+  return "tuned for per-class F1 on the calibration split: " + std::to_string(splits_.calibration.images.size()) +
+         " training images held out of training (data.calibration_fraction " +
+         FormatNumber(config_.data().calibration_fraction()) + ", listed in calibration_images.txt)";
 }
 
 absl::Status TrainingRun::BuildModelAndEma() {
@@ -426,8 +470,16 @@ absl::Status TrainingRun::Resume() {
   for (const std::string& name : class_names_) classes += name + "\n";
   RETURN_IF_ERROR(run_->WriteText("classes.txt", classes));
   RETURN_IF_ERROR(run_->WriteText("label_mapping.tsv", splits_.mapping_table));
+  if (!splits_.calibration.images.empty()) {
+    std::string calibration = "# The calibration split: training images held out of training, on which the per-class "
+                              "thresholds are tuned\n# (data.calibration_fraction; the same for every training.seed). "
+                              "File names as in the annotations.\n";
+    for (const coco::data::Image& image : splits_.calibration.images) calibration += image.file_name + "\n";
+    RETURN_IF_ERROR(run_->WriteText("calibration_images.txt", calibration));
+  }
   LOG(INFO) << "Run directory: " << run_->path();
   LOG(INFO) << "Data: " << splits_.description;
+  LOG(INFO) << "Thresholds: " << ThresholdProvenance();
   LOG(INFO) << "Label space: " << splits_.label_space << "\n" << splits_.mapping_changes
             << "  (every category: " << run_->File("label_mapping.tsv") << ")";
   if (!splits_.unlabelled_classes.empty()) {
@@ -626,7 +678,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   TrainResult result = Partial();
   if (!run_) return result;  // ranks other than 0 write nothing
   const metrics::ClassThresholds thresholds{class_names_, result.final_eval.tuned_thresholds};
-  RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds.txt")));
+  RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds.txt"),
+                                           "Provenance: the last epoch's weights, thresholds " +
+                                               ThresholdProvenance() + "."));
   ReportInputs report;
   report.config_name = config_.name();
   report.config_hash = options_.config.hash;
@@ -645,6 +699,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.fine_tune_report = result.fine_tune_report;
   report.at_threshold = result.final_eval.at_threshold;
   report.at_tuned = result.final_eval.at_tuned;
+  report.at_val_tuned = result.final_eval.at_val_tuned;
+  report.calibration_images = result.final_eval.calibration_samples;
+  report.threshold_provenance = ThresholdProvenance();
   for (const SourceEval& source : result.final_eval_by_source) {
     report.by_source.push_back({source.name, source.summary.at_threshold});
   }

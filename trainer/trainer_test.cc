@@ -117,9 +117,31 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   auto thresholds = metrics::ReadThresholds(run + "/thresholds.txt", names);
   EXPECT_TRUE(thresholds.ok()) << thresholds.status();
   const std::string report = ReadAll(run + "/report.md");
-  EXPECT_THAT(report, HasSubstr("tuned per-class thresholds"));
+  EXPECT_THAT(report, HasSubstr("| metric | threshold 0.5 | tuned on the calibration split | val-tuned (oracle) |"));
+  EXPECT_THAT(report, HasSubstr("on the calibration split: 5 training images held out"));
   EXPECT_THAT(report, HasSubstr("![loss](curves_loss.svg)"));
   EXPECT_THAT(report, HasSubstr("person"));
+
+  // 10 % of the 48 training images (5) were held out and the thresholds tuned on them, not on val.
+  EXPECT_EQ(result->final_eval.calibration_samples, 5);
+  EXPECT_EQ(result->final_eval.samples, 24);
+  EXPECT_THAT(ReadAll(run + "/thresholds.txt"), HasSubstr("# Provenance: the last epoch's weights, thresholds tuned "
+                                                          "for per-class F1 on the calibration split: 5 training"));
+  EXPECT_THAT(ReadAll(run + "/metrics.jsonl"), HasSubstr("\"val_tuned_micro_f1\""));
+  EXPECT_TRUE(tags.count("val/val_tuned_micro_f1"));
+}
+
+// data.calibration_fraction 0: nothing held out, thresholds tuned on val itself, and every output says so.
+TEST(TrainerTest, WithoutCalibrationSplitThresholdsAreTunedOnValAndSaySo) {
+  const TrainOptions options =
+      TinyOptions("no_calibration", "data { calibration_fraction: 0 } training { epochs: 1 }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->final_eval.calibration_samples, 0);
+  EXPECT_EQ(result->final_eval.tuned_micro_f1, result->final_eval.val_tuned_micro_f1);
+  EXPECT_FALSE(fs::exists(options.run_dir + "/calibration_images.txt"));
+  EXPECT_THAT(ReadAll(options.run_dir + "/thresholds.txt"), HasSubstr("on the validation split itself"));
+  EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("| metric | threshold 0.5 | val-tuned (optimistic) |"));
 }
 
 // Killed after epoch 1 and resumed == uninterrupted, bit for bit (one thread; dropout and EMA exercise the RNG and

@@ -84,6 +84,10 @@ TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {
               HasSubstr("data.label_space.alias[0] must be \"old name=new name\", got \"aeroplane\""));
   EXPECT_THAT(error("data { sampling { repeat_factor_threshold: 2 } }"),
               HasSubstr("data.sampling.repeat_factor_threshold must be in [0, 1]"));
+  EXPECT_THAT(error("data { calibration_fraction: 0.6 }"),
+              HasSubstr("--override[0]:1: data.calibration_fraction must be in [0, 0.5], got 0.6"));
+  EXPECT_THAT(error("data { calibration_fraction: -0.1 }"), HasSubstr("data.calibration_fraction must be in [0, 0.5]"));
+  EXPECT_EQ(error("data { calibration_fraction: 0 }"), "no error");  // same-split tuning
   EXPECT_EQ(error("data { train { annotations: 'a.json' } val { annotations: 'b.json' } "
                   "label_space { kind: UNION alias: 'a=b' } sampling { repeat_factor_threshold: 0.001 } }"),
             "no error");
@@ -97,6 +101,7 @@ TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
   EXPECT_EQ(loaded->config.training().epochs(), 1);
   EXPECT_EQ(loaded->config.training().batch_size(), 8);
   EXPECT_TRUE(loaded->config.training().has_seed());  // filled from the schema default
+  EXPECT_DOUBLE_EQ(loaded->config.data().calibration_fraction(), 0.1);
   EXPECT_TRUE(loaded->config.model().has_mobilenet_v2());
   EXPECT_TRUE(loaded->config.loss().has_bce());
   EXPECT_EQ(loaded->sources.size(), 3u);

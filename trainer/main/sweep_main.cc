@@ -1,5 +1,6 @@
-// bazel run //experiments:sweep_losses|sweep_finetune|sweep_ablations [-- --full] [--override=...]
-// Runs a sweep (experiments/sweeps/NAME.pbtxt) and writes results.md / results.csv in its output directory.
+// bazel run //experiments:sweep_losses|sweep_finetune|sweep_ablations [-- --full] [--seeds=K] [--override=...]
+// Runs a sweep (experiments/sweeps/NAME.pbtxt) once per seed and writes results.md / results.csv in its output
+// directory.
 #include <unistd.h>
 
 #include <csignal>
@@ -19,6 +20,9 @@
 
 DEFINE_string(sweep, "", "sweep name (experiments/sweeps/NAME.pbtxt) or path");
 DEFINE_bool(full, false, "run each experiment with its own budget instead of the sweep's quick budget");
+DEFINE_int32(seeds, 0,
+             "train every run with training.seed 0..K-1 and report mean, standard deviation and paired 95% "
+             "intervals over them; 0: the sweep file's `seeds`");
 DEFINE_string(override, "", "text-format TrainConfig merged into every run");
 DEFINE_string(out_dir, "", "output directory; default <workspace>/runs/sweep_<name>-<time>");
 DEFINE_string(data_root, "", "COCO-layout root; empty: the configs' source (synthetic)");
@@ -46,6 +50,8 @@ absl::Status Run(const char* argv0) {
   options.out_dir = FLAGS_out_dir.empty() ? options.runs_root + "/sweep_" + name + "-" + trainer::TimestampForNames()
                                           : trainer::ResolveUserPath(FLAGS_out_dir);
   options.full = FLAGS_full;
+  if (FLAGS_seeds < 0 || FLAGS_seeds > 100) return absl::InvalidArgumentError("--seeds must be in [0, 100]");
+  options.seeds = FLAGS_seeds;
   if (!FLAGS_override.empty()) options.overrides.push_back(FLAGS_override);
   options.data_root = trainer::ResolveUserPath(FLAGS_data_root);
   options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
@@ -61,7 +67,8 @@ absl::Status Run(const char* argv0) {
   if (outcome.stopped_by_signal != 0) {
     const int signal = outcome.stopped_by_signal;
     std::cerr << "Sweep stopped by " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << " in run " << outcome.stopped_run
-              << " (" << outcome.rows.size() << " runs finished, their rows in " << options.out_dir
+              << " with seed " << outcome.stopped_seed << " (" << outcome.rows.size()
+              << " runs finished, their rows in " << options.out_dir
               << "/results.csv). Continue with the same command plus --resume --out_dir=" << options.out_dir
               << std::endl;
     std::exit(128 + signal);  // as //trainer:train: 143 for SIGTERM, 130 for SIGINT

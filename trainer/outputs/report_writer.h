@@ -1,4 +1,5 @@
-// report.md of a run: summary, metrics at the global threshold and with tuned thresholds, the per-class table, and
+// report.md of a run: summary, metrics at the global threshold and with tuned thresholds (tuned on the calibration
+// split, and the val-tuned oracle beside them), the per-class table, and
 // the loss / learning-rate / validation curves drawn as SVG files it links.
 #ifndef TRAINER_OUTPUTS_REPORT_WRITER_H_
 #define TRAINER_OUTPUTS_REPORT_WRITER_H_
@@ -36,7 +37,13 @@ struct ReportInputs {
   int64_t best_epoch = 0;
   std::string fine_tune_report;  // empty when not fine-tuning
   metrics::MultilabelMetrics at_threshold;  // final model, global threshold
-  metrics::MultilabelMetrics at_tuned;      // final model, per-class thresholds tuned on the same split
+  // Final model with per-class thresholds (thresholds.txt) tuned on the calibration split, and with thresholds tuned
+  // on the validation split itself (the oracle). Without a calibration split (calibration_images 0) both are the
+  // latter.
+  metrics::MultilabelMetrics at_tuned;
+  metrics::MultilabelMetrics at_val_tuned;
+  int64_t calibration_images = 0;
+  std::string threshold_provenance;  // one sentence: where thresholds.txt was tuned
   std::vector<SourceReport> by_source;      // with several validation sources
   std::vector<MetricsRecord> history;       // metrics.jsonl
 };

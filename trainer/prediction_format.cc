@@ -1,0 +1,95 @@
+#include "trainer/prediction_format.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+namespace trainer {
+namespace {
+
+// Class indices, most probable first; equal probabilities keep index order.
+std::vector<size_t> ByProbability(const float* probabilities, size_t count) {
+  std::vector<size_t> order(count);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [probabilities](size_t a, size_t b) { return probabilities[a] > probabilities[b]; });
+  return order;
+}
+
+std::string JsonScores(const std::vector<size_t>& classes, const float* probabilities, const PredictionFormat& format) {
+  std::string out = "[";
+  for (size_t i = 0; i < classes.size(); ++i) {
+    char score[32];
+    std::snprintf(score, sizeof(score), "%.6g", static_cast<double>(probabilities[classes[i]]));
+    out += (i ? ", " : "") + std::string("{\"name\": ") + JsonQuoted(format.class_names[classes[i]]) +
+           ", \"score\": " + score + "}";
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string JsonQuoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", static_cast<unsigned>(c));
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonPredictionLine(const std::string& file, const float* probabilities, const PredictionFormat& format) {
+  const std::vector<size_t> order = ByProbability(probabilities, format.class_names.size());
+  std::vector<size_t> labels;
+  for (size_t c : order) {
+    if (probabilities[c] >= format.thresholds[c]) labels.push_back(c);
+  }
+  const size_t k = std::min(order.size(), static_cast<size_t>(std::max(0, format.top_k)));
+  const std::vector<size_t> top(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+  return "{\"file\": " + JsonQuoted(file) + ", \"labels\": " + JsonScores(labels, probabilities, format) +
+         ", \"top\": " + JsonScores(top, probabilities, format) + "}\n";
+}
+
+std::string JsonErrorLine(const std::string& file, const std::string& error) {
+  return "{\"file\": " + JsonQuoted(file) + ", \"error\": " + JsonQuoted(error) + "}\n";
+}
+
+std::string TextPredictionLine(const std::string& file, const float* probabilities, const PredictionFormat& format) {
+  const std::vector<size_t> order = ByProbability(probabilities, format.class_names.size());
+  std::string labels;
+  for (size_t c : order) {
+    if (probabilities[c] < format.thresholds[c]) continue;
+    char item[32];
+    std::snprintf(item, sizeof(item), " %.3f", static_cast<double>(probabilities[c]));
+    labels += (labels.empty() ? "" : ", ") + format.class_names[c] + item;
+  }
+  if (labels.empty()) {
+    labels = "(none over threshold; top:";
+    for (int k = 0; k < format.top_k && k < static_cast<int>(order.size()); ++k) {
+      char item[32];
+      std::snprintf(item, sizeof(item), " %.3f", static_cast<double>(probabilities[order[k]]));
+      labels += " " + format.class_names[order[k]] + item;
+    }
+    labels += ")";
+  }
+  return file + ": " + labels + "\n";
+}
+
+std::string TextErrorLine(const std::string& file, const std::string& error) {
+  return file + ": error: " + error + "\n";
+}
+
+}  // namespace trainer
