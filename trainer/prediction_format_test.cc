@@ -49,7 +49,8 @@ TEST(PredictionFormatTest, TextLinesKeepTheOldHumanReadableForm) {
   const float labelled[] = {0.912f, 0.604f, 0.1f};
   EXPECT_EQ(TextPredictionLine("p.jpg", labelled, ThreeClasses(5)), "p.jpg: person 0.912, dog 0.604\n");
   const float none[] = {0.311f, 0.12f, 0.5f};
-  EXPECT_EQ(TextPredictionLine("q.jpg", none, ThreeClasses(2)), "q.jpg: (none over threshold; top: car 0.500 person 0.311)\n");
+  EXPECT_EQ(TextPredictionLine("q.jpg", none, ThreeClasses(2)),
+            "q.jpg: (none over threshold; top: car 0.500 person 0.311)\n");
   EXPECT_EQ(TextErrorLine("r.jpg", "truncated"), "r.jpg: error: truncated\n");
 }
 

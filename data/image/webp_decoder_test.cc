@@ -35,7 +35,9 @@ TEST(WebpDecoderTest, AlphaIsCompositedOverWhite) {
   const std::vector<uint8_t> rgba = {10, 20, 30, 255, 200, 100, 50, 0, 90, 60, 30, 128};
   absl::StatusOr<RgbImage> image = DecodeWebp(EncodeLossless(rgba, 3, 1, true), "a.webp");
   ASSERT_TRUE(image.ok()) << image.status();
-  const auto over_white = [](int v, int a) { return static_cast<uint8_t>(std::lround((v * a + 255.0 * (255 - a)) / 255)); };
+  const auto over_white = [](int v, int a) {
+    return static_cast<uint8_t>(std::lround((v * a + 255.0 * (255 - a)) / 255));
+  };
   EXPECT_EQ(image->pixels, (std::vector<uint8_t>{10, 20, 30, 255, 255, 255, over_white(90, 128), over_white(60, 128),
                                                  over_white(30, 128)}));
 }

@@ -3,7 +3,7 @@
 
 Seeds are small valid files of each format, the same kinds the tests make: COCO JSON (the reader test's quirks file,
 a minimal export, the first images of ../shared/coco_samples when present), tiny JPEGs (baseline, progressive,
-grayscale, CMYK, 4:2:0 and 4:4:4, restart markers), torch.save state dicts (a plain dict, an OrderedDict as
+grayscale, CMYK, 4:2:0 and 4:4:4, restart markers), PNGs (RGBA, gray + alpha, palette) and WebPs (lossy, lossless), torch.save state dicts (a plain dict, an OrderedDict as
 model.state_dict() gives, a nested checkpoint), layered configs from experiments/, thresholds files, TensorBoard
 event files and a training checkpoint (written by //trainer/outputs:make_checkpoint_seed, through `bazel run`). Small seeds keep each fuzzing iteration fast. Run from the repository root:
 
@@ -107,6 +107,18 @@ def jpeg_seeds():
     write_dict("data/image", "jpeg.dict", [b"\xff\xd8", b"\xff\xd9", b"\xff\xc0", b"\xff\xc1", b"\xff\xc2",
                                            b"\xff\xc4", b"\xff\xdb", b"\xff\xdd", b"\xff\xda", b"\xff\xe0",
                                            b"\xff\xee", b"\xff\xd0", b"\xff\xfe", b"JFIF\x00", b"Adobe"])
+
+
+def image_seeds():
+    """PNG and WebP files for image_fuzzer (the format is found from the bytes; JPEGs come from jpeg_seeds)."""
+    out = corpus("data/image", "image_fuzzer")
+    gradient = Image.new("RGBA", (7, 5))
+    gradient.putdata([(x * 30, y * 50, 200, 40 * x) for y in range(5) for x in range(7)])
+    gradient.save(os.path.join(out, "rgba.png"))
+    gradient.convert("LA").save(os.path.join(out, "gray_alpha.png"))
+    gradient.convert("RGB").convert("P", palette=Image.ADAPTIVE, colors=16).save(os.path.join(out, "palette.png"))
+    gradient.convert("RGB").save(os.path.join(out, "lossy.webp"), "WEBP", quality=50)
+    gradient.save(os.path.join(out, "lossless.webp"), "WEBP", lossless=True)
 
 
 def state_dict_seeds():
@@ -241,6 +253,7 @@ def main():
         sys.exit("run from the repository root")
     coco_seeds()
     jpeg_seeds()
+    image_seeds()
     state_dict_seeds()
     config_seeds()
     thresholds_seeds()
