@@ -9,6 +9,10 @@ tmp="${TEST_TMPDIR}"
 config=(--config=baseline_bce --threads=1 --cache_dir="${tmp}/cache"
         --override='data { resolution: 32 loader_threads: 1 max_train_images: 128 max_val_images: 16 }
                     model { width_mult: 0.25 } training { batch_size: 8 epochs: 2 checkpoint_every_steps: 1 }')
+# The processes signalled below run without `timeout` around them (Bazel's test timeout bounds them): $! must be the
+# trainer itself. With `timeout` in between, kill -9 killed only `timeout` and left the trainer writing its run
+# directory while --resume started, and SIGTERM reached the trainer twice (from `timeout`, then to its process
+# group), which a slow machine took as the second, immediate-exit signal.
 wait_for_checkpoint() {  # wait_for_checkpoint RUN_DIR: the first mid-epoch checkpoint
   for _ in $(seq 1 600); do [[ -f "$1/checkpoints/last.ckpt" ]] && return 0; sleep 0.05; done
   fail "no checkpoint in $1"
@@ -18,7 +22,7 @@ timeout 300 "${bin}" "${config[@]}" --run_dir="${tmp}/straight" > "${tmp}/straig
   || { cat "${tmp}/straight.log"; fail "the uninterrupted run failed"; }
 
 # SIGTERM: finish the step, checkpoint, say how to resume, exit 143.
-timeout 300 "${bin}" "${config[@]}" --run_dir="${tmp}/term" > "${tmp}/term.log" 2>&1 &
+"${bin}" "${config[@]}" --run_dir="${tmp}/term" > "${tmp}/term.log" 2>&1 &
 pid=$!
 wait_for_checkpoint "${tmp}/term"
 kill -TERM "${pid}"
@@ -37,7 +41,7 @@ else
 fi
 
 # kill -9 at a random moment after the first step: --resume continues from the last step's checkpoint.
-timeout 300 "${bin}" "${config[@]}" --run_dir="${tmp}/killed" > "${tmp}/killed.log" 2>&1 &
+"${bin}" "${config[@]}" --run_dir="${tmp}/killed" > "${tmp}/killed.log" 2>&1 &
 pid=$!
 wait_for_checkpoint "${tmp}/killed"
 sleep "0.$((RANDOM % 10))"
@@ -51,7 +55,7 @@ cmp "${tmp}/killed/model_last.pt" "${tmp}/straight/model_last.pt" \
   || fail "kill -9 + --resume did not end with the uninterrupted run's weights"
 
 # Two SIGINTs: the second exits at once.
-timeout 300 "${bin}" "${config[@]}" --run_dir="${tmp}/twice" > "${tmp}/twice.log" 2>&1 &
+"${bin}" "${config[@]}" --run_dir="${tmp}/twice" > "${tmp}/twice.log" 2>&1 &
 pid=$!
 wait_for_checkpoint "${tmp}/twice"
 kill -INT "${pid}"; kill -INT "${pid}"
