@@ -27,8 +27,8 @@ done
 ((${#targets[@]} > 0)) || { echo "fuzz.sh: no fuzz target named '$selection'; there are: ${all_targets[*]##*:}" >&2; exit 2; }
 
 echo "fuzz.sh: building ${#targets[@]} targets with --config=fuzz"
-bazel build --config=fuzz "${targets[@]}" 2>&1 | grep -vE '^(INFO|Loading|Analyzing)|linux-sandbox' || true
-bazel build --config=fuzz "${targets[@]}" >/dev/null 2>&1 || { echo "fuzz.sh: the fuzz build failed" >&2; exit 1; }
+bazel build --config=fuzz "${targets[@]}" 2>&1 | grep -vE '^(INFO|Loading|Analyzing)|linux-sandbox'
+((PIPESTATUS[0] == 0)) || { echo "fuzz.sh: the fuzz build failed" >&2; exit 1; }
 bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)
 
 failed=()

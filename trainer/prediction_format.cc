@@ -1,5 +1,7 @@
 #include "trainer/prediction_format.h"
 
+#include "tools/cc/json_string.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -21,7 +23,7 @@ std::string JsonScores(const std::vector<size_t>& classes, const float* probabil
   for (size_t i = 0; i < classes.size(); ++i) {
     char score[32];
     std::snprintf(score, sizeof(score), "%.6g", static_cast<double>(probabilities[classes[i]]));
-    out += (i ? ", " : "") + std::string("{\"name\": ") + JsonQuoted(format.class_names[classes[i]]) +
+    out += (i ? ", " : "") + std::string("{\"name\": ") + coco::JsonString(format.class_names[classes[i]]) +
            ", \"score\": " + score + "}";
   }
   return out + "]";
@@ -29,27 +31,6 @@ std::string JsonScores(const std::vector<size_t>& classes, const float* probabil
 
 }  // namespace
 
-std::string JsonQuoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", static_cast<unsigned>(c));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string JsonPredictionLine(const std::string& file, const float* probabilities, const PredictionFormat& format) {
   const std::vector<size_t> order = ByProbability(probabilities, format.class_names.size());
@@ -59,12 +40,12 @@ std::string JsonPredictionLine(const std::string& file, const float* probabiliti
   }
   const size_t k = std::min(order.size(), static_cast<size_t>(std::max(0, format.top_k)));
   const std::vector<size_t> top(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
-  return "{\"file\": " + JsonQuoted(file) + ", \"labels\": " + JsonScores(labels, probabilities, format) +
+  return "{\"file\": " + coco::JsonString(file) + ", \"labels\": " + JsonScores(labels, probabilities, format) +
          ", \"top\": " + JsonScores(top, probabilities, format) + "}\n";
 }
 
 std::string JsonErrorLine(const std::string& file, const std::string& error) {
-  return "{\"file\": " + JsonQuoted(file) + ", \"error\": " + JsonQuoted(error) + "}\n";
+  return "{\"file\": " + coco::JsonString(file) + ", \"error\": " + coco::JsonString(error) + "}\n";
 }
 
 std::string TextPredictionLine(const std::string& file, const float* probabilities, const PredictionFormat& format) {

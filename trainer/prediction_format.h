@@ -27,8 +27,6 @@ std::string TextPredictionLine(const std::string& file, const float* probabiliti
 // "F: error: MESSAGE" and a newline.
 std::string TextErrorLine(const std::string& file, const std::string& error);
 
-// `text` as a JSON string literal, quotes included (", \ and control characters escaped; other bytes as they are).
-std::string JsonQuoted(const std::string& text);
 
 }  // namespace trainer
 

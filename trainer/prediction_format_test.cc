@@ -2,6 +2,8 @@
 // top holds top_k classes most probable first, and names with quotes or control characters stay valid JSON.
 #include "trainer/prediction_format.h"
 
+#include "tools/cc/json_string.h"
+
 #include "gtest/gtest.h"
 
 namespace trainer {
@@ -39,8 +41,8 @@ TEST(PredictionFormatTest, ScoresHaveSixSignificantDigits) {
 }
 
 TEST(PredictionFormatTest, NamesAndErrorsAreEscaped) {
-  EXPECT_EQ(JsonQuoted("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
-  EXPECT_EQ(JsonQuoted("caf\xC3\xA9.jpg"), "\"caf\xC3\xA9.jpg\"");  // UTF-8 passes through
+  EXPECT_EQ(coco::JsonString("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+  EXPECT_EQ(coco::JsonString("caf\xC3\xA9.jpg"), "\"caf\xC3\xA9.jpg\"");  // UTF-8 passes through
   EXPECT_EQ(JsonErrorLine("x \"1\".jpg", "cannot read 'x'"),
             "{\"file\": \"x \\\"1\\\".jpg\", \"error\": \"cannot read 'x'\"}\n");
 }

@@ -8,6 +8,7 @@
 #include "data/coco/coco_dataset.h"
 #include "data/inspect/image_checks.h"
 #include "data/inspect/label_statistics.h"
+#include "tools/cc/json_string.h"  // JsonString, used by the reports and their tests
 
 namespace coco::data {
 
@@ -19,8 +20,6 @@ std::string FormatInspectionJson(const std::string& source, const LabelStatistic
 // One JSON line per image: {"file_name": ..., "labels": [sorted category names]}.
 std::string FormatLabelDump(const CocoDataset& dataset);
 
-// A JSON string literal (quotes included) with the required escapes.
-std::string JsonString(const std::string& text);
 
 }  // namespace coco::data
 

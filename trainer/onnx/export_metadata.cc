@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "tools/cc/json_string.h"
+
 namespace trainer {
 namespace {
 
@@ -22,22 +24,7 @@ std::string JsonNumberArray(const T& values, const char* format = "%.9g") {
 
 std::string JsonStringArray(const std::vector<std::string>& values) {
   std::string json = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    json += i ? ", \"" : "\"";
-    for (unsigned char c : values[i]) {
-      if (c == '"' || c == '\\') {
-        json += '\\';
-        json += static_cast<char>(c);
-      } else if (c < 0x20) {
-        char escaped[8];
-        std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-        json += escaped;
-      } else {
-        json += static_cast<char>(c);
-      }
-    }
-    json += '"';
-  }
+  for (size_t i = 0; i < values.size(); ++i) json += (i ? ", " : "") + coco::JsonString(values[i]);
   return json + "]";
 }
 
