@@ -2,9 +2,8 @@
 // top holds top_k classes most probable first, and names with quotes or control characters stay valid JSON.
 #include "trainer/prediction_format.h"
 
-#include "tools/cc/json_string.h"
-
 #include "gtest/gtest.h"
+#include "tools/cc/json_string.h"
 
 namespace trainer {
 namespace {
