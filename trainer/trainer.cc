@@ -114,13 +114,15 @@ std::string ModelDescription(const TrainConfig& config, int64_t num_classes, int
   return buffer;
 }
 
-// The single-line progress bar (terminals) or a periodic log line.
+// The single-line progress bar (terminals) or a periodic log line. `eta_seconds`: the rest of this epoch;
+// `run_eta_seconds`: the rest of the run, evaluations included once one has been timed (`eval_timed`).
 void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64_t steps, double loss, double lr,
-                    double images_per_second, double eta_seconds) {
+                    double images_per_second, double eta_seconds, double run_eta_seconds, bool eval_timed) {
   char line[256];
-  std::snprintf(line, sizeof(line), "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s",
+  std::snprintf(line, sizeof(line), "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s (run %s%s)",
                 static_cast<long long>(epoch + 1), static_cast<long long>(epochs), static_cast<long long>(step),
-                static_cast<long long>(steps), loss, lr, images_per_second, Duration(eta_seconds).c_str());
+                static_cast<long long>(steps), loss, lr, images_per_second, Duration(eta_seconds).c_str(),
+                Duration(run_eta_seconds).c_str(), eval_timed ? "" : " + evaluation");
   if (bar) {
     constexpr int kWidth = 24;
     const int filled = steps > 0 ? static_cast<int>(kWidth * step / steps) : 0;
@@ -175,6 +177,8 @@ class TrainingRun {
   absl::StatusOr<bool> Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
                             double& grad_norm);
   absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
+  // How many evaluations epochs `epoch`.. (0-based) end with: every eval_every_epochs-th and the last.
+  int64_t EvaluationsFrom(int64_t epoch) const;
   // The validation split's summary and, with several validation sources, each source's.
   absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source);
   // `model`'s rows on every sample of `loader`; in a distributed run each process forwards its shard and gathers all.
@@ -234,6 +238,7 @@ class TrainingRun {
   TrainingProgress progress_;
   int64_t images_trained_ = 0;
   double seconds_training_ = 0.0;
+  double eval_seconds_ = -1.0;  // the last evaluation's wall time, checkpoints included; < 0 before the first
   bool evaluated_ = false;
   int stopped_by_signal_ = 0;
 };
@@ -566,8 +571,12 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
       window_loss = 0, window_count = 0;
     }
     if (options_.progress_bar || periodic) {
-      const double eta = elapsed / (step + 1) * (steps_per_epoch_ - step - 1);
-      ReportProgress(options_.progress_bar, epoch, epochs, step + 1, steps_per_epoch_, loss_value, lr, rate, eta);
+      const double per_step = elapsed / (step + 1);
+      const double eta = per_step * (steps_per_epoch_ - step - 1);
+      const double run_eta = eta + per_step * steps_per_epoch_ * (epochs - epoch - 1) +
+                             std::max(eval_seconds_, 0.0) * EvaluationsFrom(epoch);
+      ReportProgress(options_.progress_bar, epoch, epochs, step + 1, steps_per_epoch_, loss_value, lr, rate, eta,
+                     run_eta, eval_seconds_ >= 0);
     }
   }
   if (options_.progress_bar) std::fprintf(stderr, "\n");
@@ -591,10 +600,21 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
 
   const bool last_epoch = epoch + 1 == epochs;
   bool is_best = false;
-  if (last_epoch || (epoch + 1) % training_.eval_every_epochs() == 0) {
-    RETURN_IF_ERROR(EvaluateEpoch(epoch, mean_loss, seconds, epoch_images, is_best));
+  const Clock::time_point eval_start = Clock::now();
+  const bool evaluates = EvaluationsFrom(epoch) > EvaluationsFrom(epoch + 1);
+  if (evaluates) RETURN_IF_ERROR(EvaluateEpoch(epoch, mean_loss, seconds, epoch_images, is_best));
+  RETURN_IF_ERROR(
+      SaveCheckpoints(last_epoch || is_best || (epoch + 1) % training_.checkpoint_every_epochs() == 0, is_best));
+  if (evaluates) eval_seconds_ = Seconds(eval_start);
+  return absl::OkStatus();
+}
+
+int64_t TrainingRun::EvaluationsFrom(int64_t epoch) const {
+  int64_t count = 0;
+  for (int64_t e = epoch; e < training_.epochs(); ++e) {
+    count += e + 1 == training_.epochs() || (e + 1) % training_.eval_every_epochs() == 0;
   }
-  return SaveCheckpoints(last_epoch || is_best || (epoch + 1) % training_.checkpoint_every_epochs() == 0, is_best);
+  return count;
 }
 
 absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images,

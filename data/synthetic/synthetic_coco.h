@@ -19,6 +19,10 @@
 
 namespace coco::data {
 
+// What a given set of options produces: bumped whenever the pictures or annotations change, because the trainer's
+// dataset cache is keyed by it (trainer/dataset_source.cc).
+inline constexpr int kSyntheticCocoVersion = 1;
+
 // The folder layouts and JSON shapes COCO-format exports come in, so every reader path can be tried without a
 // download (data/coco/layouts.h).
 enum class SyntheticLayout {
