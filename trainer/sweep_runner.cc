@@ -101,8 +101,11 @@ std::string MeanAndDeviation(const Column& column, const std::vector<double>& va
 std::string Signed(double value) { return Fixed(100 * value, "%+.2f"); }
 
 // "+0.93 [-0.41, +2.27]" in percentage points, bold when the interval excludes 0; "+0.93 (n/a)" below two pairs.
+// Differences identical for every seed (metrics that move in coarse steps, such as accuracy on a few hundred images,
+// with few seeds) give a zero-width interval that says nothing about the noise: "+0.20 (same every seed)", not bold.
 std::string DifferenceCell(const metrics::PairedDifference& difference) {
   if (!difference.defined) return Signed(difference.mean) + " (n/a)";
+  if (difference.standard_deviation == 0.0) return Signed(difference.mean) + " (same every seed)";
   const std::string cell =
       Signed(difference.mean) + " [" + Signed(difference.low()) + ", " + Signed(difference.high()) + "]";
   return difference.ExcludesZero() ? "**" + cell + "**" : cell;
@@ -216,7 +219,8 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   table += "\nDifference to " + labels.front() +
            " in percentage points: the mean over seeds of (run - " + labels.front() +
            ") with the same seed, and its 95 % interval (Student's t, pairs - 1 degrees of freedom); **bold**: the "
-           "interval excludes 0, a difference larger than the seed-to-seed noise; n/a: fewer than two seeds.\n\n"
+           "interval excludes 0, a difference larger than the seed-to-seed noise; n/a: fewer than two seeds; same every seed: "
+           "a difference identical for every seed, so no interval (never bold).\n\n"
            "| run | pairs |";
   rule = "|---|---|";
   for (const Column& column : Columns()) {

@@ -75,6 +75,7 @@ TEST(SweepTest, MarkdownShowsMeanSdAndPairedIntervals) {
     other.config = "focal";
     other.map = other_map[seed];
     other.micro_f1 = 0.25 + 0.01 * seed;
+    other.macro_f1 = 0.002;  // the same +0.20 points for every seed: a zero-width interval, which must not be bold
     rows.push_back(base);
     rows.push_back(other);
   }
@@ -82,7 +83,8 @@ TEST(SweepTest, MarkdownShowsMeanSdAndPairedIntervals) {
   EXPECT_THAT(markdown, HasSubstr("| bce | baseline_bce | 3 | 12.00 ± 2.00 | 20.00 ± 0.00 |"));
   EXPECT_THAT(markdown, HasSubstr("| focal | focal | 3 | 14.00 ± 3.00 | 26.00 ± 1.00 |"));
   EXPECT_THAT(markdown, HasSubstr("| run | pairs | mAP (95% CI) | micro-F1 (95% CI) |"));
-  EXPECT_THAT(markdown, HasSubstr("| focal | 3 | +2.00 [-0.48, +4.48] | **+6.00 [+3.52, +8.48]** |"));
+  EXPECT_THAT(markdown, HasSubstr("| focal | 3 | +2.00 [-0.48, +4.48] | **+6.00 [+3.52, +8.48]** | "
+                                  "+0.20 (same every seed) |"));
 
   rows.resize(2);  // one seed each: no interval
   EXPECT_THAT(SweepMarkdown(rows), HasSubstr("| focal | 1 | +1.00 (n/a) | +5.00 (n/a) |"));
