@@ -26,9 +26,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string OptionsHash(const SyntheticDataConfig& config) {
-  const std::string key = "v" + std::to_string(coco::data::kSyntheticCocoVersion) + " train " + std::to_string(config.train_images()) +
-                          " val " + std::to_string(config.val_images()) + " size " +
-                          std::to_string(config.image_size()) + " seed " + std::to_string(config.seed());
+  const std::string key = "v" + std::to_string(coco::data::kSyntheticCocoVersion) + " train " +
+                          std::to_string(config.train_images()) + " val " + std::to_string(config.val_images()) +
+                          " size " + std::to_string(config.image_size()) + " seed " + std::to_string(config.seed());
   uint64_t hash = 1469598103934665603ULL;  // FNV-1a
   for (unsigned char c : key) {
     hash ^= c;

@@ -219,8 +219,8 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   table += "\nDifference to " + labels.front() +
            " in percentage points: the mean over seeds of (run - " + labels.front() +
            ") with the same seed, and its 95 % interval (Student's t, pairs - 1 degrees of freedom); **bold**: the "
-           "interval excludes 0, a difference larger than the seed-to-seed noise; n/a: fewer than two seeds; same every seed: "
-           "a difference identical for every seed, so no interval (never bold).\n\n"
+           "interval excludes 0, a difference larger than the seed-to-seed noise; n/a: fewer than two seeds; "
+           "same every seed: a difference identical for every seed, so no interval (never bold).\n\n"
            "| run | pairs |";
   rule = "|---|---|";
   for (const Column& column : Columns()) {

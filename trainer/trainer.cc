@@ -119,7 +119,8 @@ std::string ModelDescription(const TrainConfig& config, int64_t num_classes, int
 void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64_t steps, double loss, double lr,
                     double images_per_second, double eta_seconds, double run_eta_seconds, bool eval_timed) {
   char line[256];
-  std::snprintf(line, sizeof(line), "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s (run %s%s)",
+  std::snprintf(line, sizeof(line),
+                "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s (run %s%s)",
                 static_cast<long long>(epoch + 1), static_cast<long long>(epochs), static_cast<long long>(step),
                 static_cast<long long>(steps), loss, lr, images_per_second, Duration(eta_seconds).c_str(),
                 Duration(run_eta_seconds).c_str(), eval_timed ? "" : " + evaluation");
@@ -177,8 +178,8 @@ class TrainingRun {
   absl::StatusOr<bool> Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
                             double& grad_norm);
   absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
-  // How many evaluations epochs `epoch`.. (0-based) end with: every eval_every_epochs-th and the last.
-  int64_t EvaluationsFrom(int64_t epoch) const;
+  // Whether epoch `epoch` (0-based) ends with an evaluation: every eval_every_epochs-th and the last.
+  bool EvaluatesAfter(int64_t epoch) const;
   // The validation split's summary and, with several validation sources, each source's.
   absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source);
   // `model`'s rows on every sample of `loader`; in a distributed run each process forwards its shard and gathers all.
@@ -531,6 +532,8 @@ absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t e
 
 absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   const int64_t epochs = training_.epochs();
+  int64_t evaluations_left = 0;  // this epoch's and the later ones', for the run's ETA
+  for (int64_t e = epoch; e < epochs; ++e) evaluations_left += EvaluatesAfter(e);
   mobilenet::SetTrainingMode(*model_, true, freeze_report_);
   // A mid-epoch checkpoint resumes at its step: the loader skips the batches already trained.
   const int64_t first_step = epoch == progress_.epochs_completed ? progress_.steps_into_epoch : 0;
@@ -574,7 +577,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
       const double per_step = elapsed / (step + 1);
       const double eta = per_step * (steps_per_epoch_ - step - 1);
       const double run_eta = eta + per_step * steps_per_epoch_ * (epochs - epoch - 1) +
-                             std::max(eval_seconds_, 0.0) * EvaluationsFrom(epoch);
+                             std::max(eval_seconds_, 0.0) * evaluations_left;
       ReportProgress(options_.progress_bar, epoch, epochs, step + 1, steps_per_epoch_, loss_value, lr, rate, eta,
                      run_eta, eval_seconds_ >= 0);
     }
@@ -601,7 +604,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   const bool last_epoch = epoch + 1 == epochs;
   bool is_best = false;
   const Clock::time_point eval_start = Clock::now();
-  const bool evaluates = EvaluationsFrom(epoch) > EvaluationsFrom(epoch + 1);
+  const bool evaluates = EvaluatesAfter(epoch);
   if (evaluates) RETURN_IF_ERROR(EvaluateEpoch(epoch, mean_loss, seconds, epoch_images, is_best));
   RETURN_IF_ERROR(
       SaveCheckpoints(last_epoch || is_best || (epoch + 1) % training_.checkpoint_every_epochs() == 0, is_best));
@@ -609,12 +612,8 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   return absl::OkStatus();
 }
 
-int64_t TrainingRun::EvaluationsFrom(int64_t epoch) const {
-  int64_t count = 0;
-  for (int64_t e = epoch; e < training_.epochs(); ++e) {
-    count += e + 1 == training_.epochs() || (e + 1) % training_.eval_every_epochs() == 0;
-  }
-  return count;
+bool TrainingRun::EvaluatesAfter(int64_t epoch) const {
+  return epoch + 1 == training_.epochs() || (epoch + 1) % training_.eval_every_epochs() == 0;
 }
 
 absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images,
