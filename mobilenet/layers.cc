@@ -7,8 +7,10 @@
 
 #include <algorithm>
 
-#include "mobilenet/batchnorm_relu6.h"
 #include <cmath>
+#include <utility>
+
+#include "mobilenet/batchnorm_relu6.h"
 
 namespace mobilenet {
 
@@ -38,10 +40,20 @@ torch::Tensor ConvBNReLU6BlockImpl::forward(torch::Tensor x) {
     x = ConvWithFoldedBatchNorm(*conv, *bn, x);
   } else {
     x = conv->forward(x);
-    if (fuse_ && CanFuseBatchNormReLU6(*bn, x)) return BatchNormReLU6Training(*bn, x);
-    x = bn->forward(x);
+    if (sync_ && bn->is_training()) {
+      x = SyncBatchNormTraining(*bn, x, sync_);
+    } else if (fuse_ && CanFuseBatchNormReLU6(*bn, x)) {
+      return BatchNormReLU6Training(*bn, x);
+    } else {
+      x = bn->forward(x);
+    }
   }
   return (begin() + 2)->forward<torch::Tensor>(x);
+}
+
+int ConvBNReLU6BlockImpl::SetBatchNormSync(AllReduceSum all_reduce_sum) {
+  sync_ = std::move(all_reduce_sum);
+  return 1;
 }
 
 bool CanFoldBatchNorm(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn) {

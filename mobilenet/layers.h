@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 
+#include "mobilenet/sync_batchnorm.h"
+
 namespace mobilenet {
 
 // torchvision's _make_divisible: round `value` to the nearest multiple of `divisor` (at least `divisor`),
@@ -56,15 +58,18 @@ torch::Tensor ConvWithFoldedBatchNorm(const torch::nn::Conv2dImpl& conv, const t
 
 // The three modules under their torchvision names (state dicts, the summary and the freezer see them as before);
 // forward() runs the fused BatchNorm + ReLU6 in training and the folded convolution + ReLU6 in eval when the options
-// ask for them and they apply, else the modules one after the other.
-class ConvBNReLU6BlockImpl : public ChainImpl {
+// ask for them and they apply, else the modules one after the other. After SetBatchNormSync, training-mode
+// BatchNorm uses the statistics of every process (sync_batchnorm.h) and is not fused.
+class ConvBNReLU6BlockImpl : public ChainImpl, public SyncsBatchNorm {
  public:
   explicit ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options);
   torch::Tensor forward(torch::Tensor x);
+  int SetBatchNormSync(AllReduceSum all_reduce_sum) override;
 
  private:
   bool fuse_;
   bool fold_;
+  AllReduceSum sync_;  // empty: per-process BatchNorm
 };
 TORCH_MODULE(ConvBNReLU6Block);
 ConvBNReLU6Block ConvBNReLU6(const ConvBNReLU6Options& options);

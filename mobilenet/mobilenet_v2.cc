@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "mobilenet/layers.h"
 
@@ -26,7 +27,9 @@ struct InvertedResidualOptions {
 
 // Expand (1x1, skipped when t = 1) -> depthwise 3x3 -> linear 1x1 projection, with a residual connection when the
 // block keeps both resolution and width. Submodule names follow torchvision: conv.{0,1,2,3}.
-class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, public TracedForward {
+class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>,
+                             public TracedForward,
+                             public SyncsBatchNorm {
  public:
   explicit InvertedResidualImpl(InvertedResidualOptions options) : options_(std::move(options)) { reset(); }
 
@@ -61,10 +64,20 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, 
       // Eval: the projection's BatchNorm folded into its convolution.
       for (size_t i = 0; i + 2 < conv_->size(); ++i) out = (conv_->begin() + i)->forward<torch::Tensor>(out);
       out = ConvWithFoldedBatchNorm(*project_conv_, *project_bn_, out);
+    } else if (sync_ && project_bn_->is_training()) {
+      // The projection's BatchNorm with every process's statistics (the blocks before it sync themselves).
+      for (size_t i = 0; i + 2 < conv_->size(); ++i) out = (conv_->begin() + i)->forward<torch::Tensor>(out);
+      out = SyncBatchNormTraining(*project_bn_, project_conv_->forward(out), sync_);
     } else {
       out = conv_->forward(out);
     }
     return use_residual_ ? x + out : out;
+  }
+
+  // The projection's BatchNorm; the expand and depthwise blocks are modules of their own.
+  int SetBatchNormSync(AllReduceSum all_reduce_sum) override {
+    sync_ = std::move(all_reduce_sum);
+    return 1;
   }
 
   torch::Tensor ForwardTraced(torch::Tensor x, const std::string& prefix, const LeafCallback& on_leaf) override {
@@ -78,6 +91,7 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>, 
   torch::nn::Sequential conv_{nullptr};
   torch::nn::Conv2d project_conv_{nullptr};  // conv_'s last two modules
   torch::nn::BatchNorm2d project_bn_{nullptr};
+  AllReduceSum sync_;  // empty: per-process BatchNorm
 };
 TORCH_MODULE(InvertedResidual);
 

@@ -2,9 +2,9 @@
 # End to end, on loopback: data-parallel training through the real train binary with 2 processes (given their
 # place by flags, then launched by torchrun through //trainer:launch). Checks that only rank 0 writes the run
 # directory, that the sharded evaluation equals a single-process evaluation of the same weights exactly, that a
-# 2-process checkpoint resumes on 1 process, that different configs on the ranks are refused, and that killing a
-# rank makes the other fail within a bounded time, after which --resume (or torchrun's restart) ends where an
-# uninterrupted run ends.
+# 2-process checkpoint resumes on 1 process, that SyncBatchNorm runs, that different configs on the ranks are
+# refused, and that killing a rank makes the other fail within a bounded time, after which --resume (or torchrun's
+# restart) ends where an uninterrupted run ends.
 set -euo pipefail
 bin="${TEST_SRCDIR}/coco_multilabel/trainer"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -48,6 +48,27 @@ distributed=$(final_line "${tmp}/two.rank0.log")
 single=$(final_line "${tmp}/resume1.log")
 [[ -n "${distributed}" && "${distributed}" == "${single}" ]] \
   || fail "sharded evaluation '${distributed}' differs from one process's '${single}'"
+
+# 2b. SyncBatchNorm (model.sync_batch_norm): both ranks say every BatchNorm is synchronised, and the sharded
+#     evaluation of the result again equals one process's. (That the synchronised step equals one process on the
+#     whole batch is checked exactly by //trainer:sync_batch_norm_test.)
+sync_override='data { resolution: 32 loader_threads: 1 max_train_images: 64 max_val_images: 32 }
+      model { width_mult: 0.25 sync_batch_norm: true } training { batch_size: 8 epochs: 1 }'
+port=$(free_port)
+for rank in 0 1; do
+  timeout 120 "${bin}/train" "${common[@]}" --override="${sync_override}" --run_dir="${tmp}/sync" --rank="${rank}" \
+    --world_size=2 --master_addr=127.0.0.1 --master_port="${port}" > "${tmp}/sync.rank${rank}.log" 2>&1 &
+  sync_pids[rank]=$!
+done
+wait "${sync_pids[0]}" || { cat "${tmp}/sync.rank0.log"; fail "rank 0 failed with sync_batch_norm"; }
+wait "${sync_pids[1]}" || { cat "${tmp}/sync.rank1.log"; fail "rank 1 failed with sync_batch_norm"; }
+grep -q "SyncBatchNorm: 52 BatchNorm layers normalise with the statistics of all 2 processes" "${tmp}/sync.rank0.log" \
+  || { cat "${tmp}/sync.rank0.log"; fail "no SyncBatchNorm line (MobileNetV2 has 52 BatchNorm layers)"; }
+timeout 120 "${bin}/train" "${common[@]}" --override="${sync_override}" --run_dir="${tmp}/sync" --resume \
+  > "${tmp}/sync.resume1.log" 2>&1 || { cat "${tmp}/sync.resume1.log"; fail "1-process resume of the synced run"; }
+grep -q "model.sync_batch_norm: one process" "${tmp}/sync.resume1.log" || fail "no single-process sync note"
+[[ -n "$(final_line "${tmp}/sync.rank0.log")" && "$(final_line "${tmp}/sync.rank0.log")" == \
+   "$(final_line "${tmp}/sync.resume1.log")" ]] || fail "synced run: sharded evaluation differs from one process's"
 
 # 3. Ranks given different configs are refused before training.
 mkdir -p "${tmp}/mismatch"

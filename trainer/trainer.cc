@@ -21,6 +21,7 @@
 #include "metrics/thresholds.h"
 #include "mobilenet/freezer.h"
 #include "mobilenet/state_dict_io.h"
+#include "mobilenet/sync_batchnorm.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/model_builder.h"
 #include "trainer/dataset_source.h"
@@ -465,10 +466,20 @@ absl::Status TrainingRun::Resume() {
                      distributed::DataParallel::Create(
                          model_.ptr(), c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group)));
     step_.data_parallel = data_parallel_.get();
+    if (config_.model().sync_batch_norm()) {
+      const int synced = mobilenet::SetBatchNormSync(
+          *model_, distributed::SumOverProcesses(
+                       c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group)));
+      LOG(INFO) << "SyncBatchNorm: " << synced << " BatchNorm layers normalise with the statistics of all "
+                << options_.world_size << " processes' batches (global batch "
+                << options_.world_size * training_.batch_size() << ")";
+    }
     LOG(INFO) << "Distributed: " << options_.world_size << " processes (this is rank " << options_.rank
               << "), global batch " << options_.world_size * training_.batch_size() << " (" << training_.batch_size()
               << " per process), learning rate " << schedule_.base_lr
               << (training_.scale_lr_with_world_size() ? " (scaled by the world size)" : " (not scaled)");
+  } else if (config_.model().sync_batch_norm()) {
+    LOG(INFO) << "model.sync_batch_norm: one process, so BatchNorm already sees the whole batch (nothing to sync)";
   }
   if (!run_) return absl::OkStatus();
   RETURN_IF_ERROR(run_->WriteConfig(options_.config.text, options_.config.hash, options_.config.sources));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "trainer/distributed/process_group.h"
@@ -42,6 +43,24 @@ absl::StatusOr<at::Tensor> AllReduceMean(c10d::ProcessGroup& group, const at::Te
     return CollectiveFailed("all-reduce", group, error);
   }
   return sum[0].div_(group.getSize());
+}
+
+absl::Status SumInPlace(c10d::ProcessGroup& group, at::Tensor& tensor) {
+  if (!tensor.is_contiguous()) return absl::InvalidArgumentError("SumInPlace needs a contiguous tensor");
+  std::vector<at::Tensor> sum = {tensor};
+  try {
+    group.allreduce(sum)->wait();  // ReduceOp::SUM, in place
+  } catch (const std::exception& error) {
+    return CollectiveFailed("all-reduce", group, error);
+  }
+  return absl::OkStatus();
+}
+
+std::function<void(at::Tensor&)> SumOverProcesses(c10::intrusive_ptr<c10d::ProcessGroup> group) {
+  return [group = std::move(group)](at::Tensor& tensor) {
+    const absl::Status status = SumInPlace(*group, tensor);
+    TORCH_CHECK(status.ok(), std::string(status.message()));
+  };
 }
 
 absl::StatusOr<std::vector<std::vector<float>>> AllGather(c10d::ProcessGroup& group,

@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,6 +21,14 @@ absl::StatusOr<at::Tensor> AllReduceMean(c10d::ProcessGroup& group, const at::Te
 
 // Every process's `values`, indexed by rank. Lengths may differ between processes, and may be zero.
 absl::StatusOr<std::vector<std::vector<float>>> AllGather(c10d::ProcessGroup& group, const std::vector<float>& values);
+
+// Replaces `tensor` (CPU, contiguous) in place by its element-wise sum over every process.
+absl::Status SumInPlace(c10d::ProcessGroup& group, at::Tensor& tensor);
+
+// SumInPlace on `group` as a function that throws c10::Error (with SumInPlace's message) on failure: the form
+// mobilenet::SetBatchNormSync takes (SyncBatchNorm, whose all-reduces run inside forward and backward, where a
+// status cannot be returned). The function holds a reference to the group.
+std::function<void(at::Tensor&)> SumOverProcesses(c10::intrusive_ptr<c10d::ProcessGroup> group);
 
 // Returns when every process has reached it.
 absl::Status Barrier(c10d::ProcessGroup& group);
