@@ -86,7 +86,7 @@ torch::Tensor SyncBatchNormTraining(torch::nn::BatchNorm2dImpl& bn, const torch:
   double global_count = 0;
   {
     torch::NoGradGuard no_grad;
-    torch::Tensor packed = torch::zeros({2 * channels + 1}, torch::kDouble);
+    torch::Tensor packed = torch::zeros({2 * channels + 1}, x.options().dtype(torch::kDouble));
     if (local_count > 0) {
       const auto [local_variance, local_mean] = torch::var_mean(x, {0, 2, 3}, /*unbiased=*/false);
       const torch::Tensor m = local_mean.to(torch::kDouble);

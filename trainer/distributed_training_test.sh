@@ -70,6 +70,18 @@ grep -q "model.sync_batch_norm: one process" "${tmp}/sync.resume1.log" || fail "
 [[ -n "$(final_line "${tmp}/sync.rank0.log")" && "$(final_line "${tmp}/sync.rank0.log")" == \
    "$(final_line "${tmp}/sync.resume1.log")" ]] || fail "synced run: sharded evaluation differs from one process's"
 
+# 2c. --device=cuda in a distributed run asks for NCCL, which Debian's LibTorch lacks: refused at once, before the
+#     rendezvous (no peer is started), saying why; --device=cuda:N is refused in any build.
+for device in cuda cuda:1; do
+  status=0
+  timeout 30 "${bin}/train" "${common[@]}" --override="${tiny} 1 }" --run_dir="${tmp}/nccl" --rank=0 --world_size=2 \
+    --master_addr=127.0.0.1 --master_port="$(free_port)" --device="${device}" > "${tmp}/${device}.log" 2>&1 || status=$?
+  (( status == 1 )) || { cat "${tmp}/${device}.log"; fail "--device=${device} on 2 processes exited ${status}, not 1"; }
+done
+grep -q "the NCCL backend (distributed training on CUDA) needs a LibTorch built with CUDA and NCCL" "${tmp}/cuda.log" \
+  || { cat "${tmp}/cuda.log"; fail "no NCCL explanation"; }
+grep -q "each process trains on cuda:LOCAL_RANK" "${tmp}/cuda:1.log" || { cat "${tmp}/cuda:1.log"; fail "cuda:1"; }
+
 # 3. Ranks given different configs are refused before training.
 mkdir -p "${tmp}/mismatch"
 two_ranks "${tmp}/mismatch" 1 --override="${tiny} 1 } optimizer { learning_rate: 0.1 }"

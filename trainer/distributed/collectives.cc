@@ -19,13 +19,21 @@ absl::Status CollectiveFailed(const char* what, const c10d::ProcessGroup& group,
                                              ExceptionMessage(error)));
 }
 
+// NCCL moves only CUDA tensors (on this process's GPU, the current device CreateProcessGroup set); Gloo here only
+// CPU ones. Results are always handed back on the CPU.
+bool OnCuda(const c10d::ProcessGroup& group) { return group.getBackendName() == "nccl"; }
+at::Tensor ToGroupDevice(const c10d::ProcessGroup& group, const at::Tensor& tensor) {
+  return OnCuda(group) ? tensor.to(at::kCUDA) : tensor;
+}
+
 // Gloo's all-gather needs one size on every process and fails hard on empty tensors: each process pads its values
 // to a common, non-zero length.
-std::vector<at::Tensor> AllGatherPadded(c10d::ProcessGroup& group, at::Tensor input) {
+std::vector<at::Tensor> AllGatherPadded(c10d::ProcessGroup& group, const at::Tensor& input) {
   std::vector<std::vector<at::Tensor>> outputs(1);
-  for (int rank = 0; rank < group.getSize(); ++rank) outputs[0].push_back(at::empty_like(input));
-  std::vector<at::Tensor> inputs = {std::move(input)};
+  std::vector<at::Tensor> inputs = {ToGroupDevice(group, input)};
+  for (int rank = 0; rank < group.getSize(); ++rank) outputs[0].push_back(at::empty_like(inputs[0]));
   group.allgather(outputs, inputs)->wait();
+  for (at::Tensor& output : outputs[0]) output = output.cpu();
   return outputs[0];
 }
 
@@ -36,23 +44,24 @@ absl::StatusOr<at::Tensor> AllReduceMean(c10d::ProcessGroup& group, const at::Te
     return absl::InvalidArgumentError(absl::StrCat("AllReduceMean needs a floating-point tensor, got ",
                                                    std::string(tensor.dtype().name())));
   }
-  std::vector<at::Tensor> sum = {tensor.detach().clone(at::MemoryFormat::Contiguous)};
+  std::vector<at::Tensor> sum = {ToGroupDevice(group, tensor.detach()).clone(at::MemoryFormat::Contiguous)};
   try {
     group.allreduce(sum)->wait();  // ReduceOp::SUM
   } catch (const std::exception& error) {
     return CollectiveFailed("all-reduce", group, error);
   }
-  return sum[0].div_(group.getSize());
+  return sum[0].div_(group.getSize()).to(tensor.device());
 }
 
 absl::Status SumInPlace(c10d::ProcessGroup& group, at::Tensor& tensor) {
   if (!tensor.is_contiguous()) return absl::InvalidArgumentError("SumInPlace needs a contiguous tensor");
-  std::vector<at::Tensor> sum = {tensor};
+  std::vector<at::Tensor> sum = {ToGroupDevice(group, tensor)};  // the tensor itself when it is on that device
   try {
     group.allreduce(sum)->wait();  // ReduceOp::SUM, in place
   } catch (const std::exception& error) {
     return CollectiveFailed("all-reduce", group, error);
   }
+  if (!sum[0].is_same(tensor)) tensor.copy_(sum[0]);
   return absl::OkStatus();
 }
 

@@ -16,13 +16,14 @@
 
 namespace trainer::distributed {
 
-// The element-wise mean of `tensor` (floating point, CPU) over every process, as a new tensor.
+// The element-wise mean of `tensor` (floating point) over every process, as a new tensor on its device. With NCCL
+// the values travel through this process's GPU; every function here takes and returns tensors on any device.
 absl::StatusOr<at::Tensor> AllReduceMean(c10d::ProcessGroup& group, const at::Tensor& tensor);
 
 // Every process's `values`, indexed by rank. Lengths may differ between processes, and may be zero.
 absl::StatusOr<std::vector<std::vector<float>>> AllGather(c10d::ProcessGroup& group, const std::vector<float>& values);
 
-// Replaces `tensor` (CPU, contiguous) in place by its element-wise sum over every process.
+// Replaces `tensor` (contiguous) in place by its element-wise sum over every process.
 absl::Status SumInPlace(c10d::ProcessGroup& group, at::Tensor& tensor);
 
 // SumInPlace on `group` as a function that throws c10::Error (with SumInPlace's message) on failure: the form

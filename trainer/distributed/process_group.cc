@@ -7,6 +7,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/debug.h>
+#ifdef USE_C10D_NCCL  // defined by a LibTorch built with NCCL (never Debian's): third_party/c10d would add it
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 #include <memory>
@@ -85,9 +89,19 @@ absl::StatusOr<c10::intrusive_ptr<c10d::Store>> CreateStore(const DistributedEnv
 
 }  // namespace
 
+const char* BackendName(Backend backend) { return backend == Backend::kNccl ? "NCCL" : "Gloo"; }
+
 absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const DistributedEnvironment& environment,
                                                                          const ProcessGroupOptions& options) {
   RETURN_IF_ERROR(ValidateDistributedEnvironment(environment));
+#ifndef USE_C10D_NCCL
+  if (options.backend == Backend::kNccl) {
+    return absl::FailedPreconditionError(
+        "the NCCL backend (distributed training on CUDA) needs a LibTorch built with CUDA and NCCL; this one has "
+        "only Gloo (Debian's LibTorch is CPU-only): train on the CPU (--device=cpu), or point third_party/"
+        "libtorch.BUILD at an upstream CUDA LibTorch (tools/README.md)");
+  }
+#endif
   c10d::setDebugLevelFromEnvironment();  // TORCH_DISTRIBUTED_DEBUG is read only when asked (Python does it on import)
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<c10::intrusive_ptr<c10d::Store>> store = CreateStore(environment, options.connect_timeout);
@@ -95,9 +109,22 @@ absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const 
   try {
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.collective_timeout);
     gloo_options->devices = GlooDevices(environment);
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(*store, environment.rank, environment.world_size,
-                                                             gloo_options);
-    if (c10d::debug_level() != c10d::DebugLevel::Detail) return c10::intrusive_ptr<c10d::ProcessGroup>(group);
+    c10::intrusive_ptr<c10d::ProcessGroup> group;
+#ifdef USE_C10D_NCCL
+    if (options.backend == Backend::kNccl) {
+      // Collectives run on the current device: this process's GPU, before NCCL builds its communicators.
+      c10::cuda::set_device(static_cast<c10::DeviceIndex>(environment.local_rank));
+      auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+      nccl_options->timeout = options.collective_timeout;
+      group = c10::make_intrusive<c10d::ProcessGroupNCCL>(*store, environment.rank, environment.world_size,
+                                                          nccl_options);
+    }
+#endif
+    if (!group) {
+      group = c10::make_intrusive<c10d::ProcessGroupGloo>(*store, environment.rank, environment.world_size,
+                                                          gloo_options);
+    }
+    if (c10d::debug_level() != c10d::DebugLevel::Detail) return group;
     // DETAIL: before each collective, a helper group checks that every rank issues the same one with the same
     // shapes, and reports the mismatch instead of hanging (Python's _create_process_group_wrapper).
     auto helper_store = c10::make_intrusive<c10d::PrefixStore>("collective_checks", *store);
@@ -106,7 +133,8 @@ absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const 
     return c10::intrusive_ptr<c10d::ProcessGroup>(c10::make_intrusive<c10d::ProcessGroupWrapper>(group, helper));
   } catch (const std::exception& error) {
     return absl::UnavailableError(absl::StrCat(
-        "rank ", environment.rank, " could not join the Gloo process group of WORLD_SIZE=", environment.world_size,
+        "rank ", environment.rank, " could not join the ", BackendName(options.backend),
+        " process group of WORLD_SIZE=", environment.world_size,
         " processes", environment.is_distributed() ? absl::StrCat(" at ", environment.master_addr, ":",
                                                                   environment.master_port) : "",
         " (are all ranks started, with the same WORLD_SIZE? ",

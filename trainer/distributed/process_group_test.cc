@@ -89,6 +89,24 @@ TEST(ProcessGroupTest, RankZeroFailsWhenItsPeerNeverComes) {
               HasSubstr("rank 0 could not join the Gloo process group of WORLD_SIZE=2 processes at 127.0.0.1:"));
 }
 
+// Debian's LibTorch has no NCCL: asking for it fails at once, before any rendezvous (rank 0 alone would otherwise
+// wait for its peer), and says what would be needed.
+TEST(ProcessGroupTest, NcclWithoutANcclBuildFailsAtOnce) {
+#ifdef USE_C10D_NCCL
+  GTEST_SKIP() << "this LibTorch has NCCL; the refusal is for builds without it";
+#endif
+  ProcessGroupOptions options = ShortTimeouts();
+  options.backend = Backend::kNccl;
+  const auto start = std::chrono::steady_clock::now();
+  const absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> group =
+      CreateProcessGroup(OneOfTwoOnLoopback(/*rank=*/0, FreeLoopbackPort()), options);
+  EXPECT_LT(SecondsSince(start), 1.0);
+  ASSERT_FALSE(group.ok());
+  EXPECT_EQ(group.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(group.status().message()),
+              HasSubstr("the NCCL backend (distributed training on CUDA) needs a LibTorch built with CUDA and NCCL"));
+}
+
 TEST(ProcessGroupTest, RankZeroReportsAPortInUse) {
   const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

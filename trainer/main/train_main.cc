@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "google/protobuf/text_format.h"
@@ -39,7 +40,8 @@ DEFINE_string(train, "",
               "JSON's folder); replaces the config's source, needs --val too");
 DEFINE_string(val, "", "ANNOTATIONS.json[:IMAGE_DIR], repeatable: a validation source, as --train");
 DEFINE_string(run_dir, "", "run directory; default <workspace>/<output.runs_root>/<config>-<time>");
-DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
+DEFINE_string(device, "cpu",
+              "cpu, cuda or cuda:N; in a distributed run cuda (each process on cuda:LOCAL_RANK, NCCL between them)");
 DEFINE_int32(threads, 0, "intra-op threads; 0: training.threads of the config");
 DEFINE_bool(resume, false, "continue from <run_dir>/checkpoints/last.ckpt (default run_dir: the newest run of --config)");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
@@ -189,6 +191,7 @@ absl::Status Run(const char* argv0) {
   }
   ASSIGN_OR_RETURN(const trainer::distributed::DistributedEnvironment environment, DistributedEnvironmentFromFlags());
   c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::string device = FLAGS_device;
   if (environment.is_distributed()) {
     // A peer that died closes its sockets; writing to one must be an error Gloo reports (EPIPE), not a SIGPIPE that
     // kills this process without a word. (Python ignores SIGPIPE, which is why torch's own DDP never meets it.)
@@ -196,7 +199,17 @@ absl::Status Run(const char* argv0) {
     if (environment.rank != 0) LogWithRankPrefix(environment.rank);
     trainer::distributed::ProcessGroupOptions group_options;
     group_options.collective_timeout = std::chrono::seconds(std::max(1, FLAGS_collective_timeout_s));
-    LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " (store "
+    if (absl::StartsWith(FLAGS_device, "cuda")) {
+      // One GPU per process, chosen by its place on the machine; NCCL between them, as PyTorch's DDP on GPUs.
+      if (FLAGS_device != "cuda") {
+        return absl::InvalidArgumentError("--device=" + FLAGS_device + " in a distributed run: give --device=cuda, "
+                                          "and each process trains on cuda:LOCAL_RANK");
+      }
+      device = "cuda:" + std::to_string(environment.local_rank);
+      group_options.backend = trainer::distributed::Backend::kNccl;
+    }
+    LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " ("
+              << trainer::distributed::BackendName(group_options.backend) << ", store "
               << environment.master_addr << ":" << environment.master_port
               << (environment.use_agent_store ? ", torchrun's" : "") << ")";
     ASSIGN_OR_RETURN(group, trainer::distributed::CreateProcessGroup(environment, group_options));
@@ -240,7 +253,7 @@ absl::Status Run(const char* argv0) {
   options.config = std::move(loaded);
   options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
   options.runs_root = runs_root;
-  options.device = FLAGS_device;
+  options.device = device;
   options.threads = FLAGS_threads;
   options.progress_bar = environment.rank == 0 && ::isatty(STDERR_FILENO) != 0;
   if (environment.rank == 0) std::cout << "Run directory: " << options.run_dir << std::endl;
