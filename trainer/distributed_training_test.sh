@@ -3,8 +3,8 @@
 # place by flags, then launched by torchrun through //trainer:launch). Checks that only rank 0 writes the run
 # directory, that the sharded evaluation equals a single-process evaluation of the same weights exactly, that a
 # 2-process checkpoint resumes on 1 process, that SyncBatchNorm runs, that different configs on the ranks are
-# refused, and that killing a rank makes the other fail within a bounded time, after which --resume (or torchrun's
-# restart) ends where an uninterrupted run ends.
+# refused, that killing a rank makes the other fail within a bounded time, after which --resume (or torchrun's
+# restart) ends where an uninterrupted run ends, and that two torchrun "nodes" (--nnodes=2 on loopback) train.
 set -euo pipefail
 bin="${TEST_SRCDIR}/coco_multilabel/trainer"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -146,6 +146,21 @@ if /usr/bin/python3 -c 'import torch.distributed.run' 2>/dev/null; then
     grep -q "Final validation" "${tmp}/elastic.log" || { cat "${tmp}/elastic.log"; fail "no restart and no result"; }
     echo "note: the run finished before a worker was killed"
   fi
+
+  # 7. Two "machines" on loopback: two launchers with --nnodes=2 (torchrun's static rendezvous at --master_addr,
+  #    served by node 0's agent), one process each, so RANK and LOCAL_RANK differ on node 1 (RANK 1, LOCAL_RANK 0).
+  port=$(free_port)
+  for node in 0 1; do
+    timeout 180 "${bin}/launch" --nnodes=2 --node_rank="${node}" --nproc_per_node=1 --master_addr=127.0.0.1 \
+      --master_port="${port}" -- "${common[@]}" --override="${tiny} 1 }" --run_dir="${tmp}/nodes" \
+      > "${tmp}/node${node}.log" 2>&1 &
+    nodes[node]=$!
+  done
+  wait "${nodes[0]}" || { cat "${tmp}/node0.log" "${tmp}/node1.log"; fail "node 0 of a 2-node run failed"; }
+  wait "${nodes[1]}" || { cat "${tmp}/node1.log"; fail "node 1 of a 2-node run failed"; }
+  grep -q "x 2 data-parallel processes" "${tmp}/nodes/report.md" || fail "the 2-node run is not distributed"
+  grep -q "Distributed: 2 processes (this is rank 0)" "${tmp}/node0.log" || { cat "${tmp}/node0.log"; fail "node 0"; }
+  grep -q "Final validation" "${tmp}/node1.log" && fail "node 1's process acted as rank 0"
 else
   fail "python3-torch (torchrun) is missing: run tools/setup.sh"
 fi
