@@ -242,6 +242,9 @@ class TrainingRun {
   double seconds_training_ = 0.0;
   double eval_seconds_ = -1.0;  // the last evaluation's wall time, checkpoints included; < 0 before the first
   bool evaluated_ = false;
+  // The thresholds tuned with the best epoch's weights: written as thresholds.txt beside model_best.pt, which
+  // evaluate, predict and export load together.
+  std::vector<double> best_thresholds_;
   int stopped_by_signal_ = 0;
 };
 
@@ -650,6 +653,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
   if (is_best) {
     progress_.best_metric = value;
     progress_.best_epoch = epoch + 1;
+    best_thresholds_ = summary.tuned_thresholds;
   }
   result_.final_eval = summary;
   result_.final_eval_by_source = std::move(by_source);
@@ -683,6 +687,10 @@ absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
   if (best) {
     RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("best.ckpt"), *model_, *optimizer_, ema, progress_));
     RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_best.pt")));
+    RETURN_IF_ERROR(metrics::WriteThresholds(
+        metrics::ClassThresholds{class_names_, best_thresholds_}, run_->File("thresholds.txt"),
+        "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) + "), thresholds " +
+            ThresholdProvenance() + "."));
   }
   return absl::OkStatus();
 }
@@ -707,9 +715,10 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   }
   TrainResult result = Partial();
   if (!run_) return result;  // ranks other than 0 write nothing
+  // thresholds.txt (the best epoch's, beside model_best.pt) was written with the best checkpoint.
   const metrics::ClassThresholds thresholds{class_names_, result.final_eval.tuned_thresholds};
-  RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds.txt"),
-                                           "Provenance: the last epoch's weights, thresholds " +
+  RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds_last.txt"),
+                                           "Provenance: the last epoch's weights (model_last.pt), thresholds " +
                                                ThresholdProvenance() + "."));
   ReportInputs report;
   report.config_name = config_.name();

@@ -68,7 +68,7 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
 
   const std::string run = options.run_dir;
   for (const char* file : {"config.pbtxt", "config_hash.txt", "metrics.jsonl", "model_best.pt", "model_last.pt",
-                           "thresholds.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg",
+                           "thresholds.txt", "thresholds_last.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg",
                            "checkpoints/last.ckpt", "checkpoints/best.ckpt"}) {
     EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   }
@@ -125,8 +125,18 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   // 10 % of the 48 training images (5) were held out and the thresholds tuned on them, not on val.
   EXPECT_EQ(result->final_eval.calibration_samples, 5);
   EXPECT_EQ(result->final_eval.samples, 24);
-  EXPECT_THAT(ReadAll(run + "/thresholds.txt"), HasSubstr("# Provenance: the last epoch's weights, thresholds tuned "
-                                                          "for per-class F1 on the calibration split: 5 training"));
+  // thresholds.txt goes with model_best.pt (the pair evaluate, predict and export load), thresholds_last.txt with the
+  // last epoch's weights, whose metrics report.md and final_eval give.
+  EXPECT_THAT(ReadAll(run + "/thresholds.txt"),
+              HasSubstr("# Provenance: model_best.pt's weights (epoch " + std::to_string(result->best_epoch) +
+                        "), thresholds tuned for per-class F1 on the calibration split: 5 training"));
+  EXPECT_THAT(ReadAll(run + "/thresholds_last.txt"),
+              HasSubstr("# Provenance: the last epoch's weights (model_last.pt), thresholds tuned for per-class F1 on "
+                        "the calibration split: 5 training"));
+  auto last_thresholds = metrics::ReadThresholds(run + "/thresholds_last.txt", names);
+  ASSERT_TRUE(last_thresholds.ok()) << last_thresholds.status();
+  EXPECT_EQ(last_thresholds->thresholds, result->final_eval.tuned_thresholds);
+  if (result->best_epoch == 2) EXPECT_EQ(thresholds->thresholds, last_thresholds->thresholds);
   EXPECT_THAT(ReadAll(run + "/metrics.jsonl"), HasSubstr("\"val_tuned_micro_f1\""));
   EXPECT_TRUE(tags.count("val/val_tuned_micro_f1"));
 }
@@ -141,6 +151,7 @@ TEST(TrainerTest, WithoutCalibrationSplitThresholdsAreTunedOnValAndSaySo) {
   EXPECT_EQ(result->final_eval.tuned_micro_f1, result->final_eval.val_tuned_micro_f1);
   EXPECT_FALSE(fs::exists(options.run_dir + "/calibration_images.txt"));
   EXPECT_THAT(ReadAll(options.run_dir + "/thresholds.txt"), HasSubstr("on the validation split itself"));
+  EXPECT_THAT(ReadAll(options.run_dir + "/thresholds_last.txt"), HasSubstr("on the validation split itself"));
   EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("| metric | threshold 0.5 | val-tuned (optimistic) |"));
 }
 

@@ -107,8 +107,9 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
         "\n";
   md += "- best " + in.best_metric_name + ": " + Percent(in.best_metric) + " at epoch " +
         std::to_string(in.best_epoch) + " (`checkpoints/best.ckpt`, `model_best.pt`)\n\n";
-  md += "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds.txt`) maximise each "
-        "class's F1; they were " + in.threshold_provenance + ".";
+  md += "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) maximise "
+        "each class's F1; they were " + in.threshold_provenance + ". `thresholds.txt` holds the thresholds tuned the "
+        "same way with the best epoch's weights (`model_best.pt`), the pair evaluate, predict and export use.";
   md += in.calibration_images > 0
             ? " The val-tuned column tunes them on the validation split itself instead: an oracle, shown only as "
               "the optimistic upper bound the honest column is measured against.\n\n"
@@ -127,7 +128,7 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
   }
   md += "## Curves\n\n![loss](curves_loss.svg)\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
   if (!in.fine_tune_report.empty()) md += "## Fine-tuning\n\n```\n" + in.fine_tune_report + "\n```\n\n";
-  md += std::string("## Per-class metrics (thresholds.txt, tuned on the ") +
+  md += std::string("## Per-class metrics (the last epoch, thresholds_last.txt, tuned on the ") +
         (in.calibration_images > 0 ? "calibration split" : "validation split itself") + ")\n\n```\n" + metrics::FormatPerClassTable(in.at_tuned) + "```\n\n";
   md += "## Summary at threshold 0.5\n\n```\n" + metrics::FormatSummary(in.at_threshold) + "```\n";
   return run.WriteText("report.md", md);
