@@ -567,6 +567,9 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
     }
     if (!next.every_process_has_a_batch) break;
     const double lr = LearningRateAt(config_.schedule(), schedule_, progress_.global_step);
+    if (config_.schedule().has_momentum_cycle()) {
+      SetMomentum(*optimizer_, MomentumAt(config_.schedule().momentum_cycle(), lr, schedule_.base_lr));
+    }
     double loss_value = 0.0, grad_norm = 0.0;
     ASSIGN_OR_RETURN(const bool stepped, Step(*batch, epoch, lr, loss_value, grad_norm));
     const int32_t every = training_.checkpoint_every_steps();

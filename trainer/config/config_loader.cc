@@ -368,6 +368,15 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
     check.AtLeast("schedule.one_cycle.div_factor", schedule.one_cycle().div_factor(), 1.0);
     check.AtLeast("schedule.one_cycle.final_div_factor", schedule.one_cycle().final_div_factor(), 1.0);
   }
+  if (schedule.has_momentum_cycle()) {
+    const MomentumCycle& cycle = schedule.momentum_cycle();
+    check.InRange("schedule.momentum_cycle.high", cycle.high(), 0.0, 1.0, false, true);
+    check.InRange("schedule.momentum_cycle.low", cycle.low(), 0.0, cycle.high());
+    if (config.optimizer().has_sgd() && config.optimizer().sgd().nesterov()) {
+      check.Require("schedule.momentum_cycle.low", cycle.low() > 0,
+                    "must be > 0 with optimizer.sgd.nesterov (Nesterov momentum needs a momentum)");
+    }
+  }
 
   const TrainingConfig& training = config.training();
   check.InRange("training.epochs", training.epochs(), 1, 10000);

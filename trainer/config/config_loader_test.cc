@@ -67,6 +67,21 @@ TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
   EXPECT_EQ(repeat_factor->config.data().sampling().repeat_factor_threshold(), 0.02);
 }
 
+TEST(ConfigLoaderTest, MomentumCycleIsValidated) {
+  const std::string dir = MakeDir("momentum", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("schedule { momentum_cycle {} }"), "no error");
+  EXPECT_THAT(error("schedule { momentum_cycle { high: 1 } }"),
+              HasSubstr("schedule.momentum_cycle.high must be in [0, 1), got 1"));
+  EXPECT_THAT(error("schedule { momentum_cycle { low: 0.9 high: 0.8 } }"),
+              HasSubstr("schedule.momentum_cycle.low must be in [0, 0.8], got 0.9"));
+  EXPECT_THAT(error("optimizer { sgd { nesterov: true } } schedule { momentum_cycle { low: 0 } }"),
+              HasSubstr("schedule.momentum_cycle.low must be > 0 with optimizer.sgd.nesterov"));
+}
+
 TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {
   const std::string dir = MakeDir("data", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
   const auto error = [&](const std::string& override_text) {

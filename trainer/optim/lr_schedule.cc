@@ -57,4 +57,9 @@ double LearningRateAt(const ScheduleConfig& config, const ScheduleContext& conte
   return Cosine(CosineSchedule(), context, step);
 }
 
+double MomentumAt(const MomentumCycle& cycle, double lr, double base_lr) {
+  const double fraction = base_lr > 0 ? std::clamp(lr / base_lr, 0.0, 1.0) : 0.0;
+  return cycle.high() - (cycle.high() - cycle.low()) * fraction;
+}
+
 }  // namespace trainer

@@ -21,6 +21,12 @@ struct ScheduleContext {
 // An unset oneof means cosine with its defaults.
 double LearningRateAt(const ScheduleConfig& config, const ScheduleContext& context, int64_t step);
 
+// The momentum (SGD) or beta1 (Adam, AdamW) to use with learning rate `lr` under `cycle`:
+// high - (high - low) * lr / base_lr, so `low` at the peak rate and `high` at rate 0. OneCycleLR scales between
+// each phase's end rates instead of from 0; with its default div_factor 25 the first step differs by 0.004
+// (0.946 here, 0.95 there) and the peak and the end agree.
+double MomentumAt(const MomentumCycle& cycle, double lr, double base_lr);
+
 }  // namespace trainer
 
 #endif  // TRAINER_OPTIM_LR_SCHEDULE_H_

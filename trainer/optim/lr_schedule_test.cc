@@ -66,5 +66,23 @@ TEST(LearningRateTest, OneCycleMatchesTorchOneCycleLrByHand) {
   EXPECT_NEAR(LearningRateAt(config, context, 4), 4e-6 + (1 - 4e-6) / 2 * (1 + std::cos(M_PI * pct)), kTol);
 }
 
+// low 0.85, high 0.95 (the defaults), peak rate 0.01: 0.95 - 0.1 * lr / 0.01.
+TEST(MomentumTest, CycleFallsToLowAtThePeakRateAndRisesToHighAtZero) {
+  const MomentumCycle cycle;
+  EXPECT_NEAR(MomentumAt(cycle, 0.01, 0.01), 0.85, kTol);
+  EXPECT_NEAR(MomentumAt(cycle, 0.0, 0.01), 0.95, kTol);
+  EXPECT_NEAR(MomentumAt(cycle, 0.005, 0.01), 0.90, kTol);
+  EXPECT_NEAR(MomentumAt(cycle, 0.0004, 0.01), 0.946, kTol);  // OneCycle's first step (div_factor 25)
+  // Along a one-cycle schedule: high -> low at the peak -> back toward high.
+  const ScheduleConfig config = Parse([](ScheduleConfig& c) { c.mutable_one_cycle(); });
+  const ScheduleContext context{1.0, 5, 10};
+  EXPECT_NEAR(MomentumAt(cycle, LearningRateAt(config, context, 2), 1.0), 0.85, kTol);
+  EXPECT_NEAR(MomentumAt(cycle, LearningRateAt(config, context, 9), 1.0), 0.95 - 0.1 * 4e-6, kTol);
+  MomentumCycle narrow;
+  narrow.set_low(0.5);
+  narrow.set_high(0.6);
+  EXPECT_NEAR(MomentumAt(narrow, 0.25, 1.0), 0.575, kTol);
+}
+
 }  // namespace
 }  // namespace trainer

@@ -35,6 +35,9 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> BuildOptimizer(const Op
 
 void SetLearningRate(torch::optim::Optimizer& optimizer, double learning_rate);
 
+// Sets every group's momentum: SGD's momentum, or the first of Adam's / AdamW's betas (beta2 is kept).
+void SetMomentum(torch::optim::Optimizer& optimizer, double momentum);
+
 // The global L2 norm of the gradients of `parameters` (those without a gradient count as zero). When it is finite and
 // above max_norm > 0, every gradient is scaled by max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_ does.
 // A non-finite norm (some gradient is NaN or infinite) is returned as is and nothing is scaled: the caller skips the

@@ -62,6 +62,46 @@ TEST(BuildOptimizerTest, EveryKindBuildsWithTwoGroupsAndSetsTheRate) {
   }
 }
 
+// SetMomentum sets SGD's momentum and Adam's / AdamW's beta1, keeping beta2; an AdamW step after it equals a step
+// of an AdamW built with that beta1.
+TEST(SetMomentumTest, SetsSgdMomentumAndAdamBetaOne) {
+  mobilenet::MobileNet model = TinyModel();
+  OptimizerConfig sgd_config;
+  auto sgd = BuildOptimizer(sgd_config, *model);
+  ASSERT_TRUE(sgd.ok()) << sgd.status();
+  SetMomentum(**sgd, 0.87);
+  for (auto& group : (*sgd)->param_groups()) {
+    EXPECT_DOUBLE_EQ(static_cast<torch::optim::SGDOptions&>(group.options()).momentum(), 0.87);
+  }
+  OptimizerConfig adam_config;
+  adam_config.mutable_adam()->set_beta2(0.98);
+  auto adam = BuildOptimizer(adam_config, *model);
+  ASSERT_TRUE(adam.ok()) << adam.status();
+  SetMomentum(**adam, 0.87);
+  for (auto& group : (*adam)->param_groups()) {
+    const auto& betas = static_cast<torch::optim::AdamOptions&>(group.options()).betas();
+    EXPECT_DOUBLE_EQ(std::get<0>(betas), 0.87);
+    EXPECT_DOUBLE_EQ(std::get<1>(betas), 0.98);
+  }
+
+  torch::manual_seed(1);
+  torch::Tensor changed = torch::randn({4}, torch::requires_grad());
+  torch::Tensor built = changed.detach().clone().requires_grad_(true);
+  const torch::Tensor initial = changed.detach().clone();
+  torch::optim::AdamW set_later({changed}, torch::optim::AdamWOptions(0.1).betas({0.9, 0.99}));
+  torch::optim::AdamW built_with({built}, torch::optim::AdamWOptions(0.1).betas({0.6, 0.99}));
+  SetMomentum(set_later, 0.6);
+  for (int step = 0; step < 3; ++step) {
+    for (auto* pair : {&set_later, &built_with}) pair->zero_grad();
+    (changed * changed * torch::arange(1, 5)).sum().backward();
+    (built * built * torch::arange(1, 5)).sum().backward();
+    set_later.step();
+    built_with.step();
+  }
+  EXPECT_TRUE(torch::equal(changed, built));
+  EXPECT_FALSE(torch::equal(changed, initial));
+}
+
 // With lr 0 and AdamW, the only change to a weight is decoupled decay: w -= lr * wd * w, so use SGD where
 // d = grad + wd * w: a zero-gradient step moves decayed weights and leaves no-decay ones alone.
 TEST(BuildOptimizerTest, WeightDecayOnlyTouchesTheDecayGroup) {
