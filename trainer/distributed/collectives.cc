@@ -20,7 +20,7 @@ absl::Status CollectiveFailed(const char* what, const c10d::ProcessGroup& group,
 }
 
 // NCCL moves only CUDA tensors (on this process's GPU, the current device CreateProcessGroup set); Gloo here only
-// CPU ones. Results are always handed back on the CPU.
+// CPU ones. Results are handed back on the caller's device (AllGather's as CPU vectors).
 bool OnCuda(const c10d::ProcessGroup& group) { return group.getBackendName() == "nccl"; }
 at::Tensor ToGroupDevice(const c10d::ProcessGroup& group, const at::Tensor& tensor) {
   return OnCuda(group) ? tensor.to(at::kCUDA) : tensor;

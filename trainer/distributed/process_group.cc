@@ -107,8 +107,11 @@ absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const 
   absl::StatusOr<c10::intrusive_ptr<c10d::Store>> store = CreateStore(environment, options.connect_timeout);
   if (!store.ok()) return store.status();
   try {
+    // Gloo serves the group itself, or under NCCL only DETAIL's helper group: its network devices are resolved
+    // only then, so a Gloo setting (GLOO_SOCKET_IFNAME, the hostname) cannot fail an NCCL group that does not use it.
+    const bool detail = c10d::debug_level() == c10d::DebugLevel::Detail;
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.collective_timeout);
-    gloo_options->devices = GlooDevices(environment);
+    if (options.backend == Backend::kGloo || detail) gloo_options->devices = GlooDevices(environment);
     c10::intrusive_ptr<c10d::ProcessGroup> group;
 #ifdef USE_C10D_NCCL
     if (options.backend == Backend::kNccl) {
@@ -124,7 +127,7 @@ absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const 
       group = c10::make_intrusive<c10d::ProcessGroupGloo>(*store, environment.rank, environment.world_size,
                                                           gloo_options);
     }
-    if (c10d::debug_level() != c10d::DebugLevel::Detail) return group;
+    if (!detail) return group;
     // DETAIL: before each collective, a helper group checks that every rank issues the same one with the same
     // shapes, and reports the mismatch instead of hanging (Python's _create_process_group_wrapper).
     auto helper_store = c10::make_intrusive<c10d::PrefixStore>("collective_checks", *store);

@@ -37,13 +37,13 @@ struct ReportInputs {
   int64_t best_epoch = 0;
   std::string fine_tune_report;  // empty when not fine-tuning
   metrics::MultilabelMetrics at_threshold;  // final model, global threshold
-  // Final model with per-class thresholds (thresholds.txt) tuned on the calibration split, and with thresholds tuned
+  // Final model with per-class thresholds (thresholds_last.txt) tuned on the calibration split, and with thresholds tuned
   // on the validation split itself (the oracle). Without a calibration split (calibration_images 0) both are the
   // latter.
   metrics::MultilabelMetrics at_tuned;
   metrics::MultilabelMetrics at_val_tuned;
   int64_t calibration_images = 0;
-  std::string threshold_provenance;  // one sentence: where thresholds.txt was tuned
+  std::string threshold_provenance;  // one sentence: where the thresholds (both files) were tuned
   std::vector<SourceReport> by_source;      // with several validation sources
   std::vector<MetricsRecord> history;       // metrics.jsonl
 };
