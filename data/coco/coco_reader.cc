@@ -27,9 +27,14 @@ std::string LineAndColumn(std::string_view json, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+// Nesting deeper than this is reported as simdjson's DEPTH_ERROR. COCO files nest about 5 deep; the walk below
+// recurses once per level, so an unbounded depth (a file of 10,000 '[') would overflow the stack instead.
+constexpr int kMaxJsonDepth = 256;
+
 // The DOM parser reports what is wrong but not where; walking the document with the on-demand parser stops at the
 // first bad token and knows its position.
-simdjson::error_code WalkValue(simdjson::ondemand::value value) {
+simdjson::error_code WalkValue(simdjson::ondemand::value value, int depth = 1) {
+  if (depth > kMaxJsonDepth) return simdjson::DEPTH_ERROR;
   simdjson::ondemand::json_type type;
   if (auto error = value.type().get(type)) return error;
   switch (type) {
@@ -39,7 +44,7 @@ simdjson::error_code WalkValue(simdjson::ondemand::value value) {
       for (auto field : object) {
         simdjson::ondemand::value child;
         if (auto error = field.value().get(child)) return error;
-        if (auto error = WalkValue(child)) return error;
+        if (auto error = WalkValue(child, depth + 1)) return error;
       }
       return simdjson::SUCCESS;
     }
@@ -49,7 +54,7 @@ simdjson::error_code WalkValue(simdjson::ondemand::value value) {
       for (auto item : array) {
         simdjson::ondemand::value child;
         if (auto error = item.get(child)) return error;
-        if (auto error = WalkValue(child)) return error;
+        if (auto error = WalkValue(child, depth + 1)) return error;
       }
       return simdjson::SUCCESS;
     }

@@ -148,6 +148,14 @@ TEST(CocoReaderErrorTest, MalformedJsonNamesLineAndColumn) {
   EXPECT_THAT(error, HasSubstr("line 3")) << error;
 }
 
+// Locating a syntax error walks the document recursively; 100,000 nested arrays must be an error, not a stack
+// overflow (found by coco_reader_fuzzer: testdata/fuzz/coco_reader_regressions/deep_nesting_stack_overflow.json).
+TEST(CocoReaderErrorTest, DeeplyNestedJsonIsAnErrorNotACrash) {
+  const std::string error = ErrorOf("{\"images\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  EXPECT_THAT(error, HasSubstr("test.json: malformed JSON"));
+  EXPECT_THAT(error, HasSubstr("too deep")) << error;
+}
+
 TEST(CocoReaderErrorTest, MissingFieldNamesFieldAndObjectId) {
   EXPECT_THAT(ErrorOf(Coco(kImage, R"({"id": 77, "image_id": 5})")),
               HasSubstr("annotations[0] (id 77) is missing required field 'category_id'"));
