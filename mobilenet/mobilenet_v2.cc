@@ -59,17 +59,15 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>,
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    torch::Tensor out = x;
+    torch::Tensor out;
     if (options_.fold_batchnorm() && CanFoldBatchNorm(*project_conv_, *project_bn_)) {
       // Eval: the projection's BatchNorm folded into its convolution.
-      for (size_t i = 0; i + 2 < conv_->size(); ++i) out = (conv_->begin() + i)->forward<torch::Tensor>(out);
-      out = ConvWithFoldedBatchNorm(*project_conv_, *project_bn_, out);
+      out = ConvWithFoldedBatchNorm(*project_conv_, *project_bn_, ExpandAndDepthwise(x));
     } else if (sync_ && project_bn_->is_training()) {
       // The projection's BatchNorm with every process's statistics (the blocks before it sync themselves).
-      for (size_t i = 0; i + 2 < conv_->size(); ++i) out = (conv_->begin() + i)->forward<torch::Tensor>(out);
-      out = SyncBatchNormTraining(*project_bn_, project_conv_->forward(out), sync_);
+      out = SyncBatchNormTraining(*project_bn_, project_conv_->forward(ExpandAndDepthwise(x)), sync_);
     } else {
-      out = conv_->forward(out);
+      out = conv_->forward(x);
     }
     return use_residual_ ? x + out : out;
   }
@@ -78,6 +76,12 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>,
   int SetBatchNormSync(AllReduceSum all_reduce_sum) override {
     sync_ = std::move(all_reduce_sum);
     return 1;
+  }
+
+  // conv_ up to the projection (its last two modules, run separately by the branches above).
+  torch::Tensor ExpandAndDepthwise(torch::Tensor x) {
+    for (size_t i = 0; i + 2 < conv_->size(); ++i) x = (conv_->begin() + i)->forward<torch::Tensor>(x);
+    return x;
   }
 
   torch::Tensor ForwardTraced(torch::Tensor x, const std::string& prefix, const LeafCallback& on_leaf) override {

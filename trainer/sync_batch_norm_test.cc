@@ -7,7 +7,6 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -58,12 +57,6 @@ Batches FixedBatches() {
 
 torch::Tensor Shard(const torch::Tensor& batch, int rank) { return batch.narrow(0, rank * kShardSize, kShardSize); }
 
-std::string ResultPath(const std::string& scenario, int rank) {
-  const char* directory = std::getenv("TEST_TMPDIR");
-  return std::string(directory != nullptr ? directory : "/tmp") + "/" + scenario + "_rank" + std::to_string(rank) +
-         ".pt";
-}
-
 // Parameters, then buffers (running statistics), detached.
 std::vector<torch::Tensor> State(torch::nn::Module& model) {
   std::vector<torch::Tensor> state;
@@ -102,7 +95,7 @@ absl::Status TrainOnThisRank(const std::string& scenario) {
     optimizer.step();
   }
   // No BroadcastBuffers: with the sync every process's running statistics must already be the same.
-  torch::save(State(*model), ResultPath(scenario, rank));
+  torch::save(State(*model), distributed::WorkerResultPath(scenario, rank));
   return absl::OkStatus();
 }
 
@@ -117,7 +110,7 @@ int RunScenario(const std::string& scenario) {
 
 std::vector<torch::Tensor> LoadResult(const std::string& scenario, int rank) {
   std::vector<torch::Tensor> tensors;
-  torch::load(tensors, ResultPath(scenario, rank));
+  torch::load(tensors, distributed::WorkerResultPath(scenario, rank));
   return tensors;
 }
 

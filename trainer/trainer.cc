@@ -464,15 +464,12 @@ absl::Status TrainingRun::Resume() {
   }
   if (options_.world_size > 1) {
     if (options_.process_group == nullptr) return absl::InternalError("world_size > 1 without a process group");
+    const auto group = c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group);
     // Checks that every process has the same model, then copies rank 0's weights and buffers to all of them.
-    ASSIGN_OR_RETURN(data_parallel_,
-                     distributed::DataParallel::Create(
-                         model_.ptr(), c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group)));
+    ASSIGN_OR_RETURN(data_parallel_, distributed::DataParallel::Create(model_.ptr(), group));
     step_.data_parallel = data_parallel_.get();
     if (config_.model().sync_batch_norm()) {
-      const int synced = mobilenet::SetBatchNormSync(
-          *model_, distributed::SumOverProcesses(
-                       c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group)));
+      const int synced = mobilenet::SetBatchNormSync(*model_, distributed::SumOverProcesses(group));
       LOG(INFO) << "SyncBatchNorm: " << synced << " BatchNorm layers normalise with the statistics of all "
                 << options_.world_size << " processes' batches (global batch "
                 << options_.world_size * training_.batch_size() << ")";

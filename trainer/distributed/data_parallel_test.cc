@@ -87,11 +87,6 @@ const std::vector<std::pair<int, int>>& GatherLengths() {
   return lengths;
 }
 
-std::string ResultPath(const std::string& name, int rank) {
-  const char* directory = std::getenv("TEST_TMPDIR");
-  return std::string(directory != nullptr ? directory : "/tmp") + "/" + name + "_rank" + std::to_string(rank) + ".pt";
-}
-
 std::vector<torch::Tensor> Clones(const std::vector<torch::Tensor>& tensors) {
   std::vector<torch::Tensor> clones;
   for (const torch::Tensor& tensor : tensors) clones.push_back(tensor.detach().clone());
@@ -130,7 +125,7 @@ absl::Status AverageGradients(const c10::intrusive_ptr<c10d::ProcessGroup>& grou
   torch::optim::SGD optimizer(model->parameters(), kLr);
   const Batches batches = FixedBatches();
   for (int step = 0; step < kSteps; ++step) RETURN_IF_ERROR(TrainStep(*data_parallel, model, optimizer, batches, step));
-  torch::save(Clones(model->parameters()), ResultPath(kAverageGradients, rank));
+  torch::save(Clones(model->parameters()), WorkerResultPath(kAverageGradients, rank));
   return absl::OkStatus();
 }
 
@@ -142,9 +137,9 @@ absl::Status BatchNormBuffers(const c10::intrusive_ptr<c10d::ProcessGroup>& grou
   ASSIGN_OR_RETURN(std::unique_ptr<DataParallel> data_parallel, DataParallel::Create(model.ptr(), group));
   torch::optim::SGD optimizer(model->parameters(), kLr);
   RETURN_IF_ERROR(TrainStep(*data_parallel, model, optimizer, FixedBatches(), /*step=*/0));
-  torch::save(Clones(model->buffers()), ResultPath(std::string(kBatchNormBuffers) + "_before", rank));
+  torch::save(Clones(model->buffers()), WorkerResultPath(std::string(kBatchNormBuffers) + "_before", rank));
   RETURN_IF_ERROR(data_parallel->BroadcastBuffers());
-  torch::save(Clones(model->buffers()), ResultPath(std::string(kBatchNormBuffers) + "_after", rank));
+  torch::save(Clones(model->buffers()), WorkerResultPath(std::string(kBatchNormBuffers) + "_after", rank));
   return absl::OkStatus();
 }
 
@@ -161,7 +156,7 @@ absl::Status Collectives(const c10::intrusive_ptr<c10d::ProcessGroup>& group) {
   ASSIGN_OR_RETURN(const torch::Tensor mean, AllReduceMean(*group, torch::tensor({rank + 1.f, 10.f * (rank + 1)})));
   results.push_back(mean);
   RETURN_IF_ERROR(Barrier(*group));
-  torch::save(results, ResultPath(kCollectives, rank));
+  torch::save(results, WorkerResultPath(kCollectives, rank));
   return absl::OkStatus();
 }
 
@@ -194,7 +189,7 @@ absl::Status PeerFails(const c10::intrusive_ptr<c10d::ProcessGroup>& group, cons
   std::cout << scenario << ", rank 0, the next all-reduce: " << mean.status() << std::endl;
   torch::save(std::vector<torch::Tensor>{torch::tensor({backward_threw ? 1.0 : 0.0, backward_seconds,
                                                         mean.ok() ? 0.0 : 1.0, all_reduce_seconds})},
-              ResultPath(scenario, rank));
+              WorkerResultPath(scenario, rank));
   return absl::OkStatus();
 }
 
@@ -210,7 +205,7 @@ absl::Status MismatchedModels(const c10::intrusive_ptr<c10d::ProcessGroup>& grou
   std::cout << "rank " << rank << ": " << data_parallel.status() << std::endl;
   const std::string message(data_parallel.status().message());
   torch::save(std::vector<torch::Tensor>{torch::tensor(std::vector<int64_t>(message.begin(), message.end()))},
-              ResultPath(kMismatchedModels, rank));
+              WorkerResultPath(kMismatchedModels, rank));
   return absl::OkStatus();
 }
 
@@ -239,7 +234,7 @@ int RunScenario(const std::string& scenario) {
 
 std::vector<torch::Tensor> LoadResult(const std::string& name, int rank) {
   std::vector<torch::Tensor> tensors;
-  torch::load(tensors, ResultPath(name, rank));
+  torch::load(tensors, WorkerResultPath(name, rank));
   return tensors;
 }
 

@@ -62,6 +62,11 @@ std::string WorkerExit::Describe() const {
   return who + " killed by signal " + std::to_string(term_signal) + " (" + strsignal(term_signal) + ")";
 }
 
+std::string WorkerResultPath(const std::string& name, int rank) {
+  const char* directory = std::getenv("TEST_TMPDIR");
+  return std::string(directory != nullptr ? directory : "/tmp") + "/" + name + "_rank" + std::to_string(rank) + ".pt";
+}
+
 int FreeLoopbackPort() {
   const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
   if (socket_fd < 0) throw std::runtime_error("socket() failed");

@@ -31,6 +31,10 @@ int FreeLoopbackPort();
 // for all to end. Processes still running after `deadline` are killed (SIGKILL) and reported as such.
 std::vector<WorkerExit> RunWorkers(const std::string& scenario, int world_size, std::chrono::seconds deadline);
 
+// Where process `rank` of a scenario saves what it ends with, for the test process to read:
+// $TEST_TMPDIR/<name>_rank<rank>.pt (/tmp outside Bazel).
+std::string WorkerResultPath(const std::string& name, int rank);
+
 // In a launched copy: runs `worker(scenario)` under an alarm of `alarm` (a hang kills the process with SIGALRM) and
 // returns its exit code. In the test process itself (no DISTRIBUTED_TEST_SCENARIO): returns -1 without running it.
 int RunWorkerIfLaunched(const std::function<int(const std::string& scenario)>& worker, std::chrono::seconds alarm);
