@@ -6,6 +6,10 @@ AdamW + OneCycle and horizontal flips, and prints val mAP (ASL / ML-GCN style: m
 after every epoch. Everything is decoded into memory first: meant for the small 64 px sets of the experiments.
 
   /usr/bin/python3 experiments/python_reference_loop.py ~/.cache/coco-multilabel/synthetic-<hash> 6000 2 0.005
+
+An optional fifth argument picks the model: `mobilenet_v2` (the default: torchvision's, width 0.5) or `plain_cnn`, a
+seven-layer VGG-style network (3x3 convolutions, BatchNorm, ReLU, three stride-2 steps, full resolution at the first
+layer) with global max pooling: the "is the task learnable at all?" check.
 """
 import json
 import sys
@@ -43,13 +47,35 @@ def average_precision(scores, labels):
     return float((precision * hits).sum() / hits.sum())
 
 
+def plain_cnn(num_classes):
+    """Channel widths 32-256; max pooling keeps the strongest local response, however small the object."""
+    layers, channels = [], 3
+    for width, stride in [(32, 1), (64, 2), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1)]:
+        layers += [torch.nn.Conv2d(channels, width, 3, stride, 1, bias=False), torch.nn.BatchNorm2d(width),
+                   torch.nn.ReLU(inplace=True)]
+        channels = width
+    return torch.nn.Sequential(*layers, torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten(),
+                               torch.nn.Linear(channels, num_classes))
+
+
+def make_model(name, num_classes):
+    if name == "mobilenet_v2":
+        return torchvision.models.mobilenet_v2(width_mult=0.5, num_classes=num_classes)
+    if name == "plain_cnn":
+        return plain_cnn(num_classes)
+    sys.exit(f"unknown model '{name}': expected mobilenet_v2 or plain_cnn")
+
+
 def main():
+    if len(sys.argv) not in (5, 6):
+        sys.exit(__doc__)
     root, images, epochs, lr = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    model_name = sys.argv[5] if len(sys.argv) == 6 else "mobilenet_v2"
     torch.set_num_threads(2)
     torch.manual_seed(0)
     train_x, train_y = load_split(root, "train2017", images)
     val_x, val_y = load_split(root, "val2017", 10**9)
-    model = torchvision.models.mobilenet_v2(width_mult=0.5, num_classes=train_y.shape[1])
+    model = make_model(model_name, train_y.shape[1])
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     batch = 32
