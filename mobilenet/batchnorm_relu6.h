@@ -14,13 +14,14 @@
 
 namespace mobilenet {
 
-// True when BatchNormReLU6Training can serve `input` for `bn`: a float32 CPU tensor of 4 dimensions with a
-// non-empty batch, `bn` in training mode with affine parameters, running statistics and a momentum, and CPU autocast
-// off (under BF16 autocast the unfused modules run, with their own kernels).
+// True when BatchNormReLU6Training can serve `input` for `bn`: a float32 or bfloat16 CPU tensor of 4 dimensions with
+// a non-empty batch (bf16 is what a convolution yields under CPU autocast), and `bn` in training mode with float
+// affine parameters, running statistics and a momentum.
 bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input);
 
 // ReLU6(bn(input)) for `bn` in training mode; updates bn's running statistics and num_batches_tracked exactly as its
-// forward() would. The output has the input's memory format (channels_last or contiguous). Gradients flow to
+// forward() would. The output has the input's memory format and dtype; a bf16 input is normalised in float (the
+// statistics in double, as for float) and the result rounded to bf16. Gradients flow to
 // `input`, bn->weight and bn->bias. Requires CanFuseBatchNormReLU6(bn, input).
 torch::Tensor BatchNormReLU6Training(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input);
 

@@ -126,18 +126,94 @@ TEST(FusedBatchNormReLU6GradientTest, InputGradientMatchesFiniteDifferences) {
   EXPECT_GT(checked, flat.numel() / 5 * 8 / 10) << "too many finite differences disagree with the gradient";
 }
 
-TEST(FusedBatchNormReLU6Test, NotUsedUnderAutocastEvalOrOtherDtypes) {
+TEST(FusedBatchNormReLU6Test, ServesFloatAndBFloat16InTrainingOnly) {
   torch::nn::BatchNorm2d bn(4);
   bn->train();
   const torch::Tensor input = torch::randn({2, 4, 3, 3});
   EXPECT_TRUE(CanFuseBatchNormReLU6(*bn, input));
+  EXPECT_TRUE(CanFuseBatchNormReLU6(*bn, input.to(torch::kBFloat16)));
   EXPECT_FALSE(CanFuseBatchNormReLU6(*bn, input.to(torch::kDouble)));
+  EXPECT_FALSE(CanFuseBatchNormReLU6(*bn, input.to(torch::kHalf)));
   EXPECT_FALSE(CanFuseBatchNormReLU6(*bn, torch::randn({1, 4, 1, 1})));  // one value per channel
-  at::autocast::set_cpu_enabled(true);
-  EXPECT_FALSE(CanFuseBatchNormReLU6(*bn, input));
-  at::autocast::set_cpu_enabled(false);
   bn->eval();
   EXPECT_FALSE(CanFuseBatchNormReLU6(*bn, input));
+}
+
+// A bf16 input (a convolution's output under CPU autocast) is the float function of the widened input, narrowed back:
+// the reference is LibTorch's modules on input.to(float), with the output cast to bf16, so every gradient, including
+// the bf16 one to the input, goes through the same conversions on both sides.
+class FusedBatchNormReLU6BFloat16Test : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FusedBatchNormReLU6BFloat16Test, MatchesModulesOnTheWidenedInput) {
+  const bool channels_last = GetParam();
+  torch::manual_seed(4);
+  const std::vector<int64_t> shape = {4, 24, 9, 7};
+  torch::Tensor input = (torch::randn(shape) * 2.0 + 0.7).to(torch::kBFloat16);
+  if (channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor upstream = torch::randn(shape);
+
+  torch::nn::BatchNorm2d reference_bn = MakeBatchNorm(shape[1]);
+  torch::nn::BatchNorm2d fused_bn = MakeBatchNorm(shape[1]);
+  torch::nn::ReLU6 relu6;
+  const torch::Tensor x_reference = input.clone().requires_grad_(true);
+  const torch::Tensor y_reference = relu6(reference_bn(x_reference.to(torch::kFloat))).to(torch::kBFloat16);
+  (y_reference.to(torch::kFloat) * upstream).sum().backward();
+
+  ASSERT_TRUE(CanFuseBatchNormReLU6(*fused_bn, input));
+  const torch::Tensor x_fused = input.clone().requires_grad_(true);
+  const torch::Tensor y_fused = BatchNormReLU6Training(*fused_bn, x_fused);
+  (y_fused.to(torch::kFloat) * upstream).sum().backward();
+
+  EXPECT_EQ(y_fused.scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(x_fused.grad().scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(y_fused.strides(), input.strides());
+  // Float results within 1e-5 can round to neighbouring bf16 values (a step of 2^-8 relative): allow one step.
+  const auto within_one_bf16_step = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return torch::allclose(a.to(torch::kFloat), b.to(torch::kFloat), 1.0 / 128, 1e-4);
+  };
+  EXPECT_TRUE(within_one_bf16_step(y_fused, y_reference));
+  EXPECT_TRUE(within_one_bf16_step(x_fused.grad(), x_reference.grad()));
+  EXPECT_TRUE(torch::allclose(fused_bn->weight.grad(), reference_bn->weight.grad(), 1e-3, 1e-3))
+      << (fused_bn->weight.grad() - reference_bn->weight.grad()).abs().max().item<float>();
+  EXPECT_TRUE(torch::allclose(fused_bn->bias.grad(), reference_bn->bias.grad(), 1e-3, 1e-3))
+      << (fused_bn->bias.grad() - reference_bn->bias.grad()).abs().max().item<float>();
+  EXPECT_TRUE(torch::allclose(fused_bn->running_mean, reference_bn->running_mean, kForwardTol, kForwardTol));
+  EXPECT_TRUE(torch::allclose(fused_bn->running_var, reference_bn->running_var, kForwardTol, kForwardTol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, FusedBatchNormReLU6BFloat16Test, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ChannelsLast" : "Contiguous";
+                         });
+
+// Under CPU autocast, the block's convolution yields bf16 and the fused path takes it: same dtype and values as
+// LibTorch's modules under the same autocast.
+TEST(ConvBNReLU6BlockTest, FusedBlockUnderBFloat16AutocastAgreesWithModules) {
+  torch::manual_seed(5);
+  ConvBNReLU6Block fused(ConvBNReLU6Options(8, 16).fuse_batchnorm_relu6(true).inplace(false));
+  ConvBNReLU6Block plain(ConvBNReLU6Options(8, 16).fuse_batchnorm_relu6(false).inplace(false));
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < fused->parameters().size(); ++i) plain->parameters()[i].copy_(fused->parameters()[i]);
+  }
+  fused->train(), plain->train();
+  const torch::Tensor input = torch::randn({4, 8, 10, 10}).contiguous(torch::MemoryFormat::ChannelsLast);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  const torch::Tensor y_fused = fused(input);
+  const torch::Tensor y_plain = plain(input);
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  EXPECT_EQ(y_fused.scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(y_plain.scalar_type(), torch::kBFloat16);
+  // The fused function really ran: the output is its result narrowed to bf16.
+  ASSERT_TRUE(y_fused.grad_fn() != nullptr);
+  const auto& narrowed_from = y_fused.grad_fn()->next_edges().at(0).function;
+  ASSERT_TRUE(narrowed_from != nullptr);
+  EXPECT_NE(narrowed_from->name().find("BatchNormReLU6Function"), std::string::npos) << narrowed_from->name();
+  // LibTorch's bf16 BatchNorm accumulates differently: agreement to a few bf16 steps.
+  EXPECT_TRUE(torch::allclose(y_fused.to(torch::kFloat), y_plain.to(torch::kFloat), 0.03, 0.03))
+      << (y_fused.to(torch::kFloat) - y_plain.to(torch::kFloat)).abs().max().item<float>();
 }
 
 // The block keeps torchvision's names and gives the same results fused and unfused, in training and in eval.
