@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace mobilenet {
@@ -185,6 +187,60 @@ void PlaneInputGradient(const float* x, const float* grad, int64_t size, float s
   }
 }
 
+// --- bfloat16: blocks of rows or of a plane are widened into float scratch, run through the float loops above and
+// the results narrowed back, so a bf16 tensor is read and written once per pass, never converted as a whole ---
+
+using Bf16Bits = uint16_t;  // a c10::BFloat16's storage: the upper half of a float's bits
+
+MOBILENET_VECTOR_CLONES
+void Widen(const Bf16Bits* in, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t bits = static_cast<uint32_t>(in[i]) << 16;
+    std::memcpy(&out[i], &bits, sizeof(float));
+  }
+}
+
+// Round to nearest even, as c10::BFloat16's constructor does; NaN stays a (quiet) NaN.
+MOBILENET_VECTOR_CLONES
+void Narrow(const float* in, int64_t n, Bf16Bits* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &in[i], sizeof(float));
+    const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+    out[i] = in[i] != in[i] ? Bf16Bits{0x7FC0} : static_cast<Bf16Bits>(rounded);
+  }
+}
+
+constexpr int64_t kBlockElements = 16384;  // per block and buffer: 64 KiB of float scratch
+
+// Rows per channels_last block (at least one, however many channels).
+int64_t BlockRows(int64_t channels) { return std::max<int64_t>(1, kBlockElements / std::max<int64_t>(channels, 1)); }
+
+// This thread's float scratch: `buffers` arrays of `elements` each (kept between calls; one user at a time).
+float* Scratch(int buffers, int64_t elements) {
+  thread_local std::vector<float> scratch;
+  const size_t needed = static_cast<size_t>(buffers) * static_cast<size_t>(elements);
+  if (scratch.size() < needed) scratch.resize(needed);
+  return scratch.data();
+}
+
+// Elements [offset, offset + count) of bf16 `x` (and `g`, when given) in blocks of `block`: each block is widened
+// into float scratch, op(wide_x, wide_g, wide_out, n) runs on it, and wide_out is narrowed into `out` when given.
+template <typename Op>
+void InBf16Blocks(const Bf16Bits* x, const Bf16Bits* g, Bf16Bits* out, int64_t offset, int64_t count, int64_t block,
+                  Op op) {
+  float* wide_x = Scratch(3, block);
+  float* wide_g = wide_x + block;
+  float* wide_out = wide_g + block;
+  for (int64_t first = offset; first < offset + count; first += block) {
+    const int64_t n = std::min(block, offset + count - first);
+    Widen(x + first, n, wide_x);
+    if (g != nullptr) Widen(g + first, n, wide_g);
+    op(wide_x, wide_g, wide_out, n);
+    if (out != nullptr) Narrow(wide_out, n, out + first);
+  }
+}
+
 // Per-channel sums over the whole tensor, in double. For channels_last the rows are split between threads, each
 // with its own accumulators; for contiguous the channels are.
 // `row_sums(begin, end, sum, sum2)` and `plane_sums(plane_pointer_offset, channel, sum, sum2)` do the work.
@@ -236,6 +292,12 @@ torch::Tensor AsFloatVector(const std::vector<double>& values) {
   return out;
 }
 
+// A bf16 tensor's elements as their bits (c10::BFloat16 is a uint16_t).
+Bf16Bits* Bits(const torch::Tensor& t) {
+  static_assert(sizeof(at::BFloat16) == sizeof(Bf16Bits));
+  return reinterpret_cast<Bf16Bits*>(t.data_ptr<at::BFloat16>());
+}
+
 class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Function> {
  public:
   // Saves input, scale = weight * invstd, shift = bias - mean * scale, mean and invstd.
@@ -246,19 +308,37 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     const Layout layout = LayoutOf(input);
     const int64_t channels = layout.channels;
     const int64_t count = input.numel() / channels;
-    const float* x = input.data_ptr<float>();
+    const bool bf16 = input.scalar_type() == torch::kBFloat16;
+    const float* x = bf16 ? nullptr : input.data_ptr<float>();
+    const Bf16Bits* xb = bf16 ? Bits(input) : nullptr;
+    const int64_t row_block = BlockRows(channels) * channels;
 
     // Statistics around each channel's first value, so that E[d^2] - E[d]^2 does not cancel catastrophically.
     std::vector<float> center(channels);
-    for (int64_t c = 0; c < channels; ++c) center[c] = x[layout.channels_last ? c : c * layout.inner];
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t first = layout.channels_last ? c : c * layout.inner;
+      if (bf16) {
+        Widen(xb + first, 1, &center[c]);
+      } else {
+        center[c] = x[first];
+      }
+    }
     std::vector<double> sum, sum_squares;
     ChannelSums(
         layout,
         [&](int64_t begin, int64_t end, double* s, double* q) {
-          RowsStatistics(x, center.data(), begin, end, channels, s, q);
+          if (!bf16) return RowsStatistics(x, center.data(), begin, end, channels, s, q);
+          InBf16Blocks(xb, nullptr, nullptr, begin * channels, (end - begin) * channels, row_block,
+                       [&](const float* wide_x, const float*, float*, int64_t n) {
+                         RowsStatistics(wide_x, center.data(), 0, n / channels, channels, s, q);
+                       });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
-          PlaneStatistics(x + offset, layout.inner, center[c], s, q);
+          if (!bf16) return PlaneStatistics(x + offset, layout.inner, center[c], s, q);
+          InBf16Blocks(xb, nullptr, nullptr, offset, layout.inner, kBlockElements,
+                       [&](const float* wide_x, const float*, float*, int64_t n) {
+                         PlaneStatistics(wide_x, n, center[c], s, q);
+                       });
         },
         sum, sum_squares);
 
@@ -289,10 +369,24 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     torch::Tensor output = torch::empty_like(input);
     const float* sc = scale_t.data_ptr<float>();
     const float* sh = shift_t.data_ptr<float>();
-    float* y = output.data_ptr<float>();
+    float* y = bf16 ? nullptr : output.data_ptr<float>();
+    Bf16Bits* yb = bf16 ? Bits(output) : nullptr;
     ForEachElement(
-        layout, [&](int64_t begin, int64_t end) { RowsNormalizeClamp(x, sc, sh, begin, end, channels, y); },
-        [&](int64_t offset, int64_t c) { PlaneNormalizeClamp(x + offset, layout.inner, sc[c], sh[c], y + offset); });
+        layout,
+        [&](int64_t begin, int64_t end) {
+          if (!bf16) return RowsNormalizeClamp(x, sc, sh, begin, end, channels, y);
+          InBf16Blocks(xb, nullptr, yb, begin * channels, (end - begin) * channels, row_block,
+                       [&](const float* wide_x, const float*, float* wide_y, int64_t n) {
+                         RowsNormalizeClamp(wide_x, sc, sh, 0, n / channels, channels, wide_y);
+                       });
+        },
+        [&](int64_t offset, int64_t c) {
+          if (!bf16) return PlaneNormalizeClamp(x + offset, layout.inner, sc[c], sh[c], y + offset);
+          InBf16Blocks(xb, nullptr, yb, offset, layout.inner, kBlockElements,
+                       [&](const float* wide_x, const float*, float* wide_y, int64_t n) {
+                         PlaneNormalizeClamp(wide_x, n, sc[c], sh[c], wide_y);
+                       });
+        });
 
     ctx->save_for_backward({input, scale_t, shift_t, mean_t, invstd_t});
     return output;
@@ -306,10 +400,16 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     const Layout layout = LayoutOf(input);
     const int64_t channels = layout.channels;
     const int64_t count = input.numel() / channels;
-    const torch::Tensor grad = grad_outputs[0].contiguous(layout.channels_last ? at::MemoryFormat::ChannelsLast
-                                                                               : at::MemoryFormat::Contiguous);
-    const float* x = input.data_ptr<float>();
-    const float* g = grad.data_ptr<float>();
+    const torch::Tensor grad =
+        grad_outputs[0]
+            .to(input.scalar_type())
+            .contiguous(layout.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+    const bool bf16 = input.scalar_type() == torch::kBFloat16;
+    const float* x = bf16 ? nullptr : input.data_ptr<float>();
+    const float* g = bf16 ? nullptr : grad.data_ptr<float>();
+    const Bf16Bits* xb = bf16 ? Bits(input) : nullptr;
+    const Bf16Bits* gb = bf16 ? Bits(grad) : nullptr;
+    const int64_t row_block = BlockRows(channels) * channels;
     const float* sc = saved[1].data_ptr<float>();
     const float* sh = saved[2].data_ptr<float>();
     const float* mean = saved[3].data_ptr<float>();
@@ -319,10 +419,18 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     ChannelSums(
         layout,
         [&](int64_t begin, int64_t end, double* s, double* q) {
-          RowsGradientSums(x, g, sc, sh, mean, begin, end, channels, s, q);
+          if (!bf16) return RowsGradientSums(x, g, sc, sh, mean, begin, end, channels, s, q);
+          InBf16Blocks(xb, gb, nullptr, begin * channels, (end - begin) * channels, row_block,
+                       [&](const float* wide_x, const float* wide_g, float*, int64_t n) {
+                         RowsGradientSums(wide_x, wide_g, sc, sh, mean, 0, n / channels, channels, s, q);
+                       });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
-          PlaneGradientSums(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], s, q);
+          if (!bf16) return PlaneGradientSums(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], s, q);
+          InBf16Blocks(xb, gb, nullptr, offset, layout.inner, kBlockElements,
+                       [&](const float* wide_x, const float* wide_g, float*, int64_t n) {
+                         PlaneGradientSums(wide_x, wide_g, n, sc[c], sh[c], mean[c], s, q);
+                       });
         },
         sum_dz, sum_dz_x);
 
@@ -342,14 +450,27 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     torch::Tensor grad_input;
     if (ctx->needs_input_grad(0)) {
       grad_input = torch::empty_like(input);
-      float* dx = grad_input.data_ptr<float>();
+      float* dx = bf16 ? nullptr : grad_input.data_ptr<float>();
+      Bf16Bits* dxb = bf16 ? Bits(grad_input) : nullptr;
       ForEachElement(
           layout,
           [&](int64_t begin, int64_t end) {
-            RowsInputGradient(x, g, sc, sh, mean, b.data(), d.data(), begin, end, channels, dx);
+            if (!bf16) return RowsInputGradient(x, g, sc, sh, mean, b.data(), d.data(), begin, end, channels, dx);
+            InBf16Blocks(xb, gb, dxb, begin * channels, (end - begin) * channels, row_block,
+                         [&](const float* wide_x, const float* wide_g, float* wide_dx, int64_t n) {
+                           RowsInputGradient(wide_x, wide_g, sc, sh, mean, b.data(), d.data(), 0, n / channels,
+                                             channels, wide_dx);
+                         });
           },
           [&](int64_t offset, int64_t c) {
-            PlaneInputGradient(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], b[c], d[c], dx + offset);
+            if (!bf16) {
+              return PlaneInputGradient(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], b[c], d[c],
+                                        dx + offset);
+            }
+            InBf16Blocks(xb, gb, dxb, offset, layout.inner, kBlockElements,
+                         [&](const float* wide_x, const float* wide_g, float* wide_dx, int64_t n) {
+                           PlaneInputGradient(wide_x, wide_g, n, sc[c], sh[c], mean[c], b[c], d[c], wide_dx);
+                         });
           });
     }
     return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -371,19 +492,13 @@ bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Te
 torch::Tensor BatchNormReLU6Training(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {
   TORCH_CHECK(CanFuseBatchNormReLU6(bn, input), "BatchNormReLU6Training: unsupported module state or input ",
               input.sizes());
-  // BFloat16 (a convolution's output under CPU autocast) is widened to float and the result narrowed back: the
-  // kernels stay float-only, and the two conversions cost a fraction of the unfused bf16 modules, whose ReLU6
-  // backward alone (where / ge / le) took 45 % of a bf16 training step.
-  const bool narrow = input.scalar_type() == torch::kBFloat16;
-  torch::Tensor dense = narrow ? input.to(torch::kFloat) : input;
-  if (!IsChannelsLast(dense)) dense = dense.contiguous();
+  const torch::Tensor dense = IsChannelsLast(input) ? input : input.contiguous();
   if (bn.num_batches_tracked.defined()) {
     torch::NoGradGuard no_grad;
     bn.num_batches_tracked += 1;
   }
-  const torch::Tensor output = BatchNormReLU6Function::apply(dense, bn.weight, bn.bias, bn.running_mean,
-                                                             bn.running_var, *bn.options.momentum(), bn.options.eps());
-  return narrow ? output.to(torch::kBFloat16) : output;
+  return BatchNormReLU6Function::apply(dense, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+                                       *bn.options.momentum(), bn.options.eps());
 }
 
 }  // namespace mobilenet

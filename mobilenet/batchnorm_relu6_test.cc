@@ -141,13 +141,14 @@ TEST(FusedBatchNormReLU6Test, ServesFloatAndBFloat16InTrainingOnly) {
 
 // A bf16 input (a convolution's output under CPU autocast) is the float function of the widened input, narrowed back:
 // the reference is LibTorch's modules on input.to(float), with the output cast to bf16, so every gradient, including
-// the bf16 one to the input, goes through the same conversions on both sides.
+// the bf16 one to the input, goes through the same conversions on both sides. The shapes cover blocks: more rows than
+// one channels_last block, planes longer than one contiguous block, and a partial last block.
 class FusedBatchNormReLU6BFloat16Test : public ::testing::TestWithParam<bool> {};
 
 TEST_P(FusedBatchNormReLU6BFloat16Test, MatchesModulesOnTheWidenedInput) {
   const bool channels_last = GetParam();
   torch::manual_seed(4);
-  const std::vector<int64_t> shape = {4, 24, 9, 7};
+  const std::vector<int64_t> shape = {3, 24, 130, 131};
   torch::Tensor input = (torch::randn(shape) * 2.0 + 0.7).to(torch::kBFloat16);
   if (channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
   const torch::Tensor upstream = torch::randn(shape);
@@ -173,6 +174,12 @@ TEST_P(FusedBatchNormReLU6BFloat16Test, MatchesModulesOnTheWidenedInput) {
   };
   EXPECT_TRUE(within_one_bf16_step(y_fused, y_reference));
   EXPECT_TRUE(within_one_bf16_step(x_fused.grad(), x_reference.grad()));
+  // ...and almost all are the same bf16 value: both round to nearest even (truncating would differ in about half).
+  const auto share_equal = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a == b).to(torch::kDouble).mean().item<double>();
+  };
+  EXPECT_GT(share_equal(y_fused, y_reference), 0.999);
+  EXPECT_GT(share_equal(x_fused.grad(), x_reference.grad()), 0.99);
   EXPECT_TRUE(torch::allclose(fused_bn->weight.grad(), reference_bn->weight.grad(), 1e-3, 1e-3))
       << (fused_bn->weight.grad() - reference_bn->weight.grad()).abs().max().item<float>();
   EXPECT_TRUE(torch::allclose(fused_bn->bias.grad(), reference_bn->bias.grad(), 1e-3, 1e-3))
@@ -206,11 +213,9 @@ TEST(ConvBNReLU6BlockTest, FusedBlockUnderBFloat16AutocastAgreesWithModules) {
   at::autocast::clear_cache();
   EXPECT_EQ(y_fused.scalar_type(), torch::kBFloat16);
   EXPECT_EQ(y_plain.scalar_type(), torch::kBFloat16);
-  // The fused function really ran: the output is its result narrowed to bf16.
+  // The fused function really ran, on the bf16 tensor itself.
   ASSERT_TRUE(y_fused.grad_fn() != nullptr);
-  const auto& narrowed_from = y_fused.grad_fn()->next_edges().at(0).function;
-  ASSERT_TRUE(narrowed_from != nullptr);
-  EXPECT_NE(narrowed_from->name().find("BatchNormReLU6Function"), std::string::npos) << narrowed_from->name();
+  EXPECT_NE(y_fused.grad_fn()->name().find("BatchNormReLU6Function"), std::string::npos) << y_fused.grad_fn()->name();
   // LibTorch's bf16 BatchNorm accumulates differently: agreement to a few bf16 steps.
   EXPECT_TRUE(torch::allclose(y_fused.to(torch::kFloat), y_plain.to(torch::kFloat), 0.03, 0.03))
       << (y_fused.to(torch::kFloat) - y_plain.to(torch::kFloat)).abs().max().item<float>();
