@@ -147,6 +147,7 @@ class FusedBatchNormReLU6BFloat16Test : public ::testing::TestWithParam<bool> {}
 
 TEST_P(FusedBatchNormReLU6BFloat16Test, MatchesModulesOnTheWidenedInput) {
   const bool channels_last = GetParam();
+  torch::set_num_threads(2);  // blocks are split between threads, as in training
   torch::manual_seed(4);
   const std::vector<int64_t> shape = {3, 24, 130, 131};
   torch::Tensor input = (torch::randn(shape) * 2.0 + 0.7).to(torch::kBFloat16);
