@@ -224,11 +224,28 @@ float* Scratch(int buffers, int64_t elements) {
   return scratch.data();
 }
 
-// Elements [offset, offset + count) of bf16 `x` (and `g`, when given) in blocks of `block`: each block is widened
-// into float scratch, op(wide_x, wide_g, wide_out, n) runs on it, and wide_out is narrowed into `out` when given.
+// The tensors one pass reads (`x`, and `g` in backward) and writes (`out`, when it writes), float or all bf16.
+struct Operands {
+  const void* x = nullptr;
+  const void* g = nullptr;
+  void* out = nullptr;
+  bool bf16 = false;
+};
+
+// Runs op(x, g, out, n) over elements [offset, offset + count) of the operands, as float pointers (null where the
+// operand is). Float tensors are passed through in one call; bf16 ones in blocks of `block`, each widened into
+// float scratch and its `out` narrowed back afterwards.
 template <typename Op>
-void InBf16Blocks(const Bf16Bits* x, const Bf16Bits* g, Bf16Bits* out, int64_t offset, int64_t count, int64_t block,
-                  Op op) {
+void AsFloat(const Operands& operands, int64_t offset, int64_t count, int64_t block, Op op) {
+  if (!operands.bf16) {
+    const auto in = [offset](const void* p) { return p == nullptr ? nullptr : static_cast<const float*>(p) + offset; };
+    float* out = operands.out == nullptr ? nullptr : static_cast<float*>(operands.out) + offset;
+    op(in(operands.x), in(operands.g), out, count);
+    return;
+  }
+  const auto* x = static_cast<const Bf16Bits*>(operands.x);
+  const auto* g = static_cast<const Bf16Bits*>(operands.g);
+  auto* out = static_cast<Bf16Bits*>(operands.out);
   float* wide_x = Scratch(3, block);
   float* wide_g = wide_x + block;
   float* wide_out = wide_g + block;
@@ -236,7 +253,7 @@ void InBf16Blocks(const Bf16Bits* x, const Bf16Bits* g, Bf16Bits* out, int64_t o
     const int64_t n = std::min(block, offset + count - first);
     Widen(x + first, n, wide_x);
     if (g != nullptr) Widen(g + first, n, wide_g);
-    op(wide_x, wide_g, wide_out, n);
+    op(wide_x, g != nullptr ? wide_g : nullptr, out != nullptr ? wide_out : nullptr, n);
     if (out != nullptr) Narrow(wide_out, n, out + first);
   }
 }
@@ -292,10 +309,11 @@ torch::Tensor AsFloatVector(const std::vector<double>& values) {
   return out;
 }
 
-// A bf16 tensor's elements as their bits (c10::BFloat16 is a uint16_t).
-Bf16Bits* Bits(const torch::Tensor& t) {
+// A float or bf16 tensor's storage, for Operands.
+void* Storage(const torch::Tensor& t) {
   static_assert(sizeof(at::BFloat16) == sizeof(Bf16Bits));
-  return reinterpret_cast<Bf16Bits*>(t.data_ptr<at::BFloat16>());
+  return t.scalar_type() == torch::kBFloat16 ? static_cast<void*>(t.data_ptr<at::BFloat16>())
+                                             : static_cast<void*>(t.data_ptr<float>());
 }
 
 class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Function> {
@@ -309,36 +327,28 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     const int64_t channels = layout.channels;
     const int64_t count = input.numel() / channels;
     const bool bf16 = input.scalar_type() == torch::kBFloat16;
-    const float* x = bf16 ? nullptr : input.data_ptr<float>();
-    const Bf16Bits* xb = bf16 ? Bits(input) : nullptr;
+    const Operands read_x{Storage(input), nullptr, nullptr, bf16};
     const int64_t row_block = BlockRows(channels) * channels;
 
     // Statistics around each channel's first value, so that E[d^2] - E[d]^2 does not cancel catastrophically.
     std::vector<float> center(channels);
     for (int64_t c = 0; c < channels; ++c) {
-      const int64_t first = layout.channels_last ? c : c * layout.inner;
-      if (bf16) {
-        Widen(xb + first, 1, &center[c]);
-      } else {
-        center[c] = x[first];
-      }
+      AsFloat(read_x, layout.channels_last ? c : c * layout.inner, 1, 1,
+              [&](const float* x, const float*, float*, int64_t) { center[c] = *x; });
     }
     std::vector<double> sum, sum_squares;
     ChannelSums(
         layout,
         [&](int64_t begin, int64_t end, double* s, double* q) {
-          if (!bf16) return RowsStatistics(x, center.data(), begin, end, channels, s, q);
-          InBf16Blocks(xb, nullptr, nullptr, begin * channels, (end - begin) * channels, row_block,
-                       [&](const float* wide_x, const float*, float*, int64_t n) {
-                         RowsStatistics(wide_x, center.data(), 0, n / channels, channels, s, q);
-                       });
+          AsFloat(read_x, begin * channels, (end - begin) * channels, row_block,
+                  [&](const float* x, const float*, float*, int64_t n) {
+                    RowsStatistics(x, center.data(), 0, n / channels, channels, s, q);
+                  });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
-          if (!bf16) return PlaneStatistics(x + offset, layout.inner, center[c], s, q);
-          InBf16Blocks(xb, nullptr, nullptr, offset, layout.inner, kBlockElements,
-                       [&](const float* wide_x, const float*, float*, int64_t n) {
-                         PlaneStatistics(wide_x, n, center[c], s, q);
-                       });
+          AsFloat(read_x, offset, layout.inner, kBlockElements, [&](const float* x, const float*, float*, int64_t n) {
+            PlaneStatistics(x, n, center[c], s, q);
+          });
         },
         sum, sum_squares);
 
@@ -369,23 +379,19 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     torch::Tensor output = torch::empty_like(input);
     const float* sc = scale_t.data_ptr<float>();
     const float* sh = shift_t.data_ptr<float>();
-    float* y = bf16 ? nullptr : output.data_ptr<float>();
-    Bf16Bits* yb = bf16 ? Bits(output) : nullptr;
+    const Operands normalize{Storage(input), nullptr, Storage(output), bf16};
     ForEachElement(
         layout,
         [&](int64_t begin, int64_t end) {
-          if (!bf16) return RowsNormalizeClamp(x, sc, sh, begin, end, channels, y);
-          InBf16Blocks(xb, nullptr, yb, begin * channels, (end - begin) * channels, row_block,
-                       [&](const float* wide_x, const float*, float* wide_y, int64_t n) {
-                         RowsNormalizeClamp(wide_x, sc, sh, 0, n / channels, channels, wide_y);
-                       });
+          AsFloat(normalize, begin * channels, (end - begin) * channels, row_block,
+                  [&](const float* x, const float*, float* y, int64_t n) {
+                    RowsNormalizeClamp(x, sc, sh, 0, n / channels, channels, y);
+                  });
         },
         [&](int64_t offset, int64_t c) {
-          if (!bf16) return PlaneNormalizeClamp(x + offset, layout.inner, sc[c], sh[c], y + offset);
-          InBf16Blocks(xb, nullptr, yb, offset, layout.inner, kBlockElements,
-                       [&](const float* wide_x, const float*, float* wide_y, int64_t n) {
-                         PlaneNormalizeClamp(wide_x, n, sc[c], sh[c], wide_y);
-                       });
+          AsFloat(normalize, offset, layout.inner, kBlockElements, [&](const float* x, const float*, float* y, int64_t n) {
+            PlaneNormalizeClamp(x, n, sc[c], sh[c], y);
+          });
         });
 
     ctx->save_for_backward({input, scale_t, shift_t, mean_t, invstd_t});
@@ -405,10 +411,7 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
             .to(input.scalar_type())
             .contiguous(layout.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
     const bool bf16 = input.scalar_type() == torch::kBFloat16;
-    const float* x = bf16 ? nullptr : input.data_ptr<float>();
-    const float* g = bf16 ? nullptr : grad.data_ptr<float>();
-    const Bf16Bits* xb = bf16 ? Bits(input) : nullptr;
-    const Bf16Bits* gb = bf16 ? Bits(grad) : nullptr;
+    const Operands read_x_g{Storage(input), Storage(grad), nullptr, bf16};
     const int64_t row_block = BlockRows(channels) * channels;
     const float* sc = saved[1].data_ptr<float>();
     const float* sh = saved[2].data_ptr<float>();
@@ -419,18 +422,15 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     ChannelSums(
         layout,
         [&](int64_t begin, int64_t end, double* s, double* q) {
-          if (!bf16) return RowsGradientSums(x, g, sc, sh, mean, begin, end, channels, s, q);
-          InBf16Blocks(xb, gb, nullptr, begin * channels, (end - begin) * channels, row_block,
-                       [&](const float* wide_x, const float* wide_g, float*, int64_t n) {
-                         RowsGradientSums(wide_x, wide_g, sc, sh, mean, 0, n / channels, channels, s, q);
-                       });
+          AsFloat(read_x_g, begin * channels, (end - begin) * channels, row_block,
+                  [&](const float* x, const float* g, float*, int64_t n) {
+                    RowsGradientSums(x, g, sc, sh, mean, 0, n / channels, channels, s, q);
+                  });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
-          if (!bf16) return PlaneGradientSums(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], s, q);
-          InBf16Blocks(xb, gb, nullptr, offset, layout.inner, kBlockElements,
-                       [&](const float* wide_x, const float* wide_g, float*, int64_t n) {
-                         PlaneGradientSums(wide_x, wide_g, n, sc[c], sh[c], mean[c], s, q);
-                       });
+          AsFloat(read_x_g, offset, layout.inner, kBlockElements, [&](const float* x, const float* g, float*, int64_t n) {
+            PlaneGradientSums(x, g, n, sc[c], sh[c], mean[c], s, q);
+          });
         },
         sum_dz, sum_dz_x);
 
@@ -450,27 +450,20 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     torch::Tensor grad_input;
     if (ctx->needs_input_grad(0)) {
       grad_input = torch::empty_like(input);
-      float* dx = bf16 ? nullptr : grad_input.data_ptr<float>();
-      Bf16Bits* dxb = bf16 ? Bits(grad_input) : nullptr;
+      const Operands input_gradient{Storage(input), Storage(grad), Storage(grad_input), bf16};
       ForEachElement(
           layout,
           [&](int64_t begin, int64_t end) {
-            if (!bf16) return RowsInputGradient(x, g, sc, sh, mean, b.data(), d.data(), begin, end, channels, dx);
-            InBf16Blocks(xb, gb, dxb, begin * channels, (end - begin) * channels, row_block,
-                         [&](const float* wide_x, const float* wide_g, float* wide_dx, int64_t n) {
-                           RowsInputGradient(wide_x, wide_g, sc, sh, mean, b.data(), d.data(), 0, n / channels,
-                                             channels, wide_dx);
-                         });
+            AsFloat(input_gradient, begin * channels, (end - begin) * channels, row_block,
+                    [&](const float* x, const float* g, float* dx, int64_t n) {
+                      RowsInputGradient(x, g, sc, sh, mean, b.data(), d.data(), 0, n / channels, channels, dx);
+                    });
           },
           [&](int64_t offset, int64_t c) {
-            if (!bf16) {
-              return PlaneInputGradient(x + offset, g + offset, layout.inner, sc[c], sh[c], mean[c], b[c], d[c],
-                                        dx + offset);
-            }
-            InBf16Blocks(xb, gb, dxb, offset, layout.inner, kBlockElements,
-                         [&](const float* wide_x, const float* wide_g, float* wide_dx, int64_t n) {
-                           PlaneInputGradient(wide_x, wide_g, n, sc[c], sh[c], mean[c], b[c], d[c], wide_dx);
-                         });
+            AsFloat(input_gradient, offset, layout.inner, kBlockElements,
+                    [&](const float* x, const float* g, float* dx, int64_t n) {
+                      PlaneInputGradient(x, g, n, sc[c], sh[c], mean[c], b[c], d[c], dx);
+                    });
           });
     }
     return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
