@@ -29,6 +29,7 @@
 #include "trainer/distributed/data_parallel.h"
 #include "trainer/distributed/process_group.h"
 #include "trainer/stop_signal.h"
+#include "trainer/test_pause.h"
 #include "trainer/execution.h"
 #include "trainer/fine_tuning.h"
 #include "trainer/optim/ema.h"
@@ -574,6 +575,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
       progress_.steps_into_epoch = step + 1;
       RETURN_IF_ERROR(SaveCheckpoints(/*last=*/true, /*best=*/false));
     }
+    MaybePauseForTest(progress_.global_step);
     if (!stepped) continue;
     epoch_images += batch->images.size(0);
     loss_sum += loss_value, ++loss_count;

@@ -34,6 +34,8 @@ std::map<std::string, std::set<std::string>> LabelsByFile(const CocoDataset& dat
 TEST(CocoReaderTest, RealCocoSampleGivesTheExpectedLabels) {
   const auto samples = FindSharedSamples(kQuirks, "coco_samples/icevision");
   if (!samples) {
+    ASSERT_FALSE(SharedSamplesRequired()) << "../shared/coco_samples/icevision is absent, and under CI (CI=true) the "
+                                             "real-COCO check must run";
     std::cerr << "\n*** ../shared/coco_samples/icevision is absent (a fresh clone has no ../shared): the real-COCO "
                  "check did NOT run. Set COCO_SHARED_DIR to run it. ***\n\n";
     GTEST_SKIP() << "../shared/coco_samples/icevision absent";

@@ -3,6 +3,7 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 namespace coco {
 
@@ -23,6 +24,11 @@ std::optional<std::string> FindSharedSamples(const std::string& anchor_runfile, 
   const fs::path candidate = root.parent_path() / "shared" / relative;
   if (fs::is_directory(candidate, error)) return candidate.string();
   return std::nullopt;
+}
+
+bool SharedSamplesRequired() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
 }
 
 }  // namespace coco

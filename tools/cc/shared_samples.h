@@ -13,6 +13,10 @@ namespace coco {
 // variable overrides the search. Returns the directory `shared/<relative>` if it exists.
 std::optional<std::string> FindSharedSamples(const std::string& anchor_runfile, const std::string& relative);
 
+// True under CI (the environment variable CI is "true", passed to tests by .bazelrc's --test_env=CI), where missing
+// samples are a failure; elsewhere a test that cannot find them skips, saying so.
+bool SharedSamplesRequired();
+
 }  // namespace coco
 
 #endif  // TOOLS_CC_SHARED_SAMPLES_H_
