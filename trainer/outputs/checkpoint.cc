@@ -161,26 +161,27 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
       }
       ema->load(ema_archive);
     }
-    torch::Tensor value;
-    archive.read("epochs_completed", value);
-    progress.epochs_completed = value.item<int64_t>();
+    // A fresh tensor per field: reading into an existing tensor keeps that tensor's dtype, so a double read after an
+    // int64 would come back as the double's bits taken for an integer.
+    const auto read_scalar = [&archive](const char* name) {
+      torch::Tensor value;
+      archive.read(name, value);
+      return value;
+    };
+    progress.epochs_completed = read_scalar("epochs_completed").item<int64_t>();
     // Absent from checkpoints written before mid-epoch checkpoints existed: those are all at epoch boundaries.
-    progress.steps_into_epoch = archive.try_read("steps_into_epoch", value) ? value.item<int64_t>() : 0;
-    archive.read("global_step", value);
-    progress.global_step = value.item<int64_t>();
-    archive.read("skipped_steps", value);
-    progress.skipped_steps = value.item<int64_t>();
-    archive.read("best_metric", value);
-    progress.best_metric = value.item<double>();
-    archive.read("best_epoch", value);
-    progress.best_epoch = value.item<int64_t>();
+    torch::Tensor steps_into_epoch;
+    progress.steps_into_epoch =
+        archive.try_read("steps_into_epoch", steps_into_epoch) ? steps_into_epoch.item<int64_t>() : 0;
+    progress.global_step = read_scalar("global_step").item<int64_t>();
+    progress.skipped_steps = read_scalar("skipped_steps").item<int64_t>();
+    progress.best_metric = read_scalar("best_metric").item<double>();
+    progress.best_epoch = read_scalar("best_epoch").item<int64_t>();
     c10::IValue hash;
     archive.read("config_hash", hash);
     progress.config_hash = hash.toStringRef();
-    archive.read("loss_scale", value);
-    progress.loss_scale = value.item<double>();
-    archive.read("loss_scale_good_steps", value);
-    progress.loss_scale_good_steps = value.item<int64_t>();
+    progress.loss_scale = read_scalar("loss_scale").item<double>();
+    progress.loss_scale_good_steps = read_scalar("loss_scale_good_steps").item<int64_t>();
     c10::IValue class_names;
     progress.class_names.clear();
     if (archive.try_read("class_names", class_names)) {
