@@ -23,6 +23,11 @@ void SetMaxImagePixels(int64_t pixels) { max_image_pixels = pixels; }
 int64_t MaxImagePixels() { return max_image_pixels; }
 
 absl::Status CheckImagePixels(int64_t width, int64_t height, const std::string& name) {
+  // libjpeg-turbo 2.1 reads a JPEG of tables only (no frame header) as a success of 0 x 0 pixels.
+  if (width < 1 || height < 1) {
+    return absl::InvalidArgumentError("image '" + name + "' declares " + std::to_string(width) + " x " +
+                                      std::to_string(height) + " pixels: no image (expected at least 1 x 1)");
+  }
   if (width * height <= max_image_pixels) return absl::OkStatus();
   return absl::ResourceExhaustedError("image '" + name + "' declares " + std::to_string(width) + " x " +
                                       std::to_string(height) + " = " + std::to_string(width * height) +

@@ -117,6 +117,17 @@ TEST(JpegDecoderTest, HeaderDeclaringMorePixelsThanTheLimitIsRefusedBeforeDecodi
   SetMaxImagePixels(kDefaultMaxImagePixels);
 }
 
+// Found by jpeg_fuzzer: start-of-image straight followed by end-of-image read as a valid 0 x 0 header, and a 0 x 0
+// crop then divided by zero.
+TEST(JpegDecoderTest, AJpegWithoutAFrameIsAnErrorNotAZeroSizedImage) {
+  const std::vector<uint8_t> empty = {0xFF, 0xD8, 0xFF, 0xD9};
+  JpegDecoder decoder;
+  const absl::StatusOr<JpegHeader> header = decoder.ReadHeader(empty, "empty.jpg");
+  ASSERT_FALSE(header.ok()) << header->width << " x " << header->height;
+  EXPECT_THAT(std::string(header.status().message()), HasSubstr("image 'empty.jpg' declares 0 x 0 pixels"));
+  EXPECT_FALSE(decoder.Decode(empty, "empty.jpg").ok());
+}
+
 // Found by jpeg_fuzzer: after these corrupt headers libjpeg-turbo 2.1's handle could not read the next, valid file,
 // so one bad image made a loader thread refuse every image after it. The files are fuzzer inputs (first byte: the
 // harness's options; the rest: the JPEG).
