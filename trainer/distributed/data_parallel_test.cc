@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -32,6 +33,10 @@ constexpr double kTol = 1e-6;
 constexpr uint64_t kRankZeroSeed = 100;  // rank r initialises its replica from seed kRankZeroSeed + r
 constexpr auto kCollectiveTimeout = std::chrono::seconds(20);
 constexpr auto kShortCollectiveTimeout = std::chrono::seconds(3);  // peer_hangs only
+// peer_hangs: rank 1 stays silent until rank 0 has saved its outcome, or for this long at most, then exits. Far
+// beyond kShortCollectiveTimeout, so that rank 0 failing by the timeout and failing because rank 1 exited (or
+// because it never stops waiting) are told apart whatever the machine's load; below kWorkerAlarm.
+constexpr auto kSilentPeerLimit = std::chrono::seconds(25);
 // A worker still running after kWorkerAlarm dies of SIGALRM; RunWorkers kills whatever is left at kDeadline. Even
 // if all six scenarios hung, the test would end within the medium size's 300 s.
 constexpr auto kWorkerAlarm = std::chrono::seconds(35);
@@ -160,9 +165,9 @@ absl::Status Collectives(const c10::intrusive_ptr<c10d::ProcessGroup>& group) {
   return absl::OkStatus();
 }
 
-// Rank 1 never joins the step: it exits abruptly after 1 s (peer_exit) or stays silent for 8 s (peer_hangs), then
-// exits. Rank 0 trains a step and then all-reduces, and saves {backward threw, its seconds, all-reduce failed, its
-// seconds}.
+// Rank 1 never joins the step: it exits abruptly after 1 s (peer_exit), or stays silent (peer_hangs) until rank 0
+// has saved its outcome or for kSilentPeerLimit, then exits. Rank 0 trains a step and then all-reduces, and saves
+// {backward threw, its seconds, all-reduce failed, its seconds}.
 absl::Status PeerFails(const c10::intrusive_ptr<c10d::ProcessGroup>& group, const std::string& scenario) {
   const int rank = group->getRank();
   torch::nn::Sequential model = TinyMlp(kRankZeroSeed);
@@ -170,7 +175,16 @@ absl::Status PeerFails(const c10::intrusive_ptr<c10d::ProcessGroup>& group, cons
   RETURN_IF_ERROR(Barrier(*group));
   if (rank == 1) {
     // Rank 0 is waiting in backward's all-reduce by then.
-    std::this_thread::sleep_for(std::chrono::seconds(scenario == kPeerExit ? 1 : 8));
+    if (scenario == kPeerExit) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    } else {
+      // The test process removed the outcome file before starting the processes.
+      const auto give_up_at = std::chrono::steady_clock::now() + kSilentPeerLimit;
+      const std::string rank0_outcome = WorkerResultPath(scenario, 0);
+      while (access(rank0_outcome.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < give_up_at) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     _exit(kAbruptExitCode);  // no destructors, sockets closed by the kernel
   }
   torch::optim::SGD optimizer(model->parameters(), kLr);
@@ -355,14 +369,19 @@ TEST(DataParallelTest, APeerThatExitsMakesTheSurvivorFailAtOnce) {
 }
 
 TEST(DataParallelTest, ASilentPeerMakesTheSurvivorFailAfterTheCollectiveTimeout) {
+  std::remove(WorkerResultPath(kPeerHangs, 0).c_str());  // rank 1 stays silent until this file appears
   const std::vector<WorkerExit> exits = RunWorkers(kPeerHangs, kWorldSize, kDeadline);
   ASSERT_TRUE(exits[0].succeeded()) << exits[0].Describe();
   EXPECT_TRUE(exits[1].exited && exits[1].exit_code == kAbruptExitCode) << exits[1].Describe();
   const torch::Tensor outcome = LoadResult(kPeerHangs, 0).at(0);
   const double timeout_seconds = std::chrono::duration<double>(kShortCollectiveTimeout).count();
+  const double silence_seconds = std::chrono::duration<double>(kSilentPeerLimit).count();
   EXPECT_EQ(outcome[0].item<double>(), 1.0) << "backward did not throw";
+  // Not before the timeout (Gloo measures it from the start of its wait, a little after our clock started); and by
+  // the timeout, not because rank 1 exited: that is kSilentPeerLimit (25 s) in at the earliest, and a bound of half
+  // of it leaves over 9 s for a loaded machine to notice a 3 s timeout.
   EXPECT_GE(outcome[1].item<double>(), timeout_seconds - 0.1);
-  EXPECT_LT(outcome[1].item<double>(), timeout_seconds + 3.0);  // and well before rank 1 exits, 8 s in
+  EXPECT_LT(outcome[1].item<double>(), silence_seconds / 2);
   EXPECT_EQ(outcome[2].item<double>(), 1.0) << "the all-reduce after the timeout succeeded";
   std::cout << "peer silent: the survivor's step failed after " << outcome[1].item<double>() << " s (timeout "
             << timeout_seconds << " s), the next all-reduce after " << outcome[3].item<double>() << " s" << std::endl;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -67,25 +68,30 @@ std::string WorkerResultPath(const std::string& name, int rank) {
   return std::string(directory != nullptr ? directory : "/tmp") + "/" + name + "_rank" + std::to_string(rank) + ".pt";
 }
 
-int FreeLoopbackPort() {
-  const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (socket_fd < 0) throw std::runtime_error("socket() failed");
+ReservedPort::ReservedPort() {
+  socket_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (socket_fd_ < 0) throw std::runtime_error(std::string("socket(): ") + std::strerror(errno));
+  const int on = 1;
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_addr.s_addr = htonl(INADDR_ANY);  // every address: no bind to any of them can take the port
   address.sin_port = 0;
   socklen_t length = sizeof(address);
-  if (bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(socket_fd);
-    throw std::runtime_error("could not bind a port on 127.0.0.1");
+  if (setsockopt(socket_fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+      bind(socket_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(socket_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const std::string error = std::strerror(errno);
+    close(socket_fd_);
+    throw std::runtime_error("could not reserve a TCP port: " + error);
   }
-  close(socket_fd);
-  return ntohs(address.sin_port);
+  port_ = ntohs(address.sin_port);
 }
 
+ReservedPort::~ReservedPort() { close(socket_fd_); }
+
 std::vector<WorkerExit> RunWorkers(const std::string& scenario, int world_size, std::chrono::seconds deadline) {
-  const std::string port = std::to_string(FreeLoopbackPort());
+  const ReservedPort reserved;  // until every process has ended: rank 0's store binds it whenever it gets there
+  const std::string port = std::to_string(reserved.port());
   std::vector<pid_t> pids;
   for (int rank = 0; rank < world_size; ++rank) {
     pids.push_back(Spawn(EnvironmentWith({{"RANK", std::to_string(rank)},

@@ -23,12 +23,29 @@ struct WorkerExit {
   std::string Describe() const;  // "rank 1 exited with 3", "rank 0 killed by signal 14", ...
 };
 
-// A port on 127.0.0.1 that was free a moment ago (bound as port 0, then released).
-int FreeLoopbackPort();
+// A TCP port held for this process while the object lives: a socket bound to it on every address with SO_REUSEADDR,
+// never listening. The kernel gives the port to no other bind (port 0 included) and refuses connections to it, but
+// a server that binds it with SO_REUSEADDR and listens, as c10d's TCPStore does, can serve there. So a port number
+// handed to rank 0 stays free until its store binds it; a port bound as port 0 and released at once could be taken
+// by another process in between (and the store then fails: "address already in use").
+class ReservedPort {
+ public:
+  ReservedPort();  // throws std::runtime_error if no port can be bound
+  ~ReservedPort();
+  ReservedPort(const ReservedPort&) = delete;
+  ReservedPort& operator=(const ReservedPort&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int socket_fd_ = -1;
+  int port_ = 0;
+};
 
 // Starts `world_size` copies of this binary, each with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-// MASTER_ADDR=127.0.0.1, MASTER_PORT (a free port) and the scenario's name in DISTRIBUTED_TEST_SCENARIO, and waits
-// for all to end. Processes still running after `deadline` are killed (SIGKILL) and reported as such.
+// MASTER_ADDR=127.0.0.1, MASTER_PORT (a ReservedPort, held until all have ended) and the scenario's name in
+// DISTRIBUTED_TEST_SCENARIO, and waits for all to end. Processes still running after `deadline` are killed
+// (SIGKILL) and reported as such.
 std::vector<WorkerExit> RunWorkers(const std::string& scenario, int world_size, std::chrono::seconds deadline);
 
 // Where process `rank` of a scenario saves what it ends with, for the test process to read:
