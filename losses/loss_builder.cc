@@ -10,6 +10,7 @@
 #include "losses/focal_loss.h"
 #include "losses/poly_loss.h"
 #include "losses/soft_f1_loss.h"
+#include "losses/softmax_cross_entropy_loss.h"
 #include "losses/two_way_loss.h"
 #include "tools/cc/status_macros.h"
 
@@ -148,11 +149,19 @@ absl::StatusOr<torch::nn::AnyModule> BuildLoss(const LossConfig& config,
       }
       return torch::nn::AnyModule(
           TwoWayLoss(TwoWayLossOptions().tp(config.two_way().tp()).tn(config.two_way().tn()).reduction(reduction)));
+    case LossConfig::kSoftmaxCrossEntropy: {
+      const double label_smoothing = config.softmax_cross_entropy().label_smoothing();
+      if (!(label_smoothing >= 0 && label_smoothing <= 1)) {
+        return OutOfRange("softmax_cross_entropy.label_smoothing", "in [0, 1]", label_smoothing);
+      }
+      return torch::nn::AnyModule(SoftmaxCrossEntropyLoss(
+          SoftmaxCrossEntropyLossOptions().label_smoothing(label_smoothing).reduction(reduction)));
+    }
     case LossConfig::LOSS_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError(
-      "LossConfig sets no loss: set one of bce, focal, asymmetric, soft_f1, poly, two_way");
+      "LossConfig sets no loss: set one of bce, focal, asymmetric, soft_f1, poly, two_way, softmax_cross_entropy");
 }
 
 }  // namespace losses

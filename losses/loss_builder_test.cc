@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "losses/bce_loss.h"
 #include "losses/focal_loss.h"
+#include "losses/softmax_cross_entropy_loss.h"
 #include "losses/two_way_loss.h"
 
 namespace losses {
@@ -107,6 +108,22 @@ TEST(LossBuilderTest, TwoWayTemperaturesReachTheModule) {
               direct(batch.logits, batch.targets).item<double>(), kTol);
 }
 
+TEST(LossBuilderTest, SoftmaxCrossEntropyBuildsFromItsDefaultsAndItsFieldsReachTheModule) {
+  // Single-label targets: one positive per row, row 2 without one (ignored).
+  torch::manual_seed(12);
+  const torch::Tensor logits = torch::randn({4, 3}) * 3;
+  const torch::Tensor targets = torch::tensor({{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f},
+                                               {0.0f, 0.0f, 1.0f}});
+  auto defaults = BuildLoss(Parse("softmax_cross_entropy {}"));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_NEAR(defaults->forward(logits, targets).item<double>(),
+              SoftmaxCrossEntropyLoss()(logits, targets).item<double>(), kTol);
+  auto built = BuildLoss(Parse("reduction: NONE softmax_cross_entropy { label_smoothing: 0.2 }"));
+  ASSERT_TRUE(built.ok()) << built.status();
+  SoftmaxCrossEntropyLoss direct(SoftmaxCrossEntropyLossOptions().label_smoothing(0.2).reduction(Reduction::kNone));
+  EXPECT_TRUE(torch::allclose(built->forward(logits, targets), direct(logits, targets)));
+}
+
 TEST(LossBuilderTest, InvalidFieldsAreRejectedWithTheirNameAndRange) {
   EXPECT_EQ(BuildError("focal { gamma: -1 }"), "focal.gamma must be >= 0, got -1");
   EXPECT_EQ(BuildError("focal { alpha: 1.5 }"), "focal.alpha must be in [0, 1], or negative to disable it, got 1.5");
@@ -115,6 +132,12 @@ TEST(LossBuilderTest, InvalidFieldsAreRejectedWithTheirNameAndRange) {
   EXPECT_EQ(BuildError("soft_f1 { epsilon: 0 }"), "soft_f1.epsilon must be > 0, got 0");
   EXPECT_EQ(BuildError("poly { epsilon: -2 }"), "poly.epsilon must be >= -1, got -2");
   EXPECT_EQ(BuildError("two_way { tp: 0 }"), "two_way.tp must be > 0, got 0");
+  EXPECT_EQ(BuildError("softmax_cross_entropy { label_smoothing: 1.5 }"),
+            "softmax_cross_entropy.label_smoothing must be in [0, 1], got 1.5");
+  EXPECT_EQ(BuildError("softmax_cross_entropy { label_smoothing: -0.1 }"),
+            "softmax_cross_entropy.label_smoothing must be in [0, 1], got -0.1");
+  EXPECT_EQ(BuildError("softmax_cross_entropy { label_smoothing: nan }"),
+            "softmax_cross_entropy.label_smoothing must be in [0, 1], got nan");
   EXPECT_EQ(BuildError("bce { pos_weight: [1, -1] }"), "bce.pos_weight[1] must be > 0, got -1");
   EXPECT_EQ(BuildError("focal { class_balanced { beta: 1 } }", Counts(10, {1})),
             "focal.class_balanced.beta must be in [0, 1), got 1");

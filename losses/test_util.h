@@ -11,6 +11,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "losses/common.h"
@@ -127,23 +128,25 @@ void ExpectReductionsCountOnlyLabelledEntries(Options options) {
   EXPECT_NEAR(mean.item<double>(), over_labelled.mean().item<double>(), kTol);
 }
 
-// The tensors recorded from PyTorch by testdata/make_loss_fixture.py (keys in its docstring).
+// The tensors recorded from PyTorch by a script in testdata/: by default loss_fixture.pt from make_loss_fixture.py
+// (keys in each script's docstring).
 class LossFixture {
  public:
-  LossFixture() : dict_(Load()) {}
+  explicit LossFixture(std::string path = "losses/testdata/loss_fixture.pt") : path_(std::move(path)), dict_(Load()) {}
   torch::Tensor operator[](const std::string& key) const {
-    TORCH_CHECK(dict_.contains(key), "the loss fixture has no ", key);
+    TORCH_CHECK(dict_.contains(key), path_, " has no ", key);
     return dict_.at(key).toTensor();
   }
 
  private:
-  static c10::Dict<c10::IValue, c10::IValue> Load() {
-    std::ifstream in("losses/testdata/loss_fixture.pt", std::ios::binary);
-    TORCH_CHECK(in.good(), "cannot open losses/testdata/loss_fixture.pt");
+  c10::Dict<c10::IValue, c10::IValue> Load() const {
+    std::ifstream in(path_, std::ios::binary);
+    TORCH_CHECK(in.good(), "cannot open ", path_);
     const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return torch::pickle_load(bytes).toGenericDict();
   }
 
+  std::string path_;
   c10::Dict<c10::IValue, c10::IValue> dict_;
 };
 
