@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -16,15 +17,9 @@
 namespace metrics {
 namespace {
 
-// The probability threshold of class c's best-F1 cut over the samples that label c, or the set's global threshold
-// when c has no positives there (also when no sample labels c).
-double TuneClass(const MultilabelAccumulator& set, int c) {
-  const LabelledSamples samples = set.labelled_samples(c);
-  const absl::Span<const float> scores = samples.scores();
-  const absl::Span<const uint8_t> targets = samples.targets();
-  int64_t positives = 0;
-  for (uint8_t t : targets) positives += t;
-  if (positives == 0) return set.options().threshold();
+// The probability threshold of the best-F1 cut over `scores` ranked against `targets`, which hold `positives` > 0.
+double BestF1Threshold(const MultilabelAccumulator& set, absl::Span<const float> scores,
+                       absl::Span<const uint8_t> targets, int64_t positives) {
   const std::vector<uint32_t> order = RankDescending(scores);
   const size_t n = order.size();
   // Best so far as the fraction best_tp / (best_predicted + positives), compared exactly in integers.
@@ -48,18 +43,67 @@ double TuneClass(const MultilabelAccumulator& set, int c) {
   return best_threshold;
 }
 
+int64_t CountPositives(absl::Span<const uint8_t> targets) {
+  int64_t positives = 0;
+  for (uint8_t t : targets) positives += t;
+  return positives;
+}
+
+// The micro-F1-maximising threshold: the best-F1 cut over every class's labelled entries pooled.
+double GlobalThreshold(const MultilabelAccumulator& set) {
+  std::vector<float> scores;
+  std::vector<uint8_t> targets;
+  for (int c = 0; c < set.num_classes(); ++c) {
+    const LabelledSamples samples = set.labelled_samples(c);
+    scores.insert(scores.end(), samples.scores().begin(), samples.scores().end());
+    targets.insert(targets.end(), samples.targets().begin(), samples.targets().end());
+  }
+  const int64_t positives = CountPositives(targets);
+  return positives == 0 ? set.options().threshold() : BestF1Threshold(set, scores, targets, positives);
+}
+
 absl::Status LineError(const std::string& path, int line, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", message));
 }
 
 }  // namespace
 
-ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set) {
+ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t min_positives) {
   ClassThresholds result;
   result.class_names = tuning_set.class_names();
-  result.thresholds.resize(tuning_set.num_classes());
-  for (int c = 0; c < tuning_set.num_classes(); ++c) result.thresholds[c] = TuneClass(tuning_set, c);
+  result.min_positives = min_positives;
+  result.global_threshold = min_positives > 0 ? GlobalThreshold(tuning_set) : tuning_set.options().threshold();
+  for (int c = 0; c < tuning_set.num_classes(); ++c) {
+    const LabelledSamples samples = tuning_set.labelled_samples(c);
+    const int64_t positives = CountPositives(samples.targets());
+    const bool uses_global = positives == 0 || positives < min_positives;
+    result.positives.push_back(positives);
+    result.uses_global.push_back(uses_global);
+    result.thresholds.push_back(uses_global ? result.global_threshold
+                                            : BestF1Threshold(tuning_set, samples.scores(), samples.targets(),
+                                                              positives));
+  }
   return result;
+}
+
+std::string DescribeGlobalFallback(const ClassThresholds& thresholds) {
+  std::vector<std::string> names;
+  for (size_t c = 0; c < thresholds.uses_global.size(); ++c) {
+    if (thresholds.uses_global[c]) {
+      names.push_back(absl::StrCat(thresholds.class_names[c], " (", thresholds.positives[c], ")"));
+    }
+  }
+  if (names.empty()) return "";
+  const std::string rule =
+      thresholds.min_positives > 0
+          ? absl::StrCat("fewer than ", thresholds.min_positives,
+                         " positives in the tuning set, so they take the global threshold ",
+                         absl::StrFormat("%.4g", thresholds.global_threshold),
+                         " (the best micro-F1 over all classes there)")
+          : absl::StrCat("no positives in the tuning set, so they keep the threshold ",
+                         absl::StrFormat("%.4g", thresholds.global_threshold));
+  return absl::StrCat(names.size(), " of ", thresholds.thresholds.size(), " classes have ", rule, ": ",
+                      absl::StrJoin(names, ", "), ".");
 }
 
 absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::string& path,
@@ -73,6 +117,9 @@ absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::strin
       "# threshold. Written by metrics/thresholds.cc; lines: \"class <index> <threshold> <name>\".\n";
   if (!provenance.empty()) {
     for (absl::string_view line : absl::StrSplit(provenance, '\n')) absl::StrAppend(&text, "# ", line, "\n");
+  }
+  if (const std::string fallback = DescribeGlobalFallback(thresholds); !fallback.empty()) {
+    absl::StrAppend(&text, "# ", fallback, "\n");
   }
   absl::StrAppend(&text, "num_classes ", thresholds.class_names.size(), "\n");
   for (size_t c = 0; c < thresholds.class_names.size(); ++c) {

@@ -2,6 +2,7 @@
 #ifndef METRICS_THRESHOLDS_H_
 #define METRICS_THRESHOLDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,17 +17,31 @@ namespace metrics {
 struct ClassThresholds {
   std::vector<std::string> class_names;
   std::vector<double> thresholds;
+  // How TuneThresholds chose them (empty after ReadThresholds): each class's positives in the tuning set, whether the
+  // class took the global threshold, and that threshold.
+  std::vector<int64_t> positives;
+  std::vector<bool> uses_global;
+  double global_threshold = 0.5;
+  int64_t min_positives = 0;
 };
+
+// One sentence on the classes that took the global threshold ("" when none did), for reports and the files.
+std::string DescribeGlobalFallback(const ClassThresholds& thresholds);
 
 // For each class, the threshold that maximises F1_c = 2 TP / (predicted + positives) on `tuning_set`.
 // Candidates: every cut of the samples ranked by descending score between two consecutive distinct scores, at the
 // midpoint of the two scores (in the space the scores are in: the midpoint of two logits, then sigmoid), plus 0
 // ("predict every sample"). Equal F1 -> the highest threshold (fewest predicted positives). Only the samples that label
-// the class count (entries whose target was -1 are skipped). A class without positives in the tuning set has F1 = 0
-// at every threshold and keeps the tuning set's global option threshold; so does a class that no sample labels.
-// Probability thresholds from logits are exact to ~1e-12 in logit space for |logit| < 20 (float scores there are
-// 1e-6 apart); beyond about |logit| = 30 a double probability can no longer separate neighbouring logits.
-ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set);
+// the class count (entries whose target was -1 are skipped). Probability thresholds from logits are exact to ~1e-12
+// in logit space for |logit| < 20 (float scores there are 1e-6 apart); beyond about |logit| = 30 a double probability
+// can no longer separate neighbouring logits.
+//
+// A class with few positives in a small tuning set gets a threshold fitted to one or two samples (often far below
+// 0.5), which floods predictions elsewhere. With min_positives >= 1, a class with fewer than min_positives
+// positives takes the global threshold instead: the same best-F1 cut made over every labelled (sample, class) entry
+// of every class pooled, i.e. the single threshold that maximises micro-F1 on the tuning set. With min_positives = 0
+// every class with a positive keeps its own threshold and a class without one keeps the options' threshold.
+ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t min_positives = 0);
 
 // Writes the thresholds as text (atomically): comment lines start with '#', then "num_classes N", then N lines
 // "class <index> <threshold, 17 significant digits> <name, which may contain spaces>". `provenance` (where and how

@@ -130,7 +130,7 @@ absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
 }
 
 EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
-                      const metrics::MultilabelAccumulator* calibration) {
+                      const metrics::MultilabelAccumulator* calibration, int64_t min_positives) {
   EvalSummary summary;
   summary.samples = accumulator.num_samples();
   summary.at_threshold = accumulator.Compute();
@@ -138,12 +138,12 @@ EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
     absl::StatusOr<metrics::MultilabelMetrics> metrics = accumulator.Compute(thresholds);
     return metrics.ok() ? *metrics : summary.at_threshold;
   };
-  const std::vector<double> val_tuned = metrics::TuneThresholds(accumulator).thresholds;
-  summary.at_val_tuned = at(val_tuned);
+  const metrics::ClassThresholds val_tuned = metrics::TuneThresholds(accumulator);
+  summary.at_val_tuned = at(val_tuned.thresholds);
   if (calibration != nullptr && calibration->num_samples() > 0) {
     summary.calibration_samples = calibration->num_samples();
-    summary.tuned_thresholds = metrics::TuneThresholds(*calibration).thresholds;
-    summary.at_tuned = at(summary.tuned_thresholds);
+    summary.tuned_thresholds = metrics::TuneThresholds(*calibration, min_positives);
+    summary.at_tuned = at(summary.tuned_thresholds.thresholds);
   } else {
     summary.tuned_thresholds = val_tuned;
     summary.at_tuned = summary.at_val_tuned;

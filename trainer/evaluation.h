@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "data/image_loader.h"
 #include "metrics/multilabel_metrics.h"
+#include "metrics/thresholds.h"
 #include "trainer/dataset_source.h"
 #include "mobilenet/mobilenet.h"
 
@@ -88,16 +89,17 @@ struct EvalSummary {
   metrics::MultilabelMetrics at_threshold;
   metrics::MultilabelMetrics at_tuned;      // with tuned_thresholds
   metrics::MultilabelMetrics at_val_tuned;  // with thresholds tuned on this set
-  std::vector<double> tuned_thresholds;     // what thresholds.txt holds
+  metrics::ClassThresholds tuned_thresholds;  // what thresholds.txt holds, and how each class's was chosen
 
   std::vector<std::pair<std::string, double>> Values() const;  // for metrics.jsonl / TensorBoard
   std::string OneLine() const;  // "mAP 41.23  micro-F1 ...", percent
 };
 
 // Summarises `accumulator`, with thresholds tuned on `calibration` (the same classes) when it is given and has
-// samples, else on `accumulator` itself.
+// samples - a class with fewer than `min_positives` positives there takes the global threshold
+// (metrics::TuneThresholds) - else on `accumulator` itself, each class on its own.
 EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
-                      const metrics::MultilabelAccumulator* calibration = nullptr);
+                      const metrics::MultilabelAccumulator* calibration = nullptr, int64_t min_positives = 0);
 
 }  // namespace trainer
 

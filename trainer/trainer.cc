@@ -245,7 +245,7 @@ class TrainingRun {
   bool evaluated_ = false;
   // The thresholds tuned with the best epoch's weights: written as thresholds.txt beside model_best.pt, which
   // evaluate, predict and export load together.
-  std::vector<double> best_thresholds_;
+  metrics::ClassThresholds best_thresholds_;
   int stopped_by_signal_ = 0;
 };
 
@@ -327,13 +327,14 @@ absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& mod
     ASSIGN_OR_RETURN(calibration, AccumulateRows(calibration_rows, config_.metrics(), class_names_));
   }
   const metrics::MultilabelAccumulator* tuning = calibration ? &*calibration : nullptr;
+  const int64_t min_positives = config_.data().calibration_min_positives();
   if (by_source != nullptr) {
     by_source->clear();
     for (size_t g = 0; g < per_source.size(); ++g) {
-      by_source->push_back({val_groups_->names[g], Summarize(per_source[g], tuning)});
+      by_source->push_back({val_groups_->names[g], Summarize(per_source[g], tuning, min_positives)});
     }
   }
-  return Summarize(accumulator, tuning);
+  return Summarize(accumulator, tuning, min_positives);
 }
 
 std::string TrainingRun::ThresholdProvenance() const {
@@ -690,7 +691,7 @@ absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
     RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("best.ckpt"), *model_, *optimizer_, ema, progress_));
     RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_best.pt")));
     RETURN_IF_ERROR(metrics::WriteThresholds(
-        metrics::ClassThresholds{class_names_, best_thresholds_}, run_->File("thresholds.txt"),
+        best_thresholds_, run_->File("thresholds.txt"),
         "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) + "), thresholds " +
             ThresholdProvenance() + "."));
   }
@@ -718,8 +719,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   TrainResult result = Partial();
   if (!run_) return result;  // ranks other than 0 write nothing
   // thresholds.txt (the best epoch's, beside model_best.pt) was written with the best checkpoint.
-  const metrics::ClassThresholds thresholds{class_names_, result.final_eval.tuned_thresholds};
-  RETURN_IF_ERROR(metrics::WriteThresholds(thresholds, run_->File("thresholds_last.txt"),
+  RETURN_IF_ERROR(metrics::WriteThresholds(result.final_eval.tuned_thresholds, run_->File("thresholds_last.txt"),
                                            "Provenance: the last epoch's weights (model_last.pt), thresholds " +
                                                ThresholdProvenance() + "."));
   ReportInputs report;
@@ -743,6 +743,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.at_val_tuned = result.final_eval.at_val_tuned;
   report.calibration_images = result.final_eval.calibration_samples;
   report.threshold_provenance = ThresholdProvenance();
+  report.threshold_fallback = metrics::DescribeGlobalFallback(result.final_eval.tuned_thresholds);
   for (const SourceEval& source : result.final_eval_by_source) {
     report.by_source.push_back({source.name, source.summary.at_threshold});
   }

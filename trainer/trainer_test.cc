@@ -135,7 +135,7 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
                         "the calibration split: 5 training"));
   auto last_thresholds = metrics::ReadThresholds(run + "/thresholds_last.txt", names);
   ASSERT_TRUE(last_thresholds.ok()) << last_thresholds.status();
-  EXPECT_EQ(last_thresholds->thresholds, result->final_eval.tuned_thresholds);
+  EXPECT_EQ(last_thresholds->thresholds, result->final_eval.tuned_thresholds.thresholds);
   if (result->best_epoch == 2) EXPECT_EQ(thresholds->thresholds, last_thresholds->thresholds);
   EXPECT_THAT(ReadAll(run + "/metrics.jsonl"), HasSubstr("\"val_tuned_micro_f1\""));
   EXPECT_TRUE(tags.count("val/val_tuned_micro_f1"));

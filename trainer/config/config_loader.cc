@@ -331,6 +331,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.InRange<int64_t>("data.max_image_pixels", data.max_image_pixels(), 1, int64_t{1} << 40);
   check.AtLeast<int64_t>("data.max_val_images", data.max_val_images(), 0);
   check.InRange("data.calibration_fraction", data.calibration_fraction(), 0.0, 0.5);
+  check.AtLeast<int64_t>("data.calibration_min_positives", data.calibration_min_positives(), 0);
 
   const OptimizerConfig& optimizer = config.optimizer();
   if (optimizer.has_sgd()) {

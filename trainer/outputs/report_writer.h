@@ -44,6 +44,7 @@ struct ReportInputs {
   metrics::MultilabelMetrics at_val_tuned;
   int64_t calibration_images = 0;
   std::string threshold_provenance;  // one sentence: where the thresholds (both files) were tuned
+  std::string threshold_fallback;    // which classes of thresholds_last.txt took the global threshold, or ""
   std::vector<SourceReport> by_source;      // with several validation sources
   std::vector<MetricsRecord> history;       // metrics.jsonl
 };
