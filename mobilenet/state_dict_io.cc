@@ -5,7 +5,9 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string_view>
 
+#include "mobilenet/legacy_torch_save.h"
 #include "mobilenet/pickle_rewrite.h"
 #include "mobilenet/zip_checksums.h"
 #include "tools/cc/atomic_file.h"
@@ -26,8 +28,11 @@ absl::Status CheckWithinStorage(const torch::Tensor& tensor, const std::string& 
   int64_t last = tensor.storage_offset();
   bool valid = last >= 0;
   for (int64_t d = 0; d < tensor.dim() && valid; ++d) {
-    valid = tensor.stride(d) >= 0 && tensor.size(d) > 0;
-    last += (tensor.size(d) - 1) * tensor.stride(d);
+    // Forged sizes and strides can overflow the sum (a legacy file hands the pickle to LibTorch directly).
+    int64_t step = 0;
+    valid = tensor.stride(d) >= 0 && tensor.size(d) > 0 &&
+            !__builtin_mul_overflow(tensor.size(d) - 1, tensor.stride(d), &step) &&
+            !__builtin_add_overflow(last, step, &last);
   }
   const int64_t available = static_cast<int64_t>(tensor.storage().nbytes()) / static_cast<int64_t>(tensor.element_size());
   if (valid && last < available) return absl::OkStatus();
@@ -67,6 +72,33 @@ absl::StatusOr<StateDict> DictToStateDict(const c10::IValue& value, const std::s
   return state;
 }
 
+// torch.save's zip format (PyTorch >= 1.6); anything else is the legacy format or not a torch.save file.
+constexpr std::string_view kZipHeader("PK\x03\x04", 4);
+
+absl::StatusOr<c10::IValue> ReadZipTorchSave(const std::vector<char>& bytes, const std::string& path) {
+  // LibTorch's reader skips the CRC-32 of each record: check them, so a damaged file is an error, not other weights.
+  if (absl::Status intact = VerifyZipChecksums(std::string_view(bytes.data(), bytes.size()), path); !intact.ok()) {
+    return intact;
+  }
+  try {
+    return torch::pickle_load(bytes);
+  } catch (const c10::Error& error) {
+    // LibTorch 1.13 unpickles collections.OrderedDict, the type of Python's model.state_dict(), as None: retry with
+    // the OrderedDicts rewritten as plain dicts.
+    if (std::optional<std::vector<char>> rewritten = RewriteArchiveOrderedDicts(bytes)) {
+      try {
+        return torch::pickle_load(*rewritten);
+      } catch (const std::exception&) {
+        // Fall through to report the original error.
+      }
+    }
+    return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save (zip format, "
+                                      "PyTorch >= 1.6), or it is damaged: " + error.what_without_backtrace());
+  } catch (const std::exception& error) {  // LibTorch's reader also throws std::bad_alloc, std::out_of_range...
+    return absl::InvalidArgumentError("'" + path + "' is not a readable torch.save file: " + error.what());
+  }
+}
+
 }  // namespace
 
 StateDict GetStateDict(const torch::nn::Module& module) {
@@ -88,33 +120,13 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
   if (!in) return absl::NotFoundError("cannot open state dict '" + path + "'");
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) return absl::InvalidArgumentError("state dict '" + path + "' is empty");
-  // LibTorch's reader skips the CRC-32 of each record: check them, so a damaged file is an error, not other weights.
-  if (absl::Status intact = VerifyZipChecksums(std::string_view(bytes.data(), bytes.size()), path); !intact.ok()) {
-    return intact;
-  }
-  c10::IValue value;
-  try {
-    value = torch::pickle_load(bytes);
-  } catch (const c10::Error& error) {
-    // LibTorch 1.13 unpickles collections.OrderedDict, the type of Python's model.state_dict(), as None: retry with
-    // the OrderedDicts rewritten as plain dicts.
-    bool loaded = false;
-    if (std::optional<std::vector<char>> rewritten = RewriteArchiveOrderedDicts(bytes)) {
-      try {
-        value = torch::pickle_load(*rewritten);
-        loaded = true;
-      } catch (const std::exception&) {
-        // Fall through to report the original error.
-      }
-    }
-    if (!loaded) {
-      return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save (zip format, "
-                                        "PyTorch >= 1.6), or it is damaged: " + error.what_without_backtrace());
-    }
-  } catch (const std::exception& error) {  // LibTorch's reader also throws std::bad_alloc, std::out_of_range...
-    return absl::InvalidArgumentError("'" + path + "' is not a readable torch.save file: " + error.what());
-  }
-  return DictToStateDict(value, path, 0);
+  const std::string_view view(bytes.data(), bytes.size());
+  // torch.hub's NAME-HASH.pth (torchvision's downloads): HASH must start the file's SHA-256.
+  if (absl::Status named = CheckHashPrefixInFileName(view, path); !named.ok()) return named;
+  absl::StatusOr<c10::IValue> value =
+      view.substr(0, kZipHeader.size()) == kZipHeader ? ReadZipTorchSave(bytes, path) : ReadLegacyTorchSave(view, path);
+  if (!value.ok()) return value.status();
+  return DictToStateDict(*value, path, 0);
 }
 
 std::string LoadReport::ToString() const {

@@ -25,7 +25,9 @@ absl::Status WriteStateDict(const StateDict& state, const std::string& path);
 
 // Reads a file written by WriteStateDict or by Python's torch.save of a dict or OrderedDict of tensors (so
 // torch.save(model.state_dict(), path) works as is). Nested checkpoints such as {"state_dict": {...}} or
-// {"model": {...}} are unwrapped. Only the zip format (PyTorch >= 1.6) is supported.
+// {"model": {...}} are unwrapped. Both the zip format (PyTorch >= 1.6) and the legacy format (torchvision's original
+// weights; legacy_torch_save.h) are read. A file named the torch.hub way, NAME-HASH.pth with HASH 8 or more hex digits,
+// must have a SHA-256 that starts with HASH (legacy_torch_save.h, CheckHashPrefixInFileName).
 absl::StatusOr<StateDict> ReadStateDict(const std::string& path);
 
 // What LoadStateDict did with each key.
