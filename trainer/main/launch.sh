@@ -45,7 +45,9 @@ python=/usr/bin/python3
 "$python" -c 'import torch.distributed.run' 2>/dev/null \
   || { echo "launch: $python cannot import torch.distributed.run: run tools/setup.sh (python3-torch)" >&2; exit 1; }
 
-rendezvous=(--standalone)
+# One machine: torchrun's --standalone, except that its rendezvous store listens on a port the kernel picks (torch
+# 1.13's --standalone fixes port 29400, so two runs started side by side collide).
+rendezvous=(--rdzv_backend=c10d --rdzv_endpoint=localhost:0 --rdzv_id="launch-$$-${RANDOM}" --nnodes=1)
 if [[ "$nnodes" -gt 1 ]]; then
   rendezvous=(--nnodes="$nnodes" --node_rank="$node_rank" --master_addr="$master_addr" --master_port="$master_port")
 fi
