@@ -1,5 +1,6 @@
-// The synthetic COCO generator: its JSON reads back with the COCO reader, label statistics are those designed,
-// every JPEG decodes at its annotated size, some images are dark, and the output is a function of the seed.
+// The synthetic COCO generator: its JSON reads back with the COCO reader and holds the labels the generator reports,
+// its rate rules hold exactly at rates 0 and 1, every JPEG decodes at its annotated size, some images are dark, and
+// the output is a function of the seed.
 #include "data/synthetic/synthetic_coco.h"
 
 #include <turbojpeg.h>
@@ -68,23 +69,69 @@ TEST_F(SyntheticCocoTest, BothSplitsReadBackWithTheCocoReader) {
   }
 }
 
-TEST_F(SyntheticCocoTest, LabelStatisticsAreTheDesignedOnes) {
-  auto train = ReadCocoInstances(TempDir("small") + "/annotations/instances_train2017.json");
-  ASSERT_TRUE(train.ok()) << train.status();
-  const double n = static_cast<double>(train->images.size());
-  const int32_t person = train->ClassIndex("person");
-  double with_person = 0, labels = 0;
-  for (const Image& image : train->images) {
-    with_person += std::count(image.labels.begin(), image.labels.end(), person);
-    labels += static_cast<double>(image.labels.size());
+// A split's JSON recounted through the COCO reader, in the terms of the generator's summary (which tallies its image
+// plans, not the file).
+struct Recount {
+  int64_t images = 0, with_person = 0, without_labels = 0, labels = 0, annotations = 0, rarest_class = 0;
+};
+
+Recount RecountJson(const CocoDataset& dataset) {
+  Recount count;
+  const int32_t person = dataset.ClassIndex("person"), rarest = dataset.ClassIndex("hair drier");
+  for (const Image& image : dataset.images) {
+    ++count.images;
+    count.with_person += std::count(image.labels.begin(), image.labels.end(), person);
+    count.without_labels += image.labels.empty();
+    count.labels += static_cast<int64_t>(image.labels.size());
+    count.rarest_class += std::count(image.labels.begin(), image.labels.end(), rarest);
   }
-  // Binomial standard errors at 400 images: 0.025 for the person fraction, ~0.08 for labels per image (sd ~1.5).
-  constexpr double kPersonTol = 0.08;
-  constexpr double kLabelsTol = 0.3;
-  EXPECT_NEAR(with_person / n, 0.5, kPersonTol);
-  EXPECT_NEAR(labels / n, 2.9, kLabelsTol);
-  // About 2.5 instances per present category, as in COCO (7.3 annotations over 2.9 labels per image).
-  EXPECT_NEAR(static_cast<double>(train->annotations_read) / labels, 2.5, 0.3);
+  count.annotations = dataset.annotations_read;
+  return count;
+}
+
+TEST_F(SyntheticCocoTest, JsonRecountIsTheGeneratorsSummary) {
+  ASSERT_EQ(summary_->splits.size(), 2u);
+  for (const SyntheticSplitSummary& split : summary_->splits) {
+    auto dataset = ReadCocoInstances(TempDir("small") + "/annotations/instances_" + split.name + ".json");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    const Recount count = RecountJson(*dataset);
+    EXPECT_EQ(count.images, split.images) << split.name;
+    EXPECT_EQ(count.with_person, split.images_with_person) << split.name;
+    EXPECT_EQ(count.without_labels, split.images_without_labels) << split.name;
+    EXPECT_EQ(count.labels, split.labels) << split.name;
+    EXPECT_EQ(count.annotations, split.annotations) << split.name;
+    EXPECT_EQ(count.rarest_class, split.rarest_class_images) << split.name;
+    // Not vacuous: the split has people, images without them, and several instances of some labels.
+    EXPECT_GT(count.with_person, 0) << split.name;
+    EXPECT_LT(count.with_person, count.images) << split.name;
+    EXPECT_GT(count.annotations, count.labels) << split.name;
+  }
+}
+
+// The header's rules at rates of 0 and 1 fix the counts exactly, whatever the seed: person in person_fraction of
+// images (Bernoulli per image), 1 + Geometric instances with mean instances_per_label (mean 1: exactly one), dark
+// with dark_fraction.
+TEST(SyntheticCocoRulesTest, CertainRatesGiveExactCounts) {
+  for (const bool certain : {true, false}) {
+    SyntheticCocoOptions options;
+    options.out_dir = TempDir(certain ? "rates_one" : "rates_zero");
+    options.annotations_only = true;
+    options.train_images = 200;
+    options.val_images = 0;
+    options.person_fraction = certain ? 1.0 : 0.0;
+    options.dark_fraction = certain ? 1.0 : 0.0;
+    options.instances_per_label = 1.0;
+    auto summary = WriteSyntheticCoco(options);
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    auto dataset = ReadCocoInstances(options.out_dir + "/annotations/instances_train2017.json");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    const Recount count = RecountJson(*dataset);
+    ASSERT_EQ(count.images, 200);
+    EXPECT_EQ(count.with_person, certain ? 200 : 0);
+    EXPECT_EQ(count.annotations, count.labels);  // one instance per present class
+    EXPECT_GT(count.labels, count.with_person);  // the other classes are still drawn
+    EXPECT_EQ(summary->splits[0].dark_images, certain ? 200 : 0);
+  }
 }
 
 TEST(SyntheticClassFrequenciesTest, PersonHalfMeanLabelsAndALongTail) {
