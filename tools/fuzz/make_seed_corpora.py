@@ -138,6 +138,12 @@ def state_dict_seeds():
     write(out, "nested_checkpoint.pt", saved({"epoch": 3, "state_dict": ordered}))
     write(out, "strided_view.pt", saved({"a": torch.arange(12.0).reshape(3, 4)[:, 1:3], "b": torch.ones(2).half()}))
     write(out, "not_a_dict.pt", saved([torch.ones(1)]))
+    # The legacy (pre-1.6, non-zip) format, with two views of one storage.
+    legacy = io.BytesIO()
+    base = torch.arange(12.0)
+    torch.save(collections.OrderedDict([("a", base[2:8].view(2, 3)), ("b", base[:4]), ("n", torch.tensor(7))]),
+               legacy, _use_new_zipfile_serialization=False)
+    write(out, "legacy_state_dict.pt", legacy.getvalue())
     forged_state_dicts(saved(plain))
     # Pickle opcodes the files use, and the archive's names.
     write_dict("mobilenet", "pickle.dict", [b"\x80\x02", b"}q\x00", b"ccollections\nOrderedDict\n",
