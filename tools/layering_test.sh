@@ -13,6 +13,7 @@ declare -A ALLOWED=(
   [data/coco]="tools/cc"
   [data/image]="tools/cc"
   [data/synthetic]="data/coco tools/cc"
+  [data/emoji]="data/coco data/image data/synthetic tools/cc"
   [data/inspect]="data/coco data/image tools/cc"
   [data]="data/coco data/image data/synthetic tools/cc"
   [trainer/config]="mobilenet losses metrics tools/cc"
@@ -21,7 +22,7 @@ declare -A ALLOWED=(
   [trainer/distributed]="tools/cc"
   [trainer/onnx]="mobilenet tools/cc"
   [trainer]="trainer/config trainer/optim trainer/outputs trainer/distributed trainer/onnx data data/coco data/image
-             data/synthetic mobilenet losses metrics tools/cc"
+             data/synthetic data/emoji mobilenet losses metrics tools/cc"
 )
 # Longest first, so that data/coco/x.h belongs to data/coco and not to data.
 PACKAGES=($(printf '%s\n' "${!ALLOWED[@]}" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything this repository needs, from Debian's archive only. The one place anything gets installed.
-# One exception: onnxruntime-node, from the npm registry into third_party/npm (near the end), for one export test.
+# Exceptions, from the npm registry into the git-ignored third_party/npm (near the end): onnxruntime-node for one
+# export test, and three emoji artwork sets for the emoji data sets.
 # Idempotent: when every package is already present it changes nothing and returns in about a second.
 set -euo pipefail
 
@@ -71,6 +72,41 @@ else
   mkdir -p "${ORT_NODE_PREFIX}"
   ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix "${ORT_NODE_PREFIX}" --no-audit --no-fund --save-exact \
     "onnxruntime-node@${ORT_NODE_VERSION}"
+fi
+
+# Emoji artwork for the emoji data sets (data/emoji/README.md), from the npm registry into third_party/npm/emoji:
+# only emoji.json and the 64 px images of the three sets, each image named as emoji.json's `image` field (Noto and
+# Twemoji PNGs as shipped; OpenMoji's colour SVGs rasterised to 64 px PNGs with rsvg-convert). About 45 MB.
+EMOJI_DIR="${ORT_NODE_PREFIX}/emoji"
+EMOJI_VERSION="emoji-datasource-google@16.0.0 emoji-datasource-twitter@16.0.0 openmoji@17.0.0"
+if [[ -f "${EMOJI_DIR}/VERSION" && $(cat "${EMOJI_DIR}/VERSION") == "${EMOJI_VERSION}" ]]; then
+  echo "setup.sh: emoji artwork present in ${EMOJI_DIR}"
+else
+  echo "setup.sh: installing emoji artwork (${EMOJI_VERSION}) into ${EMOJI_DIR}"
+  work=$(mktemp -d)
+  (cd "${work}" && npm pack --silent ${EMOJI_VERSION} > /dev/null)
+  staging="${EMOJI_DIR}.partial"
+  rm -rf "${staging}" && mkdir -p "${staging}/google" "${staging}/twitter" "${staging}/openmoji" "${work}/x"
+  tar xzf "${work}"/emoji-datasource-google-16.0.0.tgz -C "${work}/x" package/emoji.json package/img/google/64
+  mv "${work}/x/package/emoji.json" "${staging}/emoji.json" && mv "${work}"/x/package/img/google/64/* "${staging}/google/"
+  tar xzf "${work}"/emoji-datasource-twitter-16.0.0.tgz -C "${work}/x" package/img/twitter/64
+  mv "${work}"/x/package/img/twitter/64/* "${staging}/twitter/"
+  tar xzf "${work}"/openmoji-17.0.0.tgz -C "${work}/x" package/color/svg package/LICENSE.txt
+  # OpenMoji names its files by upper-case code points, some with and some without the FE0F selector.
+  /usr/bin/python3 - "${staging}/emoji.json" "${work}/x/package/color/svg" "${staging}/openmoji" > "${work}/svg.txt" <<'PY'
+import json, os, sys
+for entry in json.load(open(sys.argv[1])):
+    code = entry["unified"].upper()
+    for name in (code, code.replace("-FE0F", "")):
+        if os.path.exists(os.path.join(sys.argv[2], name + ".svg")):
+            print(os.path.join(sys.argv[2], name + ".svg"), os.path.join(sys.argv[3], entry["image"]))
+            break
+PY
+  xargs -P 2 -n 2 sh -c 'rsvg-convert -w 64 -h 64 "$0" -o "$1"' < "${work}/svg.txt"
+  cp "${work}/x/package/LICENSE.txt" "${staging}/openmoji/LICENSE.txt"
+  echo "${EMOJI_VERSION}" > "${staging}/VERSION"
+  rm -rf "${EMOJI_DIR}" && mv "${staging}" "${EMOJI_DIR}" && rm -rf "${work}"
+  echo "setup.sh: emoji artwork: $(ls "${EMOJI_DIR}/google" | wc -l) Noto, $(ls "${EMOJI_DIR}/twitter" | wc -l) Twemoji, $(ls "${EMOJI_DIR}/openmoji" | wc -l) OpenMoji images"
 fi
 
 # Bazel's output for every clone shares this cache, so a fresh clone (CI's) reuses compiled objects.

@@ -15,6 +15,8 @@
 #include "data/coco/coco_reader.h"
 #include "data/coco/label_space.h"
 #include "data/coco/layouts.h"
+#include "data/emoji/emoji_catalog.h"
+#include "data/emoji/emoji_coco.h"
 #include "data/synthetic/synthetic_coco.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
@@ -29,6 +31,18 @@ std::string OptionsHash(const SyntheticDataConfig& config) {
   const std::string key = "v" + std::to_string(coco::data::kSyntheticCocoVersion) + " train " +
                           std::to_string(config.train_images()) + " val " + std::to_string(config.val_images()) +
                           " size " + std::to_string(config.image_size()) + " seed " + std::to_string(config.seed());
+  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : key) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::string EmojiOptionsHash(const EmojiDataConfig& config) {
+  const std::string key = "emoji v" + std::to_string(coco::data::kEmojiCocoVersion) + " " + config.ShortDebugString();
   uint64_t hash = 1469598103934665603ULL;  // FNV-1a
   for (unsigned char c : key) {
     hash ^= c;
@@ -243,6 +257,39 @@ absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& co
   return root;
 }
 
+absl::StatusOr<std::string> EnsureEmojiDataset(const EmojiDataConfig& config, const std::string& cache_root) {
+  const bool pretrain = config.set() == EmojiDataConfig::PRETRAIN;
+  const std::string root = cache_root + "/emoji-" + EmojiOptionsHash(config);
+  if (IsComplete(root)) return root;
+  std::error_code error;
+  fs::create_directories(cache_root, error);
+  if (error) return absl::UnavailableError("cannot create cache directory '" + cache_root + "': " + error.message());
+  coco::data::EmojiCocoOptions options;
+  options.set = pretrain ? coco::data::EmojiSet::kPretrain : coco::data::EmojiSet::kCoco80;
+  // WriteEmojiCoco creates its folder whole or not at all; the pid keeps two processes generating at once apart.
+  options.out_dir = root + ".tmp-" + std::to_string(::getpid());
+  options.emoji_dir = coco::data::ResolveEmojiDir("");
+  options.seed = config.seed();
+  options.image_size = config.image_size();
+  options.train_images = config.train_images();
+  options.val_images = config.val_images();
+  options.classes = config.classes();
+  options.train_per_class = config.train_per_class();
+  options.val_per_class = config.val_per_class();
+  options.progress_every = 1000;
+  LOG(INFO) << "Generating the emoji " << (pretrain ? "pretraining" : "COCO-80") << " dataset from "
+            << options.emoji_dir << " into " << root << " (once; later runs reuse it)";
+  ASSIGN_OR_RETURN(const coco::data::EmojiCocoResult result, coco::data::WriteEmojiCoco(options));
+  LOG(INFO) << result.ToString();
+  fs::rename(options.out_dir, root, error);
+  if (error) {
+    fs::remove_all(options.out_dir);
+    if (IsComplete(root)) return root;  // another process finished first
+    return absl::UnavailableError("cannot move the emoji dataset into '" + root + "': " + error.message());
+  }
+  return root;
+}
+
 absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const std::string& data_root,
                                                 const std::string& cache_root) {
   DatasetSplits splits;
@@ -272,6 +319,14 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
       if (data.has_coco()) train_split = data.coco().train_split(), val_split = data.coco().val_split();
       ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root, train_split, val_split));
       splits.description = layout.name + " layout at " + splits.root;
+    } else if (data.has_emoji()) {
+      ASSIGN_OR_RETURN(splits.root, EnsureEmojiDataset(data.emoji(), cache_root));
+      ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root));
+      splits.description = std::string("emoji ") +
+                           (data.emoji().set() == EmojiDataConfig::PRETRAIN
+                                ? std::to_string(data.emoji().classes()) + "-class pretraining set"
+                                : "COCO-80 set (val in OpenMoji)") +
+                           " at " + splits.root;
     } else {
       ASSIGN_OR_RETURN(splits.root, EnsureSyntheticDataset(data.synthetic(), cache_root));
       ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root));

@@ -293,6 +293,14 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
     check.AtLeast<int64_t>("data.synthetic.train_images", data.synthetic().train_images(), 1);
     check.AtLeast<int64_t>("data.synthetic.val_images", data.synthetic().val_images(), 1);
     check.InRange("data.synthetic.image_size", data.synthetic().image_size(), 16, 1024);
+  } else if (data.has_emoji()) {
+    const EmojiDataConfig& emoji = data.emoji();
+    check.InRange("data.emoji.image_size", emoji.image_size(), 16, 1024);
+    check.AtLeast<int64_t>("data.emoji.train_images", emoji.train_images(), 1);
+    check.AtLeast<int64_t>("data.emoji.val_images", emoji.val_images(), 1);
+    check.AtLeast("data.emoji.classes", emoji.classes(), 2);
+    check.AtLeast<int64_t>("data.emoji.train_per_class", emoji.train_per_class(), 1);
+    check.AtLeast<int64_t>("data.emoji.val_per_class", emoji.val_per_class(), 1);
   } else {
     check.Require("data.coco.train_split", !data.coco().train_split().empty(), "must not be empty");
     check.Require("data.coco.val_split", !data.coco().val_split().empty(), "must not be empty");

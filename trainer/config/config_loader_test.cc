@@ -43,7 +43,7 @@ TEST(CheckedInConfigsTest, EveryExperimentParsesValidatesAndBuildsModelAndLoss) 
     ASSERT_TRUE(loss.ok()) << loss.status();
     ++count;
   }
-  EXPECT_EQ(count, 14);  // base + the 12 experiments of the first issue + repeat_factor (#10)
+  EXPECT_EQ(count, 17);  // base + the 16 experiments (experiments/README.md lists them)
 }
 
 TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
@@ -65,6 +65,17 @@ TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
   auto repeat_factor = LoadTrainConfig({"repeat_factor", CheckedInDir(), {}});
   ASSERT_TRUE(repeat_factor.ok());
   EXPECT_EQ(repeat_factor->config.data().sampling().repeat_factor_threshold(), 0.02);
+  // An emoji source replaces base.pbtxt's synthetic one (a oneof), and so does the loss.
+  auto pretrain = LoadTrainConfig({"pretrain_v2", CheckedInDir(), {}});
+  ASSERT_TRUE(pretrain.ok()) << pretrain.status();
+  EXPECT_FALSE(pretrain->config.data().has_synthetic());
+  EXPECT_EQ(pretrain->config.data().emoji().set(), EmojiDataConfig::PRETRAIN);
+  EXPECT_TRUE(pretrain->config.loss().has_softmax_cross_entropy());
+  EXPECT_FALSE(pretrain->config.loss().has_bce());
+  auto coco80 = LoadTrainConfig({"emoji_coco80", CheckedInDir(), {}});
+  ASSERT_TRUE(coco80.ok()) << coco80.status();
+  EXPECT_EQ(coco80->config.data().emoji().set(), EmojiDataConfig::COCO80);
+  EXPECT_TRUE(coco80->config.loss().has_bce());
 }
 
 TEST(ConfigLoaderTest, MomentumCycleIsValidated) {
