@@ -8,9 +8,54 @@
 #include <numeric>
 
 #include "metrics/thresholds.h"
+#include "metrics/top_k_accuracy.h"
 #include "tools/cc/status_macros.h"
 
 namespace trainer {
+namespace {
+
+// Fills summary.single_label and top-1 / top-5 accuracy from the accumulator's scores (as given: logits) and
+// targets, stored per class in sample order; rows are rebuilt a block at a time and the counts added.
+void SummarizeTopK(const metrics::MultilabelAccumulator& accumulator, EvalSummary& summary) {
+  const int64_t num_samples = accumulator.num_samples();
+  const int num_classes = accumulator.num_classes();
+  if (num_samples == 0 || num_classes == 0) return;
+  std::vector<int32_t> positives(static_cast<size_t>(num_samples), 0);
+  for (int c = 0; c < num_classes; ++c) {
+    const absl::Span<const uint8_t> targets = accumulator.class_targets(c);
+    for (size_t i = 0; i < positives.size(); ++i) positives[i] += targets[i] == 1;
+  }
+  if (std::any_of(positives.begin(), positives.end(), [](int32_t n) { return n != 1; })) return;
+  metrics::TopKAccuracy top1{1}, top5{5};
+  constexpr int64_t kBlock = 256;
+  std::vector<float> scores, targets;
+  for (int64_t begin = 0; begin < num_samples; begin += kBlock) {
+    const int64_t rows = std::min(kBlock, num_samples - begin);
+    scores.assign(static_cast<size_t>(rows * num_classes), 0.0f);
+    targets.assign(scores.size(), 0.0f);
+    for (int c = 0; c < num_classes; ++c) {
+      const absl::Span<const float> class_scores = accumulator.class_scores(c);
+      const absl::Span<const uint8_t> class_targets = accumulator.class_targets(c);
+      for (int64_t i = 0; i < rows; ++i) {
+        const size_t at = static_cast<size_t>(i * num_classes + c), sample = static_cast<size_t>(begin + i);
+        scores[at] = class_scores[sample];
+        targets[at] = class_targets[sample] == metrics::kNotLabelled ? metrics::kNotLabelledTarget
+                                                                     : static_cast<float>(class_targets[sample]);
+      }
+    }
+    const absl::StatusOr<metrics::TopKAccuracy> block1 = metrics::ComputeTopKAccuracy(scores, targets, num_classes, 1);
+    const absl::StatusOr<metrics::TopKAccuracy> block5 = metrics::ComputeTopKAccuracy(scores, targets, num_classes, 5);
+    // Cannot fail: the accumulator checked the scores are finite and the targets 1, 0 or -1, and each row has one 1.
+    if (!block1.ok() || !block5.ok()) return;
+    top1 += *block1;
+    top5 += *block5;
+  }
+  summary.single_label = true;
+  summary.top1_accuracy = top1.accuracy();
+  summary.top5_accuracy = top5.accuracy();
+}
+
+}  // namespace
 
 void ConvWeightsToChannelsLast(torch::nn::Module& model, bool exact_depthwise_strides) {
   torch::NoGradGuard no_grad;
@@ -159,20 +204,26 @@ EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
   summary.val_tuned_micro_f1 = summary.at_val_tuned.thresholded.overall_f1;
   summary.val_tuned_macro_f1 = summary.at_val_tuned.thresholded.mean_class_f1;
   summary.unlabelled_classes = summary.at_threshold.num_unlabelled_classes;
+  SummarizeTopK(accumulator, summary);
   return summary;
 }
 
 std::vector<std::pair<std::string, double>> EvalSummary::Values() const {
-  return {{"mAP", map},
-          {"micro_f1", micro_f1},
-          {"macro_f1", macro_f1},
-          {"class_f1", class_f1},
-          {"label_accuracy", label_accuracy},
-          {"subset_accuracy", subset_accuracy},
-          {"tuned_micro_f1", tuned_micro_f1},
-          {"tuned_macro_f1", tuned_macro_f1},
-          {"val_tuned_micro_f1", val_tuned_micro_f1},
-          {"val_tuned_macro_f1", val_tuned_macro_f1}};
+  std::vector<std::pair<std::string, double>> values = {{"mAP", map},
+                                                        {"micro_f1", micro_f1},
+                                                        {"macro_f1", macro_f1},
+                                                        {"class_f1", class_f1},
+                                                        {"label_accuracy", label_accuracy},
+                                                        {"subset_accuracy", subset_accuracy},
+                                                        {"tuned_micro_f1", tuned_micro_f1},
+                                                        {"tuned_macro_f1", tuned_macro_f1},
+                                                        {"val_tuned_micro_f1", val_tuned_micro_f1},
+                                                        {"val_tuned_macro_f1", val_tuned_macro_f1}};
+  if (single_label) {
+    values.emplace_back("top1_accuracy", top1_accuracy);
+    values.emplace_back("top5_accuracy", top5_accuracy);
+  }
+  return values;
 }
 
 std::string EvalSummary::OneLine() const {
@@ -186,7 +237,11 @@ std::string EvalSummary::OneLine() const {
   } else {
     std::snprintf(tuning, sizeof(tuning), " (tuned on val itself)");
   }
-  return std::string(buffer) + tuning;
+  char top_k[64] = "";
+  if (single_label) {
+    std::snprintf(top_k, sizeof(top_k), "  top-1 %.2f  top-5 %.2f", 100 * top1_accuracy, 100 * top5_accuracy);
+  }
+  return std::string(buffer) + tuning + top_k;
 }
 
 }  // namespace trainer

@@ -90,14 +90,22 @@ struct EvalSummary {
   metrics::MultilabelMetrics at_tuned;      // with tuned_thresholds
   metrics::MultilabelMetrics at_val_tuned;  // with thresholds tuned on this set
   metrics::ClassThresholds tuned_thresholds;  // what thresholds.txt holds, and how each class's was chosen
+  // A single-label set - decided from the data, whatever the loss: every evaluated sample has exactly one positive
+  // target (-1 entries aside) - also gets top-1 and top-5 accuracy of its scores (metrics/top_k_accuracy.h, ties
+  // to the lower class). Otherwise single_label is false, both are 0 and no output shows them.
+  bool single_label = false;
+  double top1_accuracy = 0.0;
+  double top5_accuracy = 0.0;
 
-  std::vector<std::pair<std::string, double>> Values() const;  // for metrics.jsonl / TensorBoard
-  std::string OneLine() const;  // "mAP 41.23  micro-F1 ...", percent
+  // For metrics.jsonl / TensorBoard; top1_accuracy and top5_accuracy last, only when single_label.
+  std::vector<std::pair<std::string, double>> Values() const;
+  std::string OneLine() const;  // "mAP 41.23  micro-F1 ...", percent; "  top-1 X  top-5 Y" at the end when single_label
 };
 
 // Summarises `accumulator`, with thresholds tuned on `calibration` (the same classes) when it is given and has
 // samples - a class with fewer than `min_positives` positives there takes the global threshold
 // (metrics::TuneThresholds) - else on `accumulator` itself, each class on its own.
+// Top-1 / top-5 accuracy come from the accumulator's own scores and targets, when it is single-label.
 EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
                       const metrics::MultilabelAccumulator* calibration = nullptr, int64_t min_positives = 0);
 

@@ -742,6 +742,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.at_tuned = result.final_eval.at_tuned;
   report.at_val_tuned = result.final_eval.at_val_tuned;
   report.calibration_images = result.final_eval.calibration_samples;
+  report.single_label = result.final_eval.single_label;
+  report.top1_accuracy = result.final_eval.top1_accuracy;
+  report.top5_accuracy = result.final_eval.top5_accuracy;
   report.threshold_provenance = ThresholdProvenance();
   report.threshold_fallback = metrics::DescribeGlobalFallback(result.final_eval.tuned_thresholds);
   for (const SourceEval& source : result.final_eval_by_source) {

@@ -1,5 +1,6 @@
 // End-to-end tests of the training loop on a tiny synthetic dataset: outputs (the reported mAP recomputed from the
-// saved weights), resume equivalence, non-finite step skipping, fine-tuning key reports, BF16.
+// saved weights; top-1 / top-5 accuracy on a single-label set, none on a multi-label one), resume equivalence,
+// non-finite step skipping, fine-tuning key reports, BF16.
 #include "trainer/trainer.h"
 
 #include <gmock/gmock.h>
@@ -8,10 +9,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "data/coco/coco_categories.h"
@@ -131,6 +135,54 @@ EvalRows ValLogits(const TrainOptions& options, const std::string& weights) {
   return ForwardRows(model, **loader, forward);
 }
 
+// Top-k accuracy written out here rather than taken from //metrics: a row counts when its one positive class is
+// among the k classes that come first when sorted by descending logit (ties by ascending class). Every row must
+// have exactly one positive.
+double TopKAccuracy(const EvalRows& rows, int64_t classes, int64_t k) {
+  int64_t correct = 0;
+  std::vector<int64_t> order(static_cast<size_t>(classes));
+  for (size_t row = 0; row < rows.samples.size(); ++row) {
+    const float* logits = rows.logits.data() + row * classes;
+    const float* targets = rows.targets.data() + row * classes;
+    EXPECT_EQ(std::count(targets, targets + classes, 1.0f), 1) << "row " << row;
+    const int64_t label = std::find(targets, targets + classes, 1.0f) - targets;
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+    const auto top = order.begin() + std::min(k, classes);
+    correct += std::find(order.begin(), top, label) != top;
+  }
+  return static_cast<double>(correct) / static_cast<double>(rows.samples.size());
+}
+
+// Writes `dataset` as a COCO instances JSON over its first `num_classes` categories with one annotation per image
+// (one of the image's labels among them, so single-label), leaving out the images without such a label.
+void WriteSingleLabelJson(const coco::data::CocoDataset& dataset, int32_t num_classes, const std::string& path) {
+  std::ostringstream images, annotations, categories;
+  int64_t annotation_id = 0;
+  for (size_t i = 0; i < dataset.images.size(); ++i) {
+    const coco::data::Image& image = dataset.images[i];
+    std::vector<int32_t> labels;
+    for (int32_t label : image.labels) {
+      if (label < num_classes) labels.push_back(label);
+    }
+    if (labels.empty()) continue;
+    const int32_t label = labels[i % labels.size()];
+    const char* separator = annotation_id++ > 0 ? "," : "";
+    images << separator << "{\"id\":" << image.id << ",\"file_name\":\"" << image.file_name
+           << "\",\"width\":" << image.width << ",\"height\":" << image.height << "}";
+    annotations << separator << "{\"id\":" << annotation_id << ",\"image_id\":" << image.id
+                << ",\"category_id\":" << dataset.categories[static_cast<size_t>(label)].id
+                << ",\"iscrowd\":0,\"area\":100,\"bbox\":[0,0,10,10]}";
+  }
+  for (int32_t c = 0; c < num_classes; ++c) {
+    const coco::data::Category& category = dataset.categories[static_cast<size_t>(c)];
+    categories << (c > 0 ? "," : "") << "{\"id\":" << category.id << ",\"name\":\"" << category.name
+               << "\",\"supercategory\":\"" << category.supercategory << "\"}";
+  }
+  std::ofstream(path) << "{\"images\":[" << images.str() << "],\"annotations\":[" << annotations.str()
+                      << "],\"categories\":[" << categories.str() << "]}";
+}
+
 TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   const TrainOptions options = TinyOptions("two_epochs");
   absl::StatusOr<TrainResult> result = Train(options);
@@ -238,6 +290,105 @@ TEST(TrainerTest, WithoutCalibrationSplitThresholdsAreTunedOnValAndSaySo) {
   EXPECT_THAT(ReadAll(options.run_dir + "/thresholds.txt"), HasSubstr("on the validation split itself"));
   EXPECT_THAT(ReadAll(options.run_dir + "/thresholds_last.txt"), HasSubstr("on the validation split itself"));
   EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("| metric | threshold 0.5 | val-tuned (optimistic) |"));
+}
+
+// A single-label set (the tiny synthetic images, one annotation each among COCO's first 8 classes, as COCO JSON
+// sources; the default BCE loss: single-label is decided from the data): every evaluation also records top-1 / top-5
+// accuracy, equal to a recomputation from model_last.pt's logits, and every output shows them.
+TEST(TrainerTest, SingleLabelRunRecordsTopOneAndTopFiveAccuracy) {
+  const TrainOptions synthetic = TinyOptions("single_label_source");
+  absl::StatusOr<DatasetSplits> splits =
+      LoadDatasetSplits(synthetic.config.config.data(), "", synthetic.cache_root);  // generates the images
+  ASSERT_TRUE(splits.ok()) << splits.status();
+  constexpr int32_t kClasses = 8;  // few, so that top-1 and top-5 differ
+  const std::string train_json = TmpDir() + "/single_label_train.json", val_json = TmpDir() + "/single_label_val.json";
+  const std::string class_list = TmpDir() + "/single_label_classes.txt";
+  WriteSingleLabelJson(splits->train, kClasses, train_json);
+  WriteSingleLabelJson(splits->val, kClasses, val_json);
+  {
+    std::ofstream list(class_list);
+    for (int32_t c = 0; c < kClasses; ++c) list << splits->val.categories[static_cast<size_t>(c)].name << "\n";
+  }
+  const TrainOptions options = TinyOptions(
+      "single_label", "data { train { annotations: \"" + train_json + "\" images: \"" + splits->train_image_dir +
+                          "\" } val { annotations: \"" + val_json + "\" images: \"" + splits->val_image_dir +
+                          "\" } label_space { kind: LIST list_file: \"" + class_list + "\" } }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const EvalSummary& final_eval = result->final_eval;
+  ASSERT_TRUE(final_eval.single_label);
+
+  const EvalRows rows = ValLogits(options, options.run_dir + "/model_last.pt");
+  ASSERT_EQ(static_cast<int64_t>(rows.samples.size()), final_eval.samples);
+  const int64_t classes = static_cast<int64_t>(rows.logits.size() / rows.samples.size());
+  EXPECT_EQ(classes, kClasses);
+  const double top1 = TopKAccuracy(rows, classes, 1), top5 = TopKAccuracy(rows, classes, 5);
+  // The two differ on this run, so a top-5 counted as top-1 (or the reverse) fails below.
+  EXPECT_LT(top1, top5);
+  EXPECT_DOUBLE_EQ(final_eval.top1_accuracy, top1);
+  EXPECT_DOUBLE_EQ(final_eval.top5_accuracy, top5);
+
+  auto records = ReadMetricsJsonl(options.run_dir + "/metrics.jsonl");
+  ASSERT_TRUE(records.ok()) << records.status();
+  std::vector<std::map<std::string, double>> val;  // per evaluated epoch
+  for (const MetricsRecord& record : *records) {
+    if (record.kind == "val") val.emplace_back(record.values.begin(), record.values.end());
+  }
+  ASSERT_EQ(val.size(), 2u);
+  for (const auto& values : val) {
+    EXPECT_TRUE(values.count("top1_accuracy") && values.count("top5_accuracy"));
+  }
+  constexpr double kTol = 1e-9;  // metrics.jsonl prints 9 significant digits
+  EXPECT_NEAR(val[1].at("top1_accuracy"), top1, kTol);
+  EXPECT_NEAR(val[1].at("top5_accuracy"), top5, kTol);
+
+  char expected[64];
+  std::snprintf(expected, sizeof(expected), "top-1 %.2f  top-5 %.2f", 100 * top1, 100 * top5);
+  EXPECT_THAT(final_eval.OneLine(), ::testing::EndsWith(expected));
+  const std::string report = ReadAll(options.run_dir + "/report.md");
+  char top1_row[64], top5_row[64];
+  std::snprintf(top1_row, sizeof(top1_row), "| top-1 accuracy | %.2f | %.2f | %.2f |", 100 * top1, 100 * top1,
+                100 * top1);
+  std::snprintf(top5_row, sizeof(top5_row), "| top-5 accuracy | %.2f | %.2f | %.2f |", 100 * top5, 100 * top5,
+                100 * top5);
+  EXPECT_THAT(report, HasSubstr(top1_row));
+  EXPECT_THAT(report, HasSubstr(top5_row));
+
+  std::set<std::string> tags;
+  for (const auto& entry : fs::directory_iterator(options.run_dir)) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) != 0) continue;
+    auto events = ReadEventFile(entry.path());
+    ASSERT_TRUE(events.ok()) << events.status();
+    for (const auto& event : *events) {
+      for (const auto& value : event.summary().value()) tags.insert(value.tag());
+    }
+  }
+  EXPECT_TRUE(tags.count("val/top1_accuracy"));
+  EXPECT_TRUE(tags.count("val/top5_accuracy"));
+}
+
+// The multi-label synthetic set (some validation image has several labels): no top-k accuracy anywhere.
+TEST(TrainerTest, MultiLabelRunRecordsNoTopKAccuracy) {
+  const TrainOptions options = TinyOptions("multi_label", "training { epochs: 1 }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const EvalRows rows = ValLogits(options, options.run_dir + "/model_last.pt");
+  bool several_labels = false;
+  for (size_t row = 0; row < rows.samples.size(); ++row) {
+    several_labels |= std::count(rows.targets.begin() + row * 80, rows.targets.begin() + (row + 1) * 80, 1.0f) > 1;
+  }
+  ASSERT_TRUE(several_labels);
+  EXPECT_FALSE(result->final_eval.single_label);
+  for (const auto& [name, value] : result->final_eval.Values()) {
+    EXPECT_NE(name, "top1_accuracy");
+    EXPECT_NE(name, "top5_accuracy");
+  }
+  EXPECT_THAT(result->final_eval.OneLine(), ::testing::Not(HasSubstr("top-1")));
+  const std::string metrics_jsonl = ReadAll(options.run_dir + "/metrics.jsonl");
+  EXPECT_THAT(metrics_jsonl, HasSubstr("\"mAP\""));
+  EXPECT_THAT(metrics_jsonl, ::testing::Not(HasSubstr("top1_accuracy")));
+  EXPECT_THAT(metrics_jsonl, ::testing::Not(HasSubstr("top5_accuracy")));
+  EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), ::testing::Not(HasSubstr("top-1 accuracy")));
 }
 
 // Killed after epoch 1 and resumed == uninterrupted, bit for bit (one thread; dropout and EMA exercise the RNG and

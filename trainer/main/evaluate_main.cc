@@ -2,7 +2,9 @@
 //     [--thresholds=run|none|path] [--data_root=DIR]
 // Evaluates a trained model on a dataset split: every metric at the global threshold, with a thresholds file (the
 // run's thresholds.txt by default, tuned on its calibration split), with thresholds tuned on this split itself (an
-// optimistic oracle), plus the per-class table.
+// optimistic oracle), plus the per-class table; on single-label data (every image has one label) also top-1 and
+// top-5 accuracy.
+#include <cstdio>
 #include <iostream>
 #include <optional>
 
@@ -96,6 +98,12 @@ absl::Status Run() {
             << metrics::FormatSummary(summary.at_threshold)
             << "\n== With thresholds tuned on this split itself (oracle: an optimistic upper bound) ==\n"
             << metrics::FormatSummary(summary.at_val_tuned);
+  if (summary.single_label) {  // decided from the data: every image has exactly one label
+    char top_k[128];
+    std::snprintf(top_k, sizeof(top_k), "top-1 accuracy %.2f  top-5 accuracy %.2f\n", 100 * summary.top1_accuracy,
+                  100 * summary.top5_accuracy);
+    std::cout << "\n== Single-label data (one label per image): top-k accuracy ==\n" << top_k;
+  }
   if (!per_source.empty()) std::cout << "\n== Each source at threshold " << config.metrics().threshold() << " ==\n";
   for (size_t g = 0; g < per_source.size(); ++g) {
     const trainer::EvalSummary source = trainer::Summarize(per_source[g]);

@@ -55,6 +55,10 @@ std::string MetricsTable(const ReportInputs& in) {
   row("CF1 (ML-GCN)", [](const M& m) { return m.thresholded.class_f1; });
   row("subset accuracy", [](const M& m) { return m.subset_accuracy; });
   row("label accuracy", [](const M& m) { return m.label_accuracy; });
+  if (in.single_label) {  // thresholds play no part: the same in every column, as mAP
+    row("top-1 accuracy", [&](const M&) { return in.top1_accuracy; });
+    row("top-5 accuracy", [&](const M&) { return in.top5_accuracy; });
+  }
   return table;
 }
 

@@ -43,6 +43,11 @@ struct ReportInputs {
   metrics::MultilabelMetrics at_tuned;
   metrics::MultilabelMetrics at_val_tuned;
   int64_t calibration_images = 0;
+  // Single-label validation data (EvalSummary::single_label): top-1 / top-5 accuracy of the final model, two more
+  // rows of the final metrics table; absent otherwise.
+  bool single_label = false;
+  double top1_accuracy = 0.0;
+  double top5_accuracy = 0.0;
   std::string threshold_provenance;  // one sentence: where the thresholds (both files) were tuned
   std::string threshold_fallback;    // which classes of thresholds_last.txt took the global threshold, or ""
   std::vector<SourceReport> by_source;      // with several validation sources
