@@ -71,8 +71,10 @@ void ConvWeightsToChannelsLast(torch::nn::Module& model, bool exact_depthwise_st
   }
 }
 
-torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options) {
-  torch::Tensor input = images.to(options.device, /*non_blocking=*/true);
+namespace {
+
+// One forward pass in the precision `options` asks for; logits in float32 under autocast.
+torch::Tensor ForwardOnce(mobilenet::MobileNet& model, torch::Tensor input, const ForwardOptions& options) {
   if (options.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
   if (options.fp16_autocast) {
     at::autocast::set_enabled(true);  // CUDA autocast; float16 is its default dtype
@@ -102,6 +104,16 @@ torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& im
   at::autocast::set_cpu_enabled(false);
   at::autocast::clear_cache();
   return logits.to(torch::kFloat);
+}
+
+}  // namespace
+
+torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options) {
+  const torch::Tensor input = images.to(options.device, /*non_blocking=*/true);
+  const torch::Tensor logits = ForwardOnce(model, input, options);
+  if (!options.flip_tta) return logits;
+  // Flipped along W (NCHW order whatever the strides); ForwardOnce gives it channels_last strides when asked.
+  return (logits.to(torch::kFloat) + ForwardOnce(model, torch::flip(input, {3}), options).to(torch::kFloat)) / 2;
 }
 
 SampleGroups SampleGroups::OfSources(const std::vector<SourceSummary>& sources) {

@@ -23,6 +23,9 @@ struct ForwardOptions {
   bool bf16_autocast = false;  // CPU autocast to bfloat16 (see bf16_activation.h)
   bool fp16_autocast = false;  // CUDA autocast to float16
   bool channels_last = false;
+  // Test-time augmentation: each image also runs flipped left-right and the two logits are averaged (before any
+  // sigmoid, so thresholds apply unchanged).
+  bool flip_tta = false;
 };
 
 // Convolution weights in NHWC order, so channels_last activations hit the fast convolution kernels. With
@@ -31,7 +34,8 @@ struct ForwardOptions {
 // gradient buckets, which copy a parameter's strides, match the gradients and need no copy (and c10d does not warn).
 void ConvWeightsToChannelsLast(torch::nn::Module& model, bool exact_depthwise_strides = false);
 
-// Logits [N, C] in float32 for normalised images [N, 3, S, S] (moved to the device, NHWC when channels_last).
+// Logits [N, C] in float32 for normalised images [N, 3, S, S] (moved to the device, NHWC when channels_last); with
+// flip_tta, the mean of the logits of the images and of the images flipped along W.
 torch::Tensor ForwardLogits(mobilenet::MobileNet& model, const torch::Tensor& images, const ForwardOptions& options);
 
 // Which group (validation source) each of a loader's samples belongs to, for metrics per source.

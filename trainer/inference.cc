@@ -34,6 +34,12 @@ absl::StatusOr<std::vector<std::string>> ClassNamesFromThresholds(const std::str
   return names;
 }
 
+absl::StatusOr<bool> FlipTtaFromName(const std::string& name) {
+  if (name == "none") return false;
+  if (name == "flip") return true;
+  return absl::InvalidArgumentError("unknown test-time augmentation '" + name + "' (known: none, flip)");
+}
+
 absl::StatusOr<InferenceModel> LoadInferenceModel(const std::string& run_dir, const std::string& weights) {
   InferenceModel result;
   const std::string config_path = run_dir + "/config.pbtxt";

@@ -23,6 +23,10 @@ struct InferenceModel {
 // `weights` empty: <run_dir>/model_best.pt. Every key of the model must load (no missing, unexpected or mismatched).
 absl::StatusOr<InferenceModel> LoadInferenceModel(const std::string& run_dir, const std::string& weights);
 
+// The test-time augmentations evaluate and predict offer (--tta), by name: "none", or "flip" (each image also runs
+// flipped left-right, ForwardOptions::flip_tta). Returns whether to flip; an unknown name is an error listing these.
+absl::StatusOr<bool> FlipTtaFromName(const std::string& name);
+
 // Class names in index order from a thresholds file ("class <index> <threshold> <name>" lines).
 absl::StatusOr<std::vector<std::string>> ClassNamesFromThresholds(const std::string& path);
 

@@ -103,6 +103,7 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
   options.transform.max_crop_area = augmentation.max_crop_area();
   options.transform.flip_probability = augmentation.flip_probability();
   options.transform.center_crop_fraction = augmentation.center_crop_fraction();
+  ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
   return options;
 }
 

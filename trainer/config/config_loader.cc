@@ -4,7 +4,9 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -87,20 +89,27 @@ std::string LocateInLayers(const std::vector<Layer>& layers, const std::string& 
     const Message* message = &layer->config;
     const TextFormat::ParseInfoTree* tree = layer->locations.get();
     for (size_t i = 0; i < parts.size() && message != nullptr && tree != nullptr; ++i) {
-      const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(parts[i]);
+      // "std[1]": element 1 of a repeated field; a repeated field without an index stands for its first element.
+      const size_t bracket = parts[i].find('[');
+      const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(parts[i].substr(0, bracket));
       if (field == nullptr) break;
+      const int element = bracket == std::string::npos ? 0 : std::atoi(parts[i].c_str() + bracket + 1);
       const Reflection* reflection = message->GetReflection();
-      const bool present = field->is_repeated() ? reflection->FieldSize(*message, field) > 0
+      const bool present = field->is_repeated() ? reflection->FieldSize(*message, field) > element
                                                 : reflection->HasField(*message, field);
       if (!present) break;
-      const int index = field->is_repeated() ? 0 : -1;
+      const int index = field->is_repeated() ? element : -1;
       if (i + 1 == parts.size()) {
-        const TextFormat::ParseLocation location = tree->GetLocation(field, index);
+        // A list ("std: [1, 0, 1]") records one location, at its first element.
+        TextFormat::ParseLocation location = tree->GetLocation(field, index);
+        for (int earlier = index - 1; location.line < 0 && earlier >= 0; --earlier) {
+          location = tree->GetLocation(field, earlier);
+        }
         if (location.line < 0) break;
         return layer->source + ":" + std::to_string(location.line + 1);
       }
       if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) break;
-      message = field->is_repeated() ? &reflection->GetRepeatedMessage(*message, field, 0)
+      message = field->is_repeated() ? &reflection->GetRepeatedMessage(*message, field, element)
                                      : &reflection->GetMessage(*message, field);
       tree = tree->GetTreeForNested(field, index);
     }
@@ -340,12 +349,33 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.AtLeast<int64_t>("data.max_val_images", data.max_val_images(), 0);
   check.InRange("data.calibration_fraction", data.calibration_fraction(), 0.0, 0.5);
   check.AtLeast<int64_t>("data.calibration_min_positives", data.calibration_min_positives(), 0);
+  const NormalizationConfig& normalization = data.normalization();
+  for (const char* name : {"mean", "std"}) {
+    const auto& values = std::string(name) == "mean" ? normalization.mean() : normalization.std();
+    const std::string field = std::string("data.normalization.") + name;
+    check.Require(field, values.empty() || values.size() == 3,
+                  "must have 3 values (R, G, B) or none (ImageNet's), got " + std::to_string(values.size()) +
+                      (values.size() > 3 ? " (a later layer appends to it: clear: \"data.normalization\" first)" : ""));
+    for (int c = 0; c < values.size(); ++c) {
+      const std::string element = field + "[" + std::to_string(c) + "]";
+      if (std::string(name) == "std") {
+        check.AtLeast(element, values[c], 0.0, /*open=*/true);
+      } else {
+        check.Require(element, std::isfinite(values[c]), "must be finite, got " + std::to_string(values[c]));
+      }
+    }
+  }
 
   const OptimizerConfig& optimizer = config.optimizer();
   if (optimizer.has_sgd()) {
     check.InRange("optimizer.sgd.momentum", optimizer.sgd().momentum(), 0.0, 1.0, false, true);
     check.Require("optimizer.sgd.nesterov", !optimizer.sgd().nesterov() || optimizer.sgd().momentum() > 0,
                   "requires optimizer.sgd.momentum > 0");
+  } else if (optimizer.has_rmsprop()) {
+    const RmspropConfig& rmsprop = optimizer.rmsprop();
+    check.InRange("optimizer.rmsprop.alpha", rmsprop.alpha(), 0.0, 1.0, false, /*high_open=*/true);
+    check.AtLeast("optimizer.rmsprop.eps", rmsprop.eps(), 0.0, /*open=*/true);
+    check.AtLeast("optimizer.rmsprop.momentum", rmsprop.momentum(), 0.0);
   } else {
     const AdamConfig& adam = optimizer.has_adam() ? optimizer.adam() : optimizer.adamw();
     const std::string prefix = optimizer.has_adam() ? "optimizer.adam." : "optimizer.adamw.";
@@ -407,6 +437,16 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
 }
 
 }  // namespace
+
+void ApplyNormalization(const DataConfig& data, std::array<float, 3>& mean, std::array<float, 3>& stddev) {
+  const NormalizationConfig& normalization = data.normalization();
+  if (normalization.mean_size() == 3) {
+    for (int c = 0; c < 3; ++c) mean[c] = static_cast<float>(normalization.mean(c));
+  }
+  if (normalization.std_size() == 3) {
+    for (int c = 0; c < 3; ++c) stddev[c] = static_cast<float>(normalization.std(c));
+  }
+}
 
 std::string ExperimentPath(const std::string& experiments_dir, const std::string& name) {
   return experiments_dir + "/" + name + ".pbtxt";

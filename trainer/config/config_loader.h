@@ -3,6 +3,7 @@
 #ifndef TRAINER_CONFIG_CONFIG_LOADER_H_
 #define TRAINER_CONFIG_CONFIG_LOADER_H_
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,12 @@ void FillDefaults(TrainConfig& config);
 // Checks every range documented in config.proto on a config after FillDefaults. The error names the field path
 // ("training.epochs must be in [1, 10000], got 0").
 absl::Status ValidateTrainConfig(const TrainConfig& config);
+
+// Overwrites `mean` and `stddev` (the callers' ImageNet defaults: coco::data::TransformOptions, the ONNX export's
+// description) with data.normalization's lists, each where the config gives its 3 values; a validated config gives 3
+// or none. Every TransformOptions built from a run's config goes through this, so train, val, calibration,
+// evaluate, predict and export normalise alike.
+void ApplyNormalization(const DataConfig& data, std::array<float, 3>& mean, std::array<float, 3>& stddev);
 
 // The path of experiment `name` in `experiments_dir`.
 std::string ExperimentPath(const std::string& experiments_dir, const std::string& name);

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +92,87 @@ TEST(ConfigLoaderTest, MomentumCycleIsValidated) {
               HasSubstr("schedule.momentum_cycle.low must be in [0, 0.8], got 0.9"));
   EXPECT_THAT(error("optimizer { sgd { nesterov: true } } schedule { momentum_cycle { low: 0 } }"),
               HasSubstr("schedule.momentum_cycle.low must be > 0 with optimizer.sgd.nesterov"));
+}
+
+TEST(ConfigLoaderTest, RmspropIsValidatedNamingTheField) {
+  const std::string dir = MakeDir("rmsprop", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("optimizer { rmsprop {} }"), "no error");
+  EXPECT_EQ(error("optimizer { rmsprop { alpha: 0 momentum: 0 centered: true } }"), "no error");
+  EXPECT_THAT(error("optimizer { rmsprop { eps: 0 } }"),
+              HasSubstr("--override[0]:1: optimizer.rmsprop.eps must be > 0, got 0"));
+  EXPECT_THAT(error("optimizer { rmsprop { alpha: 1 } }"), HasSubstr("optimizer.rmsprop.alpha must be in [0, 1), got 1"));
+  EXPECT_THAT(error("optimizer { rmsprop { alpha: -0.1 } }"), HasSubstr("optimizer.rmsprop.alpha must be in [0, 1)"));
+  EXPECT_THAT(error("optimizer { rmsprop { momentum: -0.5 } }"),
+              HasSubstr("optimizer.rmsprop.momentum must be >= 0, got -0.5"));
+}
+
+TEST(ConfigLoaderTest, RmspropDefaultsAreTorchvisionsRecipe) {
+  const std::string dir = MakeDir("rmsprop_defaults", {{"base.pbtxt", ""}, {"x.pbtxt", "optimizer { rmsprop {} }"}});
+  auto loaded = LoadTrainConfig({"x", dir, {}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const RmspropConfig& rmsprop = loaded->config.optimizer().rmsprop();
+  EXPECT_DOUBLE_EQ(rmsprop.alpha(), 0.9);
+  EXPECT_DOUBLE_EQ(rmsprop.eps(), 0.0316);
+  EXPECT_DOUBLE_EQ(rmsprop.momentum(), 0.9);
+  EXPECT_FALSE(rmsprop.centered());
+  EXPECT_FALSE(loaded->config.optimizer().has_sgd());  // a oneof: rmsprop replaces the default sgd
+}
+
+TEST(ConfigLoaderTest, NormalizationIsValidatedNamingTheFieldAndLine) {
+  const std::string dir = MakeDir("normalization", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("data { normalization { mean: [0.5, 0.5, 0.5] std: [0.5, 0.5, 0.5] } }"), "no error");
+  EXPECT_EQ(error("data { normalization { std: [0.5, 0.5, 0.5] } }"), "no error");  // mean stays ImageNet's
+  EXPECT_EQ(error("data { normalization {} }"), "no error");
+  EXPECT_THAT(error("data { normalization { mean: [0.5, 0.5] } }"),
+              HasSubstr("data.normalization.mean must have 3 values (R, G, B) or none (ImageNet's), got 2"));
+  EXPECT_THAT(error("data { normalization { std: [0.5, 0.5, 0.5, 0.5] } }"),
+              HasSubstr("data.normalization.std must have 3 values (R, G, B) or none (ImageNet's), got 4"));
+  EXPECT_THAT(error("data { normalization { std: [0.5, 0, 0.5] } }"),
+              HasSubstr("--override[0]:1: data.normalization.std[1] must be > 0, got 0"));
+  EXPECT_THAT(error("data { normalization { std: [0.5, 0.5, -1] } }"),
+              HasSubstr("data.normalization.std[2] must be > 0, got -1"));
+  EXPECT_THAT(error("data { normalization { mean: [0.5, nan, 0.5] } }"),
+              HasSubstr("data.normalization.mean[1] must be finite"));
+  // Lists append across layers: a base that sets them and an overlay that sets them again give 6 values.
+  const std::string layered = MakeDir("normalization_layers",
+                                      {{"base.pbtxt", "data { normalization { mean: [0.1, 0.2, 0.3] } }"},
+                                       {"x.pbtxt", "data {\n  normalization {\n    mean: [0.4, 0.5, 0.6]\n  }\n}\n"},
+                                       {"y.pbtxt", "clear: 'data.normalization'\n"
+                                                   "data { normalization { mean: [0.4, 0.5, 0.6] } }"}});
+  auto appended = LoadTrainConfig({"x", layered, {}});
+  ASSERT_FALSE(appended.ok());
+  EXPECT_THAT(std::string(appended.status().message()), HasSubstr(layered + "/x.pbtxt:3: "));
+  EXPECT_THAT(std::string(appended.status().message()),
+              HasSubstr("data.normalization.mean must have 3 values (R, G, B) or none (ImageNet's), got 6 (a later "
+                        "layer appends to it: clear: \"data.normalization\" first)"));
+  auto replaced = LoadTrainConfig({"y", layered, {}});
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_THAT(replaced->config.data().normalization().mean(), ::testing::ElementsAre(0.4, 0.5, 0.6));
+}
+
+TEST(ApplyNormalizationTest, ConfiguredListsReplaceTheDefaultsAndAbsentOnesKeepThem) {
+  const std::array<float, 3> imagenet_mean = {0.485f, 0.456f, 0.406f};
+  const std::array<float, 3> imagenet_std = {0.229f, 0.224f, 0.225f};
+  std::array<float, 3> mean = imagenet_mean, stddev = imagenet_std;
+  DataConfig data;
+  ApplyNormalization(data, mean, stddev);  // absent: unchanged
+  EXPECT_EQ(mean, imagenet_mean);
+  EXPECT_EQ(stddev, imagenet_std);
+  for (double v : {0.5, 0.25, 0.125}) data.mutable_normalization()->add_std(v);
+  ApplyNormalization(data, mean, stddev);
+  EXPECT_EQ(mean, imagenet_mean);  // only std was given
+  EXPECT_EQ(stddev, (std::array<float, 3>{0.5f, 0.25f, 0.125f}));
+  for (double v : {0.1, 0.2, 0.3}) data.mutable_normalization()->add_mean(v);
+  ApplyNormalization(data, mean, stddev);
+  EXPECT_EQ(mean, (std::array<float, 3>{0.1f, 0.2f, 0.3f}));
 }
 
 TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {

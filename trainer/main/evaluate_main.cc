@@ -1,5 +1,5 @@
 // bazel run //trainer:evaluate -- --run_dir=runs/baseline_bce-... [--weights=...] [--split=val|train|calibration]
-//     [--thresholds=run|none|path] [--data_root=DIR]
+//     [--thresholds=run|none|path] [--data_root=DIR] [--tta=none|flip]
 // Evaluates a trained model on a dataset split: every metric at the global threshold, with a thresholds file (the
 // run's thresholds.txt by default, tuned on its calibration split), with thresholds tuned on this split itself (an
 // optimistic oracle), plus the per-class table; on single-label data (every image has one label) also top-1 and
@@ -18,6 +18,7 @@
 #include "metrics/thresholds.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/config/config_loader.h"
 #include "trainer/dataset_source.h"
 #include "trainer/evaluation.h"
 #include "trainer/inference.h"
@@ -35,6 +36,8 @@ DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-mul
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
 DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_int32(batch_size, 64, "evaluation batch size");
+DEFINE_string(tta, "none",
+              "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged)");
 
 namespace {
 
@@ -43,6 +46,8 @@ absl::Status Run() {
   if (FLAGS_split != "val" && FLAGS_split != "train" && FLAGS_split != "calibration") {
     return absl::InvalidArgumentError("--split must be val, train or calibration");
   }
+  const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
+  if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
   const std::string run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
   ASSIGN_OR_RETURN(trainer::InferenceModel loaded,
                    trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));
@@ -74,6 +79,7 @@ absl::Status Run() {
   options.transform.train = false;
   options.transform.output_size = config.data().resolution();
   options.transform.center_crop_fraction = config.data().augmentation().center_crop_fraction();
+  trainer::ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
   const std::string& image_dir =
       val ? splits.val_image_dir : calibration ? splits.calibration_image_dir : splits.train_image_dir;
   ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
@@ -84,6 +90,7 @@ absl::Status Run() {
   trainer::ForwardOptions forward;
   forward.device = device;
   forward.bf16_autocast = false;  // evaluation in fp32 whatever the training precision
+  forward.flip_tta = *flip_tta;
   const std::vector<trainer::SourceSummary>& sources =
       val ? splits.val_sources : calibration ? splits.calibration_sources : splits.train_sources;
   std::optional<trainer::SampleGroups> groups;
@@ -93,7 +100,8 @@ absl::Status Run() {
                    trainer::Evaluate(loaded.model, *loader, config.metrics(), loaded.class_names, forward,
                                      groups ? &*groups : nullptr, &per_source));
   const trainer::EvalSummary summary = trainer::Summarize(accumulator);
-  std::cout << "Weights: " << loaded.weights_path << "\nData: " << splits.description << " (" << FLAGS_split << ", "
+  std::cout << "Weights: " << loaded.weights_path << (forward.flip_tta ? "\nTest-time augmentation: flip" : "")
+            << "\nData: " << splits.description << " (" << FLAGS_split << ", "
             << accumulator.num_samples() << " images)\n\n== At threshold " << config.metrics().threshold() << " ==\n"
             << metrics::FormatSummary(summary.at_threshold)
             << "\n== With thresholds tuned on this split itself (oracle: an optimistic upper bound) ==\n"

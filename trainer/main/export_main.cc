@@ -16,6 +16,7 @@
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/config/config_loader.h"
 #include "trainer/onnx/export_metadata.h"
 #include "trainer/onnx/onnx_export.h"
 #include "trainer/onnx/onnx_verify.h"
@@ -101,6 +102,7 @@ absl::Status Run() {
   const coco::data::TransformOptions pipeline;  // the eval pipeline's normalisation, as evaluate / predict use it
   description.mean = pipeline.mean;
   description.std = pipeline.std;
+  trainer::ApplyNormalization(config.data(), description.mean, description.std);
   description.normalize_in_graph = FLAGS_normalize_in_graph;
   description.sigmoid_output = FLAGS_sigmoid_output;
   description.batch = batch;

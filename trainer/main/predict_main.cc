@@ -21,6 +21,7 @@
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/config/config_loader.h"
 #include "trainer/evaluation.h"
 #include "trainer/image_inputs.h"
 #include "trainer/inference.h"
@@ -36,6 +37,9 @@ DEFINE_string(format, "jsonl", "jsonl: one JSON object per image; text: the huma
 DEFINE_string(out, "", "write the output to this file (atomically, when done) instead of stdout");
 DEFINE_bool(recursive, true, "walk directories' subdirectories too (false: only the files directly inside)");
 DEFINE_int32(batch_size, 16, "images per forward pass");
+DEFINE_string(tta, "none",
+              "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged "
+              "before the sigmoid; thresholds unchanged)");
 DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_int32(loader_threads, 1, "threads reading, decoding and resizing images ahead of the model");
 DEFINE_int32(progress_every, 1000, "when stderr is not a terminal, log progress every N images (0: never); on a "
@@ -56,6 +60,8 @@ absl::Status CheckFlags(const std::vector<std::string>& inputs) {
   if (FLAGS_threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
   if (FLAGS_loader_threads <= 0) return absl::InvalidArgumentError("--loader_threads must be positive");
   if (FLAGS_progress_every < 0) return absl::InvalidArgumentError("--progress_every must be >= 0");
+  const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
+  if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
   return absl::OkStatus();
 }
 
@@ -154,11 +160,13 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
   options.transform.train = false;
   options.transform.output_size = loaded.config.data().resolution();
   options.transform.center_crop_fraction = loaded.config.data().augmentation().center_crop_fraction();
+  trainer::ApplyNormalization(loaded.config.data(), options.transform.mean, options.transform.std);
   ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
                    coco::data::ImageLoader::Create(samples, static_cast<int64_t>(format.class_names.size()), options));
   trainer::ConvWeightsToChannelsLast(*loaded.model);
   trainer::ForwardOptions forward;
   forward.channels_last = true;
+  forward.flip_tta = *trainer::FlipTtaFromName(FLAGS_tta);  // CheckFlags accepted the name
   const bool json = FLAGS_format == "jsonl";
   const std::string out_path = FLAGS_out.empty() ? "" : trainer::ResolveUserPath(FLAGS_out);
   std::string out_file;  // the whole output when --out is given, written once at the end

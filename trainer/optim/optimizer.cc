@@ -2,6 +2,7 @@
 
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
+#include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
 
 #include <cmath>
@@ -62,6 +63,17 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> BuildOptimizer(const Op
       return std::unique_ptr<torch::optim::Optimizer>(
           std::make_unique<torch::optim::AdamW>(MakeGroups(split, options), options));
     }
+    case OptimizerConfig::kRmsprop: {
+      const RmspropConfig& rmsprop = config.rmsprop();
+      torch::optim::RMSpropOptions options(lr);
+      options.alpha(rmsprop.alpha())
+          .eps(rmsprop.eps())
+          .momentum(rmsprop.momentum())
+          .centered(rmsprop.centered())
+          .weight_decay(config.weight_decay());
+      return std::unique_ptr<torch::optim::Optimizer>(
+          std::make_unique<torch::optim::RMSprop>(MakeGroups(split, options), options));
+    }
     case OptimizerConfig::kSgd:
     case OptimizerConfig::OPTIMIZER_NOT_SET: {
       const SgdConfig sgd = config.has_sgd() ? config.sgd() : SgdConfig();
@@ -87,6 +99,8 @@ void SetMomentum(torch::optim::Optimizer& optimizer, double momentum) {
       adam->betas({momentum, std::get<1>(adam->betas())});
     } else if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&options)) {
       adamw->betas({momentum, std::get<1>(adamw->betas())});
+    } else if (auto* rmsprop = dynamic_cast<torch::optim::RMSpropOptions*>(&options)) {
+      rmsprop->momentum(momentum);
     }
   }
 }

@@ -1,5 +1,5 @@
-// Builds SGD / Adam / AdamW from an OptimizerConfig with two parameter groups (weight decay only on conv and linear
-// weights), sets the learning rate of every group, and clips gradients by their global norm.
+// Builds SGD / Adam / AdamW / RMSprop from an OptimizerConfig with two parameter groups (weight decay only on conv
+// and linear weights), sets the learning rate of every group, and clips gradients by their global norm.
 #ifndef TRAINER_OPTIM_OPTIMIZER_H_
 #define TRAINER_OPTIM_OPTIMIZER_H_
 
@@ -35,7 +35,7 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> BuildOptimizer(const Op
 
 void SetLearningRate(torch::optim::Optimizer& optimizer, double learning_rate);
 
-// Sets every group's momentum: SGD's momentum, or the first of Adam's / AdamW's betas (beta2 is kept).
+// Sets every group's momentum: SGD's or RMSprop's momentum, or the first of Adam's / AdamW's betas (beta2 is kept).
 void SetMomentum(torch::optim::Optimizer& optimizer, double momentum);
 
 // The global L2 norm of the gradients of `parameters` (those without a gradient count as zero). When it is finite and
