@@ -22,16 +22,7 @@
 #include "mobilenet/state_dict_io.h"
 #include "mobilenet/zip_checksums.h"
 #include "tools/fuzz/input_file.h"
-
-// Aborts (a finding for libFuzzer, a failure for the replay test) when an invariant of the parser does not hold.
-#define FUZZ_CHECK(condition, detail)                                                               \
-  do {                                                                                              \
-    if (!(condition)) {                                                                             \
-      std::fprintf(stderr, "%s:%d: invariant violated: %s\n  %s\n", __FILE__, __LINE__, #condition, \
-                   std::string(detail).c_str());                                                    \
-      std::abort();                                                                                 \
-    }                                                                                               \
-  } while (0)
+#include "tools/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -6,7 +6,7 @@ def fuzz_target(name, srcs, deps, corpus, dict = None, regressions = [], **kwarg
     Args:
       name: the fuzzer binary (`<package>:<name>`); libFuzzer's main under --config=fuzz, the replayer otherwise.
       srcs: the .cc defining LLVMFuzzerTestOneInput.
-      deps: the parser's libraries.
+      deps: the parser's libraries (the body also gets tools/fuzz/fuzz_check.h).
       corpus: seed inputs (valid files the tests make, committed under testdata/fuzz/<name>/).
       dict: optional libFuzzer dictionary (format tokens).
       regressions: inputs that once crashed the parser; replayed forever.
@@ -16,7 +16,7 @@ def fuzz_target(name, srcs, deps, corpus, dict = None, regressions = [], **kwarg
         name = name + "_body",
         testonly = 1,
         srcs = srcs,
-        deps = deps,
+        deps = deps + ["//tools/fuzz:fuzz_check"],
         alwayslink = 1,
     )
     native.cc_binary(
