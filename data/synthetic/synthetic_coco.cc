@@ -19,6 +19,7 @@
 #include "data/coco/coco_categories.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
+#include "data/synthetic/splitmix_rng.h"
 
 namespace coco::data {
 namespace {
@@ -56,24 +57,8 @@ constexpr const char* kFrequencyRank[] = {
 };
 static_assert(sizeof(kFrequencyRank) / sizeof(kFrequencyRank[0]) == 79);
 
-// splitmix64: a small, fast generator with good statistics; one per image keeps the output independent of threads.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  double Uniform(double low, double high) { return low + (high - low) * Uniform(); }
-  bool Bernoulli(double p) { return Uniform() < p; }
-  int Index(int n) { return static_cast<int>(Uniform() * n); }
-
- private:
-  uint64_t state_;
-};
+// One generator per image keeps the output independent of threads.
+using Rng = SplitMixRng;
 
 uint64_t SeedFor(uint64_t seed, int split, int64_t index, uint64_t stream) {
   Rng mixer(seed ^ 0x5EEDC0C0ull);
