@@ -73,6 +73,14 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<Loa
   if (!(t.center_crop_fraction > 0 && t.center_crop_fraction <= 1)) {
     return invalid("center_crop_fraction must be in (0, 1]");
   }
+  const ErasingOptions& e = t.erasing;
+  if (!(e.probability >= 0 && e.probability <= 1)) return invalid("erasing.probability must be in [0, 1]");
+  if (!(e.area_min > 0 && e.area_min <= e.area_max && e.area_max <= 1)) {
+    return invalid("erasing area range must satisfy 0 < erasing.area_min <= erasing.area_max <= 1");
+  }
+  if (!(e.ratio_min > 0 && e.ratio_min <= e.ratio_max)) {
+    return invalid("erasing ratio range must satisfy 0 < erasing.ratio_min <= erasing.ratio_max");
+  }
   for (const LoaderSample& sample : samples) {
     for (int32_t label : sample.unlabelled) {
       if (label < 0 || label >= num_classes) {
@@ -193,12 +201,15 @@ absl::Status ImageLoader::DecodeTransformed(const std::string& path, std::mt1993
     // Decode only the crop's window (see DecodeCropWindow).
     ASSIGN_OR_RETURN(const DecodedRegion region, DecodeCropWindow(bytes, path, box, size));
     ResampleNormalize(region.image, PlacementOf(region), box, options_.transform, options_.channels_last, out);
-    return absl::OkStatus();
+  } else {
+    // PNG and WebP: the whole image, then the same crop and resampling.
+    ASSIGN_OR_RETURN(const RgbImage image, DecodeImage(bytes, path, decoder));
+    const CropBox box = ChooseCrop(image.width, image.height, options_.transform, rng);
+    ResampleNormalize(image, ImagePlacement(), box, options_.transform, options_.channels_last, out);
   }
-  // PNG and WebP: the whole image, then the same crop and resampling.
-  ASSIGN_OR_RETURN(const RgbImage image, DecodeImage(bytes, path, decoder));
-  const CropBox box = ChooseCrop(image.width, image.height, options_.transform, rng);
-  ResampleNormalize(image, ImagePlacement(), box, options_.transform, options_.channels_last, out);
+  // Random erasing works on the normalised output, as torchvision's RandomErasing follows Normalize; its draws come
+  // after the crop's from the same per-sample generator.
+  if (options_.transform.train) RandomErase(options_.transform.erasing, size, options_.channels_last, rng, out);
   return absl::OkStatus();
 }
 

@@ -216,6 +216,69 @@ TEST(ImageLoaderTest, APngLoadsWithTheEvalTransformOfItsPixels) {
   EXPECT_EQ(batches[0].targets[0][0].item<float>(), 1.0f);
 }
 
+TEST(ImageLoaderTest, SquashLoadsTheWholeImageResizedInTrainAndEval) {
+  // Squash is ResampleNormalize of the box the test writes itself, the whole 30 x 20 image; the resampler is checked
+  // against hand-worked values in image_transforms_test, so this checks that the loader asks for the whole image.
+  RgbImage image{30, 20, GradientRgb(30, 20)};
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/squash.png";
+  WriteBytes(path, EncodePng(image));
+  LoaderOptions options = SmallOptions();
+  options.shuffle = false;
+  options.transform.resize_mode = ResizeMode::kSquash;
+  options.transform.flip_probability = 0;
+  const int size = options.transform.output_size;
+  std::vector<float> expected(3 * size * size);
+  ResampleNormalize(image, 30, 20, CropBox{0, 0, 30, 20, false}, options.transform, false, expected.data());
+  const torch::Tensor want = torch::from_blob(expected.data(), {3, size, size}, torch::kFloat);
+  for (bool train : {true, false}) {
+    options.transform.train = train;
+    auto loader = ImageLoader::Create({{path, 1, {0}, {}}}, 5, options);
+    ASSERT_TRUE(loader.ok()) << loader.status();
+    const std::vector<Batch> batches = Epoch(**loader, 0);
+    ASSERT_EQ(batches.size(), 1u);
+    EXPECT_TRUE(torch::equal(batches[0].images[0], want)) << "train " << train;
+  }
+}
+
+TEST(ImageLoaderTest, ErasingIsDeterministicWhateverTheWorkerCountAndTrainingOnly) {
+  const auto samples = MakeSamples(10);
+  LoaderOptions options = SmallOptions();
+  options.transform.erasing.probability = 1.0;
+  options.transform.erasing.area_min = options.transform.erasing.area_max = 0.25;  // 144 of 24 x 24 pixels
+  options.transform.erasing.ratio_min = options.transform.erasing.ratio_max = 1.0;  // 12 x 12
+  LoaderOptions three_workers = options;
+  options.num_workers = 1;
+  three_workers.num_workers = 3;
+  auto a = ImageLoader::Create(samples, 5, options);
+  auto b = ImageLoader::Create(samples, 5, three_workers);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int64_t epoch : {0, 1}) {
+    const auto batches_a = Epoch(**a, epoch);
+    const auto batches_b = Epoch(**b, epoch);
+    ASSERT_EQ(batches_a.size(), batches_b.size());
+    for (size_t i = 0; i < batches_a.size(); ++i) {
+      EXPECT_TRUE(batches_a[i].images.equal(batches_b[i].images));
+      // Each image has exactly one 12 x 12 square of zeros in each of its 3 channels (the gradient JPEGs have none).
+      for (int64_t row = 0; row < batches_a[i].images.size(0); ++row) {
+        EXPECT_EQ(batches_a[i].images[row].eq(0).sum().item<int64_t>(), 3 * 144);
+      }
+    }
+  }
+  // Evaluation never erases: the eval loader with erasing on equals one without it.
+  options.transform.train = false;
+  LoaderOptions plain = SmallOptions();
+  plain.transform.train = false;
+  auto eval_erasing = ImageLoader::Create(samples, 5, options);
+  auto eval_plain = ImageLoader::Create(samples, 5, plain);
+  ASSERT_TRUE(eval_erasing.ok() && eval_plain.ok());
+  const auto erasing_batches = Epoch(**eval_erasing, 0);
+  const auto plain_batches = Epoch(**eval_plain, 0);
+  ASSERT_EQ(erasing_batches.size(), plain_batches.size());
+  for (size_t i = 0; i < plain_batches.size(); ++i) {
+    EXPECT_TRUE(erasing_batches[i].images.equal(plain_batches[i].images));
+  }
+}
+
 TEST(ImageLoaderTest, InvalidOptionsAreRejectedByName) {
   LoaderOptions options = SmallOptions();
   options.rank = 3;
@@ -224,6 +287,20 @@ TEST(ImageLoaderTest, InvalidOptionsAreRejectedByName) {
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(std::string(result.status().message()), ::testing::HasSubstr("rank"));
   EXPECT_FALSE(ImageLoader::Create(MakeSamples(2), 2, SmallOptions()).ok());  // label 3 and 4 out of range
+  const auto error = [](void (*edit)(LoaderOptions&)) {
+    LoaderOptions bad = SmallOptions();
+    edit(bad);
+    auto created = ImageLoader::Create(MakeSamples(2), 5, bad);
+    return created.ok() ? std::string("no error") : std::string(created.status().message());
+  };
+  EXPECT_THAT(error([](LoaderOptions& o) { o.transform.erasing.probability = 1.5; }),
+              ::testing::HasSubstr("erasing.probability"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.transform.erasing.area_min = 0.5; }),  // above area_max 0.33
+              ::testing::HasSubstr("erasing.area_min <= erasing.area_max"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.transform.erasing.ratio_min = 0; }),
+              ::testing::HasSubstr("erasing.ratio_min"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.transform.min_aspect_ratio = -1; }),
+              ::testing::HasSubstr("min_aspect_ratio"));
 }
 
 }  // namespace

@@ -103,6 +103,20 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
   options.transform.max_crop_area = augmentation.max_crop_area();
   options.transform.flip_probability = augmentation.flip_probability();
   options.transform.center_crop_fraction = augmentation.center_crop_fraction();
+  options.transform.resize_mode = augmentation.resize_mode() == AugmentationConfig::SQUASH
+                                      ? coco::data::ResizeMode::kSquash
+                                      : coco::data::ResizeMode::kCrop;
+  options.transform.min_aspect_ratio = augmentation.min_aspect_ratio();
+  options.transform.max_aspect_ratio = augmentation.max_aspect_ratio();
+  const ErasingConfig& erasing = augmentation.erasing();
+  options.transform.erasing.probability = erasing.probability();
+  options.transform.erasing.area_min = erasing.area_min();
+  options.transform.erasing.area_max = erasing.area_max();
+  options.transform.erasing.ratio_min = erasing.ratio_min();
+  options.transform.erasing.ratio_max = erasing.ratio_max();
+  options.transform.erasing.fill = erasing.fill() == ErasingConfig::RANDOM ? coco::data::ErasingFill::kRandom
+                                   : erasing.fill() == ErasingConfig::MEAN ? coco::data::ErasingFill::kMean
+                                                                           : coco::data::ErasingFill::kZero;
   ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
   return options;
 }
@@ -149,6 +163,13 @@ std::string FormatNumber(double value) {
   return buffer;
 }
 
+// 41.27 for 0.4127, as the evaluation lines print metrics.
+std::string FormatPercent(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.2f", 100 * value);
+  return buffer;
+}
+
 // "3 classes (person, car, dog)"; long lists are cut after the first five.
 std::string DescribeClasses(const std::vector<std::string>& names) {
   std::string text = std::to_string(names.size()) + " classes (";
@@ -189,6 +210,12 @@ class TrainingRun {
   absl::StatusOr<EvalRows> ForwardAllRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader);
   // Where thresholds.txt's thresholds were tuned, for its header and report.md.
   std::string ThresholdProvenance() const;
+  // " (EMA weights)" or " (raw weights)" with EMA on: which weights model_best.pt holds; "" without EMA.
+  std::string BestSource() const {
+    return ema_ ? best_is_ema_ ? " (EMA weights)" : " (raw weights)" : "";
+  }
+  // Restores best_is_ema_ from metrics.jsonl's last "best" record up to the resumed checkpoint's step.
+  absl::Status RestoreBestSource();
   absl::Status SaveCheckpoints(bool last, bool best);
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
@@ -247,6 +274,9 @@ class TrainingRun {
   // The thresholds tuned with the best epoch's weights: written as thresholds.txt beside model_best.pt, which
   // evaluate, predict and export load together.
   metrics::ClassThresholds best_thresholds_;
+  // Whether model_best.pt holds the EMA weights (they beat the raw ones at the best epoch). Not in the checkpoint:
+  // a resumed run reads it back from metrics.jsonl's last "best" record (absent in older runs: raw, as they chose).
+  bool best_is_ema_ = false;
   int stopped_by_signal_ = 0;
 };
 
@@ -346,6 +376,21 @@ std::string TrainingRun::ThresholdProvenance() const {
   return "tuned for per-class F1 on the calibration split: " + std::to_string(splits_.calibration.images.size()) +
          " training images held out of training (data.calibration_fraction " +
          FormatNumber(config_.data().calibration_fraction()) + ", listed in calibration_images.txt)";
+}
+
+absl::Status TrainingRun::RestoreBestSource() {
+  if (!ema_ || progress_.best_epoch < 1) return absl::OkStatus();
+  // Every process reads it; records after the checkpoint (a later, lost best) are ignored, as rank 0 drops them.
+  const std::string path = options_.run_dir + "/metrics.jsonl";
+  if (!fs::exists(path)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::vector<MetricsRecord> records, ReadMetricsJsonl(path));
+  for (const MetricsRecord& record : records) {
+    if (record.kind != "best" || record.step > progress_.global_step) continue;
+    for (const auto& [name, value] : record.values) {
+      if (name == "ema_weights") best_is_ema_ = value == 1.0;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TrainingRun::BuildModelAndEma() {
@@ -459,6 +504,7 @@ absl::Status TrainingRun::Resume() {
     progress_ = restored;
     if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
     if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
+    RETURN_IF_ERROR(RestoreBestSource());
     LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed
               << (progress_.steps_into_epoch > 0
                       ? " and " + std::to_string(progress_.steps_into_epoch) + " steps of the next"
@@ -647,17 +693,29 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
     RETURN_IF_ERROR(Record({"val/" + source.name, progress_.global_step, epoch + 1, source.summary.Values()}));
     LOG(INFO) << "  val " << source.name << " (" << source.summary.samples << " images): " << source.summary.OneLine();
   }
+  // The candidate for best is the better of the raw and the EMA weights (ties go to the raw ones), as timm and
+  // Query2Label keep: model_best.pt and thresholds.txt then ship whichever won.
+  double value = MetricValue(summary, training_.best_metric());
+  const metrics::ClassThresholds* thresholds = &summary.tuned_thresholds;
+  bool ema_wins = false;
+  std::optional<EvalSummary> ema_summary;
   if (ema_) {
-    ASSIGN_OR_RETURN(const EvalSummary ema_summary, EvaluateModel(ema_model_, nullptr));
-    RETURN_IF_ERROR(Record({"val_ema", progress_.global_step, epoch + 1, ema_summary.Values()}));
-    LOG(INFO) << "  EMA weights: " << ema_summary.OneLine();
+    ASSIGN_OR_RETURN(ema_summary, EvaluateModel(ema_model_, nullptr));
+    RETURN_IF_ERROR(Record({"val_ema", progress_.global_step, epoch + 1, ema_summary->Values()}));
+    LOG(INFO) << "  EMA weights: " << ema_summary->OneLine();
+    const double ema_value = MetricValue(*ema_summary, training_.best_metric());
+    if (ema_value > value) value = ema_value, thresholds = &ema_summary->tuned_thresholds, ema_wins = true;
   }
-  const double value = MetricValue(summary, training_.best_metric());
   is_best = value > progress_.best_metric;
   if (is_best) {
     progress_.best_metric = value;
     progress_.best_epoch = epoch + 1;
-    best_thresholds_ = summary.tuned_thresholds;
+    best_is_ema_ = ema_wins;
+    best_thresholds_ = *thresholds;
+    RETURN_IF_ERROR(Record({"best", progress_.global_step, epoch + 1,
+                            {{MetricName(training_.best_metric()), value}, {"ema_weights", ema_wins ? 1.0 : 0.0}}}));
+    LOG(INFO) << "  best " << MetricName(training_.best_metric()) << " " << FormatPercent(value) << " at epoch "
+              << epoch + 1 << BestSource();
   }
   result_.final_eval = summary;
   result_.final_eval_by_source = std::move(by_source);
@@ -689,11 +747,15 @@ absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
     RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_last.pt")));
   }
   if (best) {
+    // best.ckpt is the epoch's whole training state (raw model, optimizer, EMA), for resuming; model_best.pt holds
+    // the weights that won, the EMA shadow's when they did.
     RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("best.ckpt"), *model_, *optimizer_, ema, progress_));
-    RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_best.pt")));
+    const mobilenet::MobileNet& winner = best_is_ema_ ? ema_model_ : model_;
+    RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*winner), run_->File("model_best.pt")));
     RETURN_IF_ERROR(metrics::WriteThresholds(
         best_thresholds_, run_->File("thresholds.txt"),
-        "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) + "), thresholds " +
+        "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) +
+            (ema_ ? best_is_ema_ ? ", EMA weights" : ", raw weights" : "") + "), thresholds " +
             ThresholdProvenance() + "."));
   }
   return absl::OkStatus();
@@ -707,6 +769,7 @@ TrainResult TrainingRun::Partial() {
   result_.images_per_second = images_trained_ / std::max(seconds_training_, 1e-9);
   result_.best_metric = progress_.best_metric;
   result_.best_epoch = progress_.best_epoch;
+  result_.best_is_ema = best_is_ema_;
   return result_;
 }
 
@@ -738,6 +801,8 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.best_metric_name = MetricName(training_.best_metric());
   report.best_metric = progress_.best_metric;
   report.best_epoch = progress_.best_epoch;
+  report.ema = ema_ != nullptr;
+  report.best_is_ema = best_is_ema_;
   report.fine_tune_report = result.fine_tune_report;
   report.at_threshold = result.final_eval.at_threshold;
   report.at_tuned = result.final_eval.at_tuned;
@@ -753,6 +818,8 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   }
   ASSIGN_OR_RETURN(report.history, ReadMetricsJsonl(run_->File("metrics.jsonl")));
   RETURN_IF_ERROR(WriteReport(*run_, report));
+  LOG(INFO) << "Best " << MetricName(training_.best_metric()) << " " << FormatPercent(progress_.best_metric)
+            << " at epoch " << progress_.best_epoch << BestSource() << ": " << run_->File("model_best.pt");
   LOG(INFO) << "Done: " << run_->path() << "/report.md";
   return result;
 }

@@ -58,6 +58,9 @@ struct TrainResult {
   std::vector<SourceEval> final_eval_by_source;  // the same, per validation source when there are several
   double best_metric = 0.0;
   int64_t best_epoch = 0;
+  // optimizer.ema: the EMA weights won the best epoch, so model_best.pt and thresholds.txt are theirs. model_last.pt
+  // stays the raw weights (what last.ckpt resumes).
+  bool best_is_ema = false;
   std::string fine_tune_report;  // the LoadReport and FreezeReport, when fine-tuning
   // SIGTERM / SIGINT (stop_signal.h) stopped the run between steps; checkpoints/last.ckpt holds where. 0: not stopped.
   int stopped_by_signal = 0;

@@ -53,6 +53,9 @@ AxisWeights ComputeAxisWeights(double box0, double box1, int source_size, int ou
 
 CropBox ChooseCrop(int width, int height, const TransformOptions& options, std::mt19937_64& rng) {
   CropBox box;
+  if (!options.train && options.resize_mode == ResizeMode::kSquash) {
+    return {0, 0, static_cast<double>(width), static_cast<double>(height), false};
+  }
   if (!options.train) {
     const double resized_short = options.output_size / options.center_crop_fraction;
     const double scale = std::min(width, height) / resized_short;  // source pixels per resized pixel
@@ -64,6 +67,11 @@ CropBox ChooseCrop(int width, int height, const TransformOptions& options, std::
     return box;
   }
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  if (options.resize_mode == ResizeMode::kSquash) {
+    box = {0, 0, static_cast<double>(width), static_cast<double>(height)};
+    box.flip = uniform(rng) < options.flip_probability;
+    return box;
+  }
   const double area = static_cast<double>(width) * height;
   const double log_min = std::log(options.min_aspect_ratio), log_max = std::log(options.max_aspect_ratio);
   bool found = false;
@@ -90,6 +98,52 @@ CropBox ChooseCrop(int width, int height, const TransformOptions& options, std::
     box = {(width - w) / 2, (height - h) / 2, (width - w) / 2 + w, (height - h) / 2 + h};
   }
   box.flip = uniform(rng) < options.flip_probability;
+  return box;
+}
+
+EraseBox RandomErase(const ErasingOptions& options, int size, bool channels_last, std::mt19937_64& rng, float* out) {
+  if (!(options.probability > 0)) return {};
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  if (uniform(rng) >= options.probability) return {};
+  const double area = static_cast<double>(size) * size;
+  const double log_min = std::log(options.ratio_min), log_max = std::log(options.ratio_max);
+  EraseBox box;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * (options.area_min + uniform(rng) * (options.area_max - options.area_min));
+    const double ratio = std::exp(log_min + uniform(rng) * (log_max - log_min));
+    const int h = static_cast<int>(std::lround(std::sqrt(target * ratio)));
+    const int w = static_cast<int>(std::lround(std::sqrt(target / ratio)));
+    if (!(h < size && w < size)) continue;  // torchvision requires the box strictly smaller than the image
+    box.y = std::uniform_int_distribution<int>(0, size - h)(rng);
+    box.x = std::uniform_int_distribution<int>(0, size - w)(rng);
+    box.w = w;
+    box.h = h;
+    break;
+  }
+  if (box.w == 0 || box.h == 0) return {};
+  const size_t plane = static_cast<size_t>(size) * size;
+  const auto at = [&](int c, int y, int x) -> float& {
+    return channels_last ? out[(static_cast<size_t>(y) * size + x) * 3 + c]
+                         : out[c * plane + static_cast<size_t>(y) * size + x];
+  };
+  float mean[3] = {0, 0, 0};
+  if (options.fill == ErasingFill::kMean) {
+    double sum[3] = {0, 0, 0};
+    for (size_t i = 0; i < 3 * plane; ++i) sum[channels_last ? i % 3 : i / plane] += out[i];
+    for (int c = 0; c < 3; ++c) mean[c] = static_cast<float>(sum[c] / static_cast<double>(plane));
+  }
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int c = 0; c < 3; ++c) {  // channel-major, as torchvision draws its [C, h, w] noise tensor
+    for (int y = box.y; y < box.y + box.h; ++y) {
+      for (int x = box.x; x < box.x + box.w; ++x) {
+        switch (options.fill) {
+          case ErasingFill::kZero: at(c, y, x) = 0.0f; break;
+          case ErasingFill::kRandom: at(c, y, x) = normal(rng); break;
+          case ErasingFill::kMean: at(c, y, x) = mean[c]; break;
+        }
+      }
+    }
+  }
   return box;
 }
 

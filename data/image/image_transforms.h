@@ -12,9 +12,30 @@
 
 namespace coco::data {
 
+enum class ResizeMode {
+  kCrop,    // train: RandomResizedCrop; eval: shorter side to output_size / center_crop_fraction, centre crop
+  kSquash,  // train and eval: the whole image resized to output_size x output_size (aspect ratio not kept)
+};
+
+enum class ErasingFill {
+  kZero,    // 0 after normalisation (torchvision's value=0)
+  kRandom,  // a standard normal draw per pixel and channel (torchvision's value="random")
+  kMean,    // per channel, the mean of the whole normalised output before erasing
+};
+
+// torchvision's RandomErasing, applied to the normalised output of a train transform.
+struct ErasingOptions {
+  double probability = 0;  // 0: off
+  double area_min = 0.02, area_max = 0.33;  // fraction of the output's area
+  double ratio_min = 0.3, ratio_max = 3.3;  // height / width, drawn log-uniformly
+  ErasingFill fill = ErasingFill::kZero;
+};
+
 struct TransformOptions {
   int output_size = 224;  // square output, pixels
-  // Train: RandomResizedCrop with these area and aspect-ratio ranges, then horizontal flip with flip_probability.
+  ResizeMode resize_mode = ResizeMode::kCrop;
+  // Train: RandomResizedCrop (kCrop) with these area and aspect-ratio ranges, then horizontal flip with
+  // flip_probability, then random erasing.
   bool train = true;
   double min_crop_area = 0.08;
   double max_crop_area = 1.0;
@@ -27,6 +48,7 @@ struct TransformOptions {
   // Per-channel normalisation of [0, 1] pixel values (ImageNet statistics by default).
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
+  ErasingOptions erasing;  // train only
 };
 
 // A region of the source image in pixel coordinates (x1, y1 exclusive), and whether to mirror it.
@@ -36,7 +58,8 @@ struct CropBox {
 };
 
 // torchvision's RandomResizedCrop.get_params (10 tries, then a center crop clamped to the aspect range), plus the
-// flip draw, for a train transform; the deterministic center box for eval.
+// flip draw, for a train transform; the deterministic center box for eval. kSquash: the whole image (and, in
+// training, the flip draw alone).
 CropBox ChooseCrop(int width, int height, const TransformOptions& options, std::mt19937_64& rng);
 
 // Resamples `box` of `image` to output_size x output_size with an antialiased bilinear (triangle) filter whose
@@ -56,6 +79,17 @@ struct ImagePlacement {
 // The same as above for an image placed explicitly (for example a window from DecodeJpegRegion).
 void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
                        const TransformOptions& options, bool channels_last, float* out);
+
+// The rectangle RandomErase overwrote, in output pixels; empty (w = h = 0) when it erased nothing.
+struct EraseBox {
+  int x = 0, y = 0, w = 0, h = 0;
+};
+
+// torchvision's RandomErasing on one normalised size x size output (CHW, or HWC when channels_last): with
+// probability options.probability, up to 10 tries for a box of area_min..area_max of the image with height / width
+// log-uniform in ratio_min..ratio_max that fits strictly inside it, filled per options.fill. Draws nothing from
+// `rng` when the probability is 0.
+EraseBox RandomErase(const ErasingOptions& options, int size, bool channels_last, std::mt19937_64& rng, float* out);
 
 // The DCT decode size that still gives the resampler at least one source pixel per output pixel for `box`.
 void MinimumDecodeSize(int width, int height, const CropBox& box, int output_size, int* min_width, int* min_height);

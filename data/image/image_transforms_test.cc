@@ -1,7 +1,9 @@
-// Crop choice, antialiased resampling (values worked by hand), flip, normalisation and memory layouts.
+// Crop choice (RandomResizedCrop, centre crop, squash), antialiased resampling (values worked by hand), flip,
+// normalisation, memory layouts and random erasing.
 #include "data/image/image_transforms.h"
 
 #include <cmath>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -131,6 +133,188 @@ TEST(ChooseCropTest, EvalBoxIsTheCenteredCropOfTheResizedImage) {
   EXPECT_NEAR(box.x0, 110.0, 1e-9);
   EXPECT_NEAR(box.y0, 30.0, 1e-9);
   EXPECT_FALSE(box.flip);
+}
+
+TEST(ChooseCropTest, SquashTakesTheWholeImageInTrainAndEval) {
+  TransformOptions options;
+  options.resize_mode = ResizeMode::kSquash;
+  options.flip_probability = 1.0;
+  std::mt19937_64 rng(3);
+  const CropBox train = ChooseCrop(640, 480, options, rng);
+  EXPECT_EQ(train.x0, 0);
+  EXPECT_EQ(train.y0, 0);
+  EXPECT_EQ(train.x1, 640);
+  EXPECT_EQ(train.y1, 480);
+  EXPECT_TRUE(train.flip);  // training keeps the flip
+  options.train = false;
+  const CropBox eval = ChooseCrop(640, 480, options, rng);
+  EXPECT_EQ(eval.x1, 640);
+  EXPECT_EQ(eval.y1, 480);
+  EXPECT_FALSE(eval.flip);
+}
+
+TEST(ResampleTest, SquashResizesTheWholeNonSquareImageByHand) {
+  // 4 x 2 -> 2 x 2. Horizontally each row halves as in HalvingUsesTheWidenedTriangleFilter: [0, 70, 140, 210] ->
+  // [50, 160] and [210, 140, 70, 0] -> [(210 * .75 + 140 * .75 + 70 * .25) / 1.75, (140 * .25 + 70 * .75) / 1.75]
+  // = [160, 50]. Vertically the scale is 1: output row i is centred on source row i (weight 1; rows 1 away get 0).
+  // A centre crop would instead keep only the middle two columns.
+  const RgbImage image = Image(4, 2, {0, 70, 140, 210, 210, 140, 70, 0});
+  TransformOptions options = Identity(2);
+  options.resize_mode = ResizeMode::kSquash;
+  options.train = false;
+  std::mt19937_64 rng(1);
+  std::vector<float> out(3 * 2 * 2);
+  ResampleNormalize(image, 4, 2, ChooseCrop(4, 2, options, rng), options, false, out.data());
+  const std::vector<float> expected = {50, 160, 160, 50};
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(out[c * 4 + i], expected[i], kTol) << c << " " << i;
+  }
+}
+
+TEST(ChooseCropTest, AspectRatioRangeGivesTheBoxesWorkedByHand) {
+  TransformOptions options;
+  options.min_crop_area = options.max_crop_area = 0.5;  // 5,000 of 100 x 100 pixels
+  options.flip_probability = 0;
+  std::mt19937_64 rng(11);
+  // Ratio 2: w = round(sqrt(5000 * 2)) = 100, h = round(sqrt(5000 / 2)) = 50; it fits on the first try.
+  options.min_aspect_ratio = options.max_aspect_ratio = 2.0;
+  for (int i = 0; i < 20; ++i) {
+    const CropBox box = ChooseCrop(100, 100, options, rng);
+    EXPECT_EQ(box.x0, 0);
+    EXPECT_EQ(box.x1, 100);
+    EXPECT_EQ(box.y1 - box.y0, 50);
+    EXPECT_GE(box.y0, 0);
+    EXPECT_LE(box.y1, 100);
+  }
+  // Ratio 1/2: the transposed box, 50 wide and 100 high.
+  options.min_aspect_ratio = options.max_aspect_ratio = 0.5;
+  const CropBox tall = ChooseCrop(100, 100, options, rng);
+  EXPECT_EQ(tall.x1 - tall.x0, 50);
+  EXPECT_EQ(tall.y0, 0);
+  EXPECT_EQ(tall.y1, 100);
+  // Ratio 4 of the whole area: w = sqrt(10000 * 4) = 200 never fits, so after 10 tries torchvision's fallback takes
+  // the whole width and h = round(100 / 4) = 25, centred: y from 37.5 to 62.5.
+  options.min_crop_area = options.max_crop_area = 1.0;
+  options.min_aspect_ratio = options.max_aspect_ratio = 4.0;
+  const CropBox fallback = ChooseCrop(100, 100, options, rng);
+  EXPECT_EQ(fallback.x0, 0);
+  EXPECT_EQ(fallback.x1, 100);
+  EXPECT_EQ(fallback.y0, 37.5);
+  EXPECT_EQ(fallback.y1, 62.5);
+}
+
+// Counts, per channel, the elements of `out` equal to `value` and whether they all lie inside `box`.
+int CountEqual(const std::vector<float>& out, int size, bool channels_last, int c, float value, const EraseBox& box,
+               bool* all_inside) {
+  int count = 0;
+  for (int y = 0; y < size; ++y) {
+    for (int x = 0; x < size; ++x) {
+      const float v = channels_last ? out[(y * size + x) * 3 + c] : out[c * size * size + y * size + x];
+      if (v != value) continue;
+      ++count;
+      if (x < box.x || x >= box.x + box.w || y < box.y || y >= box.y + box.h) *all_inside = false;
+    }
+  }
+  return count;
+}
+
+TEST(RandomEraseTest, ErasedAreaIsWithinBoundsAndIsExactlyTheFilledBox) {
+  constexpr int kSize = 64;
+  constexpr double kArea = kSize * kSize;
+  ErasingOptions options;
+  options.probability = 1.0;
+  options.area_min = 0.1;
+  options.area_max = 0.3;
+  std::mt19937_64 rng(17);
+  for (int trial = 0; trial < 200; ++trial) {
+    const bool channels_last = trial % 2 == 1;
+    std::vector<float> out(3 * kSize * kSize, 7.0f);
+    const EraseBox box = RandomErase(options, kSize, channels_last, rng, out.data());
+    ASSERT_GT(box.w, 0);
+    ASSERT_GT(box.h, 0);
+    ASSERT_LT(box.w, kSize);
+    ASSERT_LT(box.h, kSize);
+    ASSERT_LE(box.x + box.w, kSize);
+    ASSERT_LE(box.y + box.h, kSize);
+    // Rounding each side to an integer moves w * h from the drawn area by at most (w + h) / 2 + 3/4 pixels.
+    const double slack = 0.5 * (box.w + box.h) + 0.75;
+    EXPECT_GE(box.w * box.h, options.area_min * kArea - slack);
+    EXPECT_LE(box.w * box.h, options.area_max * kArea + slack);
+    for (int c = 0; c < 3; ++c) {
+      bool inside = true;
+      EXPECT_EQ(CountEqual(out, kSize, channels_last, c, 0.0f, box, &inside), box.w * box.h);
+      EXPECT_TRUE(inside);
+      EXPECT_EQ(CountEqual(out, kSize, channels_last, c, 7.0f, box, &inside), kSize * kSize - box.w * box.h);
+    }
+  }
+}
+
+TEST(RandomEraseTest, ProbabilityZeroChangesNothingAndDrawsNothing) {
+  ErasingOptions options;  // probability 0 by default
+  std::vector<float> out(3 * 16 * 16);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(i);
+  const std::vector<float> before = out;
+  std::mt19937_64 rng(5), untouched(5);
+  const EraseBox box = RandomErase(options, 16, false, rng, out.data());
+  EXPECT_EQ(box.w * box.h, 0);
+  EXPECT_EQ(out, before);
+  EXPECT_EQ(rng(), untouched());
+}
+
+TEST(RandomEraseTest, ProbabilityIsTheFractionOfImagesErased) {
+  ErasingOptions options;
+  options.probability = 0.25;
+  std::mt19937_64 rng(23);
+  int erased = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<float> out(3 * 32 * 32, 1.0f);
+    erased += RandomErase(options, 32, false, rng, out.data()).w > 0 ? 1 : 0;
+  }
+  EXPECT_NEAR(erased / 2000.0, 0.25, 4 * std::sqrt(0.25 * 0.75 / 2000));  // 4 standard errors
+}
+
+TEST(RandomEraseTest, MeanFillIsEachChannelsMeanAndRandomFillIsStandardNormal) {
+  constexpr int kSize = 32;
+  std::vector<float> out(3 * kSize * kSize);
+  double sums[3] = {0, 0, 0};
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < kSize * kSize; ++i) {
+      out[c * kSize * kSize + i] = static_cast<float>(c * 10 + i % 7) - 2.5f;
+      sums[c] += out[c * kSize * kSize + i];
+    }
+  }
+  ErasingOptions options;
+  options.probability = 1.0;
+  options.fill = ErasingFill::kMean;
+  std::mt19937_64 rng(2);
+  std::vector<float> mean_filled = out;
+  const EraseBox box = RandomErase(options, kSize, false, rng, mean_filled.data());
+  ASSERT_GT(box.w * box.h, 0);
+  for (int c = 0; c < 3; ++c) {
+    const float mean = static_cast<float>(sums[c] / (kSize * kSize));
+    for (int y = box.y; y < box.y + box.h; ++y) {
+      for (int x = box.x; x < box.x + box.w; ++x) EXPECT_NEAR(mean_filled[c * kSize * kSize + y * kSize + x], mean, kTol);
+    }
+  }
+  // Random fill over a large box: standard normal values (mean 0, variance 1 within a few standard errors).
+  options.fill = ErasingFill::kRandom;
+  options.area_min = options.area_max = 0.5;
+  std::vector<float> random_filled = out;
+  const EraseBox big = RandomErase(options, kSize, false, rng, random_filled.data());
+  ASSERT_GT(big.w * big.h, 0);
+  double sum = 0, squares = 0;
+  int n = 0;
+  for (int c = 0; c < 3; ++c) {
+    for (int y = big.y; y < big.y + big.h; ++y) {
+      for (int x = big.x; x < big.x + big.w; ++x, ++n) {
+        const float v = random_filled[c * kSize * kSize + y * kSize + x];
+        sum += v;
+        squares += v * v;
+      }
+    }
+  }
+  EXPECT_NEAR(sum / n, 0.0, 4 / std::sqrt(n));
+  EXPECT_NEAR(squares / n, 1.0, 4 * std::sqrt(2.0 / n));
 }
 
 }  // namespace

@@ -343,6 +343,14 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.InRange("data.augmentation.max_crop_area", augmentation.max_crop_area(), augmentation.min_crop_area(), 1.0);
   check.InRange("data.augmentation.flip_probability", augmentation.flip_probability(), 0.0, 1.0);
   check.InRange("data.augmentation.center_crop_fraction", augmentation.center_crop_fraction(), 0.0, 1.0, true);
+  check.AtLeast("data.augmentation.min_aspect_ratio", augmentation.min_aspect_ratio(), 0.0, /*open=*/true);
+  check.AtLeast("data.augmentation.max_aspect_ratio", augmentation.max_aspect_ratio(), augmentation.min_aspect_ratio());
+  const ErasingConfig& erasing = augmentation.erasing();
+  check.InRange("data.augmentation.erasing.probability", erasing.probability(), 0.0, 1.0);
+  check.InRange("data.augmentation.erasing.area_min", erasing.area_min(), 0.0, 1.0, /*low_open=*/true);
+  check.InRange("data.augmentation.erasing.area_max", erasing.area_max(), erasing.area_min(), 1.0);
+  check.AtLeast("data.augmentation.erasing.ratio_min", erasing.ratio_min(), 0.0, /*open=*/true);
+  check.AtLeast("data.augmentation.erasing.ratio_max", erasing.ratio_max(), erasing.ratio_min());
   check.InRange("data.loader_threads", data.loader_threads(), 1, 64);
   check.AtLeast<int64_t>("data.max_train_images", data.max_train_images(), 0);
   check.InRange<int64_t>("data.max_image_pixels", data.max_image_pixels(), 1, int64_t{1} << 40);

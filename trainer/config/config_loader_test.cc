@@ -201,6 +201,45 @@ TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {
             "no error");
 }
 
+TEST(ConfigLoaderTest, AugmentationDefaultsKeepTodaysCropAndErasingOff) {
+  const std::string dir = MakeDir("augmentation_defaults", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  auto loaded = LoadTrainConfig({"x", dir, {}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const AugmentationConfig& augmentation = loaded->config.data().augmentation();
+  EXPECT_EQ(augmentation.resize_mode(), AugmentationConfig::CROP);
+  EXPECT_EQ(augmentation.min_aspect_ratio(), 3.0 / 4.0);  // exactly the loader's hard-coded defaults
+  EXPECT_EQ(augmentation.max_aspect_ratio(), 4.0 / 3.0);
+  EXPECT_EQ(augmentation.erasing().probability(), 0.0);
+  EXPECT_EQ(augmentation.erasing().fill(), ErasingConfig::ZERO);
+}
+
+TEST(ConfigLoaderTest, AugmentationRecipeIsValidatedNamingTheField) {
+  const std::string dir = MakeDir("augmentation", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("data { augmentation { resize_mode: SQUASH min_aspect_ratio: 0.5 max_aspect_ratio: 0.5 "
+                  "erasing { probability: 1 area_min: 0.3 area_max: 0.3 ratio_min: 2 ratio_max: 2 fill: MEAN } } }"),
+            "no error");
+  EXPECT_THAT(error("data { augmentation { min_aspect_ratio: 0 } }"),
+              HasSubstr("--override[0]:1: data.augmentation.min_aspect_ratio must be > 0, got 0"));
+  EXPECT_THAT(error("data { augmentation { max_aspect_ratio: 0.5 } }"),
+              HasSubstr("data.augmentation.max_aspect_ratio must be >= 0.75, got 0.5"));
+  EXPECT_THAT(error("data { augmentation { erasing { probability: 1.5 } } }"),
+              HasSubstr("data.augmentation.erasing.probability must be in [0, 1], got 1.5"));
+  EXPECT_THAT(error("data { augmentation { erasing { probability: -0.1 } } }"),
+              HasSubstr("data.augmentation.erasing.probability must be in [0, 1]"));
+  EXPECT_THAT(error("data { augmentation { erasing { area_min: 0 } } }"),
+              HasSubstr("data.augmentation.erasing.area_min must be in (0, 1], got 0"));
+  EXPECT_THAT(error("data { augmentation { erasing { area_min: 0.5 area_max: 0.4 } } }"),
+              HasSubstr("data.augmentation.erasing.area_max must be in [0.5, 1], got 0.4"));
+  EXPECT_THAT(error("data { augmentation { erasing { ratio_min: -1 } } }"),
+              HasSubstr("data.augmentation.erasing.ratio_min must be > 0, got -1"));
+  EXPECT_THAT(error("data { augmentation { erasing { ratio_max: 0.2 } } }"),
+              HasSubstr("data.augmentation.erasing.ratio_max must be >= 0.3, got 0.2"));
+}
+
 TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
   const std::string dir = MakeDir("merge", {{"base.pbtxt", "training { epochs: 4 batch_size: 8 }"},
                                             {"x.pbtxt", "training { epochs: 3 }"}});

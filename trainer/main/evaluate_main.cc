@@ -79,6 +79,9 @@ absl::Status Run() {
   options.transform.train = false;
   options.transform.output_size = config.data().resolution();
   options.transform.center_crop_fraction = config.data().augmentation().center_crop_fraction();
+  options.transform.resize_mode = config.data().augmentation().resize_mode() == trainer::AugmentationConfig::SQUASH
+                                      ? coco::data::ResizeMode::kSquash
+                                      : coco::data::ResizeMode::kCrop;
   trainer::ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
   const std::string& image_dir =
       val ? splits.val_image_dir : calibration ? splits.calibration_image_dir : splits.train_image_dir;

@@ -160,6 +160,10 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
   options.transform.train = false;
   options.transform.output_size = loaded.config.data().resolution();
   options.transform.center_crop_fraction = loaded.config.data().augmentation().center_crop_fraction();
+  options.transform.resize_mode =
+      loaded.config.data().augmentation().resize_mode() == trainer::AugmentationConfig::SQUASH
+          ? coco::data::ResizeMode::kSquash
+          : coco::data::ResizeMode::kCrop;
   trainer::ApplyNormalization(loaded.config.data(), options.transform.mean, options.transform.std);
   ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
                    coco::data::ImageLoader::Create(samples, static_cast<int64_t>(format.class_names.size()), options));

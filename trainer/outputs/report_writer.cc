@@ -110,7 +110,13 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
                            : std::string()) +
         "\n";
   md += "- best " + in.best_metric_name + ": " + Percent(in.best_metric) + " at epoch " +
-        std::to_string(in.best_epoch) + " (`checkpoints/best.ckpt`, `model_best.pt`)\n\n";
+        std::to_string(in.best_epoch) +
+        (in.ema ? in.best_is_ema ? " (EMA weights; `model_best.pt` holds them, `checkpoints/best.ckpt` that epoch's "
+                                   "training state)"
+                                 : " (raw weights, better than the EMA weights; `checkpoints/best.ckpt`, "
+                                   "`model_best.pt`)"
+                : " (`checkpoints/best.ckpt`, `model_best.pt`)") +
+        "\n\n";
   md += "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) maximise "
         "each class's F1; they were " + in.threshold_provenance + ". `thresholds.txt` holds the thresholds tuned the "
         "same way with the best epoch's weights (`model_best.pt`), the pair evaluate, predict and export use.";

@@ -35,6 +35,8 @@ struct ReportInputs {
   std::string best_metric_name;
   double best_metric = 0.0;
   int64_t best_epoch = 0;
+  bool ema = false;          // optimizer.ema: best is the better of the raw and the EMA weights at each evaluation
+  bool best_is_ema = false;  // model_best.pt holds the EMA weights
   std::string fine_tune_report;  // empty when not fine-tuning
   metrics::MultilabelMetrics at_threshold;  // final model, global threshold
   // Final model with per-class thresholds (thresholds_last.txt) tuned on the calibration split, and with thresholds tuned
