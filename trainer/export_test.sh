@@ -24,7 +24,7 @@ grep -q "opset 13, batch dynamic, input 32x32" "${log}" || fail "wrong summary l
 # metadata_props are stored as plain strings in the protobuf.
 hash=$(head -n1 "${run}/config_hash.txt")
 for expected in class_names '"person", "bicycle"' thresholds config_hash "${hash}" toolkit_version \
-                normalization_in_graph input_size center_crop_fraction mean std; do
+                normalization_in_graph input_size resize_mode center_crop_fraction mean std; do
   grep -aqF -- "${expected}" "${run}/model.onnx" || fail "model.onnx has no '${expected}' in its metadata"
 done
 grep -aqF probabilities "${run}/model.onnx" && fail "a probabilities output without --sigmoid_output"

@@ -99,6 +99,8 @@ absl::Status Run() {
   const trainer::TrainConfig& config = loaded.config;
   description.input_size = config.data().resolution();
   description.center_crop_fraction = config.data().augmentation().center_crop_fraction();
+  description.resize_mode =
+      config.data().augmentation().resize_mode() == trainer::AugmentationConfig::SQUASH ? "squash" : "crop";
   const coco::data::TransformOptions pipeline;  // the eval pipeline's normalisation, as evaluate / predict use it
   description.mean = pipeline.mean;
   description.std = pipeline.std;

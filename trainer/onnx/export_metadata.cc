@@ -45,6 +45,7 @@ std::vector<std::pair<std::string, std::string>> MetadataProps(const ExportDescr
       {"mean", JsonNumberArray(d.mean, "%.6g")},  // floats: 6 digits print 0.485, not 0.485000014
       {"std", JsonNumberArray(d.std, "%.6g")},
       {"normalization_in_graph", d.normalize_in_graph ? "true" : "false"},
+      {"resize_mode", d.resize_mode},
       {"center_crop_fraction", Number(d.center_crop_fraction, "%.6g")},
       {"outputs", d.sigmoid_output ? "[\"logits\", \"probabilities\"]" : "[\"logits\"]"},
       {"arch", d.arch},
