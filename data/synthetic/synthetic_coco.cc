@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "data/coco/coco_categories.h"
+#include "data/synthetic/splitmix_rng.h"
 #include "glog/logging.h"
 #include "tools/cc/status_macros.h"
-#include "data/synthetic/splitmix_rng.h"
 
 namespace coco::data {
 namespace {
