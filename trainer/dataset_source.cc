@@ -27,11 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string OptionsHash(const SyntheticDataConfig& config) {
-  const std::string key = "v" + std::to_string(coco::data::kSyntheticCocoVersion) + " train " +
-                          std::to_string(config.train_images()) + " val " + std::to_string(config.val_images()) +
-                          " size " + std::to_string(config.image_size()) + " seed " + std::to_string(config.seed());
-  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+// FNV-1a of `key` as 16 hex digits: the cache folder name of a generated data set.
+std::string HashHex(const std::string& key) {
+  uint64_t hash = 1469598103934665603ULL;
   for (unsigned char c : key) {
     hash ^= c;
     hash *= 1099511628211ULL;
@@ -41,16 +39,14 @@ std::string OptionsHash(const SyntheticDataConfig& config) {
   return buffer;
 }
 
+std::string OptionsHash(const SyntheticDataConfig& config) {
+  return HashHex("v" + std::to_string(coco::data::kSyntheticCocoVersion) + " train " +
+                 std::to_string(config.train_images()) + " val " + std::to_string(config.val_images()) + " size " +
+                 std::to_string(config.image_size()) + " seed " + std::to_string(config.seed()));
+}
+
 std::string EmojiOptionsHash(const EmojiDataConfig& config) {
-  const std::string key = "emoji v" + std::to_string(coco::data::kEmojiCocoVersion) + " " + config.ShortDebugString();
-  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : key) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  char buffer[17];
-  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
-  return buffer;
+  return HashHex("emoji v" + std::to_string(coco::data::kEmojiCocoVersion) + " " + config.ShortDebugString());
 }
 
 bool IsComplete(const std::string& root) {

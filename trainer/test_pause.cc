@@ -13,9 +13,11 @@
 namespace trainer {
 
 void MaybePauseForTest(int64_t global_step) {
-  const char* step = std::getenv("COCO_MULTILABEL_TEST_PAUSE_AT_STEP");
-  const char* path = std::getenv("COCO_MULTILABEL_TEST_PAUSE_FILE");
-  if (step == nullptr || path == nullptr || std::strtoll(step, nullptr, 10) != global_step) return;
+  // Read once: this runs after every training step.
+  static const char* const step = std::getenv("COCO_MULTILABEL_TEST_PAUSE_AT_STEP");
+  static const char* const path = std::getenv("COCO_MULTILABEL_TEST_PAUSE_FILE");
+  static const int64_t pause_step = step != nullptr && path != nullptr ? std::strtoll(step, nullptr, 10) : -1;
+  if (pause_step < 0 || pause_step != global_step) return;
   const int fd = ::open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
   if (fd < 0) return;  // another process paused here already
   // The file names the paused process, so a test can kill exactly that one among several workers.

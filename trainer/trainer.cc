@@ -212,10 +212,8 @@ class TrainingRun {
   std::string ThresholdProvenance() const;
   // " (EMA weights)" or " (raw weights)" with EMA on: which weights model_best.pt holds; "" without EMA.
   std::string BestSource() const {
-    return ema_ ? best_is_ema_ ? " (EMA weights)" : " (raw weights)" : "";
+    return ema_ ? progress_.best_is_ema ? " (EMA weights)" : " (raw weights)" : "";
   }
-  // Restores best_is_ema_ from metrics.jsonl's last "best" record up to the resumed checkpoint's step.
-  absl::Status RestoreBestSource();
   absl::Status SaveCheckpoints(bool last, bool best);
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
@@ -274,9 +272,6 @@ class TrainingRun {
   // The thresholds tuned with the best epoch's weights: written as thresholds.txt beside model_best.pt, which
   // evaluate, predict and export load together.
   metrics::ClassThresholds best_thresholds_;
-  // Whether model_best.pt holds the EMA weights (they beat the raw ones at the best epoch). Not in the checkpoint:
-  // a resumed run reads it back from metrics.jsonl's last "best" record (absent in older runs: raw, as they chose).
-  bool best_is_ema_ = false;
   int stopped_by_signal_ = 0;
 };
 
@@ -376,21 +371,6 @@ std::string TrainingRun::ThresholdProvenance() const {
   return "tuned for per-class F1 on the calibration split: " + std::to_string(splits_.calibration.images.size()) +
          " training images held out of training (data.calibration_fraction " +
          FormatNumber(config_.data().calibration_fraction()) + ", listed in calibration_images.txt)";
-}
-
-absl::Status TrainingRun::RestoreBestSource() {
-  if (!ema_ || progress_.best_epoch < 1) return absl::OkStatus();
-  // Every process reads it; records after the checkpoint (a later, lost best) are ignored, as rank 0 drops them.
-  const std::string path = options_.run_dir + "/metrics.jsonl";
-  if (!fs::exists(path)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(const std::vector<MetricsRecord> records, ReadMetricsJsonl(path));
-  for (const MetricsRecord& record : records) {
-    if (record.kind != "best" || record.step > progress_.global_step) continue;
-    for (const auto& [name, value] : record.values) {
-      if (name == "ema_weights") best_is_ema_ = value == 1.0;
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::Status TrainingRun::BuildModelAndEma() {
@@ -504,7 +484,6 @@ absl::Status TrainingRun::Resume() {
     progress_ = restored;
     if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
     if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
-    RETURN_IF_ERROR(RestoreBestSource());
     LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed
               << (progress_.steps_into_epoch > 0
                       ? " and " + std::to_string(progress_.steps_into_epoch) + " steps of the next"
@@ -710,7 +689,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
   if (is_best) {
     progress_.best_metric = value;
     progress_.best_epoch = epoch + 1;
-    best_is_ema_ = ema_wins;
+    progress_.best_is_ema = ema_wins;
     best_thresholds_ = *thresholds;
     RETURN_IF_ERROR(Record({"best", progress_.global_step, epoch + 1,
                             {{MetricName(training_.best_metric()), value}, {"ema_weights", ema_wins ? 1.0 : 0.0}}}));
@@ -750,12 +729,12 @@ absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
     // best.ckpt is the epoch's whole training state (raw model, optimizer, EMA), for resuming; model_best.pt holds
     // the weights that won, the EMA shadow's when they did.
     RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("best.ckpt"), *model_, *optimizer_, ema, progress_));
-    const mobilenet::MobileNet& winner = best_is_ema_ ? ema_model_ : model_;
+    const mobilenet::MobileNet& winner = progress_.best_is_ema ? ema_model_ : model_;
     RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*winner), run_->File("model_best.pt")));
     RETURN_IF_ERROR(metrics::WriteThresholds(
         best_thresholds_, run_->File("thresholds.txt"),
         "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) +
-            (ema_ ? best_is_ema_ ? ", EMA weights" : ", raw weights" : "") + "), thresholds " +
+            (ema_ ? progress_.best_is_ema ? ", EMA weights" : ", raw weights" : "") + "), thresholds " +
             ThresholdProvenance() + "."));
   }
   return absl::OkStatus();
@@ -769,7 +748,7 @@ TrainResult TrainingRun::Partial() {
   result_.images_per_second = images_trained_ / std::max(seconds_training_, 1e-9);
   result_.best_metric = progress_.best_metric;
   result_.best_epoch = progress_.best_epoch;
-  result_.best_is_ema = best_is_ema_;
+  result_.best_is_ema = progress_.best_is_ema;
   return result_;
 }
 
@@ -802,7 +781,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.best_metric = progress_.best_metric;
   report.best_epoch = progress_.best_epoch;
   report.ema = ema_ != nullptr;
-  report.best_is_ema = best_is_ema_;
+  report.best_is_ema = progress_.best_is_ema;
   report.fine_tune_report = result.fine_tune_report;
   report.at_threshold = result.final_eval.at_threshold;
   report.at_tuned = result.final_eval.at_tuned;

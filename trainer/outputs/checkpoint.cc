@@ -110,6 +110,7 @@ absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& m
     archive.write("skipped_steps", Scalar(progress.skipped_steps));
     archive.write("best_metric", torch::tensor(progress.best_metric, torch::kFloat64));
     archive.write("best_epoch", Scalar(progress.best_epoch));
+    archive.write("best_is_ema", Scalar(progress.best_is_ema ? 1 : 0));
     archive.write("config_hash", c10::IValue(progress.config_hash));
     archive.write("loss_scale", torch::tensor(progress.loss_scale, torch::kFloat64));
     archive.write("loss_scale_good_steps", Scalar(progress.loss_scale_good_steps));
@@ -177,6 +178,8 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
     progress.skipped_steps = read_scalar("skipped_steps").item<int64_t>();
     progress.best_metric = read_scalar("best_metric").item<double>();
     progress.best_epoch = read_scalar("best_epoch").item<int64_t>();
+    torch::Tensor best_is_ema;  // absent from older checkpoints, whose best were the raw weights
+    progress.best_is_ema = archive.try_read("best_is_ema", best_is_ema) && best_is_ema.item<int64_t>() == 1;
     c10::IValue hash;
     archive.read("config_hash", hash);
     progress.config_hash = hash.toStringRef();

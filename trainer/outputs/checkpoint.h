@@ -25,6 +25,7 @@ struct TrainingProgress {
   int64_t skipped_steps = 0;
   double best_metric = -1.0;
   int64_t best_epoch = -1;
+  bool best_is_ema = false;  // the best epoch's EMA weights beat its raw ones (false in files written before this)
   std::string config_hash;  // resuming with a different config is refused
   double loss_scale = 0.0;  // FP16 dynamic loss scale (0 when unused)
   int64_t loss_scale_good_steps = 0;
