@@ -470,9 +470,18 @@ absl::Status TrainingRun::Resume() {
     }
     RETURN_IF_ERROR(read);
     if (restored.config_hash != options_.config.hash) {
-      return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
-                                           restored.config_hash + " but the resolved config now hashes to " +
-                                           options_.config.hash + " (compare " + options_.run_dir + "/config.pbtxt)");
+      // A build with more config fields than the one that wrote the run hashes the same config differently; the run's
+      // own config.pbtxt, read by this build, tells whether that is the only difference.
+      const absl::StatusOr<RunConfigReading> reread = RereadRunConfig(options_.run_dir + "/config.pbtxt");
+      if (!reread.ok() || reread->written_hash != restored.config_hash || reread->text_now != options_.config.text) {
+        return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
+                                             restored.config_hash + " but the resolved config now hashes to " +
+                                             options_.config.hash + " (compare " + options_.run_dir + "/config.pbtxt)");
+      }
+      LOG(WARNING) << "--resume: " << last << " was written by an earlier build (config hash " << restored.config_hash
+                   << "); with the fields added since at their defaults its config.pbtxt is the config resolved "
+                   << "now (hash " << options_.config.hash << "), so the run continues under the new hash";
+      restored.config_hash = options_.config.hash;
     }
     if (!restored.class_names.empty() && restored.class_names != class_names_) {
       return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +

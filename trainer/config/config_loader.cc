@@ -473,6 +473,22 @@ absl::Status ValidateTrainConfig(const TrainConfig& config) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<RunConfigReading> RereadRunConfig(const std::string& config_pbtxt) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(config_pbtxt));
+  // RunDirectory::WriteConfig puts '#' lines before the printed config, whose own lines never start with '#'.
+  size_t body = 0;
+  while (body < text.size() && text[body] == '#') {
+    const size_t end = text.find('\n', body);
+    body = end == std::string::npos ? text.size() : end + 1;
+  }
+  RunConfigReading reading;
+  reading.written_hash = Hash64Hex(text.substr(body));
+  ASSIGN_OR_RETURN(Layer layer, ParseLayer(text, config_pbtxt));
+  FillDefaults(layer.config);
+  TextFormat::PrintToString(layer.config, &reading.text_now);
+  return reading;
+}
+
 absl::StatusOr<LoadedConfig> LoadTrainConfig(const ConfigRequest& request) {
   if (request.config.empty()) return absl::InvalidArgumentError("no config given (an experiment name or a .pbtxt)");
   const bool is_path = request.config.find('/') != std::string::npos ||

@@ -54,6 +54,16 @@ absl::Status ValidateTrainConfig(const TrainConfig& config);
 // evaluate, predict and export normalise alike.
 void ApplyNormalization(const DataConfig& data, std::array<float, 3>& mean, std::array<float, 3>& stddev);
 
+// A run directory's config.pbtxt read by this build: `written_hash` hashes the text as the run wrote it (the comment
+// header dropped), as its checkpoints record it; `text_now` is that config re-printed after FillDefaults, so fields
+// added to the schema since the run was written appear with their defaults. When text_now equals a config resolved
+// today, the run trained with exactly that config, and --resume may continue it across the upgrade.
+struct RunConfigReading {
+  std::string written_hash;
+  std::string text_now;
+};
+absl::StatusOr<RunConfigReading> RereadRunConfig(const std::string& config_pbtxt);
+
 // The path of experiment `name` in `experiments_dir`.
 std::string ExperimentPath(const std::string& experiments_dir, const std::string& name);
 

@@ -44,7 +44,7 @@ TEST(CheckedInConfigsTest, EveryExperimentParsesValidatesAndBuildsModelAndLoss) 
     ASSERT_TRUE(loss.ok()) << loss.status();
     ++count;
   }
-  EXPECT_EQ(count, 17);  // base + the 16 experiments (experiments/README.md lists them)
+  EXPECT_EQ(count, 18);  // base + the 17 experiments (experiments/README.md lists them)
 }
 
 TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
@@ -253,6 +253,38 @@ TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
   EXPECT_TRUE(loaded->config.loss().has_bce());
   EXPECT_EQ(loaded->sources.size(), 3u);
   EXPECT_EQ(loaded->hash.size(), 16u);
+}
+
+// A run written by a build without data.calibration_min_positives (added later, default 10) re-reads as today's
+// config, while its written hash stays the one its checkpoints carry; a changed value does not re-read as today's.
+TEST(ConfigLoaderTest, RunConfigFromAnEarlierBuildRereadsWithNewFieldsAtTheirDefaults) {
+  const std::string dir = MakeDir("reread", {{"base.pbtxt", "training { epochs: 4 }"}});
+  auto loaded = LoadTrainConfig({"base", dir, {}});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::string header = "# Resolved config (defaults filled in), merged from:\n#   base.pbtxt\n# hash x\n";
+
+  std::ofstream(dir + "/as_written.pbtxt") << header << loaded->text;
+  auto same = RereadRunConfig(dir + "/as_written.pbtxt");
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->written_hash, loaded->hash);
+  EXPECT_EQ(same->text_now, loaded->text);
+
+  const std::string field = "  calibration_min_positives: 10\n";
+  std::string older = loaded->text;
+  ASSERT_NE(older.find(field), std::string::npos);
+  older.erase(older.find(field), field.size());
+  std::ofstream(dir + "/older.pbtxt") << header << older;
+  auto reread = RereadRunConfig(dir + "/older.pbtxt");
+  ASSERT_TRUE(reread.ok()) << reread.status();
+  EXPECT_NE(reread->written_hash, loaded->hash);
+  EXPECT_EQ(reread->text_now, loaded->text);
+
+  std::string changed = loaded->text;
+  changed.replace(changed.find("epochs: 4"), 9, "epochs: 5");
+  std::ofstream(dir + "/changed.pbtxt") << header << changed;
+  auto different = RereadRunConfig(dir + "/changed.pbtxt");
+  ASSERT_TRUE(different.ok()) << different.status();
+  EXPECT_NE(different->text_now, loaded->text);
 }
 
 TEST(ConfigLoaderTest, RepeatedFieldsAppendUnlessCleared) {
