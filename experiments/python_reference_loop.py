@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The Python side of issue #14's "is it the trainer?" check (experiments/README.md, "Toward a default that learns").
+"""The Python side of the "is it the trainer?" check (experiments/NOTES.md, "Toward a default that learns").
 
 Trains torchvision's mobilenet_v2 on the first N training images of a COCO-layout synthetic dataset, with
 AdamW + OneCycle and horizontal flips, and prints val mAP (ASL / ML-GCN style: mean over classes with a positive)

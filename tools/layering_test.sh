@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every #include and proto import between packages follows the dependency picture in README.md ("Dependencies
+# Every #include and proto import between packages follows the dependency picture in tools/README.md ("Dependencies
 # between packages"): a package may include only the packages listed for it below, so no lower layer includes a
 # higher one. Arguments: every .cc/.h/.proto file of the repository (the :sources filegroups, as runfiles paths).
 set -euo pipefail
 
-# package -> the other packages it may include (keep in step with README.md's picture).
+# package -> the other packages it may include (keep in step with tools/README.md's picture).
 declare -A ALLOWED=(
   [tools/cc]=""
   [mobilenet]="tools/cc"
