@@ -11,6 +11,7 @@
 #include "data/image/image_format.h"
 #include "data/image/jpeg_decoder.h"
 #include "data/image/jpeg_region_decoder.h"
+#include "data/image/rand_augment.h"
 #include "data/repeat_factors.h"
 #include "tools/cc/status_macros.h"
 
@@ -28,6 +29,9 @@ uint64_t Mix(uint64_t x) {
 uint64_t SeedFor(uint64_t seed, int64_t epoch, uint64_t item) {
   return Mix(Mix(Mix(seed) ^ static_cast<uint64_t>(epoch)) ^ item);
 }
+
+// XORed into the seed for batch mixing, so a batch's generator is not an image's (whose item is its sample index).
+constexpr uint64_t kMixSeedSalt = 0x6d69787570ULL;  // "mixup"
 
 }  // namespace
 
@@ -80,6 +84,19 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<Loa
   }
   if (!(e.ratio_min > 0 && e.ratio_min <= e.ratio_max)) {
     return invalid("erasing ratio range must satisfy 0 < erasing.ratio_min <= erasing.ratio_max");
+  }
+  const RandAugmentOptions& r = t.rand_augment;
+  if (r.num_ops < 0) return invalid("rand_augment.num_ops must be >= 0, got " + std::to_string(r.num_ops));
+  if (r.magnitude < 0 || r.magnitude > kRandAugmentMaxMagnitude) {
+    return invalid("rand_augment.magnitude must be in [0, 30], got " + std::to_string(r.magnitude));
+  }
+  for (const auto& [name, mix] : {std::pair{"mixup", options.mix.mixup}, std::pair{"cutmix", options.mix.cutmix}}) {
+    const std::string field = std::string("mix.") + name;
+    if (!(mix.probability >= 0 && mix.probability <= 1)) return invalid(field + ".probability must be in [0, 1]");
+    if (!(mix.alpha > 0)) return invalid(field + ".alpha must be > 0");
+  }
+  if (options.mix.mixup.probability + options.mix.cutmix.probability > 1) {
+    return invalid("mix.mixup.probability + mix.cutmix.probability must be <= 1");
   }
   for (const LoaderSample& sample : samples) {
     for (int32_t label : sample.unlabelled) {
@@ -191,6 +208,20 @@ void ImageLoader::WorkerLoop() {
   }
 }
 
+void ImageLoader::ResampleAugmentNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                                           std::mt19937_64& rng, float* out) const {
+  const TransformOptions& transform = options_.transform;
+  if (!transform.train || transform.rand_augment.num_ops == 0) {
+    ResampleNormalize(image, placement, box, transform, options_.channels_last, out);  // straight to floats
+    return;
+  }
+  // RandAugment works on 8-bit pixels, so the crop is resampled to RGB first (as torchvision's PIL pipeline does);
+  // its draws follow the crop's from the same per-sample generator.
+  RgbImage resized = ResampleToRgb(image, placement, box, transform.output_size);
+  RandAugment(transform.rand_augment, rng, resized);
+  Normalize(resized, transform, options_.channels_last, out);
+}
+
 absl::Status ImageLoader::DecodeTransformed(const std::string& path, std::mt19937_64& rng, JpegDecoder& decoder,
                                             float* out) const {
   ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, ReadFileBytes(path));
@@ -200,12 +231,12 @@ absl::Status ImageLoader::DecodeTransformed(const std::string& path, std::mt1993
     const CropBox box = ChooseCrop(header.width, header.height, options_.transform, rng);
     // Decode only the crop's window (see DecodeCropWindow).
     ASSIGN_OR_RETURN(const DecodedRegion region, DecodeCropWindow(bytes, path, box, size));
-    ResampleNormalize(region.image, PlacementOf(region), box, options_.transform, options_.channels_last, out);
+    ResampleAugmentNormalize(region.image, PlacementOf(region), box, rng, out);
   } else {
     // PNG and WebP: the whole image, then the same crop and resampling.
     ASSIGN_OR_RETURN(const RgbImage image, DecodeImage(bytes, path, decoder));
     const CropBox box = ChooseCrop(image.width, image.height, options_.transform, rng);
-    ResampleNormalize(image, ImagePlacement(), box, options_.transform, options_.channels_last, out);
+    ResampleAugmentNormalize(image, ImagePlacement(), box, rng, out);
   }
   // Random erasing works on the normalised output, as torchvision's RandomErasing follows Normalize; its draws come
   // after the crop's from the same per-sample generator.
@@ -250,6 +281,13 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
   if (kept < n) {
     batch.images = batch.images.narrow(0, 0, kept);
     batch.targets = batch.targets.narrow(0, 0, kept);
+  }
+  if (options_.transform.train && options_.mix.enabled()) {
+    // Per batch: a generator of its own, apart from the images', and per rank so shards do not all mix alike.
+    const uint64_t item = static_cast<uint64_t>(index * options_.world_size + options_.rank);
+    std::mt19937_64 rng(SeedFor(options_.seed ^ kMixSeedSalt, epoch, item));
+    batch.mix = DrawMix(options_.mix, size, size, rng);
+    ApplyMix(batch.mix, batch.images, batch.targets);
   }
   return batch;
 }

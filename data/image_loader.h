@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "data/batch_mix.h"
 #include "data/coco/coco_dataset.h"
 #include "data/image/image_transforms.h"
 #include "data/image/jpeg_decoder.h"
@@ -58,11 +59,15 @@ struct LoaderOptions {
   std::vector<double> repeat_factors;
   bool channels_last = false;  // images tensor in NHWC memory order (shape stays N x 3 x H x W)
   TransformOptions transform;
+  // mixup / CutMix of each whole batch after its images are normalised; train loaders (transform.train) only, so
+  // evaluation and calibration batches are never mixed. Drawn from (seed, epoch, rank, batch index).
+  BatchMixOptions mix;
 };
 
 struct Batch {
   at::Tensor images;   // float [n, 3, S, S], normalised
-  at::Tensor targets;  // float [n, num_classes]: 1 present, 0 absent, -1 not labelled (LoaderSample::unlabelled)
+  at::Tensor targets;  // float [n, num_classes]: 1 present, 0 absent, -1 not labelled (LoaderSample::unlabelled);
+                       // mixed batches: in [0, 1] or -1 (MixTargets)
   std::vector<int64_t> image_ids;
   std::vector<int64_t> sample_indices;  // each row's position in the loader's samples
   std::vector<std::string> skipped_files;  // left out of this batch under BadImagePolicy::kSkip
@@ -70,6 +75,7 @@ struct Batch {
   std::vector<int64_t> skipped_sample_indices;      // their positions in the loader's samples
   int64_t epoch = 0;
   int64_t index = 0;  // batch number within the epoch
+  MixDecision mix;    // how the batch was mixed (kind kNone: not mixed)
 };
 
 class ImageLoader {
@@ -97,6 +103,9 @@ class ImageLoader {
   void PlanEpoch(int64_t epoch);
   void WorkerLoop();
   // Reads, decodes (JPEG: only the crop's window; PNG, WebP: whole) and transforms one image into `out`.
+  // Resamples `box` of `image` into `out`, normalised; train transforms with RandAugment on take it in between.
+  void ResampleAugmentNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                                std::mt19937_64& rng, float* out) const;
   absl::Status DecodeTransformed(const std::string& path, std::mt19937_64& rng, class JpegDecoder& decoder,
                                  float* out) const;
   absl::StatusOr<Batch> MakeBatch(int64_t epoch, int64_t index, const std::vector<size_t>& members,

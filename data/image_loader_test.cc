@@ -1,5 +1,5 @@
-// Loader determinism, independence from the worker count, sharding, partial batches and bad-image policies, on
-// small JPEGs the test writes; PNGs load like JPEGs.
+// Loader determinism, independence from the worker count, sharding, partial batches, bad-image policies,
+// RandAugment and batch mixing, on small JPEGs the test writes; PNGs load like JPEGs.
 #include "data/image_loader.h"
 
 #include <torch/torch.h>
@@ -279,6 +279,106 @@ TEST(ImageLoaderTest, ErasingIsDeterministicWhateverTheWorkerCountAndTrainingOnl
   }
 }
 
+// Every batch of an epoch, with n loader threads.
+std::vector<Batch> Load(const std::vector<LoaderSample>& samples, LoaderOptions options, int workers,
+                        int64_t epoch = 0) {
+  options.num_workers = workers;
+  auto loader = ImageLoader::Create(samples, 5, options);
+  EXPECT_TRUE(loader.ok()) << loader.status();
+  return loader.ok() ? Epoch(**loader, epoch) : std::vector<Batch>();
+}
+
+TEST(ImageLoaderTest, RandAugmentRunsOn8BitPixelsDeterministicallyAndTrainingOnly) {
+  const auto samples = MakeSamples(10);
+  LoaderOptions options = SmallOptions();
+  options.transform.rand_augment.num_ops = 2;
+  options.transform.rand_augment.magnitude = 15;
+  const auto one = Load(samples, options, 1), three = Load(samples, options, 3);
+  const auto plain = Load(samples, SmallOptions(), 1);
+  ASSERT_EQ(one.size(), plain.size());
+  bool changed = false;
+  for (size_t i = 0; i < one.size(); ++i) {
+    EXPECT_TRUE(one[i].images.equal(three[i].images));
+    changed = changed || !one[i].images.equal(plain[i].images);
+    // The augmented pixels went through 8 bits: denormalised, each is an integer.
+    for (int c = 0; c < 3; ++c) {
+      const at::Tensor values =
+          (one[i].images.select(1, c) * options.transform.std[c] + options.transform.mean[c]) * 255.0f;
+      EXPECT_LT((values - values.round()).abs().max().item<float>(), 1e-3f) << "batch " << i << " channel " << c;
+    }
+  }
+  EXPECT_TRUE(changed);
+  EXPECT_FALSE(Load(samples, options, 1, 1)[0].images.equal(one[0].images));  // another epoch, other draws
+  // Evaluation never augments: the eval loader with RandAugment on equals one without it.
+  options.transform.train = false;
+  LoaderOptions eval = SmallOptions();
+  eval.transform.train = false;
+  const auto eval_augmenting = Load(samples, options, 1), eval_plain = Load(samples, eval, 1);
+  ASSERT_EQ(eval_augmenting.size(), eval_plain.size());
+  for (size_t i = 0; i < eval_plain.size(); ++i) EXPECT_TRUE(eval_augmenting[i].images.equal(eval_plain[i].images));
+}
+
+// Checks one epoch of a mixing train loader against the same loader without mixing: targets mixed by hand with each
+// batch's lambda and its reversal, pixels blended (mixup) or pasted in the box (CutMix); 1 and 3 threads agree.
+void CheckMixedEpoch(const std::vector<LoaderSample>& samples, const LoaderOptions& options, int64_t epoch,
+                     std::set<MixKind>& kinds) {
+  const auto mixed = Load(samples, options, 1, epoch), mixed_three = Load(samples, options, 3, epoch);
+  const auto plain = Load(samples, SmallOptions(), 1, epoch);  // the images' own draws do not depend on the mix
+  ASSERT_EQ(mixed.size(), plain.size());
+  for (size_t i = 0; i < mixed.size(); ++i) {
+    const Batch& batch = mixed[i];
+    const std::string where = "epoch " + std::to_string(epoch) + " batch " + std::to_string(i);
+    EXPECT_TRUE(batch.images.equal(mixed_three[i].images));
+    EXPECT_EQ(batch.mix.lambda, mixed_three[i].mix.lambda);
+    ASSERT_NE(batch.mix.kind, MixKind::kNone);
+    kinds.insert(batch.mix.kind);
+    const double lambda = batch.mix.lambda;
+    const int64_t n = batch.targets.size(0);
+    for (int64_t row = 0; row < n; ++row) {
+      for (int64_t c = 0; c < 5; ++c) {
+        const float a = plain[i].targets[row][c].item<float>(), b = plain[i].targets[n - 1 - row][c].item<float>();
+        const bool unlabelled = (a < 0 && lambda > 0) || (b < 0 && lambda < 1);
+        const float want = unlabelled ? -1.0f : static_cast<float>(lambda * a + (1 - lambda) * b);
+        EXPECT_NEAR(batch.targets[row][c].item<float>(), want, 1e-6f) << where << " row " << row;
+      }
+    }
+    if (batch.mix.kind == MixKind::kMixup) {
+      const at::Tensor want = plain[i].images * lambda + plain[i].images.flip({0}) * (1 - lambda);
+      EXPECT_TRUE(batch.images.allclose(want, 1e-5, 1e-5)) << where;
+    } else {  // outside the box each row is its own; the box's area is 1 - lambda of the image
+      const MixDecision& box = batch.mix;
+      const double area = static_cast<double>(box.x1 - box.x0) * (box.y1 - box.y0) / (24.0 * 24.0);
+      EXPECT_NEAR(area, 1 - lambda, 1e-12);
+      at::Tensor want = plain[i].images.clone();
+      want.narrow(2, box.y0, box.y1 - box.y0).narrow(3, box.x0, box.x1 - box.x0)
+          .copy_(plain[i].images.flip({0}).narrow(2, box.y0, box.y1 - box.y0).narrow(3, box.x0, box.x1 - box.x0));
+      EXPECT_TRUE(batch.images.equal(want)) << where;
+    }
+  }
+}
+
+TEST(ImageLoaderTest, MixupAndCutMixMixTrainBatchesWithTheirReversalAndNeverEvalBatches) {
+  auto samples = MakeSamples(10);
+  samples[1].unlabelled = {2};  // a -1 entry, to travel through the mix
+  LoaderOptions options = SmallOptions();
+  options.mix.mixup.probability = 0.5;
+  options.mix.cutmix.probability = 0.5;  // together 1: every batch of 2 or more is mixed one way or the other
+  std::set<MixKind> kinds;
+  for (int64_t epoch : {0, 1, 2}) CheckMixedEpoch(samples, options, epoch, kinds);
+  EXPECT_EQ(kinds.size(), 2u);  // both kinds were drawn
+  // Evaluation never mixes: the eval loader with mixing on equals one without it.
+  options.transform.train = false;
+  LoaderOptions eval = SmallOptions();
+  eval.transform.train = false;
+  const auto eval_mixing = Load(samples, options, 1), eval_plain = Load(samples, eval, 1);
+  ASSERT_EQ(eval_mixing.size(), eval_plain.size());
+  for (size_t i = 0; i < eval_plain.size(); ++i) {
+    EXPECT_EQ(eval_mixing[i].mix.kind, MixKind::kNone);
+    EXPECT_TRUE(eval_mixing[i].images.equal(eval_plain[i].images));
+    EXPECT_TRUE(eval_mixing[i].targets.equal(eval_plain[i].targets));
+  }
+}
+
 TEST(ImageLoaderTest, InvalidOptionsAreRejectedByName) {
   LoaderOptions options = SmallOptions();
   options.rank = 3;
@@ -301,6 +401,15 @@ TEST(ImageLoaderTest, InvalidOptionsAreRejectedByName) {
               ::testing::HasSubstr("erasing.ratio_min"));
   EXPECT_THAT(error([](LoaderOptions& o) { o.transform.min_aspect_ratio = -1; }),
               ::testing::HasSubstr("min_aspect_ratio"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.transform.rand_augment.magnitude = 31; }),
+              ::testing::HasSubstr("rand_augment.magnitude must be in [0, 30], got 31"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.transform.rand_augment.num_ops = -1; }),
+              ::testing::HasSubstr("rand_augment.num_ops"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.mix.cutmix.alpha = 0; }), ::testing::HasSubstr("mix.cutmix.alpha"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.mix.mixup.probability = -0.5; }),
+              ::testing::HasSubstr("mix.mixup.probability"));
+  EXPECT_THAT(error([](LoaderOptions& o) { o.mix.mixup.probability = o.mix.cutmix.probability = 0.6; }),
+              ::testing::HasSubstr("mix.mixup.probability + mix.cutmix.probability must be <= 1"));
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/types.h>
+
+#include <cmath>
 
 namespace mobilenet {
 
@@ -25,6 +28,26 @@ void InitializeWeights(torch::nn::Module& model, InitScheme scheme) {
       linear->bias.zero_();
     }
   }
+}
+
+void SetPriorBias(torch::nn::Module& classifier, const std::vector<int64_t>& positives,
+                  const std::vector<int64_t>& labelled, bool softmax) {
+  TORCH_CHECK(positives.size() == labelled.size(), "SetPriorBias: ", positives.size(), " positive counts but ",
+              labelled.size(), " labelled counts");
+  torch::nn::LinearImpl* linear = nullptr;
+  for (const std::shared_ptr<torch::nn::Module>& module : classifier.modules(/*include_self=*/true)) {
+    if (auto* found = module->as<torch::nn::Linear>()) linear = found;
+  }
+  TORCH_CHECK(linear != nullptr && linear->bias.defined(), "SetPriorBias: no Linear layer with a bias");
+  TORCH_CHECK(linear->bias.numel() == static_cast<int64_t>(positives.size()), "SetPriorBias: the classifier has ",
+              linear->bias.numel(), " outputs but there are ", positives.size(), " class counts");
+  std::vector<float> bias(positives.size());
+  for (size_t c = 0; c < positives.size(); ++c) {
+    const double p = (positives[c] + 0.5) / (labelled[c] + 1.0);
+    bias[c] = static_cast<float>(softmax ? std::log(p) : std::log(p) - std::log1p(-p));
+  }
+  torch::NoGradGuard no_grad;
+  linear->bias.copy_(torch::tensor(bias).to(linear->bias.options()));
 }
 
 }  // namespace mobilenet

@@ -66,5 +66,24 @@ TEST(InitTest, SameSeedGivesSameWeights) {
   for (const auto& item : a->named_parameters()) EXPECT_TRUE(item.value().equal(pb[item.key()])) << item.key();
 }
 
+// Hand-worked: class 0 has 1 positive of 3 labelled samples, p = 1.5 / 4 = 0.375, logit log(0.375 / 0.625) = -0.5108;
+// class 1 none of 3, p = 0.5 / 4 = 0.125, logit -1.9459; class 2 all 3, p = 3.5 / 4, logit +1.9459. Under a softmax
+// the biases are log p: -0.9808, -2.0794, -0.1335.
+TEST(InitTest, PriorBiasPredictsEachClassAtItsFrequency) {
+  MobileNet model(MobileNetOptions().width_mult(0.35).num_classes(3));
+  auto* linear = model->classifier[1]->as<torch::nn::Linear>();
+  const torch::Tensor weight_before = linear->weight.clone();
+  SetPriorBias(*model->classifier, {1, 0, 3}, {3, 3, 3}, /*softmax=*/false);
+  const std::vector<double> logits = {-0.510826, -1.945910, 1.945910};
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(linear->bias[c].item<double>(), logits[c], 1e-5) << c;
+  EXPECT_TRUE(linear->weight.equal(weight_before));  // only the bias changes
+
+  SetPriorBias(*model->classifier, {1, 0, 3}, {3, 3, 3}, /*softmax=*/true);
+  const std::vector<double> log_p = {-0.980829, -2.079442, -0.133531};
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(linear->bias[c].item<double>(), log_p[c], 1e-5) << c;
+
+  EXPECT_THROW(SetPriorBias(*model->classifier, {1, 0}, {3, 3}, false), c10::Error);  // 2 counts, 3 outputs
+}
+
 }  // namespace
 }  // namespace mobilenet

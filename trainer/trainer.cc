@@ -20,6 +20,7 @@
 #include "losses/loss_builder.h"
 #include "metrics/thresholds.h"
 #include "mobilenet/freezer.h"
+#include "mobilenet/init.h"
 #include "mobilenet/state_dict_io.h"
 #include "mobilenet/sync_batchnorm.h"
 #include "tools/cc/status_macros.h"
@@ -117,6 +118,14 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
   options.transform.erasing.fill = erasing.fill() == ErasingConfig::RANDOM ? coco::data::ErasingFill::kRandom
                                    : erasing.fill() == ErasingConfig::MEAN ? coco::data::ErasingFill::kMean
                                                                            : coco::data::ErasingFill::kZero;
+  const RandAugmentConfig& rand_augment = augmentation.rand_augment();
+  options.transform.rand_augment.num_ops = rand_augment.num_ops();
+  options.transform.rand_augment.magnitude = rand_augment.magnitude();
+  for (int c = 0; c < rand_augment.fill_size(); ++c) {
+    options.transform.rand_augment.fill[c] = static_cast<uint8_t>(rand_augment.fill(c));
+  }
+  options.mix.mixup = {augmentation.mixup().alpha(), augmentation.mixup().probability()};
+  options.mix.cutmix = {augmentation.cutmix().alpha(), augmentation.cutmix().probability()};
   ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
   return options;
 }
@@ -384,6 +393,15 @@ absl::Status TrainingRun::BuildModelAndEma() {
   freeze_report_ = fine_tune.freeze;
   result_.fine_tune_report = fine_tune.report;
   if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
+  if (config_.model().prior_bias()) {
+    const losses::LabelCounts counts = CountDatasetLabels(splits_.train);
+    const std::vector<int64_t> labelled =
+        counts.labelled.empty() ? std::vector<int64_t>(counts.positives.size(), counts.num_samples) : counts.labelled;
+    mobilenet::SetPriorBias(*model_->classifier, counts.positives, labelled,
+                            /*softmax=*/config_.loss().has_softmax_cross_entropy());
+    LOG(INFO) << "model.prior_bias: the classifier starts at the " << counts.positives.size()
+              << " classes' training frequencies";
+  }
   if (training_.channels_last()) {
     ConvWeightsToChannelsLast(*model_, /*exact_depthwise_strides=*/options_.world_size > 1);
   }

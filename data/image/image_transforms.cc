@@ -163,9 +163,20 @@ void ResampleNormalize(const RgbImage& image, int source_width, int source_heigh
   ResampleNormalize(image, placement, box, options, channels_last, out);
 }
 
-void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
-                       const TransformOptions& options, bool channels_last, float* out) {
-  const int size = options.output_size;
+namespace {
+
+// Per channel c, the affine map x * a[c] + b[c] taking a [0, 255] value to the normalised one:
+// (x / 255 - mean) / std.
+void NormalizationCoefficients(const TransformOptions& options, float a[3], float b[3]) {
+  for (int c = 0; c < 3; ++c) {
+    a[c] = 1.0f / (255.0f * options.std[c]);
+    b[c] = -options.mean[c] / options.std[c];
+  }
+}
+
+// The resampler behind ResampleNormalize and ResampleToRgb: writes value * a[c] + b[c] for each resampled value.
+void Resample(const RgbImage& image, const ImagePlacement& placement, const CropBox& box, int size, const float a[3],
+              const float b[3], bool channels_last, float* out) {
   // Map the box from file coordinates into the decoded image.
   const double sx = placement.scale_x, sy = placement.scale_y;
   const AxisWeights xs = ComputeAxisWeights(box.x0 * sx - placement.offset_x, box.x1 * sx - placement.offset_x,
@@ -200,11 +211,6 @@ void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, c
   }
 
   // Vertical pass, fused with the flip and the normalisation (x / 255 - mean) / std = x * a + b.
-  float a[3], b[3];
-  for (int c = 0; c < 3; ++c) {
-    a[c] = 1.0f / (255.0f * options.std[c]);
-    b[c] = -options.mean[c] / options.std[c];
-  }
   const size_t plane = static_cast<size_t>(size) * size;
   std::vector<float> line(static_cast<size_t>(size) * 3);
   for (int y = 0; y < size; ++y) {
@@ -224,6 +230,39 @@ void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, c
           out[c * plane + static_cast<size_t>(y) * size + x] = value;
         }
       }
+    }
+  }
+}
+
+}  // namespace
+
+void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                       const TransformOptions& options, bool channels_last, float* out) {
+  float a[3], b[3];
+  NormalizationCoefficients(options, a, b);
+  Resample(image, placement, box, options.output_size, a, b, channels_last, out);
+}
+
+RgbImage ResampleToRgb(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                       int output_size) {
+  const float a[3] = {1, 1, 1}, b[3] = {0, 0, 0};
+  std::vector<float> values(static_cast<size_t>(output_size) * output_size * 3);
+  Resample(image, placement, box, output_size, a, b, /*channels_last=*/true, values.data());
+  RgbImage out{output_size, output_size, std::vector<uint8_t>(values.size())};
+  for (size_t i = 0; i < values.size(); ++i) {
+    out.pixels[i] = static_cast<uint8_t>(std::clamp(std::lround(values[i]), 0L, 255L));
+  }
+  return out;
+}
+
+void Normalize(const RgbImage& image, const TransformOptions& options, bool channels_last, float* out) {
+  float a[3], b[3];
+  NormalizationCoefficients(options, a, b);
+  const size_t plane = static_cast<size_t>(image.width) * image.height;
+  for (size_t p = 0; p < plane; ++p) {
+    for (int c = 0; c < 3; ++c) {
+      const float value = image.pixels[3 * p + c] * a[c] + b[c];
+      out[channels_last ? 3 * p + c : c * plane + p] = value;
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "data/image/jpeg_decoder.h"
+#include "data/image/rand_augment.h"
 
 namespace coco::data {
 
@@ -49,6 +50,8 @@ struct TransformOptions {
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
   ErasingOptions erasing;  // train only
+  // Train only: on the cropped, flipped, resized 8-bit image, before normalisation (torchvision's recipe order).
+  RandAugmentOptions rand_augment;
 };
 
 // A region of the source image in pixel coordinates (x1, y1 exclusive), and whether to mirror it.
@@ -79,6 +82,15 @@ struct ImagePlacement {
 // The same as above for an image placed explicitly (for example a window from DecodeJpegRegion).
 void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
                        const TransformOptions& options, bool channels_last, float* out);
+
+// The same resampling without the normalisation: the output_size x output_size box as 8-bit RGB, each value rounded
+// to the nearest integer (as PIL's resize does), for the 8-bit augmentations (RandAugment).
+RgbImage ResampleToRgb(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
+                       int output_size);
+
+// Normalises an 8-bit RGB image with options.mean / options.std exactly as ResampleNormalize does, into CHW floats
+// (or HWC when channels_last).
+void Normalize(const RgbImage& image, const TransformOptions& options, bool channels_last, float* out);
 
 // The rectangle RandomErase overwrote, in output pixels; empty (w = h = 0) when it erased nothing.
 struct EraseBox {

@@ -66,6 +66,28 @@ TEST(ResampleTest, CheckerboardShrinksToItsMeanWithoutAliasing) {
   for (float v : out) EXPECT_NEAR(v, 127.5f, 8.0f);
 }
 
+TEST(ResampleTest, ToRgbRoundsTheResampledValuesAndNormalizeMatchesTheFusedPath) {
+  // The halving case above: 50 and 160 exactly; [0, 70, 140, 211] gives out1 = (17.5 + 105 + 158.25) / 1.75 =
+  // 160.43 -> 160. Normalising those bytes is the fused path applied to the rounded values.
+  const RgbImage image = Image(4, 1, {0, 70, 140, 211});
+  const RgbImage rgb = ResampleToRgb(image, ImagePlacement(), CropBox{0, 0, 4, 1, true}, 2);  // flipped
+  ASSERT_EQ(rgb.width, 2);
+  ASSERT_EQ(rgb.height, 2);
+  EXPECT_EQ(rgb.pixels, (std::vector<uint8_t>{160, 160, 160, 50, 50, 50, 160, 160, 160, 50, 50, 50}));
+  TransformOptions options;
+  options.output_size = 2;
+  for (bool channels_last : {false, true}) {
+    std::vector<float> out(12);
+    Normalize(rgb, options, channels_last, out.data());
+    for (int c = 0; c < 3; ++c) {
+      const float expected0 = (160.0f / 255.0f - options.mean[c]) / options.std[c];  // pixel (0, 0)
+      const float expected1 = (50.0f / 255.0f - options.mean[c]) / options.std[c];   // pixel (1, 0)
+      EXPECT_NEAR(out[channels_last ? c : c * 4], expected0, kTol);
+      EXPECT_NEAR(out[channels_last ? 3 + c : c * 4 + 1], expected1, kTol);
+    }
+  }
+}
+
 TEST(ResampleTest, FlipMirrorsAndChannelsLastTransposes) {
   std::vector<uint8_t> values(6 * 4);
   for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint8_t>(i * 10);

@@ -351,6 +351,31 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.InRange("data.augmentation.erasing.area_max", erasing.area_max(), erasing.area_min(), 1.0);
   check.AtLeast("data.augmentation.erasing.ratio_min", erasing.ratio_min(), 0.0, /*open=*/true);
   check.AtLeast("data.augmentation.erasing.ratio_max", erasing.ratio_max(), erasing.ratio_min());
+  const RandAugmentConfig& rand_augment = augmentation.rand_augment();
+  check.AtLeast("data.augmentation.rand_augment.num_ops", rand_augment.num_ops(), 0);
+  check.InRange("data.augmentation.rand_augment.magnitude", rand_augment.magnitude(), 0, 30);
+  check.Require("data.augmentation.rand_augment.fill", rand_augment.fill_size() == 0 || rand_augment.fill_size() == 3,
+                "must have 3 values (R G B) or none, got " + std::to_string(rand_augment.fill_size()));
+  for (int i = 0; i < rand_augment.fill_size(); ++i) {
+    check.InRange("data.augmentation.rand_augment.fill[" + std::to_string(i) + "]", rand_augment.fill(i), 0, 255);
+  }
+  const std::pair<std::string, const MixConfig*> mixes[] = {{"mixup", &augmentation.mixup()},
+                                                            {"cutmix", &augmentation.cutmix()}};
+  for (const auto& [name, mix] : mixes) {
+    check.AtLeast("data.augmentation." + name + ".alpha", mix->alpha(), 0.0, /*open=*/true);
+    check.InRange("data.augmentation." + name + ".probability", mix->probability(), 0.0, 1.0);
+  }
+  const double mix_probability = augmentation.mixup().probability() + augmentation.cutmix().probability();
+  std::ostringstream mix_sum;
+  mix_sum << mix_probability;
+  check.Require("data.augmentation.cutmix.probability", mix_probability <= 1.0,
+                "+ data.augmentation.mixup.probability must be <= 1 (one draw picks at most one), got " +
+                    mix_sum.str());
+  // Mixed targets hold fractions; softmax cross-entropy counts every target > 0 as a positive and refuses a row
+  // with two, as a mixed row from two single-label rows is.
+  check.Require("data.augmentation.mixup", !(config.loss().has_softmax_cross_entropy() && mix_probability > 0),
+                "and cutmix need a loss that takes soft targets (bce, focal, asymmetric, poly, ...), not "
+                "softmax_cross_entropy");
   check.InRange("data.loader_threads", data.loader_threads(), 1, 64);
   check.AtLeast<int64_t>("data.max_train_images", data.max_train_images(), 0);
   check.InRange<int64_t>("data.max_image_pixels", data.max_image_pixels(), 1, int64_t{1} << 40);

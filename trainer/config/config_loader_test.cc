@@ -211,6 +211,13 @@ TEST(ConfigLoaderTest, AugmentationDefaultsKeepTodaysCropAndErasingOff) {
   EXPECT_EQ(augmentation.max_aspect_ratio(), 4.0 / 3.0);
   EXPECT_EQ(augmentation.erasing().probability(), 0.0);
   EXPECT_EQ(augmentation.erasing().fill(), ErasingConfig::ZERO);
+  // RandAugment and batch mixing stay absent (so a resolved config, and its hash, is unchanged) and off.
+  EXPECT_FALSE(augmentation.has_rand_augment());
+  EXPECT_FALSE(augmentation.has_mixup());
+  EXPECT_FALSE(augmentation.has_cutmix());
+  EXPECT_EQ(augmentation.rand_augment().num_ops(), 0);
+  EXPECT_EQ(augmentation.mixup().probability(), 0.0);
+  EXPECT_EQ(augmentation.cutmix().probability(), 0.0);
 }
 
 TEST(ConfigLoaderTest, AugmentationRecipeIsValidatedNamingTheField) {
@@ -238,6 +245,38 @@ TEST(ConfigLoaderTest, AugmentationRecipeIsValidatedNamingTheField) {
               HasSubstr("data.augmentation.erasing.ratio_min must be > 0, got -1"));
   EXPECT_THAT(error("data { augmentation { erasing { ratio_max: 0.2 } } }"),
               HasSubstr("data.augmentation.erasing.ratio_max must be >= 0.3, got 0.2"));
+}
+
+TEST(ConfigLoaderTest, RandAugmentAndMixingAreValidatedNamingTheField) {
+  const std::string dir = MakeDir("rand_augment_mixing", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("data { augmentation { rand_augment { num_ops: 2 magnitude: 30 fill: [124, 116, 104] } "
+                  "mixup { alpha: 0.8 probability: 0.5 } cutmix { alpha: 1 probability: 0.5 } } }"),
+            "no error");
+  EXPECT_THAT(error("data { augmentation { rand_augment { magnitude: 31 } } }"),
+              HasSubstr("--override[0]:1: data.augmentation.rand_augment.magnitude must be in [0, 30], got 31"));
+  EXPECT_THAT(error("data { augmentation { rand_augment { magnitude: -1 } } }"),
+              HasSubstr("data.augmentation.rand_augment.magnitude must be in [0, 30], got -1"));
+  EXPECT_THAT(error("data { augmentation { rand_augment { num_ops: -2 } } }"),
+              HasSubstr("data.augmentation.rand_augment.num_ops must be >= 0, got -2"));
+  EXPECT_THAT(error("data { augmentation { rand_augment { fill: [1, 2] } } }"),
+              HasSubstr("data.augmentation.rand_augment.fill must have 3 values (R G B) or none, got 2"));
+  EXPECT_THAT(error("data { augmentation { rand_augment { fill: [1, 256, 3] } } }"),
+              HasSubstr("data.augmentation.rand_augment.fill[1] must be in [0, 255], got 256"));
+  EXPECT_THAT(error("data { augmentation { mixup { alpha: 0 probability: 1 } } }"),
+              HasSubstr("data.augmentation.mixup.alpha must be > 0, got 0"));
+  EXPECT_THAT(error("data { augmentation { mixup { probability: 1.5 } } }"),
+              HasSubstr("data.augmentation.mixup.probability must be in [0, 1], got 1.5"));
+  EXPECT_THAT(error("data { augmentation { cutmix { probability: -0.1 } } }"),
+              HasSubstr("data.augmentation.cutmix.probability must be in [0, 1], got -0.1"));
+  EXPECT_THAT(error("data { augmentation { mixup { probability: 0.6 } cutmix { probability: 0.6 } } }"),
+              HasSubstr("data.augmentation.cutmix.probability + data.augmentation.mixup.probability must be <= 1 "
+                        "(one draw picks at most one), got 1.2"));
+  EXPECT_THAT(error("loss { softmax_cross_entropy {} } data { augmentation { cutmix { probability: 0.5 } } }"),
+              HasSubstr("data.augmentation.mixup and cutmix need a loss that takes soft targets"));
 }
 
 TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
