@@ -3,12 +3,34 @@
 #include <filesystem>
 
 #include "data/coco/label_space.h"
+#include "mobilenet/pretrained_weights.h"
 #include "mobilenet/state_dict_io.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/paths.h"
 
 namespace trainer {
 
-absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root) {
+namespace {
+
+constexpr char kPretrainedPrefix[] = "pretrained:";
+constexpr char kManifest[] = "mobilenet/pretrained/MANIFEST.tsv";
+
+bool IsPretrainedReference(const std::string& reference) { return reference.rfind(kPretrainedPrefix, 0) == 0; }
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, const std::string& runs_root,
+                                               const std::string& manifest) {
+  if (IsPretrainedReference(reference)) {
+    const std::string manifest_path = manifest.empty() ? FindShippedFile(kManifest) : manifest;
+    if (manifest_path.empty()) {
+      return absl::NotFoundError("fine_tune.init_weights \"" + reference + "\": the shipped weights' manifest (" +
+                                 kManifest + ") is not in this binary's runfiles or the workspace");
+    }
+    ASSIGN_OR_RETURN(mobilenet::PretrainedEntry entry,
+                     mobilenet::ResolvePretrained(reference.substr(sizeof(kPretrainedPrefix) - 1), manifest_path));
+    return entry.file;
+  }
   const std::string prefix = "run:";
   if (reference.rfind(prefix, 0) != 0) return reference;
   const std::string name = reference.substr(prefix.size());
@@ -29,11 +51,11 @@ absl::StatusOr<std::string> ResolveInitWeights(const std::string& reference, con
 
 absl::StatusOr<FineTuneResult> ApplyFineTuning(const FineTuneConfig& config, const std::string& runs_root,
                                                const std::vector<std::string>& class_names,
-                                               mobilenet::MobileNetImpl& model) {
+                                               mobilenet::MobileNetImpl& model, const std::string& manifest) {
   FineTuneResult result;
   std::string& report = result.report;
   if (!config.init_weights().empty()) {
-    ASSIGN_OR_RETURN(std::string weights, ResolveInitWeights(config.init_weights(), runs_root));
+    ASSIGN_OR_RETURN(std::string weights, ResolveInitWeights(config.init_weights(), runs_root, manifest));
     ASSIGN_OR_RETURN(mobilenet::StateDict state, mobilenet::ReadStateDict(weights));
     std::string classifier_note;
     const std::string classes_file = (std::filesystem::path(weights).parent_path() / "classes.txt").string();
@@ -59,6 +81,19 @@ absl::StatusOr<FineTuneResult> ApplyFineTuning(const FineTuneConfig& config, con
       if (classifier_note.empty() && mismatch.rfind("classifier.", 0) == 0) {
         report += "\nclassifier re-initialised: the class count differs from the initial weights'";
         break;
+      }
+    }
+    // Shipped weights are a known architecture: anything but the classifier failing to load means the config's model
+    // is another one, and allow_partial would silently start from random features.
+    if (IsPretrainedReference(config.init_weights())) {
+      for (const std::vector<std::string>* problems : {&load.missing, &load.unexpected, &load.shape_mismatched}) {
+        for (const std::string& problem : *problems) {
+          if (problem.rfind("classifier.", 0) == 0) continue;
+          return absl::InvalidArgumentError("fine_tune.init_weights \"" + config.init_weights() + "\" (" + weights +
+                                            ") does not fit this model (first: " + problem +
+                                            "); see mobilenet/pretrained/README.md for the model each was made for:\n" +
+                                            load.ToString());
+        }
       }
     }
     if (!load.complete() && !config.allow_partial()) {

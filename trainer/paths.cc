@@ -27,6 +27,12 @@ std::string FindInRunfilesOrWorkspace(const std::string& argv0, const std::strin
   return "";
 }
 
+std::string FindShippedFile(const std::string& relative) {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  return FindInRunfilesOrWorkspace(error ? "" : self.string(), relative);
+}
+
 std::string FindExperimentsDir(const std::string& argv0) {
   const std::string base = FindInRunfilesOrWorkspace(argv0, "experiments/base.pbtxt");
   return base.empty() ? "" : std::filesystem::path(base).parent_path().string();

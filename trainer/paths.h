@@ -12,6 +12,10 @@ namespace trainer {
 // <argv0>.runfiles/coco_multilabel/<relative>, $BUILD_WORKSPACE_DIRECTORY/<relative>, ./<relative>. "" when none does.
 std::string FindInRunfilesOrWorkspace(const std::string& argv0, const std::string& relative);
 
+// FindInRunfilesOrWorkspace with this process's own executable (/proc/self/exe) as argv0: for code that has no argv0
+// at hand, such as the fine-tuning resolver looking for the shipped weights' manifest.
+std::string FindShippedFile(const std::string& relative);
+
 // The first directory holding base.pbtxt among: $RUNFILES_DIR/coco_multilabel/experiments,
 // <argv0>.runfiles/coco_multilabel/experiments, $BUILD_WORKSPACE_DIRECTORY/experiments, ./experiments.
 // Returns "" when none does.

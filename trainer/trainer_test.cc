@@ -617,5 +617,27 @@ TEST(TrainerTest, MissingRunReferenceNamesTheExperimentToTrain) {
   EXPECT_THAT(std::string(resolved.status().message()), HasSubstr("bazel run //experiments:baseline_bce"));
 }
 
+TEST(TrainerTest, ShippedWeightsLoadByNameAndMustFitTheModel) {
+  const std::vector<std::string> classes = {"a", "b", "c"};
+  FineTuneConfig config;
+  config.set_init_weights("pretrained:v2");
+  mobilenet::MobileNet v2(mobilenet::MobileNetOptions().arch(mobilenet::Arch::kV2).num_classes(3));
+  absl::StatusOr<FineTuneResult> loaded = ApplyFineTuning(config, TmpDir(), classes, *v2);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_THAT(loaded->report, HasSubstr("312 tensors loaded"));
+  EXPECT_THAT(loaded->report, HasSubstr("classifier re-initialised"));
+
+  // allow_partial does not let shipped V2 weights start a V1 from random features.
+  mobilenet::MobileNet v1(mobilenet::MobileNetOptions().arch(mobilenet::Arch::kV1).num_classes(3));
+  absl::StatusOr<FineTuneResult> refused = ApplyFineTuning(config, TmpDir(), classes, *v1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("does not fit this model"));
+
+  config.set_init_weights("pretrained:nope");
+  absl::StatusOr<FineTuneResult> unknown = ApplyFineTuning(config, TmpDir(), classes, *v2);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("known: pretrained:v2"));
+}
+
 }  // namespace
 }  // namespace trainer
