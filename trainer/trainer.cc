@@ -394,10 +394,8 @@ absl::Status TrainingRun::BuildModelAndEma() {
   result_.fine_tune_report = fine_tune.report;
   if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
   if (config_.model().prior_bias()) {
-    const losses::LabelCounts counts = CountDatasetLabels(splits_.train);
-    const std::vector<int64_t> labelled =
-        counts.labelled.empty() ? std::vector<int64_t>(counts.positives.size(), counts.num_samples) : counts.labelled;
-    mobilenet::SetPriorBias(*model_->classifier, counts.positives, labelled,
+    const losses::LabelCounts counts = CountDatasetLabels(splits_.train);  // fills labelled for every class
+    mobilenet::SetPriorBias(*model_->classifier, counts.positives, counts.labelled,
                             /*softmax=*/config_.loss().has_softmax_cross_entropy());
     LOG(INFO) << "model.prior_bias: the classifier starts at the " << counts.positives.size()
               << " classes' training frequencies";
