@@ -9,6 +9,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   bazel-bootstrap bazel-rules-java g++
   libtorch-dev libgloo-dev
+  libdnnl-dev  # oneDNN headers (the library is LibTorch's own): mobilenet/dnnl_inference.cc, eval and predict
   libgoogle-perftools-dev  # tcmalloc, linked into every binary (trainer/README.md "Speed")
   libabsl-dev libgflags-dev libgoogle-glog-dev
   libprotobuf-dev protobuf-compiler

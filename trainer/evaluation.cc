@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
+#include <mutex>
 #include <numeric>
 
 #include "metrics/thresholds.h"
@@ -76,6 +78,10 @@ namespace {
 // One forward pass in the precision `options` asks for; logits in float32 under autocast.
 torch::Tensor ForwardOnce(mobilenet::MobileNet& model, torch::Tensor input, const ForwardOptions& options) {
   if (options.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (options.compiled != nullptr && !options.bf16_autocast && !options.fp16_autocast && input.device().is_cpu() &&
+      input.scalar_type() == torch::kFloat) {
+    return options.compiled->Forward(input);
+  }
   if (options.fp16_autocast) {
     at::autocast::set_enabled(true);  // CUDA autocast; float16 is its default dtype
     torch::Tensor logits;
@@ -125,10 +131,30 @@ SampleGroups SampleGroups::OfSources(const std::vector<SourceSummary>& sources) 
   return groups;
 }
 
-EvalRows ForwardRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const ForwardOptions& options) {
+std::unique_ptr<mobilenet::DnnlInference> CompileForInference(mobilenet::MobileNet& model,
+                                                              const ForwardOptions& options) {
+  if (!options.onednn || options.bf16_autocast || options.fp16_autocast || !options.device.is_cpu()) return nullptr;
+  absl::StatusOr<std::unique_ptr<mobilenet::DnnlInference>> compiled = mobilenet::DnnlInference::Create(*model);
+  if (!compiled.ok()) {
+    static std::once_flag logged;
+    std::call_once(logged, [&] {
+      std::cerr << "note: inference runs the model's modules: " << compiled.status().message() << "\n";
+    });
+    return nullptr;
+  }
+  return *std::move(compiled);
+}
+
+EvalRows ForwardRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const ForwardOptions& given) {
   EvalRows rows;
   model->eval();
   torch::NoGradGuard no_grad;
+  ForwardOptions options = given;
+  std::unique_ptr<mobilenet::DnnlInference> compiled;
+  if (options.compiled == nullptr) {
+    compiled = CompileForInference(model, options);
+    options.compiled = compiled.get();
+  }
   loader.StartEpoch(0);
   while (true) {
     absl::StatusOr<std::optional<coco::data::Batch>> batch = loader.Next();

@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,8 +14,9 @@
 #include "data/image_loader.h"
 #include "metrics/multilabel_metrics.h"
 #include "metrics/thresholds.h"
-#include "trainer/dataset_source.h"
+#include "mobilenet/dnnl_inference.h"
 #include "mobilenet/mobilenet.h"
+#include "trainer/dataset_source.h"
 
 namespace trainer {
 
@@ -26,7 +28,17 @@ struct ForwardOptions {
   // Test-time augmentation: each image also runs flipped left-right and the two logits are averaged (before any
   // sigmoid, so thresholds apply unchanged).
   bool flip_tta = false;
+  // fp32 inference on the CPU through the model compiled into oneDNN primitives (mobilenet/dnnl_inference.h):
+  // ForwardRows compiles it once per pass; ForwardLogits uses `compiled` when set (its weights as they were when it
+  // was made). bf16, fp16 and CUDA passes, and models it cannot compile, run the model's modules.
+  bool onednn = true;
+  mobilenet::DnnlInference* compiled = nullptr;
 };
+
+// The model compiled for `options`' passes (null when they do not use it: not fp32 on the CPU, onednn off, or a
+// model the compiler does not know, which it then logs once).
+std::unique_ptr<mobilenet::DnnlInference> CompileForInference(mobilenet::MobileNet& model,
+                                                              const ForwardOptions& options);
 
 // Convolution weights in NHWC order, so channels_last activations hit the fast convolution kernels. With
 // `exact_depthwise_strides`, a weight with one input channel (depthwise) also gets the channels_last strides its

@@ -508,14 +508,16 @@ TEST(TrainerTest, EmaWeightsThatLoseLeaveTheRawWeightsAsModelBest) {
 }
 
 // A faster rate with a 0.95 EMA on this data: the EMA weights beat the raw ones at every evaluation (recorded:
-// 20.3 / 20.5 / 22.8 % against 19.6 / 18.4 / 20.9 %), so model_best.pt is the EMA shadow of the last epoch.
+// 23.6 / 19.5 / 22.7 % against 19.6 / 18.4 / 20.9 %), so model_best.pt is an EMA shadow. Which epoch's is not
+// asserted: this tiny network's logits vary across images by about 1e-5 at epoch 1, so float rounding (LibTorch's
+// modules against the oneDNN-compiled inference) decides its ranking and mAP there.
 TEST(TrainerTest, EmaWeightsThatWinAreShippedAsModelBestWithTheirThresholds) {
   const TrainOptions options =
       TinyOptions("ema_wins", "optimizer { learning_rate: 0.03 ema { decay: 0.95 } } training { epochs: 3 }");
   absl::StatusOr<TrainResult> result = Train(options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(ExpectBestIsTheBetterOfRawAndEma(options, *result));
-  EXPECT_EQ(result->best_epoch, 3);
+  EXPECT_TRUE(result->best_is_ema);
   // model_last.pt stays the raw weights (what last.ckpt resumes), so at the same epoch the two files differ.
   EXPECT_NE(ReadAll(options.run_dir + "/model_best.pt"), ReadAll(options.run_dir + "/model_last.pt"));
   EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("(EMA weights; `model_best.pt` holds them"));

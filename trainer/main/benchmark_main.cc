@@ -4,9 +4,13 @@
 // each process's peak resident memory. Every measurement is its own process (//trainer:benchmark_step for ours), so
 // one setting's allocation history cannot slow the next. Prints every row, then per mode and precision the fastest
 // of ours against the fastest reference, and our shipped configuration (tcmalloc, linked) against that same best.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -41,6 +45,10 @@ DEFINE_int32(loader_threads, 2, "decoding threads (ours) / DataLoader workers (r
 DEFINE_string(python, "/usr/bin/python3", "Python with torch and torchvision for the reference");
 DEFINE_bool(reference, true, "also run the Python reference");
 DEFINE_string(cache_dir, "", "synthetic dataset cache (pipeline mode); default ~/.cache/coco-multilabel");
+DEFINE_bool(onnxruntime, true,
+            "eval mode, fp32: also run the same network, exported to ONNX, in ONNX Runtime (onnxruntime-node, "
+            "installed by tools/setup.sh into third_party/npm) with the same batch and threads");
+DEFINE_string(node_modules, "", "where onnxruntime-node is; default <workspace>/third_party/npm/node_modules");
 
 namespace {
 
@@ -132,6 +140,34 @@ absl::StatusOr<Measurement> MeasureReference(const std::string& script, const Se
   return RunMeasurement(command, "");
 }
 
+// ONNX Runtime on the exported network, under the same allocator environment as our row.
+absl::StatusOr<Measurement> MeasureOnnxRuntime(const std::string& script, const std::string& node_modules,
+                                               const std::string& model, const Setting& s) {
+  const std::string command = AllocatorEnvironment(s.allocator) + "node " + script + " " + node_modules + " " +
+                              model + " " + std::to_string(FLAGS_batch_size) + " " +
+                              std::to_string(FLAGS_resolution) + " " + std::to_string(FLAGS_threads) + " " +
+                              std::to_string(FLAGS_steps) + " " + std::to_string(FLAGS_warmup);
+  return RunMeasurement(command, "");
+}
+
+// "<model name> (<the vector ISA flags that matter here>)" from /proc/cpuinfo: speed figures differ between CPUs.
+std::string CpuDescription() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string model = "unknown CPU", flags;
+  for (std::string line; std::getline(cpuinfo, line);) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    if (key == "model name" && model == "unknown CPU") model = line.substr(colon + 2);
+    if (key == "flags" && flags.empty()) flags = " " + line.substr(colon + 1) + " ";
+  }
+  std::string isa;
+  for (const char* flag : {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"}) {
+    if (flags.find(" " + std::string(flag) + " ") != std::string::npos) isa += (isa.empty() ? "" : " ") + std::string(flag);
+  }
+  return model + " (" + (isa.empty() ? "no AVX2" : isa) + ")";
+}
+
 std::string Cell(const Measurement& m) {
   char text[64];
   std::snprintf(text, sizeof(text), "%7.2f (%5.0f)", m.images_per_second, m.peak_rss_mib);
@@ -155,6 +191,25 @@ absl::Status Run(const char* argv0) {
   if (step_binary.empty()) return absl::NotFoundError("cannot find trainer/benchmark_step (bazel build it first)");
   const std::string script = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/main/benchmark_reference.py");
   if (FLAGS_reference && script.empty()) return absl::NotFoundError("cannot find trainer/main/benchmark_reference.py");
+  std::string onnx_script, node_modules, onnx_model;
+  const bool eval_fp32 = std::find(modes.begin(), modes.end(), "eval") != modes.end() &&
+                         std::find(precisions.begin(), precisions.end(), "fp32") != precisions.end();
+  if (FLAGS_onnxruntime && eval_fp32) {
+    onnx_script = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/onnx/onnx_runtime_benchmark.js");
+    if (onnx_script.empty()) return absl::NotFoundError("cannot find trainer/onnx/onnx_runtime_benchmark.js");
+    node_modules = FLAGS_node_modules.empty() ? trainer::FindInRunfilesOrWorkspace(argv0, "third_party/npm/node_modules")
+                                              : FLAGS_node_modules;
+    if (node_modules.empty() || !std::filesystem::exists(node_modules + "/onnxruntime-node/package.json")) {
+      return absl::NotFoundError("onnxruntime-node is not installed (bash tools/setup.sh installs it into "
+                                 "third_party/npm; --node_modules=DIR points elsewhere; --noonnxruntime skips it)");
+    }
+    const char* tmp = std::getenv("TMPDIR");
+    onnx_model = std::string(tmp != nullptr ? tmp : "/tmp") + "/mobilenet_benchmark_" + std::to_string(getpid()) +
+                 ".onnx";
+    RETURN_IF_ERROR(coco::RunCommand(step_binary + " --write_onnx " + onnx_model + " --resolution " +
+                                     std::to_string(FLAGS_resolution))
+                        .status());
+  }
   std::string data_root;
   if (std::find(modes.begin(), modes.end(), "pipeline") != modes.end()) {
     const std::string cache =
@@ -162,12 +217,13 @@ absl::Status Run(const char* argv0) {
     ASSIGN_OR_RETURN(data_root, trainer::EnsureSyntheticDataset(trainer::SyntheticDataConfig(), cache));
   }
 
+  std::printf("CPU: %s\n", CpuDescription().c_str());
   std::printf("MobileNetV2 (80 classes), batch %d, %dx%d, %d threads, %d measured steps; images/s (peak RSS MiB)\n",
               FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
   std::printf("%-32s %-12s %-16s %-16s %6s\n", "setting", "allocator", "ours", "reference", "ratio");
   for (const std::string& mode : modes) {
     for (const std::string& precision : precisions) {
-      Measurement best_ours, best_reference, shipped;
+      Measurement best_ours, best_reference, shipped, best_runtime;
       std::string best_ours_name, best_reference_name;
       for (const std::string& layout : layouts) {
         for (const std::string& allocator : allocators) {
@@ -188,8 +244,21 @@ absl::Status Run(const char* argv0) {
           std::printf("%-32s %-12s %-16s %-16s %6.2f\n", name.c_str(), allocator.c_str(), Cell(ours).c_str(),
                       FLAGS_reference ? Cell(reference).c_str() : "",
                       reference.images_per_second > 0 ? ours.images_per_second / reference.images_per_second : 0.0);
+          if (!onnx_model.empty() && mode == "eval" && precision == "fp32") {
+            ASSIGN_OR_RETURN(const Measurement runtime,
+                             MeasureOnnxRuntime(onnx_script, node_modules, onnx_model, setting));
+            if (runtime.images_per_second > best_runtime.images_per_second) best_runtime = runtime;
+            std::printf("%-32s %-12s %-16s %-16s %6.2f  reference column: ONNX Runtime\n",
+                        (name + " vs ort").c_str(), allocator.c_str(), Cell(ours).c_str(), Cell(runtime).c_str(),
+                        ours.images_per_second / runtime.images_per_second);
+          }
           std::fflush(stdout);
         }
+      }
+      if (shipped.images_per_second > 0 && best_runtime.images_per_second > 0) {
+        std::printf("%-45s %-16s %-16s %6.2f  as shipped (tcmalloc linked) vs the fastest ONNX Runtime row\n",
+                    (mode + " " + precision + " shipped vs ort").c_str(), Cell(shipped).c_str(),
+                    Cell(best_runtime).c_str(), shipped.images_per_second / best_runtime.images_per_second);
       }
       if (!FLAGS_reference) continue;
       std::printf("%-45s %-16s %-16s %6.2f  fastest vs fastest: ours %s, reference %s\n",
@@ -204,6 +273,7 @@ absl::Status Run(const char* argv0) {
       std::fflush(stdout);
     }
   }
+  if (!onnx_model.empty()) std::filesystem::remove(onnx_model);
   return absl::OkStatus();
 }
 

@@ -36,6 +36,7 @@
 #include "glog/logging.h"
 #include "mobilenet/mobilenet.h"
 #include "tools/cc/allocator.h"
+#include "tools/cc/atomic_file.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/bf16_activation.h"
 #include "trainer/distributed/collectives.h"
@@ -43,6 +44,7 @@
 #include "trainer/distributed/environment.h"
 #include "trainer/distributed/process_group.h"
 #include "trainer/evaluation.h"
+#include "trainer/onnx/onnx_export.h"
 
 DEFINE_string(mode, "synthetic",
               "synthetic: a training step on random tensors; pipeline: a training step on batches from the JPEG "
@@ -58,6 +60,9 @@ DEFINE_int32(loader_threads, 2, "decoding threads (pipeline mode)");
 DEFINE_int32(output_stride, 32, "32 (torchvision's network, as the reference), 16 or 8 (dilated, as the default run)");
 DEFINE_bool(fuse_batchnorm_relu6, true, "the model's fused BatchNorm + ReLU6 in training (false: LibTorch's modules)");
 DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
+DEFINE_string(engine, "onednn",
+              "eval mode, fp32: onednn (the model compiled into oneDNN primitives, mobilenet/dnnl_inference.h, as "
+              "evaluate and predict run it) or libtorch (the model's modules)");
 DEFINE_int32(profile_top, 0,
              "after measuring, profile --steps more steps and print the N operators with the most self time "
              "(what torch.profiler's key_averages() shows as self CPU)");
@@ -68,6 +73,9 @@ DEFINE_int32(rank, 0, "this process, 0 <= rank < world_size");
 DEFINE_string(master_addr, "127.0.0.1", "rendezvous store host (rank 0 serves it)");
 DEFINE_int32(master_port, 0, "rendezvous store port");
 DEFINE_int32(collective_timeout_s, 60, "how long joining the group, and any collective, waits for a silent peer");
+DEFINE_string(write_onnx, "",
+              "instead of measuring, write the eval-mode model this process would run (same seed and options, dynamic "
+              "batch, --resolution) as ONNX to this path, for //trainer:benchmark's onnxruntime column");
 DEFINE_int32(time_limit_s, 0, "end the process (SIGALRM) after this many seconds, whatever it is doing; 0: never");
 
 namespace {
@@ -196,6 +204,14 @@ absl::StatusOr<Figures> Measure() {
     trainer::ConvWeightsToChannelsLast(*model, /*exact_depthwise_strides=*/FLAGS_world_size > 1);
   }
   model->train(training);
+  if (!FLAGS_write_onnx.empty()) {
+    model->eval();
+    trainer::OnnxExportOptions options;
+    options.input_size = FLAGS_resolution;
+    ASSIGN_OR_RETURN(const onnx::ModelProto proto, trainer::ExportMobileNetToOnnx(*model, options));
+    RETURN_IF_ERROR(coco::WriteFileAtomically(FLAGS_write_onnx, proto.SerializeAsString()));
+    return Figures{};
+  }
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
 
   // A data-parallel step: the process group and DataParallel exactly as the trainer builds them.
@@ -246,6 +262,13 @@ absl::StatusOr<Figures> Measure() {
   trainer::ForwardOptions forward_options;
   forward_options.bf16_autocast = bf16;
   forward_options.channels_last = FLAGS_channels_last;
+  std::unique_ptr<mobilenet::DnnlInference> compiled;
+  if (!training && FLAGS_engine == "onednn") {
+    ASSIGN_OR_RETURN(compiled, mobilenet::DnnlInference::Create(*model));
+    forward_options.compiled = compiled.get();
+  } else if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
+    return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
+  }
   auto forward = [&](const torch::Tensor& images) { return trainer::ForwardLogits(model, images, forward_options); };
   auto step = [&]() -> absl::Status {
     torch::Tensor images = fixed_images, targets = fixed_targets;
@@ -320,6 +343,7 @@ int main(int argc, char** argv) {
     LOG(ERROR) << figures.status().message();
     return 1;
   }
+  if (!FLAGS_write_onnx.empty()) return 0;
   for (const auto& [name, value] : figures->distributed) std::printf("%s %.3f\n", name.c_str(), value);
   std::printf("images_per_second %.3f\npeak_rss_mib %.1f\nallocator %s\n", figures->images_per_second,
               figures->peak_rss_mib, coco::ActiveAllocatorName().c_str());

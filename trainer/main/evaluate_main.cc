@@ -36,6 +36,9 @@ DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-mul
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
 DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_int32(batch_size, 64, "evaluation batch size");
+DEFINE_string(engine, "onednn",
+              "fp32 on the CPU: onednn (the model compiled into oneDNN primitives once: folded BatchNorm, fused ReLU6 "
+              "and residual additions, pre-reordered weights) or libtorch (the model's modules, layer by layer)");
 DEFINE_string(tta, "none",
               "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged)");
 
@@ -48,6 +51,9 @@ absl::Status Run() {
   }
   const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
+  if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
+    return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
+  }
   const std::string run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
   ASSIGN_OR_RETURN(trainer::InferenceModel loaded,
                    trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));
@@ -94,6 +100,7 @@ absl::Status Run() {
   forward.device = device;
   forward.bf16_autocast = false;  // evaluation in fp32 whatever the training precision
   forward.flip_tta = *flip_tta;
+  forward.onednn = FLAGS_engine == "onednn";
   const std::vector<trainer::SourceSummary>& sources =
       val ? splits.val_sources : calibration ? splits.calibration_sources : splits.train_sources;
   std::optional<trainer::SampleGroups> groups;

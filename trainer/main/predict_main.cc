@@ -37,6 +37,9 @@ DEFINE_string(format, "jsonl", "jsonl: one JSON object per image; text: the huma
 DEFINE_string(out, "", "write the output to this file (atomically, when done) instead of stdout");
 DEFINE_bool(recursive, true, "walk directories' subdirectories too (false: only the files directly inside)");
 DEFINE_int32(batch_size, 16, "images per forward pass");
+DEFINE_string(engine, "onednn",
+              "fp32 on the CPU: onednn (the model compiled into oneDNN primitives once: folded BatchNorm, fused ReLU6 "
+              "and residual additions, pre-reordered weights) or libtorch (the model's modules, layer by layer)");
 DEFINE_string(tta, "none",
               "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged "
               "before the sigmoid; thresholds unchanged)");
@@ -62,6 +65,9 @@ absl::Status CheckFlags(const std::vector<std::string>& inputs) {
   if (FLAGS_progress_every < 0) return absl::InvalidArgumentError("--progress_every must be >= 0");
   const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
+  if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
+    return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
+  }
   return absl::OkStatus();
 }
 
@@ -171,6 +177,10 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
   trainer::ForwardOptions forward;
   forward.channels_last = true;
   forward.flip_tta = *trainer::FlipTtaFromName(FLAGS_tta);  // CheckFlags accepted the name
+  forward.onednn = FLAGS_engine == "onednn";
+  loaded.model->eval();
+  const std::unique_ptr<mobilenet::DnnlInference> compiled = trainer::CompileForInference(loaded.model, forward);
+  forward.compiled = compiled.get();
   const bool json = FLAGS_format == "jsonl";
   const std::string out_path = FLAGS_out.empty() ? "" : trainer::ResolveUserPath(FLAGS_out);
   std::string out_file;  // the whole output when --out is given, written once at the end
