@@ -13,12 +13,14 @@
 namespace mobilenet {
 namespace {
 
-// The loops below are plain C++ written so that GCC vectorises them; each hot function is compiled twice (baseline
-// x86-64 and x86-64-v3, i.e. AVX2 + FMA) and picked at load time. ATen's at::vec would fix the vector width at
-// compile time instead, and Debian's LibTorch dispatches its own kernels at run time, so this file would otherwise
-// run on SSE2 on every machine.
+// The loops below are plain C++ written so that GCC vectorises them; each hot function is compiled three times
+// (baseline x86-64, x86-64-v3 = AVX2 + FMA, x86-64-v4 = AVX-512) and picked at load time by the CPU's features.
+// ATen's at::vec would fix the vector width at compile time instead, and Debian's LibTorch dispatches its own
+// kernels at run time, so this file would otherwise run on SSE2 on every machine. What the AVX-512 clone gives over
+// the AVX2 one: trainer/SPEED.md.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MOBILENET_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
+#define MOBILENET_VECTOR_CLONES \
+  __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define MOBILENET_VECTOR_CLONES
 #endif
