@@ -10,23 +10,12 @@
 #include <cstring>
 #include <vector>
 
+#include "mobilenet/batchnorm_relu6_kernels.h"
+
 namespace mobilenet {
 namespace {
 
-// The loops below are plain C++ written so that GCC vectorises them; each hot function is compiled three times
-// (baseline x86-64, x86-64-v3 = AVX2 + FMA, x86-64-v4 = AVX-512) and picked at load time by the CPU's features.
-// ATen's at::vec would fix the vector width at compile time instead, and Debian's LibTorch dispatches its own
-// kernels at run time, so this file would otherwise run on SSE2 on every machine. What the AVX-512 clone gives over
-// the AVX2 one: trainer/SPEED.md.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MOBILENET_VECTOR_CLONES \
-  __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define MOBILENET_VECTOR_CLONES
-#endif
-
-constexpr int64_t kFlushRows = 32;   // float partial sums are flushed into double after this many rows / elements
-constexpr int64_t kLanes = 16;       // independent partial sums along a contiguous plane
+constexpr int64_t kMinRowsPerThread = 32;
 
 // A 4-d tensor seen as [outer, channels, inner]: channels_last is [N*H*W, C, 1], contiguous is [N, C, H*W].
 struct Layout {
@@ -45,173 +34,7 @@ Layout LayoutOf(const torch::Tensor& x) {
   return {n, c, hw, false};
 }
 
-// --- channels_last: rows of `channels` values; every loop runs along the channels ---
-
-// Adds, per channel, sum(a) and sum(a * b) over rows [begin, end) into the double accumulators, where
-// a = x - shift_x (statistics, b = a) or the masked gradient (backward, b = x - mean).
-MOBILENET_VECTOR_CLONES
-void RowsStatistics(const float* x, const float* center, int64_t begin, int64_t end, int64_t channels,
-                    double* sum, double* sum_squares) {
-  std::vector<float> block_sum(channels), block_squares(channels);
-  for (int64_t row = begin; row < end; row += kFlushRows) {
-    std::fill(block_sum.begin(), block_sum.end(), 0.f);
-    std::fill(block_squares.begin(), block_squares.end(), 0.f);
-    const int64_t stop = std::min(end, row + kFlushRows);
-    for (int64_t r = row; r < stop; ++r) {
-      const float* in = x + r * channels;
-      float* s = block_sum.data();
-      float* q = block_squares.data();
-      for (int64_t c = 0; c < channels; ++c) {
-        const float d = in[c] - center[c];
-        s[c] += d;
-        q[c] += d * d;
-      }
-    }
-    for (int64_t c = 0; c < channels; ++c) sum[c] += block_sum[c], sum_squares[c] += block_squares[c];
-  }
-}
-
-MOBILENET_VECTOR_CLONES
-void RowsNormalizeClamp(const float* x, const float* scale, const float* shift, int64_t begin, int64_t end,
-                        int64_t channels, float* y) {
-  for (int64_t r = begin; r < end; ++r) {
-    const float* in = x + r * channels;
-    float* out = y + r * channels;
-    for (int64_t c = 0; c < channels; ++c) out[c] = std::min(std::max(in[c] * scale[c] + shift[c], 0.f), 6.f);
-  }
-}
-
-// Per channel: sum(dz) and sum(dz * (x - mean)), where dz = grad where 0 < x * scale + shift < 6, else 0.
-MOBILENET_VECTOR_CLONES
-void RowsGradientSums(const float* x, const float* grad, const float* scale, const float* shift, const float* mean,
-                      int64_t begin, int64_t end, int64_t channels, double* sum_dz, double* sum_dz_x) {
-  std::vector<float> block_dz(channels), block_dz_x(channels);
-  for (int64_t row = begin; row < end; row += kFlushRows) {
-    std::fill(block_dz.begin(), block_dz.end(), 0.f);
-    std::fill(block_dz_x.begin(), block_dz_x.end(), 0.f);
-    const int64_t stop = std::min(end, row + kFlushRows);
-    for (int64_t r = row; r < stop; ++r) {
-      const float* in = x + r * channels;
-      const float* g = grad + r * channels;
-      float* s = block_dz.data();
-      float* q = block_dz_x.data();
-      for (int64_t c = 0; c < channels; ++c) {
-        const float z = in[c] * scale[c] + shift[c];
-        const float dz = ((z > 0.f) & (z < 6.f)) ? g[c] : 0.f;
-        s[c] += dz;
-        q[c] += dz * (in[c] - mean[c]);
-      }
-    }
-    for (int64_t c = 0; c < channels; ++c) sum_dz[c] += block_dz[c], sum_dz_x[c] += block_dz_x[c];
-  }
-}
-
-// dx = scale * dz - scale * mean(dz) - scale * k * (x - mean), with k = invstd^2 * mean(dz * (x - mean)):
-// here a = scale, b = -scale * k, d = -scale * mean(dz).
-MOBILENET_VECTOR_CLONES
-void RowsInputGradient(const float* x, const float* grad, const float* scale, const float* shift, const float* mean,
-                       const float* b, const float* d, int64_t begin, int64_t end, int64_t channels, float* dx) {
-  for (int64_t r = begin; r < end; ++r) {
-    const float* in = x + r * channels;
-    const float* g = grad + r * channels;
-    float* out = dx + r * channels;
-    for (int64_t c = 0; c < channels; ++c) {
-      const float z = in[c] * scale[c] + shift[c];
-      const float dz = ((z > 0.f) & (z < 6.f)) ? g[c] : 0.f;
-      out[c] = scale[c] * dz + b[c] * (in[c] - mean[c]) + d[c];
-    }
-  }
-}
-
-// --- contiguous: one plane of `size` values per (image, channel); loops run along the plane ---
-
-MOBILENET_VECTOR_CLONES
-void PlaneStatistics(const float* x, int64_t size, float center, double* sum, double* sum_squares) {
-  float lanes_sum[kLanes] = {}, lanes_squares[kLanes] = {};
-  int64_t i = 0;
-  for (int64_t flushed = 0; i + kLanes <= size; i += kLanes) {
-    for (int64_t j = 0; j < kLanes; ++j) {
-      const float d = x[i + j] - center;
-      lanes_sum[j] += d;
-      lanes_squares[j] += d * d;
-    }
-    if (++flushed == kFlushRows) {
-      for (int64_t j = 0; j < kLanes; ++j) *sum += lanes_sum[j], *sum_squares += lanes_squares[j];
-      std::fill(lanes_sum, lanes_sum + kLanes, 0.f), std::fill(lanes_squares, lanes_squares + kLanes, 0.f);
-      flushed = 0;
-    }
-  }
-  for (int64_t j = 0; j < kLanes; ++j) *sum += lanes_sum[j], *sum_squares += lanes_squares[j];
-  for (; i < size; ++i) {
-    const double d = x[i] - center;
-    *sum += d, *sum_squares += d * d;
-  }
-}
-
-MOBILENET_VECTOR_CLONES
-void PlaneNormalizeClamp(const float* x, int64_t size, float scale, float shift, float* y) {
-  for (int64_t i = 0; i < size; ++i) y[i] = std::min(std::max(x[i] * scale + shift, 0.f), 6.f);
-}
-
-MOBILENET_VECTOR_CLONES
-void PlaneGradientSums(const float* x, const float* grad, int64_t size, float scale, float shift, float mean,
-                       double* sum_dz, double* sum_dz_x) {
-  float lanes_dz[kLanes] = {}, lanes_dz_x[kLanes] = {};
-  int64_t i = 0;
-  for (int64_t flushed = 0; i + kLanes <= size; i += kLanes) {
-    for (int64_t j = 0; j < kLanes; ++j) {
-      const float z = x[i + j] * scale + shift;
-      const float dz = ((z > 0.f) & (z < 6.f)) ? grad[i + j] : 0.f;
-      lanes_dz[j] += dz;
-      lanes_dz_x[j] += dz * (x[i + j] - mean);
-    }
-    if (++flushed == kFlushRows) {
-      for (int64_t j = 0; j < kLanes; ++j) *sum_dz += lanes_dz[j], *sum_dz_x += lanes_dz_x[j];
-      std::fill(lanes_dz, lanes_dz + kLanes, 0.f), std::fill(lanes_dz_x, lanes_dz_x + kLanes, 0.f);
-      flushed = 0;
-    }
-  }
-  for (int64_t j = 0; j < kLanes; ++j) *sum_dz += lanes_dz[j], *sum_dz_x += lanes_dz_x[j];
-  for (; i < size; ++i) {
-    const float z = x[i] * scale + shift;
-    const double dz = ((z > 0.f) & (z < 6.f)) ? grad[i] : 0.f;
-    *sum_dz += dz, *sum_dz_x += dz * (x[i] - mean);
-  }
-}
-
-MOBILENET_VECTOR_CLONES
-void PlaneInputGradient(const float* x, const float* grad, int64_t size, float scale, float shift, float mean,
-                        float b, float d, float* dx) {
-  for (int64_t i = 0; i < size; ++i) {
-    const float z = x[i] * scale + shift;
-    const float dz = ((z > 0.f) & (z < 6.f)) ? grad[i] : 0.f;
-    dx[i] = scale * dz + b * (x[i] - mean) + d;
-  }
-}
-
-// --- bfloat16: blocks of rows or of a plane are widened into float scratch, run through the float loops above and
-// the results narrowed back, so a bf16 tensor is read and written once per pass, never converted as a whole ---
-
 using Bf16Bits = uint16_t;  // a c10::BFloat16's storage: the upper half of a float's bits
-
-MOBILENET_VECTOR_CLONES
-void Widen(const Bf16Bits* in, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t bits = static_cast<uint32_t>(in[i]) << 16;
-    std::memcpy(&out[i], &bits, sizeof(float));
-  }
-}
-
-// Round to nearest even, as c10::BFloat16's constructor does; NaN stays a (quiet) NaN.
-MOBILENET_VECTOR_CLONES
-void Narrow(const float* in, int64_t n, Bf16Bits* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, &in[i], sizeof(float));
-    const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-    out[i] = in[i] != in[i] ? Bf16Bits{0x7FC0} : static_cast<Bf16Bits>(rounded);
-  }
-}
 
 constexpr int64_t kBlockElements = 16384;  // per block and buffer: 64 KiB of float scratch
 
@@ -248,15 +71,16 @@ void AsFloat(const Operands& operands, int64_t offset, int64_t count, int64_t bl
   const auto* x = static_cast<const Bf16Bits*>(operands.x);
   const auto* g = static_cast<const Bf16Bits*>(operands.g);
   auto* out = static_cast<Bf16Bits*>(operands.out);
+  const BatchNormReLU6Kernels& kernels = ActiveKernels();
   float* wide_x = Scratch(3, block);
   float* wide_g = wide_x + block;
   float* wide_out = wide_g + block;
   for (int64_t first = offset; first < offset + count; first += block) {
     const int64_t n = std::min(block, offset + count - first);
-    Widen(x + first, n, wide_x);
-    if (g != nullptr) Widen(g + first, n, wide_g);
+    kernels.widen(x + first, n, wide_x);
+    if (g != nullptr) kernels.widen(g + first, n, wide_g);
     op(wide_x, g != nullptr ? wide_g : nullptr, out != nullptr ? wide_out : nullptr, n);
-    if (out != nullptr) Narrow(wide_out, n, out + first);
+    if (out != nullptr) kernels.narrow(wide_out, n, out + first);
   }
 }
 
@@ -271,7 +95,7 @@ void ChannelSums(const Layout& layout, RowSums row_sums, PlaneSums plane_sums, s
   if (layout.channels_last) {
     const int threads = at::get_num_threads();
     std::vector<double> partial(2 * threads * channels, 0.0);
-    const int64_t grain = std::max<int64_t>(kFlushRows, 4096 / std::max<int64_t>(channels, 1));
+    const int64_t grain = std::max<int64_t>(kMinRowsPerThread, 4096 / std::max<int64_t>(channels, 1));
     at::parallel_for(0, layout.outer, grain, [&](int64_t begin, int64_t end) {
       double* mine = partial.data() + 2 * at::get_thread_num() * channels;
       row_sums(begin, end, mine, mine + channels);
@@ -325,6 +149,7 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
                                torch::Tensor bias, torch::Tensor running_mean, torch::Tensor running_var,
                                double momentum, double eps) {
     RECORD_FUNCTION("mobilenet::batchnorm_relu6", std::vector<c10::IValue>({input}));
+    const BatchNormReLU6Kernels& kernels = ActiveKernels();
     const Layout layout = LayoutOf(input);
     const int64_t channels = layout.channels;
     const int64_t count = input.numel() / channels;
@@ -342,14 +167,15 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     ChannelSums(
         layout,
         [&](int64_t begin, int64_t end, double* s, double* q) {
+          std::vector<float> scratch(2 * channels);
           AsFloat(read_x, begin * channels, (end - begin) * channels, row_block,
                   [&](const float* x, const float*, float*, int64_t n) {
-                    RowsStatistics(x, center.data(), 0, n / channels, channels, s, q);
+                    kernels.rows_statistics(x, center.data(), n / channels, channels, scratch.data(), s, q);
                   });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
           AsFloat(read_x, offset, layout.inner, kBlockElements, [&](const float* x, const float*, float*, int64_t n) {
-            PlaneStatistics(x, n, center[c], s, q);
+            kernels.plane_statistics(x, n, center[c], s, q);
           });
         },
         sum, sum_squares);
@@ -387,12 +213,12 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
         [&](int64_t begin, int64_t end) {
           AsFloat(normalize, begin * channels, (end - begin) * channels, row_block,
                   [&](const float* x, const float*, float* y, int64_t n) {
-                    RowsNormalizeClamp(x, sc, sh, 0, n / channels, channels, y);
+                    kernels.rows_normalize_clamp(x, sc, sh, n / channels, channels, y);
                   });
         },
         [&](int64_t offset, int64_t c) {
           AsFloat(normalize, offset, layout.inner, kBlockElements, [&](const float* x, const float*, float* y, int64_t n) {
-            PlaneNormalizeClamp(x, n, sc[c], sh[c], y);
+            kernels.plane_normalize_clamp(x, n, sc[c], sh[c], y);
           });
         });
 
@@ -403,6 +229,7 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     RECORD_FUNCTION("mobilenet::batchnorm_relu6_backward", std::vector<c10::IValue>({grad_outputs[0]}));
+    const BatchNormReLU6Kernels& kernels = ActiveKernels();
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& input = saved[0];
     const Layout layout = LayoutOf(input);
@@ -424,14 +251,15 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
     ChannelSums(
         layout,
         [&](int64_t begin, int64_t end, double* s, double* q) {
+          std::vector<float> scratch(2 * channels);
           AsFloat(read_x_g, begin * channels, (end - begin) * channels, row_block,
                   [&](const float* x, const float* g, float*, int64_t n) {
-                    RowsGradientSums(x, g, sc, sh, mean, 0, n / channels, channels, s, q);
+                    kernels.rows_gradient_sums(x, g, sc, sh, mean, n / channels, channels, scratch.data(), s, q);
                   });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
           AsFloat(read_x_g, offset, layout.inner, kBlockElements, [&](const float* x, const float* g, float*, int64_t n) {
-            PlaneGradientSums(x, g, n, sc[c], sh[c], mean[c], s, q);
+            kernels.plane_gradient_sums(x, g, n, sc[c], sh[c], mean[c], s, q);
           });
         },
         sum_dz, sum_dz_x);
@@ -458,13 +286,13 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
           [&](int64_t begin, int64_t end) {
             AsFloat(input_gradient, begin * channels, (end - begin) * channels, row_block,
                     [&](const float* x, const float* g, float* dx, int64_t n) {
-                      RowsInputGradient(x, g, sc, sh, mean, b.data(), d.data(), 0, n / channels, channels, dx);
+                      kernels.rows_input_gradient(x, g, sc, sh, mean, b.data(), d.data(), n / channels, channels, dx);
                     });
           },
           [&](int64_t offset, int64_t c) {
             AsFloat(input_gradient, offset, layout.inner, kBlockElements,
                     [&](const float* x, const float* g, float* dx, int64_t n) {
-                      PlaneInputGradient(x, g, n, sc[c], sh[c], mean[c], b[c], d[c], dx);
+                      kernels.plane_input_gradient(x, g, n, sc[c], sh[c], mean[c], b[c], d[c], dx);
                     });
           });
     }

@@ -6,9 +6,12 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <fstream>
 #include <string>
+#include <tuple>
 
 #include "gtest/gtest.h"
+#include "mobilenet/batchnorm_relu6_kernels.h"
 #include "mobilenet/layers.h"
 
 namespace mobilenet {
@@ -35,10 +38,28 @@ struct Case {
   bool channels_last;
 };
 
-class FusedBatchNormReLU6Test : public ::testing::TestWithParam<Case> {};
+// Runs the kernels on `isa` for one test's scope, then on the best the CPU supports again.
+class ScopedKernelIsa {
+ public:
+  explicit ScopedKernelIsa(KernelIsa isa) : supported_(SetKernelIsa(isa)) {}
+  ~ScopedKernelIsa() { SetKernelIsa(CpuSupports(KernelIsa::kAvx512) ? KernelIsa::kAvx512
+                                    : CpuSupports(KernelIsa::kAvx2) ? KernelIsa::kAvx2
+                                                                    : KernelIsa::kBaseline); }
+  bool supported() const { return supported_; }
 
+ private:
+  bool supported_;
+};
+
+constexpr KernelIsa kEveryIsa[] = {KernelIsa::kBaseline, KernelIsa::kAvx2, KernelIsa::kAvx512};
+
+class FusedBatchNormReLU6Test : public ::testing::TestWithParam<std::tuple<Case, KernelIsa>> {};
+
+// Every build of the kernels (the baseline one, AVX2, AVX-512) the CPU can run, against LibTorch's modules.
 TEST_P(FusedBatchNormReLU6Test, MatchesBatchNormThenReLU6ForwardBackwardAndRunningStatistics) {
-  const Case& c = GetParam();
+  const Case& c = std::get<0>(GetParam());
+  const ScopedKernelIsa isa(std::get<1>(GetParam()));
+  if (!isa.supported()) GTEST_SKIP() << "this CPU cannot run " << KernelIsaName(std::get<1>(GetParam()));
   // Two threads: the kernels split rows (channels_last) or channels (contiguous) between OpenMP threads.
   torch::set_num_threads(2);
   torch::manual_seed(1);
@@ -82,13 +103,51 @@ TEST_P(FusedBatchNormReLU6Test, MatchesBatchNormThenReLU6ForwardBackwardAndRunni
 
 INSTANTIATE_TEST_SUITE_P(
     Layouts, FusedBatchNormReLU6Test,
-    ::testing::Values(Case{"ChannelsLast", {4, 24, 9, 7}, true}, Case{"Contiguous", {4, 24, 9, 7}, false},
-                      // Channel counts that are not a multiple of the vector width, planes longer than one flush.
-                      Case{"ChannelsLastOddChannels", {3, 13, 5, 6}, true},
-                      Case{"ContiguousLongPlanes", {2, 5, 40, 33}, false},
-                      // A 1x1 map is both contiguous and channels_last.
-                      Case{"OneByOne", {16, 8, 1, 1}, false}),
-    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+    ::testing::Combine(
+        ::testing::Values(Case{"ChannelsLast", {4, 24, 9, 7}, true}, Case{"Contiguous", {4, 24, 9, 7}, false},
+                          // Channel counts that are not a multiple of the vector width, planes longer than one flush.
+                          Case{"ChannelsLastOddChannels", {3, 13, 5, 6}, true},
+                          Case{"ContiguousLongPlanes", {2, 5, 40, 33}, false},
+                          // A 1x1 map is both contiguous and channels_last.
+                          Case{"OneByOne", {16, 8, 1, 1}, false}),
+        ::testing::ValuesIn(kEveryIsa)),
+    [](const ::testing::TestParamInfo<std::tuple<Case, KernelIsa>>& info) {
+      return std::get<0>(info.param).name + "_" + KernelIsaName(std::get<1>(info.param));
+    });
+
+// The CPU's flags as /proc/cpuinfo lists them (Linux on x86-64), for an account of the dispatch independent of
+// __builtin_cpu_supports.
+std::string CpuFlags() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("flags", 0) == 0) return line.substr(line.find(':') + 1) + " ";
+  }
+  return "";
+}
+
+bool HasFlag(const std::string& flags, const std::string& flag) {
+  return flags.find(" " + flag + " ") != std::string::npos;
+}
+
+TEST(KernelDispatchTest, ChoosesTheWidestInstructionSetTheCpuLists) {
+  const std::string flags = CpuFlags();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo flags line (not Linux on x86-64)";
+  const bool avx2 = HasFlag(flags, "avx2") && HasFlag(flags, "fma") && HasFlag(flags, "bmi2");
+  bool avx512 = avx2;
+  for (const char* flag : {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}) avx512 &= HasFlag(flags, flag);
+  EXPECT_EQ(CpuSupports(KernelIsa::kAvx2), avx2);
+  EXPECT_EQ(CpuSupports(KernelIsa::kAvx512), avx512);
+  EXPECT_TRUE(CpuSupports(KernelIsa::kBaseline));
+  EXPECT_EQ(ActiveKernelIsa(), avx512 ? KernelIsa::kAvx512 : avx2 ? KernelIsa::kAvx2 : KernelIsa::kBaseline);
+  // An instruction set the CPU lacks is refused and changes nothing.
+  if (!avx512) {
+    const KernelIsa before = ActiveKernelIsa();
+    EXPECT_FALSE(SetKernelIsa(KernelIsa::kAvx512));
+    EXPECT_EQ(ActiveKernelIsa(), before);
+  }
+  const ScopedKernelIsa baseline(KernelIsa::kBaseline);
+  EXPECT_EQ(ActiveKernelIsa(), KernelIsa::kBaseline);
+}
 
 // Central differences of sum(upstream * fused(x)), against the float analytic gradient, at every input element.
 // Inputs are kept off ReLU6's kinks (where the derivative jumps) by construction: each channel holds the values
@@ -176,10 +235,12 @@ TEST(FusedBatchNormReLU6Test, ServesFloatAndBFloat16InTrainingOnly) {
 // the reference is LibTorch's modules on input.to(float), with the output cast to bf16, so every gradient, including
 // the bf16 one to the input, goes through the same conversions on both sides. The shapes cover blocks: more rows than
 // one channels_last block, planes longer than one contiguous block, and a partial last block.
-class FusedBatchNormReLU6BFloat16Test : public ::testing::TestWithParam<bool> {};
+class FusedBatchNormReLU6BFloat16Test : public ::testing::TestWithParam<std::tuple<bool, KernelIsa>> {};
 
 TEST_P(FusedBatchNormReLU6BFloat16Test, MatchesModulesOnTheWidenedInput) {
-  const bool channels_last = GetParam();
+  const bool channels_last = std::get<0>(GetParam());
+  const ScopedKernelIsa isa(std::get<1>(GetParam()));
+  if (!isa.supported()) GTEST_SKIP() << "this CPU cannot run " << KernelIsaName(std::get<1>(GetParam()));
   torch::set_num_threads(2);  // blocks are split between threads, as in training
   torch::manual_seed(4);
   const std::vector<int64_t> shape = {3, 24, 130, 131};
@@ -222,9 +283,11 @@ TEST_P(FusedBatchNormReLU6BFloat16Test, MatchesModulesOnTheWidenedInput) {
   EXPECT_TRUE(torch::allclose(fused_bn->running_var, reference_bn->running_var, kForwardTol, kForwardTol));
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, FusedBatchNormReLU6BFloat16Test, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "ChannelsLast" : "Contiguous";
+INSTANTIATE_TEST_SUITE_P(Layouts, FusedBatchNormReLU6BFloat16Test,
+                         ::testing::Combine(::testing::Values(true, false), ::testing::ValuesIn(kEveryIsa)),
+                         [](const ::testing::TestParamInfo<std::tuple<bool, KernelIsa>>& info) {
+                           return std::string(std::get<0>(info.param) ? "ChannelsLast" : "Contiguous") + "_" +
+                                  KernelIsaName(std::get<1>(info.param));
                          });
 
 // Under CPU autocast, the block's convolution yields bf16 and the fused path takes it: same dtype and values as

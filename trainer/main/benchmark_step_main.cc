@@ -34,6 +34,7 @@
 #include "data/image_loader.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "mobilenet/batchnorm_relu6_kernels.h"
 #include "mobilenet/mobilenet.h"
 #include "tools/cc/allocator.h"
 #include "tools/cc/atomic_file.h"
@@ -60,6 +61,9 @@ DEFINE_int32(loader_threads, 2, "decoding threads (pipeline mode)");
 DEFINE_int32(output_stride, 32, "32 (torchvision's network, as the reference), 16 or 8 (dilated, as the default run)");
 DEFINE_bool(fuse_batchnorm_relu6, true, "the model's fused BatchNorm + ReLU6 in training (false: LibTorch's modules)");
 DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
+DEFINE_string(kernel_isa, "best",
+              "the fused BatchNorm + ReLU6 kernels' instruction set: best (what the CPU supports), baseline, avx2 or "
+              "avx512 (must be supported)");
 DEFINE_string(engine, "onednn",
               "eval mode, fp32: onednn (the model compiled into oneDNN primitives, mobilenet/dnnl_inference.h, as "
               "evaluate and predict run it) or libtorch (the model's modules)");
@@ -189,6 +193,16 @@ absl::StatusOr<Figures> MeasureDataParallel(c10d::ProcessGroup& group, mobilenet
 
 absl::StatusOr<Figures> Measure() {
   torch::manual_seed(0);
+  if (FLAGS_kernel_isa != "best") {
+    bool known = false;
+    for (const mobilenet::KernelIsa isa :
+         {mobilenet::KernelIsa::kBaseline, mobilenet::KernelIsa::kAvx2, mobilenet::KernelIsa::kAvx512}) {
+      if (FLAGS_kernel_isa != mobilenet::KernelIsaName(isa)) continue;
+      known = true;
+      if (!mobilenet::SetKernelIsa(isa)) return absl::InvalidArgumentError("--kernel_isa: this CPU lacks " + FLAGS_kernel_isa);
+    }
+    if (!known) return absl::InvalidArgumentError("--kernel_isa must be best, baseline, avx2 or avx512");
+  }
   const bool bf16 = FLAGS_precision == "bf16";
   if (!bf16 && FLAGS_precision != "fp32") return absl::InvalidArgumentError("--precision must be fp32 or bf16");
   const bool training = FLAGS_mode != "eval";
@@ -345,7 +359,8 @@ int main(int argc, char** argv) {
   }
   if (!FLAGS_write_onnx.empty()) return 0;
   for (const auto& [name, value] : figures->distributed) std::printf("%s %.3f\n", name.c_str(), value);
-  std::printf("images_per_second %.3f\npeak_rss_mib %.1f\nallocator %s\n", figures->images_per_second,
-              figures->peak_rss_mib, coco::ActiveAllocatorName().c_str());
+  std::printf("images_per_second %.3f\npeak_rss_mib %.1f\nallocator %s\nkernel_isa %s\n", figures->images_per_second,
+              figures->peak_rss_mib, coco::ActiveAllocatorName().c_str(),
+              mobilenet::KernelIsaName(mobilenet::ActiveKernelIsa()));
   return 0;
 }

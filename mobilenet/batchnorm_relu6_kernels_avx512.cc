@@ -1,0 +1,16 @@
+// The kernels built for avx512 (this file's -march is set in mobilenet/BUILD); picked at run time only on a CPU that
+// has it (batchnorm_relu6_kernels_baseline.cc). Only the table leaves this file.
+#include <cstdint>
+#include <cstring>
+
+#include "mobilenet/batchnorm_relu6_kernels.h"
+
+#if defined(__x86_64__)
+namespace mobilenet {
+namespace kernels_avx512 {
+#include "mobilenet/batchnorm_relu6_kernels.inc"
+}  // namespace kernels_avx512
+
+const BatchNormReLU6Kernels& Avx512Kernels() { return kernels_avx512::kKernels; }
+}  // namespace mobilenet
+#endif
