@@ -119,7 +119,15 @@ absl::Status CollectModule(const std::shared_ptr<torch::nn::Module>& module, con
   return absl::UnimplementedError("cannot compile " + path + ": unknown module " + module->name());
 }
 
-memory::desc PlainDesc(const Dims& dims, memory::format_tag tag) { return {dims, memory::data_type::f32, tag}; }
+memory::desc PlainDesc(const Dims& dims, memory::format_tag tag, memory::data_type type = memory::data_type::f32) {
+  return {dims, type, tag};
+}
+
+// Whether oneDNN runs bf16 convolutions natively here (AVX-512 BF16 or AMX), not emulated.
+bool NativeBFloat16() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
 
 // The activation layout: channels in blocks of the vector width, which oneDNN's direct and depthwise kernels (and
 // the depthwise fusion below) are written for. Left to oneDNN ("any") its choice is NHWC, whose first-layer kernel
@@ -168,7 +176,10 @@ struct Step {
 struct Plan {
   std::vector<Step> steps;
   std::vector<memory> buffers;  // activations, each as large as the largest
-  memory::desc input_desc;
+  memory::desc input_desc;  // the caller's float NCHW images
+  // bf16 networks: the images converted, before the first convolution.
+  dnnl::reorder to_network_input;
+  memory network_input;
   // The last activation in NHWC: the last step's output itself, or a reorder of it into `features`.
   bool reorder_features = false;
   dnnl::reorder to_features;
@@ -181,6 +192,7 @@ struct DnnlInference::Network {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::vector<ConvLayer> layers;
+  memory::data_type type = memory::data_type::f32;  // activations and weights; biases stay f32
   std::vector<memory> bias;  // per layer, plain
   torch::Tensor linear_weight, linear_bias;
   std::map<std::vector<int64_t>, Plan> plans;  // by {N, H, W}
@@ -220,11 +232,16 @@ Plan& DnnlInference::Network::PlanFor(const std::vector<int64_t>& key) {
   Plan plan;
   // NCHW: oneDNN's blocked first-layer kernels read it, and have no fast path from NHWC into a blocked layout.
   plan.input_desc = PlainDesc({n, 3, h, w}, memory::format_tag::nchw);
+  memory::desc source = plan.input_desc;
+  if (type != memory::data_type::f32) {
+    source = PlainDesc({n, 3, h, w}, memory::format_tag::nchw, type);
+    plan.network_input = memory(source, engine);
+    plan.to_network_input = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plan.input_desc, engine, source));
+  }
 
   // Primitive descriptors first, each step reading the layout the one before it wrote.
   std::vector<dnnl::convolution_forward::primitive_desc> descs;
-  std::map<int, memory::desc> value_descs = {{0, plan.input_desc}};
-  memory::desc source = plan.input_desc;
+  std::map<int, memory::desc> value_descs = {{0, source}};
   for (size_t k = 0; k < layers.size();) {
     const ConvLayer& layer = layers[k];
     Step step;
@@ -236,10 +253,11 @@ Plan& DnnlInference::Network::PlanFor(const std::vector<int64_t>& key) {
     const memory::desc target =
         layer.residual_value >= 0
             ? value_descs.at(layer.residual_value)
-            : PlainDesc({n, out, OutputSize(layer, source_dims[2], 0), OutputSize(layer, source_dims[3], 1)}, tag);
+            : PlainDesc({n, out, OutputSize(layer, source_dims[2], 0), OutputSize(layer, source_dims[3], 1)}, tag,
+                        type);
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, source,
-        memory::desc(WeightDims(layer), memory::data_type::f32, memory::format_tag::any),
+        memory::desc(WeightDims(layer), type, memory::format_tag::any),
         PlainDesc({out}, memory::format_tag::x), target, layer.stride,
         {layer.dilation[0] - 1, layer.dilation[1] - 1}, layer.padding, layer.padding);
     dnnl::post_ops post_ops;
@@ -247,7 +265,7 @@ Plan& DnnlInference::Network::PlanFor(const std::vector<int64_t>& key) {
     if (layer.residual_value >= 0) post_ops.append_sum(1.f);
     if (step.fused) {
       const ConvLayer& depthwise = layers[k + 1];
-      post_ops.append_dw(memory::data_type::f32, memory::data_type::f32, memory::data_type::f32, 3,
+      post_ops.append_dw(type, memory::data_type::f32, type, 3,
                          depthwise.stride[0], 1, 0, {});
       post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
     }
@@ -320,8 +338,16 @@ Plan& DnnlInference::Network::PlanFor(const std::vector<int64_t>& key) {
   return plans.emplace(key, std::move(plan)).first->second;
 }
 
-absl::StatusOr<std::unique_ptr<DnnlInference>> DnnlInference::Create(MobileNetImpl& model) {
+absl::StatusOr<std::unique_ptr<DnnlInference>> DnnlInference::Create(MobileNetImpl& model,
+                                                                     InferencePrecision precision) {
   auto network = std::make_unique<Network>();
+  if (precision == InferencePrecision::kBFloat16) {
+    if (!NativeBFloat16()) {
+      return absl::FailedPreconditionError(
+          "bf16 inference needs a CPU with AVX-512 BF16 or AMX (oneDNN would emulate it, slower than fp32)");
+    }
+    network->type = memory::data_type::bf16;
+  }
   absl::Status status = CollectChildren(*model.features, "features", network->layers);
   if (!status.ok()) return status;
   if (network->layers.empty()) return absl::UnimplementedError("cannot compile a model without convolutions");
@@ -359,6 +385,10 @@ torch::Tensor DnnlInference::Forward(const torch::Tensor& images) {
 
   memory user_input(plan.input_desc, net.engine, const_cast<float*>(input.data_ptr<float>()));
   memory source = user_input;
+  if (net.type != memory::data_type::f32) {
+    plan.to_network_input.execute(net.stream, user_input, plan.network_input);
+    source = plan.network_input;
+  }
   for (const Step& step : plan.steps) {
     // The step's buffer seen through the layout of the value it now holds.
     memory target(step.output_desc, net.engine, plan.buffers[step.target_buffer].get_data_handle());

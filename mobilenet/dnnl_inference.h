@@ -21,15 +21,21 @@
 
 namespace mobilenet {
 
+// kBFloat16: activations and convolution weights in bfloat16 (biases, the pooled features and the classifier in
+// float), for CPUs with native bf16 arithmetic (AVX-512 BF16, AMX).
+enum class InferencePrecision { kFloat32, kBFloat16 };
+
 class DnnlInference {
  public:
   // Reads `model`'s weights and BatchNorm running statistics. Errors name a module this engine does not know
-  // (anything but Conv2d + BatchNorm2d pairs, ReLU6, Dropout, inverted residual blocks and a Dropout + Linear head).
-  static absl::StatusOr<std::unique_ptr<DnnlInference>> Create(MobileNetImpl& model);
+  // (anything but Conv2d + BatchNorm2d pairs, ReLU6, Dropout, inverted residual blocks and a Dropout + Linear head),
+  // or say that the CPU lacks native bf16.
+  static absl::StatusOr<std::unique_ptr<DnnlInference>> Create(
+      MobileNetImpl& model, InferencePrecision precision = InferencePrecision::kFloat32);
   ~DnnlInference();
 
   // Logits [N, num_classes] (float32) for float32 images [N, 3, H, W] on the CPU, contiguous or channels_last:
-  // model->forward(images) in eval mode, up to float rounding. Not thread-safe: one caller at a time.
+  // model->forward(images) in eval mode, up to float (or bf16) rounding. Not thread-safe: one caller at a time.
   torch::Tensor Forward(const torch::Tensor& images);
 
  private:

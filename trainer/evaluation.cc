@@ -78,7 +78,7 @@ namespace {
 // One forward pass in the precision `options` asks for; logits in float32 under autocast.
 torch::Tensor ForwardOnce(mobilenet::MobileNet& model, torch::Tensor input, const ForwardOptions& options) {
   if (options.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
-  if (options.compiled != nullptr && !options.bf16_autocast && !options.fp16_autocast && input.device().is_cpu() &&
+  if (options.compiled != nullptr && !options.fp16_autocast && input.device().is_cpu() &&
       input.scalar_type() == torch::kFloat) {
     return options.compiled->Forward(input);
   }
@@ -133,8 +133,9 @@ SampleGroups SampleGroups::OfSources(const std::vector<SourceSummary>& sources) 
 
 std::unique_ptr<mobilenet::DnnlInference> CompileForInference(mobilenet::MobileNet& model,
                                                               const ForwardOptions& options) {
-  if (!options.onednn || options.bf16_autocast || options.fp16_autocast || !options.device.is_cpu()) return nullptr;
-  absl::StatusOr<std::unique_ptr<mobilenet::DnnlInference>> compiled = mobilenet::DnnlInference::Create(*model);
+  if (!options.onednn || options.fp16_autocast || !options.device.is_cpu()) return nullptr;
+  absl::StatusOr<std::unique_ptr<mobilenet::DnnlInference>> compiled = mobilenet::DnnlInference::Create(
+      *model, options.bf16_autocast ? mobilenet::InferencePrecision::kBFloat16 : mobilenet::InferencePrecision::kFloat32);
   if (!compiled.ok()) {
     static std::once_flag logged;
     std::call_once(logged, [&] {

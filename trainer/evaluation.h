@@ -28,15 +28,16 @@ struct ForwardOptions {
   // Test-time augmentation: each image also runs flipped left-right and the two logits are averaged (before any
   // sigmoid, so thresholds apply unchanged).
   bool flip_tta = false;
-  // fp32 inference on the CPU through the model compiled into oneDNN primitives (mobilenet/dnnl_inference.h):
-  // ForwardRows compiles it once per pass; ForwardLogits uses `compiled` when set (its weights as they were when it
-  // was made). bf16, fp16 and CUDA passes, and models it cannot compile, run the model's modules.
+  // Inference on the CPU through the model compiled into oneDNN primitives (mobilenet/dnnl_inference.h), in fp32,
+  // or in bf16 with bf16_autocast where the CPU has native bf16: ForwardRows compiles it once per pass;
+  // ForwardLogits uses `compiled` when set (its weights as they were when it was made, its precision as compiled).
+  // fp16 and CUDA passes, bf16 on other CPUs and models it cannot compile run the model's modules.
   bool onednn = true;
   mobilenet::DnnlInference* compiled = nullptr;
 };
 
-// The model compiled for `options`' passes (null when they do not use it: not fp32 on the CPU, onednn off, or a
-// model the compiler does not know, which it then logs once).
+// The model compiled for `options`' passes (null when they do not use it: not on the CPU, fp16, onednn off, bf16 on
+// a CPU without native bf16, or a model the compiler does not know; the reason is logged once).
 std::unique_ptr<mobilenet::DnnlInference> CompileForInference(mobilenet::MobileNet& model,
                                                               const ForwardOptions& options);
 

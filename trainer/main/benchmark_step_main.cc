@@ -278,7 +278,8 @@ absl::StatusOr<Figures> Measure() {
   forward_options.channels_last = FLAGS_channels_last;
   std::unique_ptr<mobilenet::DnnlInference> compiled;
   if (!training && FLAGS_engine == "onednn") {
-    ASSIGN_OR_RETURN(compiled, mobilenet::DnnlInference::Create(*model));
+    model->eval();
+    compiled = trainer::CompileForInference(model, forward_options);  // bf16 too, where the CPU has it natively
     forward_options.compiled = compiled.get();
   } else if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
     return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");

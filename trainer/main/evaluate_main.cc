@@ -36,6 +36,9 @@ DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-mul
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
 DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_int32(batch_size, 64, "evaluation batch size");
+DEFINE_string(precision, "fp32",
+              "fp32, or bf16: activations and weights in bfloat16 (compiled with --engine=onednn on a CPU with "
+              "AVX-512 BF16 or AMX, else LibTorch's CPU autocast)");
 DEFINE_string(engine, "onednn",
               "fp32 on the CPU: onednn (the model compiled into oneDNN primitives once: folded BatchNorm, fused ReLU6 "
               "and residual additions, pre-reordered weights) or libtorch (the model's modules, layer by layer)");
@@ -51,6 +54,9 @@ absl::Status Run() {
   }
   const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
+  if (FLAGS_precision != "fp32" && FLAGS_precision != "bf16") {
+    return absl::InvalidArgumentError("--precision must be fp32 or bf16, got '" + FLAGS_precision + "'");
+  }
   if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
     return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
   }
@@ -98,7 +104,7 @@ absl::Status Run() {
   loaded.model->to(device);
   trainer::ForwardOptions forward;
   forward.device = device;
-  forward.bf16_autocast = false;  // evaluation in fp32 whatever the training precision
+  forward.bf16_autocast = FLAGS_precision == "bf16";  // whatever the training precision
   forward.flip_tta = *flip_tta;
   forward.onednn = FLAGS_engine == "onednn";
   const std::vector<trainer::SourceSummary>& sources =

@@ -37,6 +37,9 @@ DEFINE_string(format, "jsonl", "jsonl: one JSON object per image; text: the huma
 DEFINE_string(out, "", "write the output to this file (atomically, when done) instead of stdout");
 DEFINE_bool(recursive, true, "walk directories' subdirectories too (false: only the files directly inside)");
 DEFINE_int32(batch_size, 16, "images per forward pass");
+DEFINE_string(precision, "fp32",
+              "fp32, or bf16: activations and weights in bfloat16 (compiled with --engine=onednn on a CPU with "
+              "AVX-512 BF16 or AMX, else LibTorch's CPU autocast)");
 DEFINE_string(engine, "onednn",
               "fp32 on the CPU: onednn (the model compiled into oneDNN primitives once: folded BatchNorm, fused ReLU6 "
               "and residual additions, pre-reordered weights) or libtorch (the model's modules, layer by layer)");
@@ -65,6 +68,9 @@ absl::Status CheckFlags(const std::vector<std::string>& inputs) {
   if (FLAGS_progress_every < 0) return absl::InvalidArgumentError("--progress_every must be >= 0");
   const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
+  if (FLAGS_precision != "fp32" && FLAGS_precision != "bf16") {
+    return absl::InvalidArgumentError("--precision must be fp32 or bf16, got '" + FLAGS_precision + "'");
+  }
   if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
     return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
   }
@@ -178,6 +184,7 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
   forward.channels_last = true;
   forward.flip_tta = *trainer::FlipTtaFromName(FLAGS_tta);  // CheckFlags accepted the name
   forward.onednn = FLAGS_engine == "onednn";
+  forward.bf16_autocast = FLAGS_precision == "bf16";
   loaded.model->eval();
   const std::unique_ptr<mobilenet::DnnlInference> compiled = trainer::CompileForInference(loaded.model, forward);
   forward.compiled = compiled.get();
