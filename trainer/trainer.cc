@@ -281,6 +281,9 @@ class TrainingRun {
   // The thresholds tuned with the best epoch's weights: written as thresholds.txt beside model_best.pt, which
   // evaluate, predict and export load together.
   metrics::ClassThresholds best_thresholds_;
+  // The best epoch's per-class validation metrics (of the weights that won), for report.md's per-class AP chart;
+  // empty when this process has not evaluated the best epoch (it resumed after it).
+  std::vector<metrics::ClassMetrics> best_classes_;
   int stopped_by_signal_ = 0;
 };
 
@@ -716,6 +719,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
     progress_.best_epoch = epoch + 1;
     progress_.best_is_ema = ema_wins;
     best_thresholds_ = *thresholds;
+    best_classes_ = (ema_wins ? ema_summary->at_threshold : summary.at_threshold).per_class;
     RETURN_IF_ERROR(Record({"best", progress_.global_step, epoch + 1,
                             {{MetricName(training_.best_metric()), value}, {"ema_weights", ema_wins ? 1.0 : 0.0}}}));
     LOG(INFO) << "  best " << MetricName(training_.best_metric()) << " " << FormatPercent(value) << " at epoch "
@@ -820,6 +824,10 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   for (const SourceEval& source : result.final_eval_by_source) {
     report.by_source.push_back({source.name, source.summary.at_threshold});
   }
+  const bool best_classes_kept = !best_classes_.empty();
+  report.class_ap = best_classes_kept ? best_classes_ : result.final_eval.at_threshold.per_class;
+  report.class_ap_epoch = best_classes_kept ? progress_.best_epoch : progress_.epochs_completed;
+  report.train_positives = CountDatasetLabels(splits_.train).positives;
   ASSIGN_OR_RETURN(report.history, ReadMetricsJsonl(run_->File("metrics.jsonl")));
   RETURN_IF_ERROR(WriteReport(*run_, report));
   LOG(INFO) << "Best " << MetricName(training_.best_metric()) << " " << FormatPercent(progress_.best_metric)

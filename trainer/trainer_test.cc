@@ -195,6 +195,7 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   const std::string run = options.run_dir;
   for (const char* file : {"config.pbtxt", "config_hash.txt", "metrics.jsonl", "model_best.pt", "model_last.pt",
                            "thresholds.txt", "thresholds_last.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg",
+                           "ap_by_class.svg",
                            "checkpoints/last.ckpt", "checkpoints/best.ckpt"}) {
     EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   }
@@ -257,6 +258,7 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   EXPECT_THAT(report, HasSubstr("| metric | threshold 0.5 | tuned on the calibration split | val-tuned (oracle) |"));
   EXPECT_THAT(report, HasSubstr("on the calibration split: 5 training images held out"));
   EXPECT_THAT(report, HasSubstr("![loss](curves_loss.svg)"));
+  EXPECT_THAT(report, HasSubstr("![per-class AP](ap_by_class.svg)"));
   EXPECT_THAT(report, HasSubstr("person"));
 
   // 10 % of the 48 training images (5) were held out and the thresholds tuned on them, not on val.
