@@ -121,6 +121,10 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
                                Collect(in.history, "val_ema", "mAP", "EMA mAP", true)})));  // absent without EMA
   CHECK_EQ(in.class_ap.size(), in.train_positives.size()) << "one training count per class";
   if (!in.class_ap.empty()) RETURN_IF_ERROR(run.WriteText("ap_by_class.svg", ClassApChart(in)));
+  if (!in.contact_sheet.empty()) {
+    RETURN_IF_ERROR(run.WriteText("val_contact_sheet.svg",
+                                  SvgContactSheet("the first validation images, last epoch", in.contact_sheet, 4)));
+  }
 
   std::string md = "# Run report: " + in.config_name + "\n\n";
   md += "- config: `config.pbtxt` (hash `" + in.config_hash + "`)\n";
@@ -173,6 +177,13 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
                                                 "per-class APs were not kept)") +
           ", classes ordered by their positive training labels, most first; n/a marks a class without validation "
           "positives. Hover over a bar for its numbers.*\n\n";
+  }
+  if (!in.contact_sheet.empty()) {
+    md += "## Validation images\n\n![validation images with their tags](val_contact_sheet.svg)\n\n*The first " +
+          std::to_string(in.contact_sheet.size()) +
+          " validation images with the last epoch's predictions at the thresholds of `thresholds_last.txt`: "
+          "\u2713 (green) a true tag predicted, \u2717 (orange) a true tag missed, + (red) a predicted tag that is "
+          "not true (a false alarm).*\n\n";
   }
   if (!in.fine_tune_report.empty()) md += "## Fine-tuning\n\n```\n" + in.fine_tune_report + "\n```\n\n";
   md += std::string("## Per-class metrics (the last epoch, thresholds_last.txt, tuned on the ") +

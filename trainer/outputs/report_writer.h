@@ -1,6 +1,6 @@
 // report.md of a run: summary, metrics at the global threshold and with tuned thresholds (tuned on the calibration
 // split, and the val-tuned oracle beside them), the per-class table, the loss / learning-rate / validation curves and
-// the per-class AP bar chart, drawn as SVG files it links.
+// the per-class AP bar chart, drawn as SVG files it links, and a contact sheet of validation images with their tags.
 #ifndef TRAINER_OUTPUTS_REPORT_WRITER_H_
 #define TRAINER_OUTPUTS_REPORT_WRITER_H_
 
@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "metrics/multilabel_metrics.h"
+#include "trainer/outputs/contact_sheet.h"
 #include "trainer/outputs/run_directory.h"
 
 namespace trainer {
@@ -60,9 +61,12 @@ struct ReportInputs {
   std::vector<metrics::ClassMetrics> class_ap;
   int64_t class_ap_epoch = 0;
   std::vector<int64_t> train_positives;  // one per class of class_ap
+  // The first validation images with the final metrics' tags (thresholds_last.txt); empty: no contact sheet.
+  std::vector<SheetTile> contact_sheet;
 };
 
-// Writes report.md, curves_loss.svg, curves_lr.svg, curves_val.svg and ap_by_class.svg into the run directory.
+// Writes report.md, curves_loss.svg, curves_lr.svg, curves_val.svg, ap_by_class.svg and val_contact_sheet.svg into
+// the run directory.
 absl::Status WriteReport(const RunDirectory& run, const ReportInputs& inputs);
 
 }  // namespace trainer

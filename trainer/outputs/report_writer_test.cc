@@ -1,5 +1,5 @@
-// report.md's charts: the loss chart's caption names its log scale, and the per-class AP chart has one bar per class,
-// the most frequent in training first, and renders with librsvg.
+// report.md's charts: the loss chart's caption names its log scale, the per-class AP chart has one bar per class,
+// the most frequent in training first, and renders with librsvg; the contact sheet gets a tile per image.
 #include "trainer/outputs/report_writer.h"
 
 #include <gmock/gmock.h>
@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -88,11 +89,23 @@ TEST_F(ReportWriterTest, ClassApFromALaterEpochThanTheBestSaysWhy) {
   EXPECT_THAT(ReadAll(path_ + "/report.md"), HasSubstr("at epoch 6 (the last epoch: this run resumed after the best"));
 }
 
-TEST_F(ReportWriterTest, NoClassApNoChart) {
+TEST_F(ReportWriterTest, NoClassApNoChartNoTilesNoContactSheet) {
   inputs_.class_ap.clear();
   inputs_.train_positives.clear();
   ASSERT_TRUE(WriteReport(*run_, inputs_).ok());
   EXPECT_THAT(ReadAll(path_ + "/report.md"), ::testing::Not(HasSubstr("ap_by_class.svg")));
+  EXPECT_THAT(ReadAll(path_ + "/report.md"), ::testing::Not(HasSubstr("val_contact_sheet.svg")));
+}
+
+TEST_F(ReportWriterTest, ContactSheetHasATilePerImageAndACaption) {
+  inputs_.contact_sheet = {{"a.jpg", "a.jpg", {"cat"}, {}, {}}, {"b.jpg", "b.jpg", {}, {"dog"}, {"bird"}}};
+  ASSERT_TRUE(WriteReport(*run_, inputs_).ok());
+  EXPECT_THAT(ReadAll(path_ + "/report.md"),
+              HasSubstr("![validation images with their tags](val_contact_sheet.svg)\n\n*The first 2 validation "
+                        "images with the last epoch's predictions at the thresholds of `thresholds_last.txt`"));
+  const std::string svg = ReadAll(path_ + "/val_contact_sheet.svg");
+  const std::regex tile("<g class=\"tile\">");
+  EXPECT_EQ(std::distance(std::sregex_iterator(svg.begin(), svg.end(), tile), std::sregex_iterator()), 2);
 }
 
 }  // namespace
