@@ -38,6 +38,7 @@
 #include "trainer/optim/lr_schedule.h"
 #include "trainer/optim/optimizer.h"
 #include "trainer/outputs/checkpoint.h"
+#include "trainer/outputs/contact_sheet.h"
 #include "trainer/outputs/report_writer.h"
 #include "trainer/outputs/run_directory.h"
 #include "trainer/training_step.h"
@@ -85,6 +86,34 @@ losses::LabelCounts CountDatasetLabels(const coco::data::CocoDataset& dataset) {
     for (int32_t label : image.unlabelled) --counts.labelled[label];
   }
   return counts;
+}
+
+// The first kContactSheetImages validation images as report.md's contact sheet: each class a hit, a miss or a false
+// alarm by its target (unlabelled entries are left out) and its score against `thresholds` (probabilities).
+constexpr int64_t kContactSheetImages = 16;
+std::vector<SheetTile> ContactSheetTiles(const EvalRows& rows, const std::vector<coco::data::LoaderSample>& samples,
+                                         const std::vector<std::string>& class_names,
+                                         const metrics::ClassThresholds& thresholds, bool scores_are_logits) {
+  const size_t num_classes = class_names.size();
+  std::vector<SheetTile> tiles(std::min<size_t>(kContactSheetImages, samples.size()));
+  for (size_t t = 0; t < tiles.size(); ++t) {
+    tiles[t].image_path = samples[t].path;
+    tiles[t].caption = fs::path(samples[t].path).filename().string();
+  }
+  for (size_t row = 0; row < rows.samples.size(); ++row) {
+    const int64_t sample = rows.samples[row];
+    if (sample < 0 || sample >= static_cast<int64_t>(tiles.size())) continue;
+    SheetTile& tile = tiles[static_cast<size_t>(sample)];
+    for (size_t c = 0; c < num_classes; ++c) {
+      const float target = rows.targets[row * num_classes + c], score = rows.logits[row * num_classes + c];
+      const double probability = scores_are_logits ? 1.0 / (1.0 + std::exp(-score)) : score;
+      const bool predicted = probability >= (c < thresholds.thresholds.size() ? thresholds.thresholds[c]
+                                                                              : thresholds.global_threshold);
+      if (target == 1) (predicted ? tile.hits : tile.misses).push_back(class_names[c]);
+      else if (target == 0 && predicted) tile.false_alarms.push_back(class_names[c]);
+    }
+  }
+  return tiles;
 }
 
 coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool train) {
@@ -214,7 +243,9 @@ class TrainingRun {
   // Whether epoch `epoch` (0-based) ends with an evaluation: every eval_every_epochs-th and the last.
   bool EvaluatesAfter(int64_t epoch) const;
   // The validation split's summary and, with several validation sources, each source's.
-  absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source);
+  // `rows`, when given, receives the validation rows (for report.md's contact sheet).
+  absl::StatusOr<EvalSummary> EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source,
+                                            EvalRows* rows = nullptr);
   // `model`'s rows on every sample of `loader`; in a distributed run each process forwards its shard and gathers all.
   absl::StatusOr<EvalRows> ForwardAllRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loader);
   // Where thresholds.txt's thresholds were tuned, for its header and report.md.
@@ -281,6 +312,10 @@ class TrainingRun {
   // The thresholds tuned with the best epoch's weights: written as thresholds.txt beside model_best.pt, which
   // evaluate, predict and export load together.
   metrics::ClassThresholds best_thresholds_;
+  // The best epoch's per-class validation metrics (of the weights that won), for report.md's per-class AP chart;
+  // empty when this process has not evaluated the best epoch (it resumed after it).
+  std::vector<metrics::ClassMetrics> best_classes_;
+  EvalRows final_rows_;  // the last evaluation's validation rows (raw weights), for report.md's contact sheet
   int stopped_by_signal_ = 0;
 };
 
@@ -349,10 +384,11 @@ absl::StatusOr<EvalRows> TrainingRun::ForwardAllRows(mobilenet::MobileNet& model
 }
 
 absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& model,
-                                                       std::vector<SourceEval>* by_source) {
+                                                       std::vector<SourceEval>* by_source, EvalRows* rows_out) {
   std::vector<metrics::MultilabelAccumulator> per_source;
   const SampleGroups* groups = by_source != nullptr && val_groups_ ? &*val_groups_ : nullptr;
   ASSIGN_OR_RETURN(const EvalRows rows, ForwardAllRows(model, *val_loader_));
+  if (rows_out != nullptr) *rows_out = rows;
   ASSIGN_OR_RETURN(metrics::MultilabelAccumulator accumulator,
                    AccumulateRows(rows, config_.metrics(), class_names_, groups, &per_source));
   // Thresholds are tuned with this same model on the calibration split, held out of training.
@@ -687,7 +723,7 @@ bool TrainingRun::EvaluatesAfter(int64_t epoch) const {
 absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images,
                                         bool& is_best) {
   std::vector<SourceEval> by_source;
-  ASSIGN_OR_RETURN(const EvalSummary summary, EvaluateModel(model_, &by_source));
+  ASSIGN_OR_RETURN(const EvalSummary summary, EvaluateModel(model_, &by_source, &final_rows_));
   RETURN_IF_ERROR(Record({"val", progress_.global_step, epoch + 1, summary.Values()}));
   LOG(INFO) << "epoch " << epoch + 1 << "/" << training_.epochs() << "  train loss " << mean_loss << "  ("
             << Duration(seconds) << ", " << static_cast<int>(images / std::max(seconds, 1e-9))
@@ -716,6 +752,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
     progress_.best_epoch = epoch + 1;
     progress_.best_is_ema = ema_wins;
     best_thresholds_ = *thresholds;
+    best_classes_ = (ema_wins ? ema_summary->at_threshold : summary.at_threshold).per_class;
     RETURN_IF_ERROR(Record({"best", progress_.global_step, epoch + 1,
                             {{MetricName(training_.best_metric()), value}, {"ema_weights", ema_wins ? 1.0 : 0.0}}}));
     LOG(INFO) << "  best " << MetricName(training_.best_metric()) << " " << FormatPercent(value) << " at epoch "
@@ -781,7 +818,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   if (!evaluated_) {
     // Resumed after the last epoch: evaluate once more so the outputs are complete, and rewrite model_last.pt from
     // last.ckpt (a kill between the two writes at the end of the last epoch would leave an older one).
-    ASSIGN_OR_RETURN(result_.final_eval, EvaluateModel(model_, &result_.final_eval_by_source));
+    ASSIGN_OR_RETURN(result_.final_eval, EvaluateModel(model_, &result_.final_eval_by_source, &final_rows_));
     if (run_) RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_last.pt")));
   }
   TrainResult result = Partial();
@@ -820,6 +857,14 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   for (const SourceEval& source : result.final_eval_by_source) {
     report.by_source.push_back({source.name, source.summary.at_threshold});
   }
+  const bool best_classes_kept = !best_classes_.empty();
+  report.class_ap = best_classes_kept ? best_classes_ : result.final_eval.at_threshold.per_class;
+  report.class_ap_epoch = best_classes_kept ? progress_.best_epoch : progress_.epochs_completed;
+  report.train_positives = CountDatasetLabels(splits_.train).positives;
+  report.contact_sheet =
+      ContactSheetTiles(final_rows_, coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), class_names_,
+                        result.final_eval.tuned_thresholds,
+                        config_.metrics().score_type() == metrics::MetricsOptions::LOGITS);
   ASSIGN_OR_RETURN(report.history, ReadMetricsJsonl(run_->File("metrics.jsonl")));
   RETURN_IF_ERROR(WriteReport(*run_, report));
   LOG(INFO) << "Best " << MetricName(training_.best_metric()) << " " << FormatPercent(progress_.best_metric)

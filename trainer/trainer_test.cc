@@ -195,6 +195,7 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   const std::string run = options.run_dir;
   for (const char* file : {"config.pbtxt", "config_hash.txt", "metrics.jsonl", "model_best.pt", "model_last.pt",
                            "thresholds.txt", "thresholds_last.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg",
+                           "ap_by_class.svg", "val_contact_sheet.svg",
                            "checkpoints/last.ckpt", "checkpoints/best.ckpt"}) {
     EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   }
@@ -257,6 +258,17 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   EXPECT_THAT(report, HasSubstr("| metric | threshold 0.5 | tuned on the calibration split | val-tuned (oracle) |"));
   EXPECT_THAT(report, HasSubstr("on the calibration split: 5 training images held out"));
   EXPECT_THAT(report, HasSubstr("![loss](curves_loss.svg)"));
+  EXPECT_THAT(report, HasSubstr("![per-class AP](ap_by_class.svg)"));
+  // The first 16 of the 24 validation images, each JPEG embedded.
+  EXPECT_THAT(report, HasSubstr("*The first 16 validation images with the last epoch's predictions"));
+  const std::string sheet = ReadAll(run + "/val_contact_sheet.svg");
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = sheet.find(what); at != std::string::npos; at = sheet.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<g class=\"tile\">"), 16u);
+  EXPECT_EQ(count("data:image/jpeg;base64,"), 16u);
   EXPECT_THAT(report, HasSubstr("person"));
 
   // 10 % of the 48 training images (5) were held out and the thresholds tuned on them, not on val.

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 
+#include "glog/logging.h"
 #include "metrics/report.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/outputs/svg_chart.h"
@@ -76,12 +78,33 @@ std::string SourcesTable(const std::vector<SourceReport>& sources, const metrics
   return table;
 }
 
+// One bar per class, the most frequent in training first (ties in class order); each bar its validation AP.
+std::string ClassApChart(const ReportInputs& in) {
+  std::vector<size_t> order(in.class_ap.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return in.train_positives[a] > in.train_positives[b]; });
+  std::vector<Bar> bars;
+  for (size_t c : order) {
+    const metrics::ClassMetrics& m = in.class_ap[c];
+    bars.push_back({m.name, m.average_precision,
+                    m.name + ": " + std::to_string(in.train_positives[c]) + " training positives, AP " +
+                        (std::isfinite(m.average_precision) ? Percent(m.average_precision) + "%"
+                                                            : std::string("n/a (no validation positives)"))});
+  }
+  const ChartOptions options{"validation AP per class at epoch " + std::to_string(in.class_ap_epoch),
+                             {"class, most positive training labels first"},
+                             {"average precision (%)", false, /*percent=*/true}};
+  return SvgBarChart(options, bars);
+}
+
 }  // namespace
 
 absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
   // Loss per logged step (each point the mean over log_every_steps steps), with each epoch's mean held over that
   // epoch's steps.
-  const ChartOptions loss_chart{"training loss", {"step"}, {"loss"}};
+  // A log y axis: the first epoch's loss (about 6 with an N(0, 1) head) would flatten every later one on a linear one.
+  const ChartOptions loss_chart{"training loss", {"step"}, {"loss (log scale)", false, false, /*log=*/true}};
   RETURN_IF_ERROR(run.WriteText(
       "curves_loss.svg", SvgLineChart(loss_chart, {Collect(in.history, "train_step", "loss", "logged steps", false),
                                                    Collect(in.history, "train_epoch", "loss", "epoch mean", false,
@@ -96,6 +119,12 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
                                Collect(in.history, "val", "micro_f1", "micro-F1", true),
                                Collect(in.history, "val", "macro_f1", "macro-F1", true),
                                Collect(in.history, "val_ema", "mAP", "EMA mAP", true)})));  // absent without EMA
+  CHECK_EQ(in.class_ap.size(), in.train_positives.size()) << "one training count per class";
+  if (!in.class_ap.empty()) RETURN_IF_ERROR(run.WriteText("ap_by_class.svg", ClassApChart(in)));
+  if (!in.contact_sheet.empty()) {
+    RETURN_IF_ERROR(run.WriteText("val_contact_sheet.svg",
+                                  SvgContactSheet("the first validation images, last epoch", in.contact_sheet, 4)));
+  }
 
   std::string md = "# Run report: " + in.config_name + "\n\n";
   md += "- config: `config.pbtxt` (hash `" + in.config_hash + "`)\n";
@@ -137,7 +166,25 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
           "the combined row the same way.\n\n" +
           SourcesTable(in.by_source, in.at_threshold) + "\n";
   }
-  md += "## Curves\n\n![loss](curves_loss.svg)\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
+  md += "## Curves\n\n![loss](curves_loss.svg)\n\n*Training loss on a logarithmic y axis (ticks at 1, 2 and 5 times "
+        "powers of ten), so the first epoch's high loss leaves the later epochs readable: the thin line is each logged "
+        "step, the thick one each epoch's mean.*\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
+  if (!in.class_ap.empty()) {
+    md += "## Average precision per class\n\n![per-class AP](ap_by_class.svg)\n\n*Validation AP of each class at epoch " +
+          std::to_string(in.class_ap_epoch) +
+          (in.class_ap_epoch == in.best_epoch ? " (the best epoch)"
+                                              : " (the last epoch: this run resumed after the best one, whose "
+                                                "per-class APs were not kept)") +
+          ", classes ordered by their positive training labels, most first; n/a marks a class without validation "
+          "positives. Hover over a bar for its numbers.*\n\n";
+  }
+  if (!in.contact_sheet.empty()) {
+    md += "## Validation images\n\n![validation images with their tags](val_contact_sheet.svg)\n\n*The first " +
+          std::to_string(in.contact_sheet.size()) +
+          " validation images with the last epoch's predictions at the thresholds of `thresholds_last.txt`: "
+          "\u2713 (green) a true tag predicted, \u2717 (orange) a true tag missed, + (red) a predicted tag that is "
+          "not true (a false alarm).*\n\n";
+  }
   if (!in.fine_tune_report.empty()) md += "## Fine-tuning\n\n```\n" + in.fine_tune_report + "\n```\n\n";
   md += std::string("## Per-class metrics (the last epoch, thresholds_last.txt, tuned on the ") +
         (in.calibration_images > 0 ? "calibration split" : "validation split itself") + ")\n\n```\n" + metrics::FormatPerClassTable(in.at_tuned) + "```\n\n";

@@ -1,6 +1,6 @@
 // report.md of a run: summary, metrics at the global threshold and with tuned thresholds (tuned on the calibration
-// split, and the val-tuned oracle beside them), the per-class table, and
-// the loss / learning-rate / validation curves drawn as SVG files it links.
+// split, and the val-tuned oracle beside them), the per-class table, the loss / learning-rate / validation curves and
+// the per-class AP bar chart, drawn as SVG files it links, and a contact sheet of validation images with their tags.
 #ifndef TRAINER_OUTPUTS_REPORT_WRITER_H_
 #define TRAINER_OUTPUTS_REPORT_WRITER_H_
 
@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "metrics/multilabel_metrics.h"
+#include "trainer/outputs/contact_sheet.h"
 #include "trainer/outputs/run_directory.h"
 
 namespace trainer {
@@ -54,9 +55,18 @@ struct ReportInputs {
   std::string threshold_fallback;    // which classes of thresholds_last.txt took the global threshold, or ""
   std::vector<SourceReport> by_source;      // with several validation sources
   std::vector<MetricsRecord> history;       // metrics.jsonl
+  // The per-class AP chart: each class's validation metrics (name, average_precision) at epoch class_ap_epoch - the
+  // best one, or the last when the run resumed after the best (the trainer keeps the best's in memory only) - and
+  // its positive training labels, which order the bars. Empty: no chart.
+  std::vector<metrics::ClassMetrics> class_ap;
+  int64_t class_ap_epoch = 0;
+  std::vector<int64_t> train_positives;  // one per class of class_ap
+  // The first validation images with the final metrics' tags (thresholds_last.txt); empty: no contact sheet.
+  std::vector<SheetTile> contact_sheet;
 };
 
-// Writes report.md, curves_loss.svg, curves_lr.svg and curves_val.svg into the run directory.
+// Writes report.md, curves_loss.svg, curves_lr.svg, curves_val.svg, ap_by_class.svg and val_contact_sheet.svg into
+// the run directory.
 absl::Status WriteReport(const RunDirectory& run, const ReportInputs& inputs);
 
 }  // namespace trainer

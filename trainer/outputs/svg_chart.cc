@@ -53,6 +53,34 @@ std::string Escape(const std::string& text) {
 
 const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
+// The document's opening: size, white background and the title centred at the top.
+std::string SvgStart(double width, double height, const std::string& title) {
+  const std::string w = Format("%.0f", width), h = Format("%.0f", height);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w +
+         " " + h + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"" + w + "\" height=\"" + h +
+         "\" fill=\"white\"/>\n<text x=\"" + Px(width / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" +
+         Escape(title) + "</text>\n";
+}
+
+// A horizontal grid line and its label left of the plot at each y tick (`py` maps a tick value to pixels).
+template <typename ToPixels>
+std::string HorizontalGrid(const Ticks& ticks, double left, double right, ToPixels py) {
+  std::string svg;
+  for (size_t i = 0; i < ticks.values.size(); ++i) {
+    const std::string y = Px(py(ticks.values[i]));
+    svg += "<line x1=\"" + Px(left) + "\" y1=\"" + y + "\" x2=\"" + Px(right) + "\" y2=\"" + y +
+           "\" stroke=\"#e4e4e4\"/>\n";
+    svg += "<text x=\"" + Px(left - 6) + "\" y=\"" + Px(py(ticks.values[i]) + 4) + "\" text-anchor=\"end\">" +
+           ticks.labels[i] + "</text>\n";
+  }
+  return svg;
+}
+
+std::string YAxisName(const std::string& name, double middle) {
+  return "<text transform=\"translate(18," + Px(middle) + ") rotate(-90)\" text-anchor=\"middle\">" + Escape(name) +
+         "</text>\n";
+}
+
 }  // namespace
 
 Ticks NiceTicks(double min, double max, int target, bool integer) {
@@ -75,11 +103,38 @@ Ticks NiceTicks(double min, double max, int target, bool integer) {
   return ticks;
 }
 
+Ticks LogTicks(double min, double max) {
+  if (!(min > 0) || !std::isfinite(min) || !std::isfinite(max) || max < min) min = 1, max = 10;
+  const int low_decade = static_cast<int>(std::floor(std::log10(min) + 1e-9));
+  const int high_decade = static_cast<int>(std::ceil(std::log10(max) - 1e-9));
+  const std::vector<double> mantissas =
+      high_decade - low_decade > 3 ? std::vector<double>{1} : std::vector<double>{1, 2, 5};
+  std::vector<double> candidates;
+  for (int decade = low_decade - 1; decade <= high_decade + 1; ++decade) {
+    for (double mantissa : mantissas) candidates.push_back(mantissa * std::pow(10.0, decade));
+  }
+  // The last candidate at or below min to the first at or above max; a single value gets its neighbours.
+  size_t first = 0, last = candidates.size() - 1;
+  while (first + 1 < candidates.size() && candidates[first + 1] <= min * (1 + 1e-9)) ++first;
+  while (last > 0 && candidates[last - 1] >= max * (1 - 1e-9)) --last;
+  if (first == last) first = std::max<size_t>(first, 1) - 1, last = std::min(last + 1, candidates.size() - 1);
+  Ticks ticks;
+  for (size_t i = first; i <= last; ++i) {
+    ticks.values.push_back(candidates[i]);
+    ticks.labels.push_back(Format("%g", candidates[i]));
+  }
+  return ticks;
+}
+
 std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>& all_series) {
   constexpr double kWidth = 640, kHeight = 380, kLeft = 78, kRight = 20, kTop = 58, kBottom = 52;
   std::vector<Series> series;
-  for (const Series& s : all_series) {
-    if (!s.points.empty()) series.push_back(s);
+  for (Series s : all_series) {
+    if (options.y.log) {  // log(y) is defined for y > 0 only
+      s.points.erase(std::remove_if(s.points.begin(), s.points.end(), [](const auto& p) { return !(p.second > 0); }),
+                     s.points.end());
+    }
+    if (!s.points.empty()) series.push_back(std::move(s));
   }
   std::stable_partition(series.begin(), series.end(), [](const Series& s) { return !s.emphasised; });
   const double x_scale = options.x.percent ? 100.0 : 1.0;
@@ -93,23 +148,19 @@ std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>&
     }
   }
   const Ticks x_ticks = NiceTicks(x_min, x_max, 6, options.x.integer);
-  const Ticks y_ticks = NiceTicks(y_min, y_max, 6, options.y.integer);
+  const Ticks y_ticks = options.y.log ? LogTicks(y_min, y_max) : NiceTicks(y_min, y_max, 6, options.y.integer);
   const double x_lo = x_ticks.values.front(), x_hi = x_ticks.values.back();
   const double y_lo = y_ticks.values.front(), y_hi = y_ticks.values.back();
   auto px = [&](double x) { return kLeft + (x - x_lo) / (x_hi - x_lo) * (kWidth - kLeft - kRight); };
-  auto py = [&](double y) { return kHeight - kBottom - (y - y_lo) / (y_hi - y_lo) * (kHeight - kTop - kBottom); };
+  auto coordinate = [&](double y) { return options.y.log ? std::log10(y) : y; };
+  auto py = [&](double y) {
+    return kHeight - kBottom -
+           (coordinate(y) - coordinate(y_lo)) / (coordinate(y_hi) - coordinate(y_lo)) * (kHeight - kTop - kBottom);
+  };
 
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"380\" viewBox=\"0 0 640 380\" "
-                    "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"640\" height=\"380\" fill=\"white\"/>\n";
-  svg += "<text x=\"320\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" + Escape(options.title) + "</text>\n";
+  std::string svg = SvgStart(kWidth, kHeight, options.title);
   // Grid and tick labels.
-  for (size_t i = 0; i < y_ticks.values.size(); ++i) {
-    const std::string y = Px(py(y_ticks.values[i]));
-    svg += "<line x1=\"" + Px(kLeft) + "\" y1=\"" + y + "\" x2=\"" + Px(kWidth - kRight) + "\" y2=\"" + y +
-           "\" stroke=\"#e4e4e4\"/>\n";
-    svg += "<text x=\"" + Px(kLeft - 6) + "\" y=\"" + Px(py(y_ticks.values[i]) + 4) + "\" text-anchor=\"end\">" +
-           y_ticks.labels[i] + "</text>\n";
-  }
+  svg += HorizontalGrid(y_ticks, kLeft, kWidth - kRight, py);
   for (size_t i = 0; i < x_ticks.values.size(); ++i) {
     const std::string x = Px(px(x_ticks.values[i]));
     svg += "<line x1=\"" + x + "\" y1=\"" + Px(kTop) + "\" x2=\"" + x + "\" y2=\"" + Px(kHeight - kBottom) +
@@ -121,8 +172,7 @@ std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>&
          "\" height=\"" + Px(kHeight - kTop - kBottom) + "\" fill=\"none\" stroke=\"black\"/>\n";
   svg += "<text x=\"" + Px((kLeft + kWidth - kRight) / 2) + "\" y=\"" + Px(kHeight - 12) +
          "\" text-anchor=\"middle\">" + Escape(options.x.label) + "</text>\n";
-  svg += "<text transform=\"translate(18," + Px((kTop + kHeight - kBottom) / 2) +
-         ") rotate(-90)\" text-anchor=\"middle\">" + Escape(options.y.label) + "</text>\n";
+  svg += YAxisName(options.y.label, (kTop + kHeight - kBottom) / 2);
   if (series.empty()) {
     svg += "<text x=\"" + Px((kLeft + kWidth - kRight) / 2) + "\" y=\"" + Px((kTop + kHeight - kBottom) / 2) +
            "\" text-anchor=\"middle\" fill=\"#888888\">no data</text>\n";
@@ -152,6 +202,48 @@ std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>&
     svg += "<text x=\"" + Px(legend_x + 23) + "\" y=\"44\">" + Escape(series[s].name) + "</text>\n";
     legend_x += 40 + 7.0 * series[s].name.size();
   }
+  return svg + "</svg>\n";
+}
+
+std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bars) {
+  constexpr double kLeft = 78, kRight = 20, kTop = 44, kPlotHeight = 240, kMinWidth = 640;
+  // At least 11 px a bar (80 classes: 978 px wide); a few bars widen to fill the minimum width.
+  const double pitch = std::max(11.0, (kMinWidth - kLeft - kRight) / std::max<size_t>(bars.size(), 1));
+  const double bar_width = 0.72 * pitch;
+  size_t longest_label = 0;
+  double max_value = 0.0;
+  for (const Bar& bar : bars) {
+    longest_label = std::max(longest_label, bar.label.size());
+    if (std::isfinite(bar.value)) max_value = std::max(max_value, bar.value);
+  }
+  const double scale = options.y.percent ? 100.0 : 1.0;
+  const double bottom = 40 + 6.0 * std::min<size_t>(longest_label, 24);  // rotated labels, then the axis name
+  const double width = std::max(kMinWidth, kLeft + kRight + pitch * bars.size()), height = kTop + kPlotHeight + bottom;
+  const Ticks ticks = NiceTicks(0.0, (max_value > 0 ? max_value : 1.0) * scale, 6, options.y.integer);
+  const double y_hi = ticks.values.back();
+  auto py = [&](double y) { return kTop + kPlotHeight - y / y_hi * kPlotHeight; };
+
+  std::string svg = SvgStart(width, height, options.title);
+  svg += HorizontalGrid(ticks, kLeft, width - kRight, py);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const double x = kLeft + pitch * i + (pitch - bar_width) / 2, middle = x + bar_width / 2;
+    const bool known = std::isfinite(bars[i].value);
+    const double top = py(known ? bars[i].value * scale : 0.0);
+    svg += "<rect class=\"bar\" x=\"" + Px(x) + "\" y=\"" + Px(top) + "\" width=\"" + Px(bar_width) +
+           "\" height=\"" + Px(py(0.0) - top) + "\" fill=\"" + kColors[0] + "\"><title>" + Escape(bars[i].tooltip) +
+           "</title></rect>\n";
+    if (!known) {
+      svg += "<text transform=\"translate(" + Px(middle + 3) + "," + Px(py(0.0) - 4) +
+             ") rotate(-90)\" font-size=\"9\" fill=\"#888888\">n/a</text>\n";
+    }
+    svg += "<text transform=\"translate(" + Px(middle + 3) + "," + Px(py(0.0) + 6) +
+           ") rotate(-90)\" text-anchor=\"end\" font-size=\"10\">" + Escape(bars[i].label) + "</text>\n";
+  }
+  svg += "<rect x=\"" + Px(kLeft) + "\" y=\"" + Px(kTop) + "\" width=\"" + Px(width - kLeft - kRight) +
+         "\" height=\"" + Px(kPlotHeight) + "\" fill=\"none\" stroke=\"black\"/>\n";
+  svg += "<text x=\"" + Px((kLeft + width - kRight) / 2) + "\" y=\"" + Px(height - 12) + "\" text-anchor=\"middle\">" +
+         Escape(options.x.label) + "</text>\n";
+  svg += YAxisName(options.y.label, kTop + kPlotHeight / 2);
   return svg + "</svg>\n";
 }
 

@@ -1,6 +1,7 @@
-// Line charts as standalone SVG documents for report.md: axes with "nice" ticks (steps of 1, 2 or 5 times a power
-// of ten), integer ticks where the axis counts (epochs), percent axes for metrics, a light grid, a legend of the
-// series that have data, and emphasised series drawn over the others (epoch means held over their epochs' steps).
+// Line and bar charts as standalone SVG documents for report.md: axes with "nice" ticks (steps of 1, 2 or 5 times a
+// power of ten), integer ticks where the axis counts (epochs), percent axes for metrics, logarithmic axes for losses,
+// a light grid, a legend of the series that have data, and emphasised series drawn over the others (epoch means held
+// over their epochs' steps).
 #ifndef TRAINER_OUTPUTS_SVG_CHART_H_
 #define TRAINER_OUTPUTS_SVG_CHART_H_
 
@@ -23,6 +24,8 @@ struct ChartAxis {
   std::string label;     // with its unit, e.g. "step", "epoch", "learning rate", "validation metric (%)"
   bool integer = false;  // ticks at whole numbers only
   bool percent = false;  // values are fractions; ticks and positions are 100x
+  // Logarithmic (the y axis of a line chart): ticks from LogTicks; points with a y <= 0 are left out.
+  bool log = false;
 };
 
 struct ChartOptions {
@@ -40,8 +43,22 @@ struct Ticks {
 };
 Ticks NiceTicks(double min, double max, int target, bool integer);
 
+// Ticks of a logarithmic axis covering [min, max] (both > 0): at 1, 2 and 5 times powers of ten, or at powers of ten
+// alone when the range spans more than 3 decades; the first at or below min, the last at or above max. step is 0.
+Ticks LogTicks(double min, double max);
+
 // Series without points are left out of the plot and the legend; with none left, the chart says "no data".
 std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>& series);
+
+struct Bar {
+  std::string label;    // under the bar, rotated
+  double value = 0.0;   // NaN: no value, drawn as an empty bar with "n/a" above it
+  std::string tooltip;  // the bar's <title>
+};
+
+// One <rect class="bar"> per bar, left to right in the order given, from 0 up to its value (the y axis covers 0 and
+// every value); options.x.label names what the bars are.
+std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bars);
 
 }  // namespace trainer
 

@@ -1,9 +1,10 @@
-// Tick choice worked by hand (1-2-5 steps, integer axes, percent axes), what the chart draws and leaves out, and that
-// librsvg (Debian's SVG renderer) renders every chart.
+// Tick choice worked by hand (1-2-5 steps, integer, percent and log axes), what the line and bar charts draw and
+// leave out, and that librsvg (Debian's SVG renderer) renders every chart.
 #include "trainer/outputs/svg_chart.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -53,6 +54,15 @@ TEST(NiceTicksTest, EveryStepIsOneTwoOrFiveTimesAPowerOfTenAndTheTicksCoverTheRa
       EXPECT_NEAR(std::stod(ticks.labels[i]), ticks.values[i], 0.05 * ticks.step) << ticks.labels[i];
     }
   }
+}
+
+TEST(LogTicksTest, HandWorkedRanges) {
+  // A loss from 0.2 to 6: within 2 decades, so 1-2-5 ticks from 0.2 up to the first at or above 6.
+  EXPECT_EQ(LogTicks(0.2, 6.0).labels, (Labels{"0.2", "0.5", "1", "2", "5", "10"}));
+  // 0.0015..40 spans more than 3 decades: powers of ten alone.
+  EXPECT_EQ(LogTicks(0.0015, 40).labels, (Labels{"0.001", "0.01", "0.1", "1", "10", "100"}));
+  // A single value gets a tick either side.
+  EXPECT_EQ(LogTicks(1, 1).labels, (Labels{"0.5", "1", "2"}));
 }
 
 Labels AxisLabels(const std::string& svg, const std::string& anchor) {
@@ -106,6 +116,51 @@ TEST(SvgLineChartTest, HeldSeriesIsAHorizontalSegmentPerPoint) {
   EXPECT_EQ(svg.find("<circle"), std::string::npos);
 }
 
+// The y positions of the circles an emphasised series gets, one per point.
+std::vector<double> MarkerYs(const std::string& svg) {
+  std::vector<double> ys;
+  const std::regex pattern("<circle cx=\"[^\"]*\" cy=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), pattern); it != std::sregex_iterator(); ++it) {
+    ys.push_back(std::stod((*it)[1]));
+  }
+  return ys;
+}
+
+TEST(SvgLineChartTest, LogAxisKeepsTheEpochsAfterAHighFirstOneApart) {
+  // Epoch losses as a run with an N(0, 1) head gives them: the first about 20x the others.
+  const Series losses{"epoch mean", {{1, 6.0}, {2, 0.30}, {3, 0.25}, {4, 0.22}, {5, 0.20}}, true};
+  constexpr double kPlotHeight = 380 - 58 - 52;  // the chart's height less its top and bottom margins
+  auto later_span = [&](bool log) {
+    const std::vector<double> ys = MarkerYs(SvgLineChart({"loss", {"epoch", true}, {"loss", false, false, log}},
+                                                         {losses}));
+    EXPECT_EQ(ys.size(), 5u);
+    const auto [low, high] = std::minmax_element(ys.begin() + 1, ys.end());
+    return (*high - *low) / kPlotHeight;
+  };
+  // Log axis 0.2..10 (LogTicks): 0.20 to 0.30 is log10(1.5) / log10(50) = 10.4% of the height; on the linear axis
+  // 0..6 it is 0.1 / 6 = 1.7%.
+  constexpr double kTol = 0.002;
+  EXPECT_NEAR(later_span(true), std::log10(1.5) / std::log10(50.0), kTol);
+  EXPECT_NEAR(later_span(false), 0.1 / 6.0, kTol);
+  // Non-positive values have no logarithm: left out.
+  const std::string svg = SvgLineChart({"loss", {"step"}, {"loss", false, false, true}}, {{"s", {{1, 0.0}, {2, 0.5}}, true}});
+  EXPECT_EQ(MarkerYs(svg).size(), 1u);
+}
+
+TEST(SvgBarChartTest, OneBarPerValueInTheOrderGiven) {
+  const std::vector<Bar> bars = {{"person", 0.8, "person tip"}, {"car", 0.35, "car tip"}, {"toaster", std::nan(""), "n"}};
+  const std::string svg = SvgBarChart({"AP", {"class"}, {"AP (%)", false, true}}, bars);
+  std::vector<std::string> titles, heights;
+  const std::regex pattern("<rect class=\"bar\"[^>]* height=\"([^\"]*)\"[^>]*><title>([^<]*)</title>");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), pattern); it != std::sregex_iterator(); ++it) {
+    heights.push_back((*it)[1]), titles.push_back((*it)[2]);
+  }
+  EXPECT_EQ(titles, (Labels{"person tip", "car tip", "n"}));
+  // y axis 0..80 % over 240 px (ticks 0, 20, ..., 80): 0.35 -> 105 px; NaN -> an empty bar marked n/a.
+  EXPECT_EQ(heights, (Labels{"240.0", "105.0", "0.0"}));
+  EXPECT_NE(svg.find(">n/a</text>"), std::string::npos);
+}
+
 TEST(SvgLineChartTest, TextIsEscaped) {
   const std::string svg = SvgLineChart({"a < b & c", {"x"}, {"y"}}, {{"s<1>", {{0, 0}, {1, 1}}}});
   EXPECT_NE(svg.find("a &lt; b &amp; c"), std::string::npos);
@@ -121,7 +176,9 @@ TEST(SvgLineChartTest, LibrsvgRendersEveryChart) {
   const std::vector<std::string> charts = {
       SvgLineChart({"loss", {"step"}, {"loss"}}, {{"steps", {{1, 0.7}, {2, 0.5}}}, {"epoch", {{2, 0.6}}, true}}),
       SvgLineChart({"validation", {"epoch", true}, {"metric (%)", false, true}}, {{"mAP", {{1, 0.1}}}}),
-      SvgLineChart({"empty", {"step"}, {"lr"}}, {})};
+      SvgLineChart({"empty", {"step"}, {"lr"}}, {}),
+      SvgLineChart({"log loss", {"step"}, {"loss", false, false, true}}, {{"steps", {{1, 6.0}, {2, 0.2}}}}),
+      SvgBarChart({"AP", {"class"}, {"AP (%)", false, true}}, {{"a<b", 0.5, "a"}, {"c", std::nan(""), "c"}})};
   for (size_t i = 0; i < charts.size(); ++i) {
     const std::string svg_path = dir + "/chart" + std::to_string(i) + ".svg";
     std::ofstream(svg_path) << charts[i];
