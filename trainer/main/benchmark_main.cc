@@ -26,6 +26,9 @@
 
 DEFINE_int32(batch_size, 32, "images per step");
 DEFINE_int32(resolution, 224, "square input size");
+DEFINE_int32(output_stride, 32,
+             "our network's output stride: 32 (torchvision's network, as the Python reference runs), 16 or 8 (dilated, "
+             "as the default run); the ONNX Runtime column runs the same network as ours");
 DEFINE_int32(threads, 2, "intra-op threads for both implementations");
 DEFINE_int32(steps, 8, "measured steps per setting");
 DEFINE_int32(warmup, 2, "unmeasured steps first");
@@ -123,7 +126,8 @@ std::string CommonArguments(const Setting& s) {
 
 absl::StatusOr<Measurement> MeasureOurs(const std::string& step_binary, const Setting& s,
                                         const std::string& data_root) {
-  const std::string command = AllocatorEnvironment(s.allocator) + step_binary + CommonArguments(s) + " --mode " +
+  const std::string command = AllocatorEnvironment(s.allocator) + step_binary + CommonArguments(s) +
+                              " --output_stride " + std::to_string(FLAGS_output_stride) + " --mode " +
                               (s.mode == "pipeline" ? "pipeline --data_root " + data_root : s.mode) +
                               " --loader_threads " + std::to_string(FLAGS_loader_threads) +
                               (s.layout == "channels_last" ? " --channels_last" : " --nochannels_last");
@@ -207,7 +211,8 @@ absl::Status Run(const char* argv0) {
     onnx_model = std::string(tmp != nullptr ? tmp : "/tmp") + "/mobilenet_benchmark_" + std::to_string(getpid()) +
                  ".onnx";
     RETURN_IF_ERROR(coco::RunCommand(step_binary + " --write_onnx " + onnx_model + " --resolution " +
-                                     std::to_string(FLAGS_resolution))
+                                     std::to_string(FLAGS_resolution) + " --output_stride " +
+                                     std::to_string(FLAGS_output_stride))
                         .status());
   }
   std::string data_root;
@@ -218,8 +223,9 @@ absl::Status Run(const char* argv0) {
   }
 
   std::printf("CPU: %s\n", CpuDescription().c_str());
-  std::printf("MobileNetV2 (80 classes), batch %d, %dx%d, %d threads, %d measured steps; images/s (peak RSS MiB)\n",
-              FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
+  std::printf("MobileNetV2 (80 classes, ours at output stride %d), batch %d, %dx%d, %d threads, %d measured steps; "
+              "images/s (peak RSS MiB)\n",
+              FLAGS_output_stride, FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
   std::printf("%-32s %-12s %-16s %-16s %6s\n", "setting", "allocator", "ours", "reference", "ratio");
   for (const std::string& mode : modes) {
     for (const std::string& precision : precisions) {
