@@ -53,6 +53,31 @@ grep -q "Resumed from .* (global step 5)" "${tmp}/term_resume.log" \
 cmp "${tmp}/term/model_last.pt" "${tmp}/straight/model_last.pt" \
   || fail "SIGTERM + --resume did not end with the uninterrupted run's weights"
 
+# training.accumulate_steps: 3 (5 steps of 3 batches per epoch): SIGTERM at step 2 stops between steps, and --resume
+# continues 6 batches into the epoch with the uninterrupted accumulating run's weights.
+accumulating=(--config=baseline_bce --threads=1 --cache_dir="${tmp}/cache"
+              --override='data { resolution: 32 loader_threads: 1 max_train_images: 128 max_val_images: 16 }
+                          model { width_mult: 0.25 } training { batch_size: 8 epochs: 2 accumulate_steps: 3 }')
+timeout 300 "${bin}" "${accumulating[@]}" --run_dir="${tmp}/accumulating" > "${tmp}/accumulating.log" 2>&1 \
+  || { cat "${tmp}/accumulating.log"; fail "the uninterrupted accumulating run failed"; }
+COCO_MULTILABEL_TEST_PAUSE_AT_STEP=2 COCO_MULTILABEL_TEST_PAUSE_FILE="${tmp}/accumulating_term.pause" \
+  "${bin}" "${accumulating[@]}" --run_dir="${tmp}/accumulating_term" > "${tmp}/accumulating_term.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 2400); do [[ -f "${tmp}/accumulating_term.pause" ]] && break; sleep 0.05; done
+[[ -f "${tmp}/accumulating_term.pause" ]] || { cat "${tmp}/accumulating_term.log"; fail "no pause at step 2"; }
+kill -TERM "${pid}"
+wait_for_log accumulating_term "Stop requested"
+touch "${tmp}/accumulating_term.pause.release"
+status=0
+wait "${pid}" || status=$?
+(( status == 143 )) || { cat "${tmp}/accumulating_term.log"; fail "accumulating: SIGTERM gave ${status}, not 143"; }
+timeout 300 "${bin}" "${accumulating[@]}" --run_dir="${tmp}/accumulating_term" --resume \
+  > "${tmp}/accumulating_resume.log" 2>&1 || { cat "${tmp}/accumulating_resume.log"; fail "accumulating --resume failed"; }
+grep -q "Resumed from .* (global step 2)" "${tmp}/accumulating_resume.log" \
+  || { cat "${tmp}/accumulating_resume.log"; fail "the accumulating run did not resume from step 2"; }
+cmp "${tmp}/accumulating_term/model_last.pt" "${tmp}/accumulating/model_last.pt" \
+  || fail "accumulating: SIGTERM + --resume did not end with the uninterrupted run's weights"
+
 # kill -9 at a random step of either epoch (not an epoch's last, which writes no mid-epoch checkpoint): --resume
 # continues from that step's checkpoint.
 per_epoch=$(sed -n 's/.* \([0-9][0-9]*\) steps\/epoch, 2 epochs.*/\1/p' "${tmp}/straight.log")

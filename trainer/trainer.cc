@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
@@ -236,9 +237,13 @@ class TrainingRun {
  private:
   absl::Status LoadData();
   absl::Status BuildModelAndEma();
-  // One optimizer step (training_step.h); a skipped one is logged and counted. Returns whether it was applied.
-  absl::StatusOr<bool> Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
-                            double& grad_norm);
+  // Adds one micro-batch of the step under way, of `group_size` (training_step.h).
+  absl::Status Accumulate(const coco::data::Batch& batch, int64_t group_size);
+  // Applies the step under way once its micro-batches are in; a skipped one is logged and counted. Returns whether
+  // it was applied.
+  absl::StatusOr<bool> Step(int64_t epoch, double lr, double& loss_value, double& grad_norm);
+  // Runs training_step.h's `work`; in a distributed run a failed collective becomes an error naming this rank.
+  absl::Status Collectively(const std::function<void()>& work);
   absl::Status EvaluateEpoch(int64_t epoch, double mean_loss, double seconds, int64_t images, bool& is_best);
   // Whether epoch `epoch` (0-based) ends with an evaluation: every eval_every_epochs-th and the last.
   bool EvaluatesAfter(int64_t epoch) const;
@@ -298,7 +303,11 @@ class TrainingRun {
   DynamicLossScaler loss_scaler_;
   StepContext step_;
   ScheduleContext schedule_;
+  // Optimizer steps per epoch, each of accumulate_steps_ micro-batches of the loader's batches; the epoch's last step
+  // takes what is left when batches_per_epoch_ is not a multiple of accumulate_steps_.
   int64_t steps_per_epoch_ = 0;
+  int64_t batches_per_epoch_ = 0;
+  int64_t accumulate_steps_ = 1;
   double expected_epoch_images_ = 0;  // with repeat factors or source weights: their sum
   std::set<int64_t> inject_nan_;
 
@@ -476,20 +485,22 @@ absl::Status TrainingRun::Init() {
   step_.loss_scaler = execution_.fp16 ? &loss_scaler_ : nullptr;
   step_.ema = ema_.get();
 
-  steps_per_epoch_ = train_loader_->batches_per_epoch();
+  batches_per_epoch_ = train_loader_->batches_per_epoch();
   const double batch = static_cast<double>(training_.batch_size());
   if (expected_epoch_images_ > 0) {
     // Epochs drawn with fractional repeat factors differ in size; the schedule plans for the expected one, and an
     // epoch ends at that many steps or when its images run out (on any process).
-    steps_per_epoch_ = static_cast<int64_t>(std::ceil(expected_epoch_images_ / options_.world_size / batch));
+    batches_per_epoch_ = static_cast<int64_t>(std::ceil(expected_epoch_images_ / options_.world_size / batch));
   } else if (options_.world_size > 1) {
     // Shards differ by at most one image; every process plans the smallest shard's batches, so the schedules agree.
     const int64_t smallest_shard = static_cast<int64_t>(splits_.train.images.size()) / options_.world_size;
-    steps_per_epoch_ = static_cast<int64_t>(std::ceil(static_cast<double>(smallest_shard) / batch));
+    batches_per_epoch_ = static_cast<int64_t>(std::ceil(static_cast<double>(smallest_shard) / batch));
   }
+  accumulate_steps_ = training_.accumulate_steps();
   if (training_.max_steps_per_epoch() > 0) {
-    steps_per_epoch_ = std::min<int64_t>(steps_per_epoch_, training_.max_steps_per_epoch());
+    batches_per_epoch_ = std::min<int64_t>(batches_per_epoch_, training_.max_steps_per_epoch() * accumulate_steps_);
   }
+  steps_per_epoch_ = (batches_per_epoch_ + accumulate_steps_ - 1) / accumulate_steps_;
   const double lr_scale = training_.scale_lr_with_world_size() ? options_.world_size : 1.0;
   schedule_ = ScheduleContext{lr_scale * config_.optimizer().learning_rate(), std::max<int64_t>(1, steps_per_epoch_),
                               std::max<int64_t>(1, training_.epochs() * steps_per_epoch_)};
@@ -595,20 +606,33 @@ absl::Status TrainingRun::Resume() {
   }
   LOG(INFO) << "Model: " << model_description_ << "; " << steps_per_epoch_ << " steps/epoch, " << training_.epochs()
             << " epochs, " << execution_.threads << " threads";
+  if (accumulate_steps_ > 1) {
+    LOG(INFO) << "training.accumulate_steps: " << accumulate_steps_ << " batches of " << training_.batch_size()
+              << " per optimizer step (" << batches_per_epoch_ << " batches/epoch)";
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> TrainingRun::Step(const coco::data::Batch& batch, int64_t epoch, double lr, double& loss_value,
-                                       double& grad_norm) {
-  StepOutcome outcome;
+absl::Status TrainingRun::Collectively(const std::function<void()>& work) {
   try {
-    outcome = TrainStep(step_, batch.images, batch.targets, lr, inject_nan_.count(progress_.global_step) > 0);
+    work();
   } catch (const std::exception& error) {  // c10::Error, or Gloo's own exceptions from a collective
     if (!data_parallel_) throw;
     return absl::UnavailableError("rank " + std::to_string(options_.rank) + ", step " +
                                   std::to_string(progress_.global_step) + ": a collective failed (another process "
                                   "died or stopped answering): " + distributed::ExceptionMessage(error));
   }
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::Accumulate(const coco::data::Batch& batch, int64_t group_size) {
+  const bool poison = inject_nan_.count(progress_.global_step) > 0;
+  return Collectively([&] { AccumulateMicroBatch(step_, batch.images, batch.targets, group_size, poison); });
+}
+
+absl::StatusOr<bool> TrainingRun::Step(int64_t epoch, double lr, double& loss_value, double& grad_norm) {
+  StepOutcome outcome;
+  RETURN_IF_ERROR(Collectively([&] { outcome = ApplyAccumulatedStep(step_, lr); }));
   loss_value = outcome.loss;
   grad_norm = outcome.grad_norm;
   if (execution_.fp16 && std::isfinite(outcome.loss)) {  // the scaler only moves when backward ran
@@ -638,26 +662,44 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   // A mid-epoch checkpoint resumes at its step: the loader skips the batches already trained.
   const int64_t first_step = epoch == progress_.epochs_completed ? progress_.steps_into_epoch : 0;
   if (first_step > 0) LOG(INFO) << "Continuing epoch " << epoch + 1 << " at step " << first_step + 1;
-  train_loader_->StartEpoch(epoch, first_step);
+  train_loader_->StartEpoch(epoch, first_step * accumulate_steps_);
   const Clock::time_point epoch_start = Clock::now();
   double loss_sum = 0.0, window_loss = 0.0;
   int64_t loss_count = 0, window_count = 0, epoch_images = 0;
   for (int64_t step = first_step; step < steps_per_epoch_; ++step) {
-    ASSIGN_OR_RETURN(std::optional<coco::data::Batch> batch, train_loader_->Next());
-    ASSIGN_OR_RETURN(const Continuation next, DecideToContinue(batch.has_value()));
-    if (next.stop_signal != 0) {
-      // Stopped between steps: the position is `step` batches into the epoch.
-      progress_.steps_into_epoch = step;
-      stopped_by_signal_ = next.stop_signal;
-      return SaveCheckpoints(/*last=*/true, /*best=*/false);
+    // The step's micro-batches: accumulate_steps_ of them, or what is left for the epoch's last step.
+    const int64_t group_size = std::min(accumulate_steps_, batches_per_epoch_ - step * accumulate_steps_);
+    int64_t group_images = 0;
+    bool group_complete = true;
+    for (int64_t micro_batch = 0; micro_batch < group_size; ++micro_batch) {
+      ASSIGN_OR_RETURN(std::optional<coco::data::Batch> batch, train_loader_->Next());
+      ASSIGN_OR_RETURN(const Continuation next, DecideToContinue(batch.has_value()));
+      // A stop signal is taken between steps only (it stays recorded until the next one begins), so a checkpoint
+      // never holds half a step's micro-batches.
+      if (next.stop_signal != 0 && micro_batch == 0) {
+        // Stopped between steps: the position is `step` steps into the epoch.
+        progress_.steps_into_epoch = step;
+        stopped_by_signal_ = next.stop_signal;
+        return SaveCheckpoints(/*last=*/true, /*best=*/false);
+      }
+      if (!next.every_process_has_a_batch) {
+        group_complete = false;
+        break;
+      }
+      RETURN_IF_ERROR(Accumulate(*batch, group_size));
+      group_images += batch->images.size(0);
     }
-    if (!next.every_process_has_a_batch) break;
+    if (!group_complete) {
+      // The epoch ran out of images (repeat-factor sampling drew fewer than planned): an unfinished step is dropped.
+      DiscardAccumulated(step_);
+      break;
+    }
     const double lr = LearningRateAt(config_.schedule(), schedule_, progress_.global_step);
     if (config_.schedule().has_momentum_cycle()) {
       SetMomentum(*optimizer_, MomentumAt(config_.schedule().momentum_cycle(), lr, schedule_.base_lr));
     }
     double loss_value = 0.0, grad_norm = 0.0;
-    ASSIGN_OR_RETURN(const bool stepped, Step(*batch, epoch, lr, loss_value, grad_norm));
+    ASSIGN_OR_RETURN(const bool stepped, Step(epoch, lr, loss_value, grad_norm));
     const int32_t every = training_.checkpoint_every_steps();
     if (every > 0 && progress_.global_step % every == 0 && step + 1 < steps_per_epoch_) {
       progress_.steps_into_epoch = step + 1;
@@ -665,7 +707,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
     }
     MaybePauseForTest(progress_.global_step);
     if (!stepped) continue;
-    epoch_images += batch->images.size(0);
+    epoch_images += group_images;
     loss_sum += loss_value, ++loss_count;
     window_loss += loss_value, ++window_count;
     const double elapsed = Seconds(epoch_start);

@@ -443,6 +443,52 @@ TEST(TrainerTest, ResumedRunEndsWithIdenticalWeights) {
   }
 }
 
+// training.accumulate_steps: each epoch's 6 batches of 8 make 3 optimizer steps of 2 batches, or 2 of 4 (the second
+// of the 2 leftover batches); the result, the train_step records (every 2nd step) and the epochs' records count them.
+TEST(TrainerTest, AccumulatedRunCountsOptimizerSteps) {
+  for (const auto& [accumulate, per_epoch] : {std::pair<int, int64_t>{2, 3}, {4, 2}}) {
+    SCOPED_TRACE(accumulate);
+    const std::string k = std::to_string(accumulate);
+    const TrainOptions options = TinyOptions("accumulate_" + k, "training { accumulate_steps: " + k + " }");
+    absl::StatusOr<TrainResult> result = Train(options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->steps, 2 * per_epoch);
+    EXPECT_EQ(result->skipped_steps, 0);
+    auto records = ReadMetricsJsonl(options.run_dir + "/metrics.jsonl");
+    ASSERT_TRUE(records.ok()) << records.status();
+    std::vector<int64_t> step_records, epoch_records;
+    for (const MetricsRecord& record : *records) {
+      if (record.kind == "train_step") step_records.push_back(record.step);
+      if (record.kind == "train_epoch") epoch_records.push_back(record.step);
+    }
+    std::vector<int64_t> expected_steps;
+    for (int64_t step = 2; step <= 2 * per_epoch; step += 2) expected_steps.push_back(step);
+    EXPECT_EQ(step_records, expected_steps);
+    EXPECT_THAT(epoch_records, ::testing::ElementsAre(per_epoch, 2 * per_epoch));
+  }
+}
+
+// Stopped after the first epoch and resumed, an accumulating run (with a partial last step per epoch, dropout and
+// EMA) ends with the weights of an uninterrupted one.
+TEST(TrainerTest, AccumulatedRunResumesToIdenticalWeights) {
+  const std::string extra = "training { accumulate_steps: 4 } optimizer { ema { decay: 0.9 } } model { dropout: 0.3 }";
+  TrainOptions uninterrupted = TinyOptions("accumulate_uninterrupted", extra);
+  ASSERT_TRUE(Train(uninterrupted).ok());
+  TrainOptions first = TinyOptions("accumulate_interrupted", extra);
+  first.stop_after_epochs = 1;
+  ASSERT_TRUE(Train(first).ok());
+  TrainOptions resumed = TinyOptions("accumulate_interrupted", extra);
+  resumed.resume = true;
+  absl::StatusOr<TrainResult> finished = Train(resumed);
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  EXPECT_EQ(finished->steps, 4);
+  auto a = mobilenet::ReadStateDict(uninterrupted.run_dir + "/model_last.pt");
+  auto b = mobilenet::ReadStateDict(resumed.run_dir + "/model_last.pt");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (const auto& [name, tensor] : *a) EXPECT_TRUE(torch::equal(tensor, b->at(name))) << name;
+}
+
 // optimizer.ema: checks the best-selection rule against metrics.jsonl's own val and val_ema records (at each
 // evaluation the candidate is the better mAP of the two, ties to the raw weights; best moves on a strict gain), then
 // that every output ships the winner: model_best.pt's mAP, recomputed here from its weights, is the winner's recorded

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -131,6 +132,104 @@ TEST(TrainStepTest, LossScalingLeavesTheUpdateUnchangedAndCountsAGoodStep) {
   for (size_t i = 0; i < after.size(); ++i) {
     EXPECT_TRUE(torch::allclose(after[i], before[i] - kLr * reference.gradients[i], 1e-5, 1e-6)) << i;
   }
+}
+
+// ||a - b|| relative to ||b||, over every element of the tensor.
+double RelativeDifference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(b.norm().item<double>(), 1e-30);
+}
+
+// Six images in three micro-batches of two (the batch dimension sliced in order).
+struct SixImages {
+  torch::Tensor images = torch::randn({6, 3, 32, 32});
+  torch::Tensor targets = torch::randint(0, 2, {6, 3}).to(torch::kFloat);
+  torch::Tensor Images(int64_t micro_batch) const { return images.slice(0, 2 * micro_batch, 2 * micro_batch + 2); }
+  torch::Tensor Targets(int64_t micro_batch) const { return targets.slice(0, 2 * micro_batch, 2 * micro_batch + 2); }
+};
+
+TEST(AccumulationTest, ThreeMicroBatchesGiveTheGradientAndUpdateOfOneBatchOfSix) {
+  constexpr double kRelTol = 1e-5;
+  constexpr int64_t kGroup = 3;
+  Fixture f;
+  const SixImages six;
+  const std::vector<torch::Tensor> before = Snapshot(f.model);
+  const Reference reference = ComputeReference(six.images, six.targets);  // one batch of 6, mean loss
+
+  double loss_sum = 0.0;
+  for (int64_t m = 0; m < kGroup; ++m) {
+    AccumulateMicroBatch(f.context, six.Images(m), six.Targets(m), kGroup);
+    loss_sum += torch::binary_cross_entropy_with_logits(SeededTinyModel()->forward(six.Images(m)), six.Targets(m))
+                    .item<double>();
+  }
+  const std::vector<torch::Tensor> parameters = f.model->parameters();
+  ASSERT_EQ(parameters.size(), reference.gradients.size());
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    EXPECT_LT(RelativeDifference(parameters[i].grad(), reference.gradients[i]), kRelTol) << i;
+  }
+
+  const StepOutcome outcome = ApplyAccumulatedStep(f.context, kLr);
+
+  ASSERT_TRUE(outcome.applied);
+  EXPECT_NEAR(outcome.loss, loss_sum / kGroup, 1e-6);  // the mean of the micro-batches' losses
+  EXPECT_NEAR(outcome.grad_norm, reference.grad_norm, kRelTol * reference.grad_norm);
+  const std::vector<torch::Tensor> after = Snapshot(f.model);
+  for (size_t i = 0; i < after.size(); ++i) {
+    // First SGD step with momentum: the buffer is the gradient itself.
+    EXPECT_LT(RelativeDifference(after[i], before[i] - kLr * reference.gradients[i]), kRelTol) << i;
+  }
+}
+
+TEST(AccumulationTest, NextGroupStartsFromClearedGradients) {
+  Fixture f;
+  const SixImages six;
+  AccumulateMicroBatch(f.context, six.Images(0), six.Targets(0), /*group_size=*/1);
+  ApplyAccumulatedStep(f.context, /*lr=*/0.0);  // weights unchanged, gradients left behind
+  AccumulateMicroBatch(f.context, six.Images(1), six.Targets(1), /*group_size=*/2);
+  AccumulateMicroBatch(f.context, six.Images(2), six.Targets(2), /*group_size=*/2);
+  const Reference reference = ComputeReference(six.images.slice(0, 2, 6), six.targets.slice(0, 2, 6));
+  const std::vector<torch::Tensor> parameters = f.model->parameters();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    EXPECT_LT(RelativeDifference(parameters[i].grad(), reference.gradients[i]), 1e-5) << i;
+  }
+}
+
+TEST(AccumulationTest, OnePoisonedMicroBatchSkipsTheWholeStep) {
+  Fixture f;
+  const SixImages six;
+  const std::vector<torch::Tensor> before = Snapshot(f.model);
+  AccumulateMicroBatch(f.context, six.Images(0), six.Targets(0), 3);
+  AccumulateMicroBatch(f.context, six.Images(1), six.Targets(1), 3, /*poison_loss=*/true);
+  AccumulateMicroBatch(f.context, six.Images(2), six.Targets(2), 3);
+
+  const StepOutcome outcome = ApplyAccumulatedStep(f.context, kLr);
+
+  EXPECT_FALSE(outcome.applied);
+  EXPECT_TRUE(std::isnan(outcome.loss));
+  const std::vector<torch::Tensor> after = Snapshot(f.model);
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::equal(after[i], before[i])) << i;
+  EXPECT_TRUE(f.optimizer.state().empty());
+  for (const torch::Tensor& parameter : f.model->parameters()) {
+    if (parameter.grad().defined()) {
+      EXPECT_EQ(parameter.grad().abs().sum().item<double>(), 0.0);
+    }
+  }
+}
+
+TEST(AccumulationTest, LossScalerMovesOncePerStepAndUnscalesTheSum) {
+  constexpr int64_t kGroup = 3;
+  Fixture f;
+  DynamicLossScaler scaler;
+  f.context.loss_scaler = &scaler;
+  const SixImages six;
+  const Reference reference = ComputeReference(six.images, six.targets);
+  for (int64_t m = 0; m < kGroup; ++m) AccumulateMicroBatch(f.context, six.Images(m), six.Targets(m), kGroup);
+  EXPECT_EQ(scaler.good_steps(), 0);
+
+  const StepOutcome outcome = ApplyAccumulatedStep(f.context, kLr);
+
+  ASSERT_TRUE(outcome.applied);
+  EXPECT_EQ(scaler.good_steps(), 1);
+  EXPECT_NEAR(outcome.grad_norm, reference.grad_norm, 1e-5 * reference.grad_norm);
 }
 
 }  // namespace

@@ -458,6 +458,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.AtLeast("training.checkpoint_every_epochs", training.checkpoint_every_epochs(), 1);
   check.AtLeast("training.log_every_steps", training.log_every_steps(), 1);
   check.AtLeast("training.max_steps_per_epoch", training.max_steps_per_epoch(), 0);
+  check.AtLeast("training.accumulate_steps", training.accumulate_steps(), 1);
   for (int64_t step : training.inject_nan_loss_at_step()) {
     check.AtLeast<int64_t>("training.inject_nan_loss_at_step", step, 0);
   }

@@ -110,6 +110,21 @@ TEST(ConfigLoaderTest, RmspropIsValidatedNamingTheField) {
               HasSubstr("optimizer.rmsprop.momentum must be >= 0, got -0.5"));
 }
 
+TEST(ConfigLoaderTest, AccumulateStepsBelowOneIsAnErrorNamingTheField) {
+  const std::string dir = MakeDir("accumulate", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("training { accumulate_steps: 4 }"), "no error");
+  EXPECT_THAT(error("training { accumulate_steps: 0 }"),
+              HasSubstr("--override[0]:1: training.accumulate_steps must be >= 1, got 0"));
+  EXPECT_THAT(error("training { accumulate_steps: -2 }"), HasSubstr("training.accumulate_steps must be >= 1, got -2"));
+  auto defaults = LoadTrainConfig({"x", dir, {}});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->config.training().accumulate_steps(), 1);
+}
+
 TEST(ConfigLoaderTest, RmspropDefaultsAreTorchvisionsRecipe) {
   const std::string dir = MakeDir("rmsprop_defaults", {{"base.pbtxt", ""}, {"x.pbtxt", "optimizer { rmsprop {} }"}});
   auto loaded = LoadTrainConfig({"x", dir, {}});
