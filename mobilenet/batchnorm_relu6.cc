@@ -170,7 +170,8 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
           std::vector<float> scratch(2 * channels);
           AsFloat(read_x, begin * channels, (end - begin) * channels, row_block,
                   [&](const float* x, const float*, float*, int64_t n) {
-                    kernels.rows_statistics(x, center.data(), n / channels, channels, scratch.data(), s, q);
+                    kernels.rows_statistics(x, center.data(), n / channels, channels, scratch.data(),
+                                            scratch.data() + channels, s, q);
                   });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
@@ -254,7 +255,8 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
           std::vector<float> scratch(2 * channels);
           AsFloat(read_x_g, begin * channels, (end - begin) * channels, row_block,
                   [&](const float* x, const float* g, float*, int64_t n) {
-                    kernels.rows_gradient_sums(x, g, sc, sh, mean, n / channels, channels, scratch.data(), s, q);
+                    kernels.rows_gradient_sums(x, g, sc, sh, mean, n / channels, channels, scratch.data(),
+                                               scratch.data() + channels, s, q);
                   });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {

@@ -19,15 +19,16 @@ KernelIsa ActiveKernelIsa();
 bool SetKernelIsa(KernelIsa isa);
 
 // One instruction set's loops; see batchnorm_relu6_kernels.inc for what each computes. Rows: channels_last tensors
-// seen as rows of `channels` values; planes: one contiguous (image, channel) plane. `scratch`: 2 * channels floats.
+// seen as rows of `channels` values; planes: one contiguous (image, channel) plane. `scratch_a`, `scratch_b`:
+// `channels` floats each, not overlapping.
 struct BatchNormReLU6Kernels {
-  void (*rows_statistics)(const float* x, const float* center, int64_t rows, int64_t channels, float* scratch,
-                          double* sum, double* sum_squares);
+  void (*rows_statistics)(const float* x, const float* center, int64_t rows, int64_t channels, float* scratch_a,
+                          float* scratch_b, double* sum, double* sum_squares);
   void (*rows_normalize_clamp)(const float* x, const float* scale, const float* shift, int64_t rows,
                                int64_t channels, float* y);
   void (*rows_gradient_sums)(const float* x, const float* grad, const float* scale, const float* shift,
-                             const float* mean, int64_t rows, int64_t channels, float* scratch, double* sum_dz,
-                             double* sum_dz_x);
+                             const float* mean, int64_t rows, int64_t channels, float* scratch_a,
+                             float* scratch_b, double* sum_dz, double* sum_dz_x);
   void (*rows_input_gradient)(const float* x, const float* grad, const float* scale, const float* shift,
                               const float* mean, const float* b, const float* d, int64_t rows, int64_t channels,
                               float* dx);
