@@ -64,6 +64,7 @@ const char* MetricName(TrainingConfig::Metric metric) {
     case TrainingConfig::MICRO_F1: return "micro_f1";
     case TrainingConfig::MACRO_F1: return "macro_f1";
     case TrainingConfig::TUNED_MICRO_F1: return "tuned_micro_f1";
+    case TrainingConfig::TOP1_ACCURACY: return "top1_accuracy";
     default: return "mAP";
   }
 }
@@ -73,6 +74,7 @@ double MetricValue(const EvalSummary& summary, TrainingConfig::Metric metric) {
     case TrainingConfig::MICRO_F1: return summary.micro_f1;
     case TrainingConfig::MACRO_F1: return summary.macro_f1;
     case TrainingConfig::TUNED_MICRO_F1: return summary.tuned_micro_f1;
+    case TrainingConfig::TOP1_ACCURACY: return summary.top1_accuracy;
     default: return summary.map;
   }
 }
@@ -774,6 +776,11 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
     // TensorBoard shows these as val/<source>/mAP and so on, beside val/mAP.
     RETURN_IF_ERROR(Record({"val/" + source.name, progress_.global_step, epoch + 1, source.summary.Values()}));
     LOG(INFO) << "  val " << source.name << " (" << source.summary.samples << " images): " << source.summary.OneLine();
+  }
+  if (training_.best_metric() == TrainingConfig::TOP1_ACCURACY && !summary.single_label) {
+    return absl::FailedPreconditionError(
+        "training.best_metric is TOP1_ACCURACY, but the validation data is not single-label (some image has no or "
+        "several labels): choose MAP or another multi-label metric");
   }
   // The candidate for best is the better of the raw and the EMA weights (ties go to the raw ones), as timm and
   // Query2Label keep: model_best.pt and thresholds.txt then ship whichever won.

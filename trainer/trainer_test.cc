@@ -324,7 +324,8 @@ TEST(TrainerTest, SingleLabelRunRecordsTopOneAndTopFiveAccuracy) {
   const TrainOptions options = TinyOptions(
       "single_label", "data { train { annotations: \"" + train_json + "\" images: \"" + splits->train_image_dir +
                           "\" } val { annotations: \"" + val_json + "\" images: \"" + splits->val_image_dir +
-                          "\" } label_space { kind: LIST list_file: \"" + class_list + "\" } }");
+                          "\" } label_space { kind: LIST list_file: \"" + class_list +
+                          "\" } } training { best_metric: TOP1_ACCURACY }");
   absl::StatusOr<TrainResult> result = Train(options);
   ASSERT_TRUE(result.ok()) << result.status();
   const EvalSummary& final_eval = result->final_eval;
@@ -353,6 +354,18 @@ TEST(TrainerTest, SingleLabelRunRecordsTopOneAndTopFiveAccuracy) {
   constexpr double kTol = 1e-9;  // metrics.jsonl prints 9 significant digits
   EXPECT_NEAR(val[1].at("top1_accuracy"), top1, kTol);
   EXPECT_NEAR(val[1].at("top5_accuracy"), top5, kTol);
+  // best_metric TOP1_ACCURACY: the best epoch is the one with the highest top-1 (the first on ties).
+  const size_t best = val[1].at("top1_accuracy") > val[0].at("top1_accuracy") ? 1 : 0;
+  EXPECT_EQ(result->best_epoch, static_cast<int64_t>(best) + 1);
+  EXPECT_NEAR(result->best_metric, val[best].at("top1_accuracy"), kTol);
+  int best_records = 0;
+  for (const MetricsRecord& record : *records) {
+    if (record.kind != "best") continue;
+    ++best_records;
+    const std::map<std::string, double> values(record.values.begin(), record.values.end());
+    EXPECT_TRUE(values.count("top1_accuracy")) << "a best record names its metric";
+  }
+  EXPECT_GE(best_records, 1);
 
   char expected[64];
   std::snprintf(expected, sizeof(expected), "top-1 %.2f  top-5 %.2f", 100 * top1, 100 * top5);
@@ -377,6 +390,15 @@ TEST(TrainerTest, SingleLabelRunRecordsTopOneAndTopFiveAccuracy) {
   }
   EXPECT_TRUE(tags.count("val/top1_accuracy"));
   EXPECT_TRUE(tags.count("val/top5_accuracy"));
+}
+
+// best_metric TOP1_ACCURACY on multi-label data is an error at the first evaluation, naming the field.
+TEST(TrainerTest, TopOneBestMetricOnMultiLabelDataIsAnError) {
+  const TrainOptions options =
+      TinyOptions("top1_on_multi_label", "training { epochs: 1 best_metric: TOP1_ACCURACY }");
+  absl::StatusOr<TrainResult> result = Train(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("training.best_metric is TOP1_ACCURACY"));
 }
 
 // The multi-label synthetic set (some validation image has several labels): no top-k accuracy anywhere.
