@@ -7,6 +7,7 @@ set -euo pipefail
 # package -> the other packages it may include (keep in step with tools/README.md's picture).
 declare -A ALLOWED=(
   [tools/cc]=""
+  [tools/results_page]="tools/cc"
   [mobilenet]="tools/cc"
   [losses]="tools/cc"
   [metrics]="tools/cc"

@@ -1,0 +1,83 @@
+#include "tools/results_page/results_page.h"
+
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace coco {
+namespace {
+
+const TableSource kSource{"2026-11-29", "commit abc1234's date", "not recorded", "bazel run //x:y -- --full"};
+
+TEST(ParseCsvTest, KeepsCellTextExactlyAndUnquotes) {
+  const absl::StatusOr<CsvTable> table = ParseCsv("a,b\n-0.00,\"x, \"\"y\"\"\"\n+1.20,\n", "t.csv");
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->header, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(table->rows.size(), 2u);
+  EXPECT_EQ(table->rows[0], (std::vector<std::string>{"-0.00", "x, \"y\""}));
+  EXPECT_EQ(table->rows[1], (std::vector<std::string>{"+1.20", ""}));
+}
+
+TEST(ParseCsvTest, RowWithWrongCellCountNamesFileAndLine) {
+  const absl::StatusOr<CsvTable> table = ParseCsv("a,b\n1,2\n3\n", "t.csv");
+  ASSERT_FALSE(table.ok());
+  EXPECT_NE(table.status().message().find("t.csv:3"), std::string::npos) << table.status();
+}
+
+TEST(RenderTableTest, CombinesMeanAndSdColumns) {
+  const CsvTable table{{"run", "mAP", "mAP sd", "skipped steps"}, {{"bce", "11.25", "1.86", "0"}}};
+  const absl::StatusOr<std::string> text = RenderTable(table, kSource);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(*text,
+            "Date: 2026-11-29 (commit abc1234's date). CPU: not recorded. Command: `bazel run //x:y -- --full`.\n\n"
+            "| run | mAP | skipped steps |\n|---|---|---|\n| bce | 11.25 ± 1.86 | 0 |\n");
+}
+
+TEST(RenderTableTest, IntervalsBoldWhenSignificantAndSameEverySeed) {
+  const CsvTable table{{"run", "mAP", "mAP low", "mAP high", "mAP significant"},
+                       {{"asl", "-5.08", "-8.45", "-1.70", "yes"}, {"poly", "+1.20", "", "", "no"}}};
+  const absl::StatusOr<std::string> text = RenderTable(table, kSource);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_NE(text->find("| run | mAP (95% CI) |\n|---|---|\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("| asl | **-5.08 [-8.45, -1.70]** |\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("| poly | +1.20 (same every seed) |\n"), std::string::npos) << *text;
+}
+
+TEST(RenderTableTest, SignificantMustBeYesOrNo) {
+  const CsvTable table{{"run", "mAP", "mAP significant"}, {{"asl", "-5.08", "maybe"}}};
+  EXPECT_FALSE(RenderTable(table, kSource).ok());
+}
+
+TEST(RenderPageTest, ReplacesPlaceholdersAndKeepsProse) {
+  const std::string page_template = "# Title\n\nProse.\n\n{{table:t}}\n\nMore prose.\n";
+  EXPECT_EQ(TablePlaceholders(page_template), std::vector<std::string>{"t"});
+  const std::map<std::string, CsvTable> tables = {{"t", CsvTable{{"run"}, {{"bce"}}}}};
+  const absl::StatusOr<std::string> page = RenderPage(page_template, tables, {{"t", kSource}}, "regen");
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(*page,
+            "<!-- Generated from experiments/results/: edit the CSV files or the template there, then run `regen`. "
+            "-->\n# Title\n\nProse.\n\n"
+            "Date: 2026-11-29 (commit abc1234's date). CPU: not recorded. Command: `bazel run //x:y -- --full`.\n\n"
+            "| run |\n|---|\n| bce |\n\nMore prose.\n");
+}
+
+TEST(RenderPageTest, MissingTableOrSourceIsAnError) {
+  const std::map<std::string, CsvTable> tables = {{"t", CsvTable{{"run"}, {}}}};
+  EXPECT_FALSE(RenderPage("{{table:u}}\n", tables, {{"u", kSource}}, "regen").ok());
+  EXPECT_FALSE(RenderPage("{{table:t}}\n", tables, {}, "regen").ok());
+}
+
+TEST(ParseTableSourcesTest, ReadsRowsAndRejectsDuplicates) {
+  const CsvTable csv{{"table", "date", "date source", "cpu", "command"},
+                     {{"t", "2026-11-28", "", "2-core AMD EPYC", "bazel run //x:y"}}};
+  const auto sources = ParseTableSources(csv, "tables.csv");
+  ASSERT_TRUE(sources.ok()) << sources.status();
+  EXPECT_EQ(sources->at("t").cpu, "2-core AMD EPYC");
+  CsvTable twice = csv;
+  twice.rows.push_back(twice.rows[0]);
+  EXPECT_FALSE(ParseTableSources(twice, "tables.csv").ok());
+}
+
+}  // namespace
+}  // namespace coco
