@@ -269,7 +269,7 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   return coco::RunMain(argc, argv,
-                      "Inspects a COCO-format dataset: label statistics, image checks, label dump, contact sheets (dataset images; "
-                      "augmented training samples).",
+                      "Inspects a COCO-format dataset: label statistics, image checks, label dump, contact sheets "
+                      "(dataset images; augmented training samples).",
                       [](int argc, char** argv) { return Run(); });
 }
