@@ -4,31 +4,49 @@
 
 #include "data/image/bitmap_font.h"
 #include "data/inspect/image_checks.h"
+#include "glog/logging.h"
 
 namespace coco::data {
 namespace {
 
-constexpr int kPadding = 6;
-constexpr int kLineHeight = kGlyphHeight + 3;
+constexpr int kPadding = kSheetPadding;
+constexpr int kLineHeight = kCaptionLineHeight;
 constexpr std::array<uint8_t, 3> kBackground = {24, 24, 24};
 constexpr std::array<uint8_t, 3> kText = {235, 235, 235};
 
-void Paste(RgbImage& sheet, const RgbImage& tile, int left, int top) {
+}  // namespace
+
+RgbImage BlankSheet(int width, int height) {
+  RgbImage sheet{width, height, {}};
+  sheet.pixels.resize(static_cast<size_t>(width) * height * 3);
+  for (size_t p = 0; p < sheet.pixels.size(); p += 3) {
+    std::copy(kBackground.begin(), kBackground.end(), &sheet.pixels[p]);
+  }
+  return sheet;
+}
+
+void PasteTile(RgbImage& sheet, const RgbImage& tile, int left, int top) {
+  CHECK(left >= 0 && top >= 0 && left + tile.width <= sheet.width && top + tile.height <= sheet.height)
+      << "tile " << tile.width << "x" << tile.height << " at (" << left << ", " << top << ") outside the "
+      << sheet.width << "x" << sheet.height << " sheet";
   for (int y = 0; y < tile.height; ++y) {
     std::copy_n(&tile.pixels[static_cast<size_t>(y) * tile.width * 3], static_cast<size_t>(tile.width) * 3,
                 &sheet.pixels[(static_cast<size_t>(top + y) * sheet.width + left) * 3]);
   }
 }
 
-}  // namespace
+void DrawCaption(RgbImage& sheet, int left, int top, const std::vector<std::string>& lines) {
+  for (size_t line = 0; line < lines.size(); ++line) {
+    DrawText(sheet, left, top + static_cast<int>(line) * kLineHeight, lines[line], kText);
+  }
+}
 
-std::vector<std::string> WrapLabels(const CocoDataset& dataset, const Image& image, size_t width, size_t max_lines) {
+std::vector<std::string> WrapWords(const std::vector<std::string>& words, size_t width, size_t max_lines) {
   std::vector<std::string> lines;
-  if (image.labels.empty()) return {"(no labels)"};
   std::string line;
-  for (size_t i = 0; i < image.labels.size(); ++i) {
-    std::string word = dataset.categories[static_cast<size_t>(image.labels[i])].name;
-    if (i + 1 < image.labels.size()) word += ",";
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string word = words[i];
+    if (i + 1 < words.size()) word += ",";
     if (!line.empty() && line.size() + 1 + word.size() > width) {
       lines.push_back(line);
       line.clear();
@@ -38,9 +56,16 @@ std::vector<std::string> WrapLabels(const CocoDataset& dataset, const Image& ima
   if (!line.empty()) lines.push_back(line);
   if (lines.size() > max_lines) {
     lines.resize(max_lines);
-    lines.back() = lines.back().substr(0, width > 3 ? width - 3 : 0) + "...";
+    if (!lines.empty()) lines.back() = lines.back().substr(0, width > 3 ? width - 3 : 0) + "...";
   }
   return lines;
+}
+
+std::vector<std::string> WrapLabels(const CocoDataset& dataset, const Image& image, size_t width, size_t max_lines) {
+  if (image.labels.empty()) return {"(no labels)"};
+  std::vector<std::string> names;
+  for (int32_t label : image.labels) names.push_back(dataset.categories[static_cast<size_t>(label)].name);
+  return WrapWords(names, width, max_lines);
 }
 
 RgbImage MakeContactSheet(const CocoDataset& dataset, const std::string& image_dir,
@@ -51,9 +76,7 @@ RgbImage MakeContactSheet(const CocoDataset& dataset, const std::string& image_d
   const int side = options.thumbnail_side;
   const int cell_width = side + kPadding;
   const int cell_height = side + kPadding + options.caption_lines * kLineHeight;
-  RgbImage sheet{columns * cell_width + kPadding, std::max(rows, 1) * cell_height + kPadding, {}};
-  sheet.pixels.resize(static_cast<size_t>(sheet.width) * sheet.height * 3);
-  for (size_t p = 0; p < sheet.pixels.size(); p += 3) std::copy(kBackground.begin(), kBackground.end(), &sheet.pixels[p]);
+  RgbImage sheet = BlankSheet(columns * cell_width + kPadding, std::max(rows, 1) * cell_height + kPadding);
 
   JpegDecoder decoder;
   const size_t characters_per_line = static_cast<size_t>(side / kGlyphAdvance);
@@ -66,16 +89,14 @@ RgbImage MakeContactSheet(const CocoDataset& dataset, const std::string& image_d
     auto thumbnail = MakeThumbnail(image_dir + "/" + image.file_name, side, decoder);
     std::vector<std::string> caption;
     if (thumbnail.ok()) {
-      Paste(sheet, *thumbnail, left, top);
+      PasteTile(sheet, *thumbnail, left, top);
       caption = WrapLabels(dataset, image, characters_per_line, static_cast<size_t>(options.caption_lines));
     } else {
       RgbImage grey{side, side, std::vector<uint8_t>(static_cast<size_t>(side) * side * 3, 96)};
-      Paste(sheet, grey, left, top);
+      PasteTile(sheet, grey, left, top);
       caption = {"unreadable"};
     }
-    for (size_t line = 0; line < caption.size(); ++line) {
-      DrawText(sheet, left, top + side + 3 + static_cast<int>(line) * kLineHeight, caption[line], kText);
-    }
+    DrawCaption(sheet, left, top + side + 3, caption);
   }
   return sheet;
 }
