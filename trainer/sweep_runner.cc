@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <set>
 #include <utility>
 #include <vector>
 #include <sstream>
@@ -16,6 +18,7 @@
 #include "metrics/statistics.h"
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/status_macros.h"
+#include "trainer/config/config.pb.h"
 #include "trainer/config/config_loader.h"
 #include "trainer/trainer.h"
 
@@ -52,6 +55,47 @@ std::string Fixed(double value, const char* format) {
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), format, value);
   return buffer;
+}
+
+// Appends the set fields of `message` below `prefix` to `out`.
+void FlattenSetFields(const google::protobuf::Message& message, const std::string& prefix, std::vector<HParam>& out) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const std::string name =
+          prefix + field->name() + (field->is_repeated() ? "[" + std::to_string(i) + "]" : std::string());
+      const bool repeated = field->is_repeated();
+      switch (field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          FlattenSetFields(repeated ? reflection.GetRepeatedMessage(message, field, i)
+                                    : reflection.GetMessage(message, field),
+                           name + ".", out);
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          out.push_back({name, repeated ? reflection.GetRepeatedBool(message, field, i)
+                                        : reflection.GetBool(message, field)});
+          break;
+        case FieldDescriptor::CPPTYPE_STRING:
+          out.push_back({name, repeated ? reflection.GetRepeatedString(message, field, i)
+                                        : reflection.GetString(message, field)});
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          out.push_back({name, (repeated ? reflection.GetRepeatedEnum(message, field, i)
+                                         : reflection.GetEnum(message, field))->name()});
+          break;
+        default: {
+          // Every numeric type, through its text form (exact for the integers a config holds).
+          std::string text;
+          google::protobuf::TextFormat::PrintFieldValueToString(message, field, repeated ? i : -1, &text);
+          out.push_back({name, std::strtod(text.c_str(), nullptr)});
+        }
+      }
+    }
+  }
 }
 
 constexpr char kCsvHeader[] =
@@ -317,6 +361,28 @@ std::string SweepCsv(const std::vector<SweepRow>& rows) {
   return csv;
 }
 
+std::vector<HParam> SweepRunHparams(const SweepRun& run, int seed) {
+  std::vector<HParam> hparams = {{"run", run.label()}, {"config", run.config()}, {"seed", double(seed)}};
+  for (int i = 0; i < run.override_size(); ++i) {
+    TrainConfig fields;
+    google::protobuf::TextFormat::Parser parser;
+    SweepErrors quiet("override");  // a parse error is handled by keeping the text; LoadTrainConfig reports it
+    parser.RecordErrorsTo(&quiet);
+    if (parser.ParseFromString(run.override(i), &fields)) {
+      fields.mutable_training()->clear_seed();  // the sweep's seed replaces it: "seed" above
+      if (fields.has_training() && fields.training().ByteSizeLong() == 0) fields.clear_training();
+      FlattenSetFields(fields, "", hparams);
+    } else {
+      hparams.push_back({"override[" + std::to_string(i) + "]", run.override(i)});
+    }
+  }
+  return hparams;
+}
+
+std::vector<std::string> SweepMetricTags() {
+  return {"val/mAP", "val/micro_f1", "val/macro_f1", "val/tuned_micro_f1", "val/tuned_macro_f1"};
+}
+
 absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
   ASSIGN_OR_RETURN(SweepConfig sweep, ReadSweepConfig(options.sweep_path));
   const int seeds = options.seeds > 0 ? options.seeds : sweep.seeds();
@@ -335,6 +401,19 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
                                              std::to_string(key.second + 1) + " or more");
       }
     }
+  }
+  {
+    // The HParams view's experiment, in the sweep's root (the directory above every run): each hyperparameter any run
+    // sets, in order of first appearance, and the metrics. A resumed sweep writes it again in a new file (the same).
+    std::vector<HParam> all_hparams;
+    std::set<std::string> seen;
+    for (const SweepRun& run : sweep.run()) {
+      for (HParam& hparam : SweepRunHparams(run, 0)) {
+        if (seen.insert(hparam.name).second) all_hparams.push_back(std::move(hparam));
+      }
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<EventWriter> events, EventWriter::Create(options.out_dir));
+    RETURN_IF_ERROR(events->WriteHparamsExperiment(sweep.description(), all_hparams, SweepMetricTags()));
   }
   SweepOutcome outcome;
   std::vector<SweepRow>& rows = outcome.rows;
@@ -379,6 +458,8 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
       train.threads = options.threads;
       train.progress_bar = options.progress_bar;
       train.resume = options.resume && std::filesystem::exists(train.run_dir + "/checkpoints/last.ckpt");
+      train.hparams = SweepRunHparams(run, seed);
+      train.hparams_group = run.label();  // its seeds are one group
       LOG(INFO) << "Sweep run " << progress << ": " << name << ", config " << run.config();
       absl::StatusOr<TrainResult> result = Train(train);
       if (!result.ok()) {

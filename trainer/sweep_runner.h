@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "trainer/config/sweep.pb.h"
+#include "trainer/outputs/event_writer.h"
 
 namespace trainer {
 
@@ -44,6 +45,15 @@ struct SweepRow {
 };
 
 absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path);
+
+// A sweep run's hyperparameters for TensorBoard's HParams view: "run" (its label), "config", "seed", then each field its
+// overrides set (before $SEED_DIR / $SWEEP_DIR are replaced, so the seeds of a run agree), named by its path in
+// TrainConfig ("training.ema.decay"; a repeated field's elements "data.sources[0]..."): numbers, bools, and strings
+// and enum names; training.seed is left out (the sweep's seed replaces it). An override that does not parse as a TrainConfig is kept whole as "override[i]".
+std::vector<HParam> SweepRunHparams(const SweepRun& run, int seed);
+
+// The scalar tags the HParams view shows as a sweep's metrics.
+std::vector<std::string> SweepMetricTags();
 
 // The markdown tables of `rows` (percentages with two decimals), one line per run label in order of first
 // appearance: the mean +- sample standard deviation over its seeds of every metric, then each run's paired difference

@@ -7,9 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <variant>
 
 #include "trainer/config/config_loader.h"
+#include "trainer/outputs/event_reader.h"
 #include "trainer/stop_signal.h"
 
 namespace trainer {
@@ -188,6 +191,54 @@ std::string ReadAll(const std::string& path) {
   return text.str();
 }
 
+// The HParams view's columns of a run: label, config and seed, then the fields its overrides set, by path, typed.
+TEST(SweepTest, RunHparamsAreLabelConfigSeedAndTheOverriddenFields) {
+  SweepRun run;
+  run.set_label("w50");
+  run.set_config("baseline_bce");
+  run.add_override("model { width_mult: 0.5 init: TORCHVISION prior_bias: true } training { seed: 9 }");
+  run.add_override("fine_tune { init_weights: \"$SEED_DIR/baseline/model_best.pt\" }");
+  run.add_override("not a config");
+  const std::vector<HParam> hparams = SweepRunHparams(run, 3);
+  std::vector<std::string> names;
+  for (const HParam& hparam : hparams) names.push_back(hparam.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("run", "config", "seed", "model.width_mult", "model.init",
+                                            "model.prior_bias", "fine_tune.init_weights", "override[2]"));
+  std::map<std::string, std::variant<double, std::string, bool>> values;
+  for (const HParam& hparam : hparams) values[hparam.name] = hparam.value;
+  EXPECT_EQ(std::get<std::string>(values["run"]), "w50");
+  EXPECT_EQ(std::get<std::string>(values["config"]), "baseline_bce");
+  EXPECT_EQ(std::get<double>(values["seed"]), 3.0);  // the sweep's seed, not the override's training.seed 9
+  EXPECT_EQ(std::get<double>(values["model.width_mult"]), 0.5);
+  EXPECT_EQ(std::get<std::string>(values["model.init"]), "TORCHVISION");
+  EXPECT_EQ(std::get<bool>(values["model.prior_bias"]), true);
+  EXPECT_EQ(std::get<std::string>(values["fine_tune.init_weights"]), "$SEED_DIR/baseline/model_best.pt");
+  EXPECT_EQ(std::get<std::string>(values["override[2]"]), "not a config");
+}
+
+// The hparams plugin's summary in `events` with `tag`, decoded (empty when there is none).
+tensorboard::HParamsPluginData HparamsRecord(const std::vector<tensorboard::Event>& events, const std::string& tag) {
+  tensorboard::HParamsPluginData data;
+  for (const tensorboard::Event& event : events) {
+    for (const tensorboard::SummaryValue& value : event.summary().value()) {
+      if (value.tag() == tag) EXPECT_TRUE(data.ParseFromString(value.metadata().plugin_data().content()));
+    }
+  }
+  return data;
+}
+
+// Every Event of the event files directly in `dir`.
+std::vector<tensorboard::Event> EventsIn(const std::string& dir) {
+  std::vector<tensorboard::Event> events;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) != 0) continue;
+    auto read = ReadEventFile(entry.path().string());
+    EXPECT_TRUE(read.ok()) << read.status();
+    if (read.ok()) events.insert(events.end(), read->begin(), read->end());
+  }
+  return events;
+}
+
 // Two seeds of two tiny runs end to end: results.csv holds a row per run and seed, results.md the mean ± sd and the
 // paired interval column; the seed reaches training (different weights) but not the calibration split. Resuming
 // with a third seed trains only the new seed's runs.
@@ -233,6 +284,37 @@ TEST(SweepTest, TwoSeedSweepReportsMeanSdAndIntervals) {
   EXPECT_EQ(calibration, ReadAll(options.out_dir + "/seed_1/bce/calibration_images.txt"));
   EXPECT_EQ(calibration, ReadAll(options.out_dir + "/seed_1/focal/calibration_images.txt"));
   EXPECT_EQ(outcome->rows[0].calibration_images, 3);
+
+  // TensorBoard: the sweep's root holds the HParams experiment, each run its session (grouped by label) and, at its
+  // evaluation, one PR curve per class.
+  const tensorboard::Experiment experiment =
+      HparamsRecord(EventsIn(options.out_dir), "_hparams_/experiment").experiment();
+  ASSERT_EQ(experiment.hparam_infos_size(), 3);  // run, config, seed (focal's only override is training.seed)
+  EXPECT_EQ(experiment.hparam_infos(2).name(), "seed");
+  EXPECT_EQ(experiment.hparam_infos(2).type(), tensorboard::HParamInfo::DATA_TYPE_FLOAT64);
+  ASSERT_GE(experiment.metric_infos_size(), 2);
+  EXPECT_EQ(experiment.metric_infos(0).name().tag(), "val/mAP");
+  const std::vector<tensorboard::Event> run_events = EventsIn(options.out_dir + "/seed_1/focal");
+  const tensorboard::SessionStartInfo start =
+      HparamsRecord(run_events, "_hparams_/session_start_info").session_start_info();
+  EXPECT_EQ(start.group_name(), "focal");
+  ASSERT_EQ(start.hparams().count("seed"), 1u);
+  EXPECT_EQ(start.hparams().at("seed").number_value(), 1.0);
+  EXPECT_EQ(start.hparams().at("config").string_value(), "focal");
+  EXPECT_EQ(HparamsRecord(run_events, "_hparams_/session_end_info").session_end_info().status(),
+            tensorboard::SessionEndInfo::STATUS_SUCCESS);
+  int pr_curves = 0;
+  for (const tensorboard::Event& event : run_events) {
+    for (const tensorboard::SummaryValue& value : event.summary().value()) {
+      if (value.tag().rfind("pr_curve/", 0) != 0) continue;
+      ++pr_curves;
+      EXPECT_EQ(value.metadata().plugin_data().plugin_name(), "pr_curves");
+      EXPECT_EQ(value.tensor().float_val_size(), 6 * 51);
+    }
+  }
+  const std::string classes = ReadAll(options.out_dir + "/seed_1/focal/classes.txt");
+  EXPECT_EQ(pr_curves, static_cast<int>(std::count(classes.begin(), classes.end(), '\n')));
+  EXPECT_GT(pr_curves, 0);
 
   // A third seed on resume: the four finished rows are kept, two runs train.
   options.resume = true;

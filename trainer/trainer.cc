@@ -91,6 +91,9 @@ losses::LabelCounts CountDatasetLabels(const coco::data::CocoDataset& dataset) {
   return counts;
 }
 
+// TensorBoard's default for pr_curve summaries: thresholds 0, 0.02, ..., 1.
+constexpr int kPrCurveThresholds = 51;
+
 // The first kContactSheetImages validation images as report.md's contact sheet: each class a hit, a miss or a false
 // alarm by its target (unlabelled entries are left out) and its score against `thresholds` (probabilities).
 constexpr int64_t kContactSheetImages = 16;
@@ -264,6 +267,8 @@ class TrainingRun {
   absl::Status SaveCheckpoints(bool last, bool best);
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
+  // TensorBoard's per-class PR curves ("pr_curve/<class>") of a validation pass, at the current step.
+  absl::Status WritePrCurves(const EvalRows& rows);
   // Before each step: whether every process still has a batch this epoch (every process must take the same
   // number of steps, or the one with an extra step would wait for the others forever), and whether a stop signal
   // arrived (at any process). Collective in a distributed run.
@@ -596,6 +601,9 @@ absl::Status TrainingRun::Resume() {
     for (const coco::data::Image& image : splits_.calibration.images) calibration += image.file_name + "\n";
     RETURN_IF_ERROR(run_->WriteText("calibration_images.txt", calibration));
   }
+  if (run_->events() != nullptr && !options_.hparams.empty()) {
+    RETURN_IF_ERROR(run_->events()->WriteHparamsSessionStart(options_.hparams, options_.hparams_group));
+  }
   LOG(INFO) << "Run directory: " << run_->path();
   LOG(INFO) << "Data: " << splits_.description;
   LOG(INFO) << "Thresholds: " << ThresholdProvenance();
@@ -760,6 +768,26 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   return absl::OkStatus();
 }
 
+absl::Status TrainingRun::WritePrCurves(const EvalRows& rows) {
+  if (!run_ || run_->events() == nullptr) return absl::OkStatus();
+  const size_t num_classes = class_names_.size();
+  const bool scores_are_logits = config_.metrics().score_type() == metrics::MetricsOptions::LOGITS;
+  std::vector<PrCurveInput> curves(num_classes);
+  for (size_t c = 0; c < num_classes; ++c) {
+    curves[c].tag = "pr_curve/" + class_names_[c];
+    curves[c].probabilities.reserve(rows.samples.size());
+    curves[c].labels.reserve(rows.samples.size());
+  }
+  for (size_t row = 0; row < rows.samples.size(); ++row) {
+    for (size_t c = 0; c < num_classes; ++c) {
+      const float score = rows.logits[row * num_classes + c];
+      curves[c].probabilities.push_back(scores_are_logits ? 1.0f / (1.0f + std::exp(-score)) : score);
+      curves[c].labels.push_back(rows.targets[row * num_classes + c]);
+    }
+  }
+  return run_->events()->WritePrCurves(curves, kPrCurveThresholds, progress_.global_step);
+}
+
 bool TrainingRun::EvaluatesAfter(int64_t epoch) const {
   return epoch + 1 == training_.epochs() || (epoch + 1) % training_.eval_every_epochs() == 0;
 }
@@ -769,6 +797,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
   std::vector<SourceEval> by_source;
   ASSIGN_OR_RETURN(const EvalSummary summary, EvaluateModel(model_, &by_source, &final_rows_));
   RETURN_IF_ERROR(Record({"val", progress_.global_step, epoch + 1, summary.Values()}));
+  RETURN_IF_ERROR(WritePrCurves(final_rows_));
   LOG(INFO) << "epoch " << epoch + 1 << "/" << training_.epochs() << "  train loss " << mean_loss << "  ("
             << Duration(seconds) << ", " << static_cast<int>(images / std::max(seconds, 1e-9))
             << " img/s)  val: " << summary.OneLine();
@@ -918,6 +947,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   RETURN_IF_ERROR(WriteReport(*run_, report));
   LOG(INFO) << "Best " << MetricName(training_.best_metric()) << " " << FormatPercent(progress_.best_metric)
             << " at epoch " << progress_.best_epoch << BestSource() << ": " << run_->File("model_best.pt");
+  if (run_->events() != nullptr && !options_.hparams.empty()) {
+    RETURN_IF_ERROR(run_->events()->WriteHparamsSessionEnd(/*success=*/true));
+  }
   LOG(INFO) << "Done: " << run_->path() << "/report.md";
   return result;
 }

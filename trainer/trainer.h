@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "trainer/config/config_loader.h"
 #include "trainer/evaluation.h"
+#include "trainer/outputs/event_writer.h"
 
 namespace c10d {
 class ProcessGroup;
@@ -37,6 +38,11 @@ struct TrainOptions {
   int world_size = 1;
   int local_world_size = 1;
   c10d::ProcessGroup* process_group = nullptr;
+  // TensorBoard's HParams view (a sweep's runs): when `hparams` is non-empty the event file gets a session start with
+  // them and `hparams_group` (the sweep run's label, whose seeds TensorBoard aggregates), and a session end when the
+  // run finishes.
+  std::vector<HParam> hparams;
+  std::string hparams_group;
 };
 
 // One validation source's metrics.

@@ -246,6 +246,31 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   EXPECT_TRUE(tags.count("train_step/lr"));
   EXPECT_TRUE(tags.count("val/mAP"));
   EXPECT_TRUE(tags.count("val/micro_f1"));
+  // A PR curve per class at each evaluation; at threshold 0 every labelled sample counts as predicted positive, so
+  // the "person" curve's tp and fp there are the validation set's person positives and negatives, tn = fn = 0.
+  const EvalRows val_rows = ValLogits(options, run + "/model_last.pt");
+  int person_positives = 0, person_negatives = 0;
+  for (size_t row = 0; row < val_rows.samples.size(); ++row) {
+    person_positives += val_rows.targets[row * 80] == 1;
+    person_negatives += val_rows.targets[row * 80] == 0;
+  }
+  EXPECT_GT(person_positives, 0);
+  int pr_curve_events = 0;
+  for (const auto& event : *events) {
+    if (event.summary().value_size() == 0 || event.summary().value(0).tag().rfind("pr_curve/", 0) != 0) continue;
+    ++pr_curve_events;
+    ASSERT_EQ(event.summary().value_size(), 80);
+    const auto& person = event.summary().value(0);
+    EXPECT_EQ(person.tag(), "pr_curve/person");
+    EXPECT_EQ(person.metadata().plugin_data().plugin_name(), "pr_curves");
+    ASSERT_EQ(person.tensor().float_val_size(), 6 * 51);
+    const auto cell = [&](int row, int threshold) { return person.tensor().float_val(row * 51 + threshold); };
+    EXPECT_EQ(cell(0, 0), static_cast<float>(person_positives));
+    EXPECT_EQ(cell(1, 0), static_cast<float>(person_negatives));
+    EXPECT_EQ(cell(2, 0), 0.0f);
+    EXPECT_EQ(cell(3, 0), 0.0f);
+  }
+  EXPECT_EQ(pr_curve_events, 2);  // eval_every_epochs 1, two epochs
 
   auto state = mobilenet::ReadStateDict(run + "/model_best.pt");
   ASSERT_TRUE(state.ok()) << state.status();

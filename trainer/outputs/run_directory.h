@@ -46,6 +46,8 @@ class RunDirectory {
   absl::Status WriteText(const std::string& name, const std::string& contents) const;
 
   const std::string& path() const { return path_; }
+  // The run's TensorBoard event file for PR curves and hparams records; null when TensorBoard output is off.
+  EventWriter* events() const { return events_.get(); }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
   std::string Checkpoint(const std::string& name) const { return path_ + "/checkpoints/" + name; }
 
