@@ -33,6 +33,10 @@ DEFINE_int32(output_size, 224, "Output side in pixels.");
 DEFINE_int32(num_images, 512, "Images per epoch (the files are cycled to reach this count).");
 DEFINE_int32(epochs, 2, "Timed epochs for each side (after one warm-up epoch).");
 DEFINE_bool(breakdown, true, "Also time each stage alone on one thread (full decode, window decode, resample).");
+DEFINE_int32(rand_augment_ops, 0,
+             "RandAugment on both sides (ours: data.augmentation.rand_augment; the reference: torchvision's "
+             "RandAugment on the PIL image after the crop and flip): operations per image, 0 off");
+DEFINE_int32(rand_augment_magnitude, 9, "RandAugment's magnitude bin, 0-30, with --rand_augment_ops");
 DEFINE_string(python, "/usr/bin/python3", "Python with Debian's torch and torchvision; empty skips the reference.");
 
 namespace {
@@ -99,6 +103,8 @@ absl::StatusOr<double> OurImagesPerSecond(const std::vector<std::string>& files)
   options.batch_size = FLAGS_batch_size;
   options.num_workers = FLAGS_workers;
   options.transform.output_size = FLAGS_output_size;
+  options.transform.rand_augment.num_ops = FLAGS_rand_augment_ops;
+  options.transform.rand_augment.magnitude = FLAGS_rand_augment_magnitude;
   ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
                    coco::data::ImageLoader::Create(samples, 1, options));
   int64_t images = 0;
@@ -128,7 +134,9 @@ absl::StatusOr<double> ReferenceImagesPerSecond(const std::vector<std::string>& 
   const std::string command = FLAGS_python + " data/benchmarks/pipeline_reference.py --workers " +
                               std::to_string(FLAGS_workers) + " --batch " + std::to_string(FLAGS_batch_size) +
                               " --size " + std::to_string(FLAGS_output_size) + " --epochs " +
-                              std::to_string(FLAGS_epochs) + " " + list;
+                              std::to_string(FLAGS_epochs) + " --rand_augment_ops " +
+                              std::to_string(FLAGS_rand_augment_ops) + " --rand_augment_magnitude " +
+                              std::to_string(FLAGS_rand_augment_magnitude) + " " + list;
   ASSIGN_OR_RETURN(const std::string output, coco::RunCommand(command));
   const size_t at = output.rfind("images_per_second ");
   if (at == std::string::npos) {
@@ -176,6 +184,9 @@ absl::Status Run() {
   if (FLAGS_workers <= 0 || FLAGS_batch_size <= 0 || FLAGS_num_images <= 0 || FLAGS_epochs <= 0) {
     return absl::InvalidArgumentError("--workers, --batch_size, --num_images and --epochs must be positive");
   }
+  if (FLAGS_rand_augment_ops < 0 || FLAGS_rand_augment_magnitude < 0 || FLAGS_rand_augment_magnitude > 30) {
+    return absl::InvalidArgumentError("--rand_augment_ops must be >= 0 and --rand_augment_magnitude in [0, 30]");
+  }
   std::string description;
   ASSIGN_OR_RETURN(const std::vector<std::string> sources, SourceImages(&description));
   std::vector<std::string> files;
@@ -183,6 +194,10 @@ absl::Status Run() {
   std::printf("input: %s, cycled to %d images per epoch; %d workers, batch %d, output %dx%d, %d timed epochs\n",
               description.c_str(), FLAGS_num_images, FLAGS_workers, FLAGS_batch_size, FLAGS_output_size,
               FLAGS_output_size, FLAGS_epochs);
+  if (FLAGS_rand_augment_ops > 0) {
+    std::printf("RandAugment on both sides: %d operations per image at magnitude %d\n", FLAGS_rand_augment_ops,
+                FLAGS_rand_augment_magnitude);
+  }
   if (FLAGS_breakdown) RETURN_IF_ERROR(PrintBreakdown(files));
   ASSIGN_OR_RETURN(const double ours, OurImagesPerSecond(files));
   std::printf("ours (TurboJPEG + DCT scaling + fused crop/resize/normalise): %8.1f images/s\n", ours);
