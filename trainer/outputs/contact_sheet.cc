@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "absl/strings/escaping.h"
+#include "trainer/outputs/svg_chart.h"
 
 namespace trainer {
 namespace {
@@ -20,17 +21,6 @@ std::string Px(double value) {
   return buffer;
 }
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
-}
 
 // The file as a data URI, or "" when it cannot be read or is neither JPEG nor PNG (by its first bytes).
 std::string DataUri(const std::string& path) {
@@ -42,7 +32,7 @@ std::string DataUri(const std::string& path) {
 }
 
 std::string Text(double x, double y, const std::string& color, const std::string& text) {
-  return "<text x=\"" + Px(x) + "\" y=\"" + Px(y) + "\" fill=\"" + color + "\">" + Escape(text) + "</text>\n";
+  return "<text x=\"" + Px(x) + "\" y=\"" + Px(y) + "\" fill=\"" + color + "\">" + XmlEscape(text) + "</text>\n";
 }
 
 }  // namespace
@@ -55,7 +45,7 @@ std::string SvgContactSheet(const std::string& title, const std::vector<SheetTil
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"" +
                     Px(width) + "\" height=\"" + Px(height) + "\" font-family=\"sans-serif\" font-size=\"11\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"" + Px(width / 2) +
-         "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" + Escape(title) + "</text>\n";
+         "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" + XmlEscape(title) + "</text>\n";
   svg += Text(kGap, 42, kHit, "\u2713 true and predicted") + Text(kGap + 150, 42, kMiss, "\u2717 true, missed") +
          Text(kGap + 265, 42, kFalseAlarm, "+ predicted, not true (false alarm)");
   for (size_t t = 0; t < tiles.size(); ++t) {

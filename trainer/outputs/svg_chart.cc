@@ -40,16 +40,6 @@ std::string TickLabel(double value, double step) {
   return buffer;
 }
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
-}
 
 const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
@@ -59,7 +49,7 @@ std::string SvgStart(double width, double height, const std::string& title) {
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w +
          " " + h + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"" + w + "\" height=\"" + h +
          "\" fill=\"white\"/>\n<text x=\"" + Px(width / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" +
-         Escape(title) + "</text>\n";
+         XmlEscape(title) + "</text>\n";
 }
 
 // A horizontal grid line and its label left of the plot at each y tick (`py` maps a tick value to pixels).
@@ -77,7 +67,7 @@ std::string HorizontalGrid(const Ticks& ticks, double left, double right, ToPixe
 }
 
 std::string YAxisName(const std::string& name, double middle) {
-  return "<text transform=\"translate(18," + Px(middle) + ") rotate(-90)\" text-anchor=\"middle\">" + Escape(name) +
+  return "<text transform=\"translate(18," + Px(middle) + ") rotate(-90)\" text-anchor=\"middle\">" + XmlEscape(name) +
          "</text>\n";
 }
 
@@ -171,7 +161,7 @@ std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>&
   svg += "<rect x=\"" + Px(kLeft) + "\" y=\"" + Px(kTop) + "\" width=\"" + Px(kWidth - kLeft - kRight) +
          "\" height=\"" + Px(kHeight - kTop - kBottom) + "\" fill=\"none\" stroke=\"black\"/>\n";
   svg += "<text x=\"" + Px((kLeft + kWidth - kRight) / 2) + "\" y=\"" + Px(kHeight - 12) +
-         "\" text-anchor=\"middle\">" + Escape(options.x.label) + "</text>\n";
+         "\" text-anchor=\"middle\">" + XmlEscape(options.x.label) + "</text>\n";
   svg += YAxisName(options.y.label, (kTop + kHeight - kBottom) / 2);
   if (series.empty()) {
     svg += "<text x=\"" + Px((kLeft + kWidth - kRight) / 2) + "\" y=\"" + Px((kTop + kHeight - kBottom) / 2) +
@@ -199,7 +189,7 @@ std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>&
     }
     svg += "<line x1=\"" + Px(legend_x) + "\" y1=\"40\" x2=\"" + Px(legend_x + 18) + "\" y2=\"40\" stroke=\"" + color +
            "\" stroke-width=\"" + width + "\"/>\n";
-    svg += "<text x=\"" + Px(legend_x + 23) + "\" y=\"44\">" + Escape(series[s].name) + "</text>\n";
+    svg += "<text x=\"" + Px(legend_x + 23) + "\" y=\"44\">" + XmlEscape(series[s].name) + "</text>\n";
     legend_x += 40 + 7.0 * series[s].name.size();
   }
   return svg + "</svg>\n";
@@ -230,21 +220,33 @@ std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bar
     const bool known = std::isfinite(bars[i].value);
     const double top = py(known ? bars[i].value * scale : 0.0);
     svg += "<rect class=\"bar\" x=\"" + Px(x) + "\" y=\"" + Px(top) + "\" width=\"" + Px(bar_width) +
-           "\" height=\"" + Px(py(0.0) - top) + "\" fill=\"" + kColors[0] + "\"><title>" + Escape(bars[i].tooltip) +
+           "\" height=\"" + Px(py(0.0) - top) + "\" fill=\"" + kColors[0] + "\"><title>" + XmlEscape(bars[i].tooltip) +
            "</title></rect>\n";
     if (!known) {
       svg += "<text transform=\"translate(" + Px(middle + 3) + "," + Px(py(0.0) - 4) +
              ") rotate(-90)\" font-size=\"9\" fill=\"#888888\">n/a</text>\n";
     }
     svg += "<text transform=\"translate(" + Px(middle + 3) + "," + Px(py(0.0) + 6) +
-           ") rotate(-90)\" text-anchor=\"end\" font-size=\"10\">" + Escape(bars[i].label) + "</text>\n";
+           ") rotate(-90)\" text-anchor=\"end\" font-size=\"10\">" + XmlEscape(bars[i].label) + "</text>\n";
   }
   svg += "<rect x=\"" + Px(kLeft) + "\" y=\"" + Px(kTop) + "\" width=\"" + Px(width - kLeft - kRight) +
          "\" height=\"" + Px(kPlotHeight) + "\" fill=\"none\" stroke=\"black\"/>\n";
   svg += "<text x=\"" + Px((kLeft + width - kRight) / 2) + "\" y=\"" + Px(height - 12) + "\" text-anchor=\"middle\">" +
-         Escape(options.x.label) + "</text>\n";
+         XmlEscape(options.x.label) + "</text>\n";
   svg += YAxisName(options.y.label, kTop + kPlotHeight / 2);
   return svg + "</svg>\n";
+}
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else if (c == '"') out += "&quot;";
+    else out += c;
+  }
+  return out;
 }
 
 }  // namespace trainer

@@ -60,6 +60,9 @@ struct Bar {
 // every value); options.x.label names what the bars are.
 std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bars);
 
+// `text` with <, >, & and " escaped, for SVG text and attribute values.
+std::string XmlEscape(const std::string& text);
+
 }  // namespace trainer
 
 #endif  // TRAINER_OUTPUTS_SVG_CHART_H_
