@@ -12,7 +12,6 @@
 #include <functional>
 #include <limits>
 #include <optional>
-#include <set>
 
 #include "data/image_loader.h"
 #include "data/repeat_factors.h"
@@ -221,7 +220,8 @@ std::string DescribeClasses(const std::vector<std::string>& names) {
   return text + (names.size() > 5 ? ", ...)" : ")");
 }
 
-// One training run: built from the options (Init), optionally restored (Resume), then driven epoch by epoch.
+// One training run: built from the options (Init), optionally restored (ResumeFromCheckpoint), made data-parallel
+// (SetUpDataParallel), announced (WriteRunManifest, LogRunHeader), then driven epoch by epoch.
 class TrainingRun {
  public:
   explicit TrainingRun(const TrainOptions& options)
@@ -230,13 +230,23 @@ class TrainingRun {
   }
 
   absl::Status Init();
-  absl::Status Resume();
+  // --resume: restores the model, optimizer, EMA and progress from run_dir/checkpoints/last.ckpt, checking that the
+  // config and the classes are still the ones it was trained with.
+  absl::Status ResumeFromCheckpoint();
+  // world_size > 1: wraps the model for data-parallel training (every process starts from rank 0's weights) and
+  // syncs BatchNorm when the config asks for it.
+  absl::Status SetUpDataParallel();
+  // Rank 0: the run directory's description of the run - config.pbtxt, classes.txt, label_mapping.tsv,
+  // calibration_images.txt - and TensorBoard's HParams session start.
+  absl::Status WriteRunManifest();
+  // Rank 0: the run's header in the log (directory, data, thresholds, label space, model, steps).
+  void LogRunHeader() const;
   int64_t first_epoch() const { return progress_.epochs_completed; }
   // Trains epoch `epoch` (0-based), evaluates and checkpoints as the config says.
   absl::Status RunEpoch(int64_t epoch);
   // Thresholds, report.md and the result, after the last epoch.
   absl::StatusOr<TrainResult> Finish();
-  // The result so far, for a run stopped early (stop_after_epochs).
+  // The result so far, for a run stopped early (a stop signal, or TrainingTestHooks::stop_after_epochs).
   TrainResult Partial();
 
  private:
@@ -316,7 +326,6 @@ class TrainingRun {
   int64_t batches_per_epoch_ = 0;
   int64_t accumulate_steps_ = 1;
   double expected_epoch_images_ = 0;  // with repeat factors or source weights: their sum
-  std::set<int64_t> inject_nan_;
 
   std::unique_ptr<RunDirectory> run_;  // rank 0 only
   std::unique_ptr<distributed::DataParallel> data_parallel_;  // world_size > 1
@@ -511,7 +520,6 @@ absl::Status TrainingRun::Init() {
   const double lr_scale = training_.scale_lr_with_world_size() ? options_.world_size : 1.0;
   schedule_ = ScheduleContext{lr_scale * config_.optimizer().learning_rate(), std::max<int64_t>(1, steps_per_epoch_),
                               std::max<int64_t>(1, training_.epochs() * steps_per_epoch_)};
-  inject_nan_ = {training_.inject_nan_loss_at_step().begin(), training_.inject_nan_loss_at_step().end()};
 
   if (options_.rank == 0) {
     ASSIGN_OR_RETURN(run_, RunDirectory::Open(options_.run_dir, config_.output().tensorboard()));
@@ -521,54 +529,58 @@ absl::Status TrainingRun::Init() {
   return absl::OkStatus();
 }
 
-absl::Status TrainingRun::Resume() {
-  if (options_.resume) {
-    // Every process reads it (the run directory must be visible to all of them, as on one machine).
-    const std::string last = CheckpointPath("last.ckpt");
-    if (!fs::exists(last)) return absl::NotFoundError("--resume: no checkpoint at '" + last + "'");
-    TrainingProgress restored;
-    const absl::Status read = ReadCheckpoint(last, *model_, *optimizer_, ema_ ? &ema_->shadow() : nullptr, restored);
-    if (read.code() == absl::StatusCode::kDataLoss) {
-      // Damaged (checksum, truncation): say what the user can do with the run's other checkpoint.
-      const std::string best = CheckpointPath("best.ckpt");
-      std::string advice = "; start a new run (without --resume)";
-      if (fs::exists(best)) {
-        advice = "; resume from the best epoch's checkpoint instead (its later epochs are trained again): mv " + last +
-                 " " + last + ".damaged && cp " + best + " " + last + "; or start a new run (without --resume)";
-      }
-      return absl::DataLossError("--resume: " + std::string(read.message()) + advice);
+absl::Status TrainingRun::ResumeFromCheckpoint() {
+  // Every process reads it (the run directory must be visible to all of them, as on one machine).
+  const std::string last = CheckpointPath("last.ckpt");
+  if (!fs::exists(last)) return absl::NotFoundError("--resume: no checkpoint at '" + last + "'");
+  TrainingProgress restored;
+  const absl::Status read = ReadCheckpoint(last, *model_, *optimizer_, ema_ ? &ema_->shadow() : nullptr, restored);
+  if (read.code() == absl::StatusCode::kDataLoss) {
+    // Damaged (checksum, truncation): say what the user can do with the run's other checkpoint.
+    const std::string best = CheckpointPath("best.ckpt");
+    std::string advice = "; start a new run (without --resume)";
+    if (fs::exists(best)) {
+      advice = "; resume from the best epoch's checkpoint instead (its later epochs are trained again): mv " + last +
+               " " + last + ".damaged && cp " + best + " " + last + "; or start a new run (without --resume)";
     }
-    RETURN_IF_ERROR(read);
-    if (restored.config_hash != options_.config.hash) {
-      // A build with more config fields than the one that wrote the run hashes the same config differently; the run's
-      // own config.pbtxt, read by this build, tells whether that is the only difference.
-      const absl::StatusOr<RunConfigReading> reread = RereadRunConfig(options_.run_dir + "/config.pbtxt");
-      if (!reread.ok() || reread->written_hash != restored.config_hash || reread->text_now != options_.config.text) {
-        return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
-                                             restored.config_hash + " but the resolved config now hashes to " +
-                                             options_.config.hash + " (compare " + options_.run_dir + "/config.pbtxt)");
-      }
-      LOG(WARNING) << "--resume: " << last << " was written by an earlier build (config hash " << restored.config_hash
-                   << "); with the fields added since at their defaults its config.pbtxt is the config resolved "
-                   << "now (hash " << options_.config.hash << "), so the run continues under the new hash";
-      restored.config_hash = options_.config.hash;
-    }
-    if (!restored.class_names.empty() && restored.class_names != class_names_) {
-      return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +
-                                           DescribeClasses(restored.class_names) + " but the data now maps to " +
-                                           DescribeClasses(class_names_) + " (the run's classes: " +
-                                           options_.run_dir + "/classes.txt)");
-    }
-    restored.class_names = class_names_;
-    progress_ = restored;
-    if (execution_.fp16 && progress_.loss_scale > 0) loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
-    if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
-    LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed
-              << (progress_.steps_into_epoch > 0
-                      ? " and " + std::to_string(progress_.steps_into_epoch) + " steps of the next"
-                      : std::string())
-              << " (global step " << progress_.global_step << ")";
+    return absl::DataLossError("--resume: " + std::string(read.message()) + advice);
   }
+  RETURN_IF_ERROR(read);
+  if (restored.config_hash != options_.config.hash) {
+    // A build with more config fields than the one that wrote the run hashes the same config differently; the run's
+    // own config.pbtxt, read by this build, tells whether that is the only difference.
+    const absl::StatusOr<RunConfigReading> reread = RereadRunConfig(options_.run_dir + "/config.pbtxt");
+    if (!reread.ok() || reread->written_hash != restored.config_hash || reread->text_now != options_.config.text) {
+      return absl::FailedPreconditionError("--resume: '" + last + "' was trained with config hash " +
+                                           restored.config_hash + " but the resolved config now hashes to " +
+                                           options_.config.hash + " (compare " + options_.run_dir + "/config.pbtxt)");
+    }
+    LOG(WARNING) << "--resume: " << last << " was written by an earlier build (config hash " << restored.config_hash
+                 << "); with the fields added since at their defaults its config.pbtxt is the config resolved "
+                 << "now (hash " << options_.config.hash << "), so the run continues under the new hash";
+    restored.config_hash = options_.config.hash;
+  }
+  if (!restored.class_names.empty() && restored.class_names != class_names_) {
+    return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +
+                                         DescribeClasses(restored.class_names) + " but the data now maps to " +
+                                         DescribeClasses(class_names_) + " (the run's classes: " +
+                                         options_.run_dir + "/classes.txt)");
+  }
+  restored.class_names = class_names_;
+  progress_ = restored;
+  if (execution_.fp16 && progress_.loss_scale > 0) {
+    loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
+  }
+  if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
+  LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed
+            << (progress_.steps_into_epoch > 0
+                    ? " and " + std::to_string(progress_.steps_into_epoch) + " steps of the next"
+                    : std::string())
+            << " (global step " << progress_.global_step << ")";
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::SetUpDataParallel() {
   if (options_.world_size > 1) {
     if (options_.process_group == nullptr) return absl::InternalError("world_size > 1 without a process group");
     const auto group = c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(options_.process_group);
@@ -588,6 +600,10 @@ absl::Status TrainingRun::Resume() {
   } else if (config_.model().sync_batch_norm()) {
     LOG(INFO) << "model.sync_batch_norm: one process, so BatchNorm already sees the whole batch (nothing to sync)";
   }
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::WriteRunManifest() {
   if (!run_) return absl::OkStatus();
   RETURN_IF_ERROR(run_->WriteConfig(options_.config.text, options_.config.hash, options_.config.sources));
   std::string classes;
@@ -604,6 +620,11 @@ absl::Status TrainingRun::Resume() {
   if (run_->events() != nullptr && !options_.hparams.empty()) {
     RETURN_IF_ERROR(run_->events()->WriteHparamsSessionStart(options_.hparams, options_.hparams_group));
   }
+  return absl::OkStatus();
+}
+
+void TrainingRun::LogRunHeader() const {
+  if (!run_) return;
   LOG(INFO) << "Run directory: " << run_->path();
   LOG(INFO) << "Data: " << splits_.description;
   LOG(INFO) << "Thresholds: " << ThresholdProvenance();
@@ -620,7 +641,6 @@ absl::Status TrainingRun::Resume() {
     LOG(INFO) << "training.accumulate_steps: " << accumulate_steps_ << " batches of " << training_.batch_size()
               << " per optimizer step (" << batches_per_epoch_ << " batches/epoch)";
   }
-  return absl::OkStatus();
 }
 
 absl::Status TrainingRun::Collectively(const std::function<void()>& work) {
@@ -636,7 +656,7 @@ absl::Status TrainingRun::Collectively(const std::function<void()>& work) {
 }
 
 absl::Status TrainingRun::Accumulate(const coco::data::Batch& batch, int64_t group_size) {
-  const bool poison = inject_nan_.count(progress_.global_step) > 0;
+  const bool poison = options_.testing.nan_loss_at_steps.count(progress_.global_step) > 0;
   return Collectively([&] { AccumulateMicroBatch(step_, batch.images, batch.targets, group_size, poison); });
 }
 
@@ -959,7 +979,10 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
 absl::StatusOr<TrainResult> Train(const TrainOptions& options) {
   TrainingRun run(options);
   RETURN_IF_ERROR(run.Init());
-  RETURN_IF_ERROR(run.Resume());
+  if (options.resume) RETURN_IF_ERROR(run.ResumeFromCheckpoint());
+  RETURN_IF_ERROR(run.SetUpDataParallel());
+  RETURN_IF_ERROR(run.WriteRunManifest());
+  run.LogRunHeader();
   int64_t epochs_this_invocation = 0;
   for (int64_t epoch = run.first_epoch(); epoch < options.config.config.training().epochs(); ++epoch) {
     RETURN_IF_ERROR(run.RunEpoch(epoch));
@@ -969,7 +992,8 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options) {
       return result;
     }
     const bool last = epoch + 1 == options.config.config.training().epochs();
-    if (options.stop_after_epochs > 0 && ++epochs_this_invocation == options.stop_after_epochs && !last) {
+    const int64_t stop_after = options.testing.stop_after_epochs;
+    if (stop_after > 0 && ++epochs_this_invocation == stop_after && !last) {
       return run.Partial();  // as if killed here
     }
   }

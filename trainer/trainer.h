@@ -11,6 +11,7 @@
 #include "trainer/config/config_loader.h"
 #include "trainer/evaluation.h"
 #include "trainer/outputs/event_writer.h"
+#include "trainer/testing_hooks.h"
 
 namespace c10d {
 class ProcessGroup;
@@ -29,8 +30,6 @@ struct TrainOptions {
   int threads = -1;            // > 0 overrides training.threads
   bool resume = false;         // continue from run_dir/checkpoints/last.ckpt
   bool progress_bar = false;   // a single-line bar on stderr (for terminals) instead of periodic log lines
-  // Return after this many epochs of this invocation as if killed (0: never); for resume tests.
-  int64_t stop_after_epochs = 0;
   // Distributed data-parallel runs (trainer/distributed/README.md): this process's rank among world_size processes,
   // local_world_size of them on this machine, and their group (owned by the caller; required when world_size > 1).
   // Every process trains on its shard of each epoch; only rank 0 writes the run directory.
@@ -43,6 +42,8 @@ struct TrainOptions {
   // run finishes.
   std::vector<HParam> hparams;
   std::string hparams_group;
+  // For tests only (testing_hooks.h): injected NaN losses, early stops. Left at its defaults by every binary.
+  TrainingTestHooks testing;
 };
 
 // One validation source's metrics.

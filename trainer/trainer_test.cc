@@ -458,7 +458,7 @@ TEST(TrainerTest, ResumedRunEndsWithIdenticalWeights) {
   ASSERT_TRUE(Train(uninterrupted).ok());
 
   TrainOptions first = TinyOptions("interrupted", extra);
-  first.stop_after_epochs = 1;
+  first.testing.stop_after_epochs = 1;
   absl::StatusOr<TrainResult> stopped = Train(first);
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->epochs_completed, 1);
@@ -522,7 +522,7 @@ TEST(TrainerTest, AccumulatedRunResumesToIdenticalWeights) {
   TrainOptions uninterrupted = TinyOptions("accumulate_uninterrupted", extra);
   ASSERT_TRUE(Train(uninterrupted).ok());
   TrainOptions first = TinyOptions("accumulate_interrupted", extra);
-  first.stop_after_epochs = 1;
+  first.testing.stop_after_epochs = 1;
   ASSERT_TRUE(Train(first).ok());
   TrainOptions resumed = TinyOptions("accumulate_interrupted", extra);
   resumed.resume = true;
@@ -633,7 +633,7 @@ TEST(TrainerTest, EmaWeightsThatWinAreShippedAsModelBestWithTheirThresholds) {
 TEST(TrainerTest, ResumedRunKeepsWhichWeightsWereBest) {
   const std::string extra = "optimizer { learning_rate: 0.05 ema { decay: 0.9 } } training { epochs: 3 }";
   TrainOptions first = TinyOptions("ema_best_resumed", extra);
-  first.stop_after_epochs = 2;
+  first.testing.stop_after_epochs = 2;
   absl::StatusOr<TrainResult> stopped = Train(first);
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->best_epoch, 2);
@@ -650,7 +650,7 @@ TEST(TrainerTest, ResumedRunKeepsWhichWeightsWereBest) {
 
 TEST(TrainerTest, ResumeRefusesAChangedConfig) {
   TrainOptions first = TinyOptions("changed");
-  first.stop_after_epochs = 1;
+  first.testing.stop_after_epochs = 1;
   ASSERT_TRUE(Train(first).ok());
   TrainOptions changed = TinyOptions("changed", "optimizer { learning_rate: 0.001 }");
   changed.resume = true;
@@ -660,7 +660,8 @@ TEST(TrainerTest, ResumeRefusesAChangedConfig) {
 }
 
 TEST(TrainerTest, NonFiniteLossStepIsSkippedCountedAndReported) {
-  const TrainOptions options = TinyOptions("nan", "training { epochs: 1 inject_nan_loss_at_step: 1 inject_nan_loss_at_step: 4 }");
+  TrainOptions options = TinyOptions("nan", "training { epochs: 1 }");
+  options.testing.nan_loss_at_steps = {1, 4};
   absl::StatusOr<TrainResult> result = Train(options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->skipped_steps, 2);

@@ -73,8 +73,8 @@ StepOutcome ApplyAccumulatedStep(StepContext& context, double lr);
 void DiscardAccumulated(StepContext& context);
 
 // One step at learning rate `lr` on a batch (images normalised, targets multi-hot): AccumulateMicroBatch with a group
-// of one, then ApplyAccumulatedStep. `poison_loss` multiplies the loss by NaN first (training.inject_nan_loss_at_step,
-// for the tests of the skip path). In a distributed run a collective that fails (a peer died or timed out) throws
+// of one, then ApplyAccumulatedStep. `poison_loss` multiplies the loss by NaN first (TrainingTestHooks in
+// testing_hooks.h, for the tests of the skip path). In a distributed run a collective that fails (a peer died or timed out) throws
 // c10::Error, here and in the two above.
 StepOutcome TrainStep(StepContext& context, const torch::Tensor& images, const torch::Tensor& targets, double lr,
                       bool poison_loss = false);

@@ -459,9 +459,6 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.AtLeast("training.log_every_steps", training.log_every_steps(), 1);
   check.AtLeast("training.max_steps_per_epoch", training.max_steps_per_epoch(), 0);
   check.AtLeast("training.accumulate_steps", training.accumulate_steps(), 1);
-  for (int64_t step : training.inject_nan_loss_at_step()) {
-    check.AtLeast<int64_t>("training.inject_nan_loss_at_step", step, 0);
-  }
 
   check.AtLeast("fine_tune.freeze_feature_blocks", config.fine_tune().freeze_feature_blocks(), 0);
   check.Require("output.runs_root", !config.output().runs_root().empty(), "must not be empty");
