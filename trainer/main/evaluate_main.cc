@@ -22,9 +22,9 @@
 #include "trainer/dataset_source.h"
 #include "trainer/evaluation.h"
 #include "trainer/inference.h"
+#include "trainer/main/run_flags.h"
 #include "trainer/paths.h"
 
-DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, thresholds.txt)");
 DEFINE_string(weights, "", "state dict to evaluate; default <run_dir>/model_best.pt");
 DEFINE_string(split, "val",
               "val, train (the images trained on) or calibration (the training images the run held out to tune "
@@ -34,14 +34,7 @@ DEFINE_string(data_root, "",
               "dataset root in a known layout (COCO 2017, images/<split>, Roboflow); empty: the run config's source");
 DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
-DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_int32(batch_size, 64, "evaluation batch size");
-DEFINE_string(precision, "fp32",
-              "fp32, or bf16: activations and weights in bfloat16 (compiled with --engine=onednn on a CPU with "
-              "AVX-512 BF16 or AMX, else LibTorch's CPU autocast)");
-DEFINE_string(engine, "onednn",
-              "fp32 on the CPU: onednn (the model compiled into oneDNN primitives once: folded BatchNorm, fused ReLU6 "
-              "and residual additions, pre-reordered weights) or libtorch (the model's modules, layer by layer)");
 DEFINE_string(tta, "none",
               "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged)");
 
@@ -54,12 +47,7 @@ absl::Status Run() {
   }
   const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
-  if (FLAGS_precision != "fp32" && FLAGS_precision != "bf16") {
-    return absl::InvalidArgumentError("--precision must be fp32 or bf16, got '" + FLAGS_precision + "'");
-  }
-  if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
-    return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
-  }
+  RETURN_IF_ERROR(trainer::CheckPrecisionAndEngineFlags());
   const std::string run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
   ASSIGN_OR_RETURN(trainer::InferenceModel loaded,
                    trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));

@@ -25,10 +25,10 @@
 #include "trainer/evaluation.h"
 #include "trainer/image_inputs.h"
 #include "trainer/inference.h"
+#include "trainer/main/run_flags.h"
 #include "trainer/paths.h"
 #include "trainer/prediction_format.h"
 
-DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, thresholds.txt)");
 DEFINE_string(weights, "", "state dict; default <run_dir>/model_best.pt");
 DEFINE_string(thresholds, "run", "run (<run_dir>/thresholds.txt), none (use --threshold), or a path");
 DEFINE_double(threshold, 0.5, "global probability threshold when --thresholds=none");
@@ -37,16 +37,9 @@ DEFINE_string(format, "jsonl", "jsonl: one JSON object per image; text: the huma
 DEFINE_string(out, "", "write the output to this file (atomically, when done) instead of stdout");
 DEFINE_bool(recursive, true, "walk directories' subdirectories too (false: only the files directly inside)");
 DEFINE_int32(batch_size, 16, "images per forward pass");
-DEFINE_string(precision, "fp32",
-              "fp32, or bf16: activations and weights in bfloat16 (compiled with --engine=onednn on a CPU with "
-              "AVX-512 BF16 or AMX, else LibTorch's CPU autocast)");
-DEFINE_string(engine, "onednn",
-              "fp32 on the CPU: onednn (the model compiled into oneDNN primitives once: folded BatchNorm, fused ReLU6 "
-              "and residual additions, pre-reordered weights) or libtorch (the model's modules, layer by layer)");
 DEFINE_string(tta, "none",
               "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged "
               "before the sigmoid; thresholds unchanged)");
-DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_int32(loader_threads, 1, "threads reading, decoding and resizing images ahead of the model");
 DEFINE_int32(progress_every, 1000, "when stderr is not a terminal, log progress every N images (0: never); on a "
                                    "terminal a single-line bar is updated after each batch");
@@ -68,13 +61,7 @@ absl::Status CheckFlags(const std::vector<std::string>& inputs) {
   if (FLAGS_progress_every < 0) return absl::InvalidArgumentError("--progress_every must be >= 0");
   const absl::StatusOr<bool> flip_tta = trainer::FlipTtaFromName(FLAGS_tta);
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
-  if (FLAGS_precision != "fp32" && FLAGS_precision != "bf16") {
-    return absl::InvalidArgumentError("--precision must be fp32 or bf16, got '" + FLAGS_precision + "'");
-  }
-  if (FLAGS_engine != "onednn" && FLAGS_engine != "libtorch") {
-    return absl::InvalidArgumentError("--engine must be onednn or libtorch, got '" + FLAGS_engine + "'");
-  }
-  return absl::OkStatus();
+  return trainer::CheckPrecisionAndEngineFlags();
 }
 
 std::string Duration(double seconds) {

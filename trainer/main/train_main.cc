@@ -7,7 +7,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -25,6 +24,7 @@
 #include "trainer/distributed/collectives.h"
 #include "trainer/distributed/environment.h"
 #include "trainer/distributed/process_group.h"
+#include "trainer/main/repeated_flags.h"
 #include "trainer/paths.h"
 #include "trainer/stop_signal.h"
 #include "trainer/trainer.h"
@@ -34,7 +34,7 @@ DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'traini
 DEFINE_string(data_root, "",
               "dataset root in a known layout (COCO 2017, images/<split>, Roboflow train/ valid/), recorded in the "
               "resolved config as data.coco.root; empty: the config's source");
-// Listed for --help; main() takes every --train / --val out of argv before gflags (they repeat).
+// Listed for --help; main() takes every --train / --val out of argv before gflags (they repeat, see DataSourceFlags).
 DEFINE_string(train, "",
               "ANNOTATIONS.json[:IMAGE_DIR], repeatable: a training source in any layout (images default to the "
               "JSON's folder); replaces the config's source, needs --val too");
@@ -64,9 +64,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// --train and --val may be given several times, which gflags does not support: main() takes them out of argv.
-std::vector<std::string> train_sources, val_sources;
-
 // "ANN.json:IMAGES" -> a source; the split is at the first ".json:" so other colons in paths survive.
 trainer::DataSourceConfig ParseSourceFlag(const std::string& value) {
   trainer::DataSourceConfig source;
@@ -78,10 +75,10 @@ trainer::DataSourceConfig ParseSourceFlag(const std::string& value) {
 
 // The --train/--val flags as a config overlay, so that they are part of the resolved config and its hash. They
 // replace any sources the config lists.
-std::string SourcesOverride() {
+std::string SourcesOverride(const std::vector<std::string>& train, const std::vector<std::string>& val) {
   trainer::DataConfig data;
-  for (const std::string& value : train_sources) *data.add_train() = ParseSourceFlag(value);
-  for (const std::string& value : val_sources) *data.add_val() = ParseSourceFlag(value);
+  for (const std::string& value : train) *data.add_train() = ParseSourceFlag(value);
+  for (const std::string& value : val) *data.add_val() = ParseSourceFlag(value);
   std::string text;
   google::protobuf::TextFormat::PrintToString(data, &text);
   return "clear: \"data.train\" clear: \"data.val\" data { " + text + " }";
@@ -158,12 +155,24 @@ absl::Status CheckSameConfig(c10d::ProcessGroup& group, const std::string& hash)
   return absl::OkStatus();
 }
 
-absl::Status Run(const char* argv0) {
-  // Only main()'s argv scan reads --train/--val; a spelling that reached gflags (-train=, a --flagfile) would be lost.
+// --train / --val, every occurrence: main() takes them out of argv before gflags, which keeps only a flag's last value.
+struct DataSourceFlags {
+  std::vector<std::string> train;
+  std::vector<std::string> val;
+};
+
+// A --train / --val that reached gflags (--flagfile, a bare flag followed by another flag) would be lost: refuse it.
+absl::Status CheckNoSourceFlagReachedGflags() {
   if (!FLAGS_train.empty() || !FLAGS_val.empty()) {
-    return absl::InvalidArgumentError("give --train=... and --val=... on the command line (not through -train, "
-                                      "--flagfile or a bare flag followed by another flag)");
+    return absl::InvalidArgumentError("give --train=... and --val=... on the command line (not through --flagfile "
+                                      "or a bare flag followed by another flag)");
   }
+  return absl::OkStatus();
+}
+
+// The experiment config with --override, --train / --val and --data_root applied as overlays, so that they are part
+// of the resolved config and its hash (what evaluate and --resume read back).
+absl::StatusOr<trainer::LoadedConfig> ResolveConfig(const char* argv0, const DataSourceFlags& sources) {
   trainer::ConfigRequest request;
   request.config = FLAGS_config;
   if (request.config.find('/') != std::string::npos || request.config.find(".pbtxt") != std::string::npos) {
@@ -175,101 +184,146 @@ absl::Status Run(const char* argv0) {
     return absl::NotFoundError("cannot find the experiments/ configs: run through bazel or pass --experiments_dir");
   }
   if (!FLAGS_override.empty()) request.overrides.push_back(FLAGS_override);
-  if (!train_sources.empty() || !val_sources.empty()) request.overrides.push_back(SourcesOverride());
+  if (!sources.train.empty() || !sources.val.empty()) {
+    request.overrides.push_back(SourcesOverride(sources.train, sources.val));
+  }
   if (!FLAGS_data_root.empty()) {
-    // Into the resolved config (and its hash), so evaluate and --resume find the same data.
     trainer::DataConfig data;
     data.mutable_coco()->set_root(trainer::ResolveUserPath(FLAGS_data_root));
     std::string text;
     google::protobuf::TextFormat::PrintToString(data, &text);
     request.overrides.push_back("data { " + text + " }");
   }
-  ASSIGN_OR_RETURN(trainer::LoadedConfig loaded, trainer::LoadTrainConfig(request));
-  if (FLAGS_print_config) {
-    std::cout << loaded.text;
-    return absl::OkStatus();
-  }
-  ASSIGN_OR_RETURN(const trainer::distributed::DistributedEnvironment environment, DistributedEnvironmentFromFlags());
+  return trainer::LoadTrainConfig(request);
+}
+
+// This process's place in the run: its rank among the processes, their group (null for a single process) and the
+// device it trains on.
+struct ProcessSetup {
+  trainer::distributed::DistributedEnvironment environment;
   c10::intrusive_ptr<c10d::ProcessGroup> group;
-  std::string device = FLAGS_device;
-  if (environment.is_distributed()) {
-    // A peer that died closes its sockets; writing to one must be an error Gloo reports (EPIPE), not a SIGPIPE that
-    // kills this process without a word. (Python ignores SIGPIPE, which is why torch's own DDP never meets it.)
-    std::signal(SIGPIPE, SIG_IGN);
-    if (environment.rank != 0) LogWithRankPrefix(environment.rank);
-    trainer::distributed::ProcessGroupOptions group_options;
-    group_options.collective_timeout = std::chrono::seconds(std::max(1, FLAGS_collective_timeout_s));
-    if (absl::StartsWith(FLAGS_device, "cuda")) {
-      // One GPU per process, chosen by its place on the machine; NCCL between them, as PyTorch's DDP on GPUs.
-      if (FLAGS_device != "cuda") {
-        return absl::InvalidArgumentError("--device=" + FLAGS_device + " in a distributed run: give --device=cuda, "
-                                          "and each process trains on cuda:LOCAL_RANK");
-      }
-      device = "cuda:" + std::to_string(environment.local_rank);
-      group_options.backend = trainer::distributed::Backend::kNccl;
+  std::string device;
+};
+
+// Reads the distributed environment (flags over torchrun's variables) and, in a distributed run, joins the process
+// group and checks that every process resolved the same config.
+absl::StatusOr<ProcessSetup> JoinProcessGroup(const std::string& config_hash) {
+  ProcessSetup setup;
+  ASSIGN_OR_RETURN(setup.environment, DistributedEnvironmentFromFlags());
+  setup.device = FLAGS_device;
+  const trainer::distributed::DistributedEnvironment& environment = setup.environment;
+  if (!environment.is_distributed()) return setup;
+  // A peer that died closes its sockets; writing to one must be an error Gloo reports (EPIPE), not a SIGPIPE that
+  // kills this process without a word. (Python ignores SIGPIPE, which is why torch's own DDP never meets it.)
+  std::signal(SIGPIPE, SIG_IGN);
+  if (environment.rank != 0) LogWithRankPrefix(environment.rank);
+  trainer::distributed::ProcessGroupOptions group_options;
+  group_options.collective_timeout = std::chrono::seconds(std::max(1, FLAGS_collective_timeout_s));
+  if (absl::StartsWith(FLAGS_device, "cuda")) {
+    // One GPU per process, chosen by its place on the machine; NCCL between them, as PyTorch's DDP on GPUs.
+    if (FLAGS_device != "cuda") {
+      return absl::InvalidArgumentError("--device=" + FLAGS_device + " in a distributed run: give --device=cuda, "
+                                        "and each process trains on cuda:LOCAL_RANK");
     }
-    LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " ("
-              << trainer::distributed::BackendName(group_options.backend) << ", store "
-              << environment.master_addr << ":" << environment.master_port
-              << (environment.use_agent_store ? ", torchrun's" : "") << ")";
-    ASSIGN_OR_RETURN(group, trainer::distributed::CreateProcessGroup(environment, group_options));
-    // Every process must train the same config: compare hashes before anything else.
-    RETURN_IF_ERROR(CheckSameConfig(*group, loaded.hash));
+    setup.device = "cuda:" + std::to_string(environment.local_rank);
+    group_options.backend = trainer::distributed::Backend::kNccl;
   }
-  trainer::TrainOptions options;
-  options.rank = environment.rank;
-  options.world_size = environment.world_size;
-  options.local_world_size = environment.local_world_size;
-  options.process_group = group.get();
-  const std::string runs_root = trainer::InWorkspace(loaded.config.output().runs_root());
+  LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " ("
+            << trainer::distributed::BackendName(group_options.backend) << ", store " << environment.master_addr
+            << ":" << environment.master_port << (environment.use_agent_store ? ", torchrun's" : "") << ")";
+  ASSIGN_OR_RETURN(setup.group, trainer::distributed::CreateProcessGroup(environment, group_options));
+  // Every process must train the same config: compare hashes before anything else.
+  RETURN_IF_ERROR(CheckSameConfig(*setup.group, config_hash));
+  return setup;
+}
+
+struct RunDirectoryChoice {
+  std::string run_dir;
+  bool resume = false;
+};
+
+// --run_dir, else the newest run of the config when resuming, else a new <runs_root>/<name>-<time>. In a distributed
+// run rank 0 decides (its clock names a new run directory) and every process uses its choice.
+absl::StatusOr<RunDirectoryChoice> ChooseRunDirectory(const std::string& config_name, const std::string& runs_root,
+                                                      const ProcessSetup& process) {
+  const trainer::distributed::DistributedEnvironment& environment = process.environment;
   // torchrun restarts every process of a failed attempt (--max_restarts) with the same flags: continue the newest
   // run of this config from its last checkpoint, as --resume would.
   const bool elastic_restart = environment.is_distributed() && environment.restart_count > 0;
-  options.resume = FLAGS_resume;
+  const std::string new_run_dir = runs_root + "/" + config_name + "-" + trainer::TimestampForNames();
+  RunDirectoryChoice choice;
+  choice.resume = FLAGS_resume;
   if (!FLAGS_run_dir.empty()) {
-    options.run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
+    choice.run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
   } else if (FLAGS_resume || elastic_restart) {
-    absl::StatusOr<std::string> newest = NewestRun(runs_root, loaded.config.name());
+    absl::StatusOr<std::string> newest = NewestRun(runs_root, config_name);
     if (newest.ok()) {
-      options.run_dir = *newest;
+      choice.run_dir = *newest;
     } else if (elastic_restart) {
-      options.run_dir = runs_root + "/" + loaded.config.name() + "-" + trainer::TimestampForNames();
+      choice.run_dir = new_run_dir;
     } else {
       return newest.status();
     }
   } else {
-    options.run_dir = runs_root + "/" + loaded.config.name() + "-" + trainer::TimestampForNames();
+    choice.run_dir = new_run_dir;
   }
-  if (elastic_restart && std::filesystem::exists(options.run_dir + "/checkpoints/last.ckpt")) {
-    LOG(INFO) << "torchrun restart " << environment.restart_count << ": resuming " << options.run_dir;
-    options.resume = true;
+  if (elastic_restart && fs::exists(choice.run_dir + "/checkpoints/last.ckpt")) {
+    LOG(INFO) << "torchrun restart " << environment.restart_count << ": resuming " << choice.run_dir;
+    choice.resume = true;
   }
-  if (group) {
-    // Rank 0 decides (its clock names a new run directory); every process then uses the same one.
-    ASSIGN_OR_RETURN(options.run_dir, ShareFromRankZero(*group, options.run_dir));
-    ASSIGN_OR_RETURN(const std::string resume, ShareFromRankZero(*group, options.resume ? "1" : "0"));
-    options.resume = resume == "1";
+  if (process.group) {
+    ASSIGN_OR_RETURN(choice.run_dir, ShareFromRankZero(*process.group, choice.run_dir));
+    ASSIGN_OR_RETURN(const std::string resume, ShareFromRankZero(*process.group, choice.resume ? "1" : "0"));
+    choice.resume = resume == "1";
   }
+  return choice;
+}
+
+// After SIGTERM / SIGINT stopped training with a checkpoint: says how to continue, then exits as the shell expects of
+// a process ended by that signal (143 / 130).
+[[noreturn]] void ExitAfterStop(const trainer::TrainResult& result, const std::string& run_dir, int rank) {
+  const int signal = result.stopped_by_signal;
+  if (rank == 0) {
+    std::cerr << "Stopped by " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << " after step " << result.steps << " ("
+              << result.epochs_completed << " epochs complete); " << run_dir
+              << "/checkpoints/last.ckpt holds the position. Continue with the same command plus --resume --run_dir="
+              << run_dir << std::endl;
+  }
+  std::exit(128 + signal);
+}
+
+absl::Status Run(const char* argv0, const DataSourceFlags& sources) {
+  RETURN_IF_ERROR(CheckNoSourceFlagReachedGflags());
+  ASSIGN_OR_RETURN(trainer::LoadedConfig loaded, ResolveConfig(argv0, sources));
+  if (FLAGS_print_config) {
+    std::cout << loaded.text;
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(const ProcessSetup process, JoinProcessGroup(loaded.hash));
+  const int rank = process.environment.rank;
+  const std::string runs_root = trainer::InWorkspace(loaded.config.output().runs_root());
+  ASSIGN_OR_RETURN(const RunDirectoryChoice run_directory,
+                   ChooseRunDirectory(loaded.config.name(), runs_root, process));
+
+  trainer::TrainOptions options;
+  options.rank = rank;
+  options.world_size = process.environment.world_size;
+  options.local_world_size = process.environment.local_world_size;
+  options.process_group = process.group.get();
+  options.run_dir = run_directory.run_dir;
+  options.resume = run_directory.resume;
   options.config = std::move(loaded);
   options.cache_root = trainer::ResolveUserPath(FLAGS_cache_dir);
   options.runs_root = runs_root;
-  options.device = device;
+  options.device = process.device;
   options.threads = FLAGS_threads;
-  options.progress_bar = environment.rank == 0 && ::isatty(STDERR_FILENO) != 0;
-  if (environment.rank == 0) std::cout << "Run directory: " << options.run_dir << std::endl;
+  options.progress_bar = rank == 0 && ::isatty(STDERR_FILENO) != 0;
+  if (rank == 0) std::cout << "Run directory: " << options.run_dir << std::endl;
+
   trainer::InstallStopHandlers();
-  ASSIGN_OR_RETURN(trainer::TrainResult result, trainer::Train(options));
-  if (result.stopped_by_signal != 0) {
-    const int signal = result.stopped_by_signal;
-    if (environment.rank == 0) {
-      std::cerr << "Stopped by " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << " after step " << result.steps
-                << " (" << result.epochs_completed << " epochs complete); " << options.run_dir
-                << "/checkpoints/last.ckpt holds the position. Continue with the same command plus --resume --run_dir="
-                << options.run_dir << std::endl;
-    }
-    std::exit(128 + signal);  // the shell's status for a process ended by that signal: 143 / 130
-  }
-  if (environment.rank != 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const trainer::TrainResult result, trainer::Train(options));
+  if (result.stopped_by_signal != 0) ExitAfterStop(result, options.run_dir, rank);
+  if (rank != 0) return absl::OkStatus();
   std::cout << "Final validation: " << result.final_eval.OneLine() << "\n"
             << "Skipped steps: " << result.skipped_steps << "\n"
             << "Report: " << result.run_dir << "/report.md" << std::endl;
@@ -279,26 +333,10 @@ absl::Status Run(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> rest;
-  for (int i = 0; i < argc; ++i) {
-    bool taken = false;
-    for (auto [flag, values] : {std::pair{"--train", &train_sources}, std::pair{"--val", &val_sources}}) {
-      const size_t length = std::strlen(flag);
-      if (std::strncmp(argv[i], flag, length) == 0 && argv[i][length] == '=') {
-        values->push_back(argv[i] + length + 1);
-        taken = true;
-      } else if (std::strcmp(argv[i], flag) == 0 && i + 1 < argc && argv[i + 1][0] != '-') {
-        values->push_back(argv[++i]);
-        taken = true;
-      }
-      if (taken) break;
-    }
-    if (!taken) rest.push_back(argv[i]);
-  }
-  rest.push_back(nullptr);
-  argc = static_cast<int>(rest.size()) - 1;
-  argv = rest.data();
+  DataSourceFlags sources;
+  sources.train = trainer::TakeRepeatedFlag(argc, argv, "train");
+  sources.val = trainer::TakeRepeatedFlag(argc, argv, "val");
   return coco::RunMain(argc, argv,
                       "Trains a multi-label MobileNet from an experiment config (trainer/README.md).",
-                      [](int argc, char** argv) { return Run(argv[0]); });
+                      [&sources](int argc, char** argv) { return Run(argv[0], sources); });
 }
