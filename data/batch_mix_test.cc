@@ -107,9 +107,9 @@ TEST(ApplyMixTest, CutMixWorksOnChannelsLastImages) {
   mix.lambda = 1.0 - 6.0 / 36.0;
   ApplyMix(mix, images, targets);
   EXPECT_EQ((images[0] == 2.0f).sum().item<int64_t>(), 3 * 6);  // 3 channels x 6 pixels
-  EXPECT_EQ(images[0][1][3][2].item<float>(), 2.0f);  // [channel][y][x]
-  EXPECT_EQ(images[0][1][2][1].item<float>(), 2.0f);  // the box's corner (x0, y0)
-  EXPECT_EQ(images[0][1][1][2].item<float>(), 1.0f);  // above it: x in the box, y not
+  EXPECT_EQ(images[0][1][3][2].item<float>(), 2.0f);            // [channel][y][x]
+  EXPECT_EQ(images[0][1][2][1].item<float>(), 2.0f);            // the box's corner (x0, y0)
+  EXPECT_EQ(images[0][1][1][2].item<float>(), 1.0f);            // above it: x in the box, y not
   EXPECT_EQ(images[0][1][0][0].item<float>(), 1.0f);
 }
 

@@ -101,8 +101,8 @@ absl::Status Run() {
     absl::StatusOr<coco::data::CocoDataset> dataset = coco::data::ReadCocoInstances(*path);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!dataset.ok()) return dataset.status();
-    std::cout << "ReadCocoInstances run " << run << ": " << seconds << " s (" << dataset->images.size()
-              << " images, " << dataset->annotations_read << " annotations)" << std::endl;
+    std::cout << "ReadCocoInstances run " << run << ": " << seconds << " s (" << dataset->images.size() << " images, "
+              << dataset->annotations_read << " annotations)" << std::endl;
     best = std::min(best, seconds);
   }
   std::printf("C++ ReadCocoInstances (best of %d): %.3f s, %.0f MB/s\n", FLAGS_runs, best, megabytes / best);
@@ -118,8 +118,9 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Times ReadCocoInstances against Python's json.load + pycocotools-style indexing on a train2017-sized "
-                      "synthetic annotations file (generated once and cached in --work_dir).",
-                      [](int argc, char** argv) { return Run(); });
+  return coco::RunMain(
+      argc, argv,
+      "Times ReadCocoInstances against Python's json.load + pycocotools-style indexing on a train2017-sized "
+      "synthetic annotations file (generated once and cached in --work_dir).",
+      [](int argc, char** argv) { return Run(); });
 }

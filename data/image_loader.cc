@@ -39,14 +39,14 @@ std::vector<LoaderSample> SamplesFromDataset(const CocoDataset& dataset, const s
   std::vector<LoaderSample> samples;
   samples.reserve(dataset.images.size());
   for (const Image& image : dataset.images) {
-    samples.push_back({image_dir.empty() ? image.file_name : image_dir + "/" + image.file_name, image.id,
-                       image.labels, image.unlabelled});
+    samples.push_back({image_dir.empty() ? image.file_name : image_dir + "/" + image.file_name, image.id, image.labels,
+                       image.unlabelled});
   }
   return samples;
 }
 
-absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<LoaderSample> samples,
-                                                                 int64_t num_classes, const LoaderOptions& options) {
+absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(std::vector<LoaderSample> samples, int64_t num_classes,
+                                                                 const LoaderOptions& options) {
   const auto invalid = [](const std::string& message) { return absl::InvalidArgumentError("loader: " + message); };
   if (samples.empty()) return invalid("no images to load");
   if (num_classes <= 0) return invalid("num_classes must be positive");
@@ -251,9 +251,11 @@ absl::StatusOr<Batch> ImageLoader::MakeBatch(int64_t epoch, int64_t index, const
   Batch batch;
   batch.epoch = epoch;
   batch.index = index;
-  batch.images = at::empty({n, 3, size, size}, at::TensorOptions().dtype(at::kFloat).memory_format(
-                                                   options_.channels_last ? at::MemoryFormat::ChannelsLast
-                                                                          : at::MemoryFormat::Contiguous));
+  batch.images = at::empty(
+      {n, 3, size, size},
+      at::TensorOptions()
+          .dtype(at::kFloat)
+          .memory_format(options_.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
   batch.targets = at::zeros({n, num_classes_}, at::kFloat);
   float* images = batch.images.data_ptr<float>();
   float* targets = batch.targets.data_ptr<float>();

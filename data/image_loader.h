@@ -69,10 +69,10 @@ struct Batch {
   at::Tensor targets;  // float [n, num_classes]: 1 present, 0 absent, -1 not labelled (LoaderSample::unlabelled);
                        // mixed batches: in [0, 1] or -1 (MixTargets)
   std::vector<int64_t> image_ids;
-  std::vector<int64_t> sample_indices;  // each row's position in the loader's samples
-  std::vector<std::string> skipped_files;  // left out of this batch under BadImagePolicy::kSkip
-  std::vector<std::string> skipped_errors;          // why, one message per skipped file
-  std::vector<int64_t> skipped_sample_indices;      // their positions in the loader's samples
+  std::vector<int64_t> sample_indices;          // each row's position in the loader's samples
+  std::vector<std::string> skipped_files;       // left out of this batch under BadImagePolicy::kSkip
+  std::vector<std::string> skipped_errors;      // why, one message per skipped file
+  std::vector<int64_t> skipped_sample_indices;  // their positions in the loader's samples
   int64_t epoch = 0;
   int64_t index = 0;  // batch number within the epoch
   MixDecision mix;    // how the batch was mixed (kind kNone: not mixed)
@@ -120,7 +120,7 @@ class ImageLoader {
   std::condition_variable batch_ready_;
   bool stopping_ = false;
   int64_t epoch_ = -1;
-  uint64_t generation_ = 0;                  // bumped by StartEpoch so stale work is dropped
+  uint64_t generation_ = 0;                   // bumped by StartEpoch so stale work is dropped
   std::vector<std::vector<size_t>> batches_;  // sample indices of each batch of the current epoch
   int64_t next_to_build_ = 0;
   int64_t next_to_deliver_ = 0;

@@ -199,8 +199,8 @@ TEST(ImageLoaderTest, APngLoadsWithTheEvalTransformOfItsPixels) {
   LoaderOptions options = SmallOptions();
   options.shuffle = false;
   options.transform.train = false;
-  auto loader = ImageLoader::Create({{dir + "/real.png", 1, {0}, {}}, {dir + "/named_wrongly.jpg", 2, {1}, {}}}, 5,
-                                    options);
+  auto loader =
+      ImageLoader::Create({{dir + "/real.png", 1, {0}, {}}, {dir + "/named_wrongly.jpg", 2, {1}, {}}}, 5, options);
   ASSERT_TRUE(loader.ok()) << loader.status();
   const std::vector<Batch> batches = Epoch(**loader, 0);
   ASSERT_EQ(batches.size(), 1u);
@@ -244,7 +244,7 @@ TEST(ImageLoaderTest, ErasingIsDeterministicWhateverTheWorkerCountAndTrainingOnl
   const auto samples = MakeSamples(10);
   LoaderOptions options = SmallOptions();
   options.transform.erasing.probability = 1.0;
-  options.transform.erasing.area_min = options.transform.erasing.area_max = 0.25;  // 144 of 24 x 24 pixels
+  options.transform.erasing.area_min = options.transform.erasing.area_max = 0.25;   // 144 of 24 x 24 pixels
   options.transform.erasing.ratio_min = options.transform.erasing.ratio_max = 1.0;  // 12 x 12
   LoaderOptions three_workers = options;
   options.num_workers = 1;
@@ -350,7 +350,8 @@ void CheckMixedEpoch(const std::vector<LoaderSample>& samples, const LoaderOptio
       const double area = static_cast<double>(box.x1 - box.x0) * (box.y1 - box.y0) / (24.0 * 24.0);
       EXPECT_NEAR(area, 1 - lambda, 1e-12);
       at::Tensor want = plain[i].images.clone();
-      want.narrow(2, box.y0, box.y1 - box.y0).narrow(3, box.x0, box.x1 - box.x0)
+      want.narrow(2, box.y0, box.y1 - box.y0)
+          .narrow(3, box.x0, box.x1 - box.x0)
           .copy_(plain[i].images.flip({0}).narrow(2, box.y0, box.y1 - box.y0).narrow(3, box.x0, box.x1 - box.x0));
       EXPECT_TRUE(batch.images.equal(want)) << where;
     }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <turbojpeg.h>
 #include "absl/status/status.h"
 #include "data/image/jpeg_decoder.h"
 #include "data/image/jpeg_region_decoder.h"
@@ -22,7 +23,6 @@
 #include "tools/cc/command.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
-#include <turbojpeg.h>
 
 DEFINE_string(images_dir, "",
               "Directory of JPEGs to cycle through. Default: ../shared/coco_samples/icevision/images beside the "
@@ -67,7 +67,8 @@ absl::StatusOr<std::vector<std::string>> MakeSyntheticJpegs(const std::string& d
       return absl::InternalError("tjCompress2 failed");
     }
     const std::string path = dir + "/synthetic_" + std::to_string(i) + ".jpg";
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(buffer), static_cast<std::streamsize>(size));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(buffer), static_cast<std::streamsize>(size));
     tjFree(buffer);
     paths.push_back(path);
   }
@@ -131,12 +132,11 @@ absl::StatusOr<double> ReferenceImagesPerSecond(const std::vector<std::string>& 
     std::ofstream out(list);
     for (const std::string& file : files) out << file << "\n";
   }
-  const std::string command = FLAGS_python + " data/benchmarks/pipeline_reference.py --workers " +
-                              std::to_string(FLAGS_workers) + " --batch " + std::to_string(FLAGS_batch_size) +
-                              " --size " + std::to_string(FLAGS_output_size) + " --epochs " +
-                              std::to_string(FLAGS_epochs) + " --rand_augment_ops " +
-                              std::to_string(FLAGS_rand_augment_ops) + " --rand_augment_magnitude " +
-                              std::to_string(FLAGS_rand_augment_magnitude) + " " + list;
+  const std::string command =
+      FLAGS_python + " data/benchmarks/pipeline_reference.py --workers " + std::to_string(FLAGS_workers) + " --batch " +
+      std::to_string(FLAGS_batch_size) + " --size " + std::to_string(FLAGS_output_size) + " --epochs " +
+      std::to_string(FLAGS_epochs) + " --rand_augment_ops " + std::to_string(FLAGS_rand_augment_ops) +
+      " --rand_augment_magnitude " + std::to_string(FLAGS_rand_augment_magnitude) + " " + list;
   ASSIGN_OR_RETURN(const std::string output, coco::RunCommand(command));
   const size_t at = output.rfind("images_per_second ");
   if (at == std::string::npos) {
@@ -212,7 +212,6 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Data pipeline throughput: ours vs PIL + torchvision DataLoader.",
-                      [](int argc, char** argv) { return Run(); });
+  return coco::RunMain(argc, argv, "Data pipeline throughput: ours vs PIL + torchvision DataLoader.",
+                       [](int argc, char** argv) { return Run(); });
 }

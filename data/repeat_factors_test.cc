@@ -63,7 +63,8 @@ TEST(RepeatFactorsTest, StochasticRoundingHasTheExpectedCounts) {
   EXPECT_NEAR(total[4] / kEpochs, 0.25, 0.028);  // a source weight below 1
   EXPECT_EQ(RepeatedIndices(factors, 7, 3), RepeatedIndices(factors, 7, 3));
   bool differs = false;
-  for (int epoch = 0; epoch < 20; ++epoch) differs |= RepeatedIndices(factors, 7, epoch) != RepeatedIndices(factors, 8, epoch);
+  for (int epoch = 0; epoch < 20; ++epoch)
+    differs |= RepeatedIndices(factors, 7, epoch) != RepeatedIndices(factors, 8, epoch);
   EXPECT_TRUE(differs);
 }
 

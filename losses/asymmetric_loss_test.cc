@@ -48,12 +48,9 @@ TEST(AsymmetricLossTest, BothGammasZeroAndNoClipIsBce) {
   const torch::Tensor targets = (torch::rand({4, 5}) < 0.5).to(torch::kDouble);
   BceLoss bce(BceLossOptions().reduction(Reduction::kNone));
   for (const bool detach : {true, false}) {
-    AsymmetricLoss asl(AsymmetricLossOptions()
-                           .gamma_pos(0)
-                           .gamma_neg(0)
-                           .clip(0)
-                           .detach_focusing_weight(detach)
-                           .reduction(Reduction::kNone));
+    AsymmetricLoss asl(
+        AsymmetricLossOptions().gamma_pos(0).gamma_neg(0).clip(0).detach_focusing_weight(detach).reduction(
+            Reduction::kNone));
     EXPECT_TRUE(torch::allclose(asl(logits, targets), bce(logits, targets), 0, kFloat64Tol));
   }
 }

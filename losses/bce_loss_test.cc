@@ -71,8 +71,7 @@ TEST(BceLossTest, GradientMatchesFiniteDifferences) {
   BceLoss loss(BceLossOptions()
                    .pos_weight(torch::tensor({0.5, 1.0, 3.0, 7.0}, torch::kDouble))
                    .class_weight(torch::tensor({1.5, 0.2, 1.0, 0.7}, torch::kDouble)));
-  const double error =
-      MaxFiniteDifferenceError([&](const torch::Tensor& x) { return loss(x, targets); }, logits);
+  const double error = MaxFiniteDifferenceError([&](const torch::Tensor& x) { return loss(x, targets); }, logits);
   EXPECT_LT(error, kFiniteDifferenceTol);
 }
 

@@ -18,8 +18,8 @@ absl::Status Validate(const LabelCounts& counts) {
   for (size_t c = 0; c < counts.positives.size(); ++c) {
     if (counts.positives[c] < 0 || counts.positives[c] > counts.num_samples) {
       return absl::InvalidArgumentError("label counts: positives[" + std::to_string(c) + "] is " +
-                                        std::to_string(counts.positives[c]) + ", must be in [0, num_samples = " +
-                                        std::to_string(counts.num_samples) + "]");
+                                        std::to_string(counts.positives[c]) +
+                                        ", must be in [0, num_samples = " + std::to_string(counts.num_samples) + "]");
     }
   }
   if (counts.labelled.empty()) return absl::OkStatus();

@@ -79,8 +79,7 @@ TEST(PosWeightFromCountsTest, RejectsLabelledCountsOfTheWrongSizeOrRange) {
   EXPECT_NE(wrong_size.status().message().find("labelled has 1 classes but positives has 2"), std::string::npos)
       << wrong_size.status();
   const auto below_positives = PosWeightFromCounts(Counts(10, {1, 4}, {5, 3}));
-  EXPECT_NE(below_positives.status().message().find("labelled[1] is 3"), std::string::npos)
-      << below_positives.status();
+  EXPECT_NE(below_positives.status().message().find("labelled[1] is 3"), std::string::npos) << below_positives.status();
   EXPECT_FALSE(PosWeightFromCounts(Counts(10, {1}, {11})).ok());
   EXPECT_FALSE(ClassBalancedWeights(Counts(10, {1}, {11}), 0.9).ok());
 }

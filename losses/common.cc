@@ -2,14 +2,11 @@
 
 namespace losses {
 
-at::ScalarType ComputeType(const at::Tensor& logits) {
-  return at::promote_types(logits.scalar_type(), at::kFloat);
-}
+at::ScalarType ComputeType(const at::Tensor& logits) { return at::promote_types(logits.scalar_type(), at::kFloat); }
 
 LossInputs PrepareInputs(const at::Tensor& logits, const at::Tensor& targets) {
   TORCH_CHECK(logits.dim() == 2, "losses expect logits [N, C], got ", logits.sizes());
-  TORCH_CHECK(targets.sizes() == logits.sizes(), "targets ", targets.sizes(), " do not match logits ",
-              logits.sizes());
+  TORCH_CHECK(targets.sizes() == logits.sizes(), "targets ", targets.sizes(), " do not match logits ", logits.sizes());
   const at::ScalarType type = ComputeType(logits);
   LossInputs inputs{logits.to(type), targets.to(type), at::Tensor()};
   if ((targets < 0).any().item<bool>()) {
@@ -27,10 +24,8 @@ at::Tensor Reduce(const at::Tensor& values, Reduction reduction, const at::Tenso
       if (!mask.defined()) return values.mean();
       // The mask is 0/1, so the clamp only changes an all-dropped 0 / 0 into 0 / 1.
       return kept.sum() / at::clamp_min(mask.sum(), 1);
-    case Reduction::kSum:
-      return kept.sum();
-    case Reduction::kNone:
-      return kept;
+    case Reduction::kSum: return kept.sum();
+    case Reduction::kNone: return kept;
   }
   TORCH_CHECK(false, "unknown reduction");
 }

@@ -78,8 +78,7 @@ TEST(FocalLossTest, GradientMatchesFiniteDifferences) {
   for (const FocalCase& c : kCases) {
     FocalLoss loss(FocalLossOptions().alpha(c.alpha).gamma(c.gamma).class_weight(
         torch::tensor({1.5, 0.2, 1.0, 0.7}, torch::kDouble)));
-    const double error =
-        MaxFiniteDifferenceError([&](const torch::Tensor& x) { return loss(x, targets); }, logits);
+    const double error = MaxFiniteDifferenceError([&](const torch::Tensor& x) { return loss(x, targets); }, logits);
     EXPECT_LT(error, kFiniteDifferenceTol) << c.key;
   }
 }

@@ -38,12 +38,9 @@ absl::Status CheckPositive(const std::string& field, double value) {
 
 Reduction ToReduction(LossConfig::Reduction reduction) {
   switch (reduction) {
-    case LossConfig::SUM:
-      return Reduction::kSum;
-    case LossConfig::NONE:
-      return Reduction::kNone;
-    default:
-      return Reduction::kMean;
+    case LossConfig::SUM: return Reduction::kSum;
+    case LossConfig::NONE: return Reduction::kNone;
+    default: return Reduction::kMean;
   }
 }
 
@@ -100,11 +97,8 @@ absl::StatusOr<torch::nn::AnyModule> BuildFocal(const FocalConfig& config, Reduc
   RETURN_IF_ERROR(CheckAtLeast("focal.gamma", config.gamma(), 0));
   ASSIGN_OR_RETURN(at::Tensor class_weight, ClassWeightFor(config.has_class_balanced(), config.class_balanced(),
                                                            "focal.class_balanced", label_counts));
-  return torch::nn::AnyModule(FocalLoss(FocalLossOptions()
-                                            .alpha(config.alpha())
-                                            .gamma(config.gamma())
-                                            .reduction(reduction)
-                                            .class_weight(class_weight)));
+  return torch::nn::AnyModule(FocalLoss(
+      FocalLossOptions().alpha(config.alpha()).gamma(config.gamma()).reduction(reduction).class_weight(class_weight)));
 }
 
 absl::StatusOr<torch::nn::AnyModule> BuildAsymmetric(const AsymmetricConfig& config, Reduction reduction) {
@@ -125,12 +119,9 @@ absl::StatusOr<torch::nn::AnyModule> BuildLoss(const LossConfig& config,
                                                const std::optional<LabelCounts>& label_counts) {
   const Reduction reduction = ToReduction(config.reduction());
   switch (config.loss_case()) {
-    case LossConfig::kBce:
-      return BuildBce(config.bce(), reduction, label_counts);
-    case LossConfig::kFocal:
-      return BuildFocal(config.focal(), reduction, label_counts);
-    case LossConfig::kAsymmetric:
-      return BuildAsymmetric(config.asymmetric(), reduction);
+    case LossConfig::kBce: return BuildBce(config.bce(), reduction, label_counts);
+    case LossConfig::kFocal: return BuildFocal(config.focal(), reduction, label_counts);
+    case LossConfig::kAsymmetric: return BuildAsymmetric(config.asymmetric(), reduction);
     case LossConfig::kSoftF1:
       RETURN_IF_ERROR(CheckPositive("soft_f1.epsilon", config.soft_f1().epsilon()));
       return torch::nn::AnyModule(SoftF1Loss(SoftF1LossOptions()
@@ -144,8 +135,9 @@ absl::StatusOr<torch::nn::AnyModule> BuildLoss(const LossConfig& config,
       RETURN_IF_ERROR(CheckPositive("two_way.tp", config.two_way().tp()));
       RETURN_IF_ERROR(CheckPositive("two_way.tn", config.two_way().tn()));
       if (reduction == Reduction::kNone) {
-        return absl::InvalidArgumentError("reduction NONE is not available for two_way (it has no per-element form); "
-                                          "use MEAN or SUM");
+        return absl::InvalidArgumentError(
+            "reduction NONE is not available for two_way (it has no per-element form); "
+            "use MEAN or SUM");
       }
       return torch::nn::AnyModule(
           TwoWayLoss(TwoWayLossOptions().tp(config.two_way().tp()).tn(config.two_way().tn()).reduction(reduction)));
@@ -157,8 +149,7 @@ absl::StatusOr<torch::nn::AnyModule> BuildLoss(const LossConfig& config,
       return torch::nn::AnyModule(SoftmaxCrossEntropyLoss(
           SoftmaxCrossEntropyLossOptions().label_smoothing(label_smoothing).reduction(reduction)));
     }
-    case LossConfig::LOSS_NOT_SET:
-      break;
+    case LossConfig::LOSS_NOT_SET: break;
   }
   return absl::InvalidArgumentError(
       "LossConfig sets no loss: set one of bce, focal, asymmetric, soft_f1, poly, two_way, softmax_cross_entropy");

@@ -83,9 +83,8 @@ TEST(LossBuilderTest, ClassBalancedWeightsScaleEachClass) {
   const Batch batch = RandomBatch();
   auto weighted = BuildLoss(Parse("reduction: NONE bce { class_balanced { beta: 0.9 } }"), Counts(100, {1, 10, 100}));
   ASSERT_TRUE(weighted.ok()) << weighted.status();
-  const torch::Tensor expected =
-      BceLoss(BceLossOptions().reduction(Reduction::kNone))(batch.logits, batch.targets) *
-      torch::tensor({2.3932288f, 0.3674420f, 0.2393292f});
+  const torch::Tensor expected = BceLoss(BceLossOptions().reduction(Reduction::kNone))(batch.logits, batch.targets) *
+                                 torch::tensor({2.3932288f, 0.3674420f, 0.2393292f});
   EXPECT_TRUE(torch::allclose(weighted->forward(batch.logits, batch.targets), expected, 1e-5, 1e-6));
 }
 
@@ -112,8 +111,8 @@ TEST(LossBuilderTest, SoftmaxCrossEntropyBuildsFromItsDefaultsAndItsFieldsReachT
   // Single-label targets: one positive per row, row 2 without one (ignored).
   torch::manual_seed(12);
   const torch::Tensor logits = torch::randn({4, 3}) * 3;
-  const torch::Tensor targets = torch::tensor({{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f},
-                                               {0.0f, 0.0f, 1.0f}});
+  const torch::Tensor targets =
+      torch::tensor({{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 1.0f}});
   auto defaults = BuildLoss(Parse("softmax_cross_entropy {}"));
   ASSERT_TRUE(defaults.ok()) << defaults.status();
   EXPECT_NEAR(defaults->forward(logits, targets).item<double>(),

@@ -84,8 +84,8 @@ TEST(SoftF1LossTest, UnlabelledEntriesMatchValuesWorkedByHand) {
   EXPECT_NEAR(SoftF1Loss()(logits, targets).item<double>(), 9.0 / 28, kHandTol);
   EXPECT_NEAR(SoftF1Loss(SoftF1LossOptions().reduction(Reduction::kSum))(logits, targets).item<double>(), 9.0 / 14,
               kHandTol);
-  EXPECT_NEAR(SoftF1Loss(SoftF1LossOptions().average_with_negative_f1(true))(logits, targets).item<double>(),
-              15.0 / 28, kHandTol);
+  EXPECT_NEAR(SoftF1Loss(SoftF1LossOptions().average_with_negative_f1(true))(logits, targets).item<double>(), 15.0 / 28,
+              kHandTol);
 }
 
 TEST(SoftF1LossTest, UnlabelledEntriesCountAsIfRemoved) {

@@ -17,8 +17,10 @@ at::Tensor SoftmaxCrossEntropyLossImpl::forward(const at::Tensor& logits, const 
   const at::Tensor several = positives_per_row > 1;
   if (several.any().item<bool>()) {
     const int64_t row = several.nonzero()[0][0].item<int64_t>();
-    TORCH_CHECK(false, "softmax cross-entropy takes single-label targets (at most one positive, target > 0, per row), "
-                "but row ", row, " has ", positives_per_row[row].item<int64_t>(),
+    TORCH_CHECK(false,
+                "softmax cross-entropy takes single-label targets (at most one positive, target > 0, per row), "
+                "but row ",
+                row, " has ", positives_per_row[row].item<int64_t>(),
                 " positives; multi-label data needs a multi-label loss (bce, focal, ...)");
   }
   const at::Tensor counted = positives_per_row == 1;  // [N]
@@ -42,12 +44,9 @@ at::Tensor SoftmaxCrossEntropyLossImpl::forward(const at::Tensor& logits, const 
   }
   row_loss = at::where(counted, row_loss, zero);
   switch (options.reduction()) {
-    case Reduction::kNone:
-      return row_loss;
-    case Reduction::kSum:
-      return row_loss.sum();
-    case Reduction::kMean:
-      return row_loss.sum() / at::clamp_min(counted.sum(), 1).to(x.scalar_type());
+    case Reduction::kNone: return row_loss;
+    case Reduction::kSum: return row_loss.sum();
+    case Reduction::kMean: return row_loss.sum() / at::clamp_min(counted.sum(), 1).to(x.scalar_type());
   }
   TORCH_CHECK(false, "unknown reduction");
 }

@@ -47,8 +47,7 @@ TEST(SoftmaxCrossEntropyLossTest, MatchesPyTorchForEveryCaseSmoothingAndReductio
     for (const Smoothing& s : kSmoothings) {
       for (const NamedReduction& r : kReductions) {
         const std::string key = std::string(name) + "_" + s.tag + "_" + r.name;
-        SoftmaxCrossEntropyLoss loss(
-            SoftmaxCrossEntropyLossOptions().label_smoothing(s.value).reduction(r.reduction));
+        SoftmaxCrossEntropyLoss loss(SoftmaxCrossEntropyLossOptions().label_smoothing(s.value).reduction(r.reduction));
         const torch::Tensor expected = fixture[key];
         const torch::Tensor float64 = loss(logits, targets);
         EXPECT_EQ(float64.scalar_type(), torch::kDouble);
@@ -93,9 +92,8 @@ TEST(SoftmaxCrossEntropyLossTest, IgnoredRowsAndUnlabelledClassesMatchValuesWork
   // kNone [0.2876821, 0, 0.6931472, 0]; kSum 0.9808293; kMean over the 2 counted rows 0.4904147.
   // Smoothing 0.3: row 0 0.7 (0.2876821) + 0.3 (ln 4 + ln(4/3)) / 2 = 0.2013775 + 0.2510965 = 0.4524739;
   // row 2 0.7 ln 2 + 0.3 (ln 2 + ln 4 + ln 4) / 3 = 0.4852030 + 0.3465736 = 0.8317766; mean 0.6421253.
-  const torch::Tensor logits =
-      torch::tensor({{0.0, std::log(3.0), 5.0}, {1.0, -2.0, 100.0}, {std::log(2.0), 0.0, 0.0}, {3.0, 1.0, 2.0}},
-                    torch::kDouble);
+  const torch::Tensor logits = torch::tensor(
+      {{0.0, std::log(3.0), 5.0}, {1.0, -2.0, 100.0}, {std::log(2.0), 0.0, 0.0}, {3.0, 1.0, 2.0}}, torch::kDouble);
   const torch::Tensor targets =
       torch::tensor({{0.0, 1.0, -1.0}, {0.0, 0.0, 0.0}, {1.0, 0.0, 0.0}, {-1.0, -1.0, -1.0}}, torch::kDouble);
   const torch::Tensor none =
@@ -126,8 +124,8 @@ TEST(SoftmaxCrossEntropyLossTest, PositiveIsTheRowsOnlyNonZeroTargetWhateverItsV
 
 TEST(SoftmaxCrossEntropyLossTest, RowWithSeveralPositivesIsAnErrorNamingIt) {
   const torch::Tensor logits = torch::zeros({3, 4});
-  const torch::Tensor targets = torch::tensor({{1.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f},
-                                               {0.0f, 1.0f, -1.0f, 0.5f}});
+  const torch::Tensor targets =
+      torch::tensor({{1.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 1.0f, -1.0f, 0.5f}});
   try {
     SoftmaxCrossEntropyLoss()(logits, targets);
     ADD_FAILURE() << "a row with two positives was accepted";

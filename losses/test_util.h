@@ -55,8 +55,7 @@ inline std::pair<torch::Tensor, torch::Tensor> ExtremeCase() {
 
 // The loss of ExtremeCase() in float32, bfloat16 and float16 is finite, computed in float32, and so is its
 // gradient.
-using LossOfLogitsAndTargets =
-    std::function<torch::Tensor(const torch::Tensor& logits, const torch::Tensor& targets)>;
+using LossOfLogitsAndTargets = std::function<torch::Tensor(const torch::Tensor& logits, const torch::Tensor& targets)>;
 inline void ExpectFiniteAtExtremeLogits(const LossOfLogitsAndTargets& loss) {
   const auto [logits, targets] = ExtremeCase();
   for (const torch::ScalarType type : {torch::kFloat, torch::kBFloat16, torch::kHalf}) {

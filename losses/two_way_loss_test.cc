@@ -27,8 +27,8 @@ TEST(TwoWayLossTest, OnePositivePerLineReducesToSoftplusOfTheMargin) {
   const double expected = (Softplus(-2) + Softplus(2)) / 2 + (Softplus(-1) + Softplus(1)) / 2;
   EXPECT_NEAR(expected, 1.940190, kHandTol);
   EXPECT_NEAR(TwoWayLoss()(logits, targets).item<double>(), expected, kHandTol);
-  EXPECT_NEAR(TwoWayLoss(TwoWayLossOptions().reduction(Reduction::kSum))(logits, targets).item<double>(),
-              2 * expected, kHandTol);
+  EXPECT_NEAR(TwoWayLoss(TwoWayLossOptions().reduction(Reduction::kSum))(logits, targets).item<double>(), 2 * expected,
+              kHandTol);
 }
 
 TEST(TwoWayLossTest, PositiveTemperatureSoftensTheMinimumOverPositives) {

@@ -34,8 +34,8 @@ constexpr char kSklearnScript[] = "metrics/metrics_benchmark_sklearn.py";
 
 struct Arrays {
   int64_t num_samples = 0;
-  std::vector<float> logits;     // row-major
-  std::vector<float> targets;    // row-major, 0 or 1
+  std::vector<float> logits;   // row-major
+  std::vector<float> targets;  // row-major, 0 or 1
 };
 
 // COCO-like: class frequencies from 0.5% to 20% (about 2.9 labels per image), overlapping logits (mAP ~ 0.7).
@@ -94,8 +94,7 @@ struct SklearnTimes {
 // Writes the arrays for the Python side and reads back its two medians.
 absl::StatusOr<SklearnTimes> TimeSklearn(const Arrays& arrays) {
   const char* tmpdir = std::getenv("TMPDIR");
-  const std::string path =
-      absl::StrCat(tmpdir != nullptr ? tmpdir : "/tmp", "/metrics_benchmark_", ::getpid(), ".bin");
+  const std::string path = absl::StrCat(tmpdir != nullptr ? tmpdir : "/tmp", "/metrics_benchmark_", ::getpid(), ".bin");
   {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(arrays.logits.data()), arrays.logits.size() * sizeof(float));
@@ -104,9 +103,9 @@ absl::StatusOr<SklearnTimes> TimeSklearn(const Arrays& arrays) {
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write the arrays to '", path, "'"));
   }
   // One BLAS/OpenMP thread, like the C++ side.
-  const std::string command = absl::StrCat("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ", FLAGS_python, " ",
-                                           kSklearnScript, " ", path, " ", arrays.num_samples, " ", kNumClasses, " ",
-                                           FLAGS_reps);
+  const std::string command =
+      absl::StrCat("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ", FLAGS_python, " ", kSklearnScript, " ", path, " ",
+                   arrays.num_samples, " ", kNumClasses, " ", FLAGS_reps);
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return absl::UnavailableError("cannot run: " + command);
   SklearnTimes times;
@@ -166,7 +165,6 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Times every multi-label metric against scikit-learn on the same arrays.",
-                      [](int argc, char** argv) { return Run(); });
+  return coco::RunMain(argc, argv, "Times every multi-label metric against scikit-learn on the same arrays.",
+                       [](int argc, char** argv) { return Run(); });
 }

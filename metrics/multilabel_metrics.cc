@@ -118,24 +118,24 @@ absl::Status MultilabelAccumulator::Add(absl::Span<const float> scores, absl::Sp
   const int64_t expected = batch_size * num_classes;
   if (static_cast<int64_t>(scores.size()) != expected || static_cast<int64_t>(targets.size()) != expected) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", batch_size, " x ", num_classes, " = ", expected,
-                                                   " row-major scores and targets, got ", scores.size(),
-                                                   " scores and ", targets.size(), " targets"));
+                                                   " row-major scores and targets, got ", scores.size(), " scores and ",
+                                                   targets.size(), " targets"));
   }
   for (int64_t i = 0; i < expected; ++i) {
     if (!std::isfinite(scores[i]) || (targets[i] != 0.0f && targets[i] != 1.0f && targets[i] != kNotLabelledTarget)) {
       const int64_t sample = num_samples_ + i / num_classes;
       const std::string& name = class_names_[i % num_classes];
       if (!std::isfinite(scores[i])) {
-        return absl::InvalidArgumentError(absl::StrCat("score of sample ", sample, ", class '", name,
-                                                       "' is not finite (", scores[i], ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("score of sample ", sample, ", class '", name, "' is not finite (", scores[i], ")"));
       }
       return absl::InvalidArgumentError(absl::StrCat("target of sample ", sample, ", class '", name,
                                                      "' must be 0, 1 or -1 (not labelled), got ", targets[i]));
     }
     if (!scores_are_logits() && (scores[i] < 0.0f || scores[i] > 1.0f)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "score of sample ", num_samples_ + i / num_classes, ", class '", class_names_[i % num_classes],
-          "' is ", scores[i], ", outside [0, 1]: score_type is PROBABILITIES (feeding logits? set LOGITS)"));
+          "score of sample ", num_samples_ + i / num_classes, ", class '", class_names_[i % num_classes], "' is ",
+          scores[i], ", outside [0, 1]: score_type is PROBABILITIES (feeding logits? set LOGITS)"));
     }
   }
   const size_t old_size = static_cast<size_t>(num_samples_);
@@ -202,8 +202,8 @@ MultilabelMetrics MultilabelAccumulator::Compute() const {
 
 absl::StatusOr<MultilabelMetrics> MultilabelAccumulator::Compute(absl::Span<const double> class_thresholds) const {
   if (static_cast<int>(class_thresholds.size()) != num_classes()) {
-    return absl::InvalidArgumentError(absl::StrCat("got ", class_thresholds.size(), " class thresholds for ",
-                                                   num_classes(), " classes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("got ", class_thresholds.size(), " class thresholds for ", num_classes(), " classes"));
   }
   for (int c = 0; c < num_classes(); ++c) {
     if (!(class_thresholds[c] >= 0.0 && class_thresholds[c] <= 1.0)) {
@@ -283,8 +283,7 @@ MultilabelMetrics MultilabelAccumulator::ComputeWithThresholds(absl::Span<const 
   int64_t exact = 0;
   for (size_t i = 0; i < n; ++i) exact += sample_has_error[i] ^ 1;
   result.subset_accuracy = Ratio(exact, static_cast<double>(n));
-  const int classes_with_positives =
-      num_classes - result.num_classes_without_positives - result.num_unlabelled_classes;
+  const int classes_with_positives = num_classes - result.num_classes_without_positives - result.num_unlabelled_classes;
   if (classes_with_positives == 0) {
     result.mean_average_precision = std::numeric_limits<double>::quiet_NaN();
     result.mean_interpolated_average_precision = std::numeric_limits<double>::quiet_NaN();

@@ -55,14 +55,14 @@ struct PrecisionRecallF1 {
 // Counts and ratios over the samples that label the class (all samples unless some targets are -1).
 struct ClassMetrics {
   std::string name;
-  int64_t labelled = 0;        // samples that label this class (target 0 or 1); 0 excludes it from every mean
-  int64_t support = 0;         // positives
-  int64_t predicted = 0;       // predicted positives at this class's threshold
+  int64_t labelled = 0;   // samples that label this class (target 0 or 1); 0 excludes it from every mean
+  int64_t support = 0;    // positives
+  int64_t predicted = 0;  // predicted positives at this class's threshold
   int64_t true_positives = 0;
-  double threshold = 0.0;      // probability threshold used for this class
-  double precision = 0.0;      // TP / predicted (0 when nothing is predicted)
-  double recall = 0.0;         // TP / support (0 when there are no positives)
-  double f1 = 0.0;             // 2 P R / (P + R) (0 when P + R = 0)
+  double threshold = 0.0;                       // probability threshold used for this class
+  double precision = 0.0;                       // TP / predicted (0 when nothing is predicted)
+  double recall = 0.0;                          // TP / support (0 when there are no positives)
+  double f1 = 0.0;                              // 2 P R / (P + R) (0 when P + R = 0)
   double average_precision = 0.0;               // NaN when support is 0; see average_precision.h
   double interpolated_average_precision = 0.0;  // NaN when support is 0
 };
@@ -159,10 +159,10 @@ class MultilabelAccumulator {
   MetricsOptions options_;
   std::vector<std::string> class_names_;
   int64_t num_samples_ = 0;
-  std::vector<std::vector<float>> scores_;     // [class][sample]
-  std::vector<std::vector<uint8_t>> targets_;  // [class][sample], 0, 1 or kNotLabelled
-  std::vector<int64_t> labelled_counts_;       // [class], entries that are not kNotLabelled
-  std::vector<std::vector<uint8_t>> in_top_k_; // [class][sample], 1 when among the sample's top_k scores
+  std::vector<std::vector<float>> scores_;      // [class][sample]
+  std::vector<std::vector<uint8_t>> targets_;   // [class][sample], 0, 1 or kNotLabelled
+  std::vector<int64_t> labelled_counts_;        // [class], entries that are not kNotLabelled
+  std::vector<std::vector<uint8_t>> in_top_k_;  // [class][sample], 1 when among the sample's top_k scores
 };
 
 }  // namespace metrics

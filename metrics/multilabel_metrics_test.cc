@@ -248,7 +248,8 @@ TEST(MultilabelMetricsTest, RejectsBadInputsNamingSampleAndClassAndKeepsNothing)
 // Three classes, two samples; class C is never predicted at 0.5.
 //   scores 0.9 0.2 0.1 | 0.7 0.8 0.3     targets 1 0 1 | 0 1 0
 // TP: A 1 (of 2 predicted), B 1 (of 1), C 0 (of 0). OP = 2 / 3 (scikit-learn's micro precision). ML-GCN's code sets
-// C's Np from 0 to 1: OP = 2 / 4 = 1/2. OR = 2 / 3 either way, so OF1 = 2/3 and, ML-GCN's, 2 * (1/2)(2/3) / (7/6) = 4/7.
+// C's Np from 0 to 1: OP = 2 / 4 = 1/2. OR = 2 / 3 either way, so OF1 = 2/3 and, ML-GCN's, 2 * (1/2)(2/3) / (7/6) =
+// 4/7.
 TEST(MultilabelMetricsTest, MlGcnOverallPrecisionCountsUnpredictedClassesAsOnePrediction) {
   MultilabelAccumulator acc = MakeAccumulator(Probabilities(), {"A", "B", "C"});
   ASSERT_TRUE(acc.Add({0.9f, 0.2f, 0.1f, 0.7f, 0.8f, 0.3f}, {1, 0, 1, 0, 1, 0}, 2).ok());
@@ -287,8 +288,8 @@ TEST(MultilabelMetricsTest, AcceptsMinusOneAsNotLabelledButNoOtherValue) {
 // CP 2/3, CR 1/2, ML-GCN's OP 2 / (1 + 1 + 1).
 TEST(MultilabelMetricsTest, NotLabelledEntriesAreLeftOutOfEveryCount) {
   MultilabelAccumulator acc = MakeAccumulator(Probabilities(0.5, 1), {"A", "B", "C", "D"});
-  ASSERT_TRUE(acc.Add({0.9f, 0.8f, 0.2f, 0.7f, 0.6f, 0.7f, 0.4f, 0.1f, 0.7f, 0.6f, 0.9f, 0.95f, 0.2f, 0.1f, 0.8f, 0.6f,
-                       0.9f, 0.9f, 0.9f, 0.9f},
+  ASSERT_TRUE(acc.Add({0.9f, 0.8f,  0.2f, 0.7f, 0.6f, 0.7f, 0.4f, 0.1f, 0.7f, 0.6f,
+                       0.9f, 0.95f, 0.2f, 0.1f, 0.8f, 0.6f, 0.9f, 0.9f, 0.9f, 0.9f},
                       {1, -1, 0, -1, 0, 1, -1, -1, -1, 0, 1, -1, 1, -1, -1, -1, -1, -1, -1, -1}, 5)
                   .ok());
   const MultilabelMetrics m = acc.Compute();

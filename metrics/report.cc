@@ -16,12 +16,11 @@ std::string Percent(double fraction) {
 
 void AppendPrecisionRecallF1(const std::string& prefix, const PrecisionRecallF1& m, std::string* out) {
   absl::StrAppend(out, absl::StrFormat("%-8s OP %6s  OR %6s  OF1 %6s  (ML-GCN's code: OP %6s  OF1 %6s)\n", prefix,
-                                       Percent(m.overall_precision), Percent(m.overall_recall),
-                                       Percent(m.overall_f1), Percent(m.overall_precision_ml_gcn),
-                                       Percent(m.overall_f1_ml_gcn)));
-  absl::StrAppend(out, absl::StrFormat("%-8s CP %6s  CR %6s  CF1 %6s  mean class F1 %6s\n", prefix,
-                                       Percent(m.class_precision), Percent(m.class_recall), Percent(m.class_f1),
-                                       Percent(m.mean_class_f1)));
+                                       Percent(m.overall_precision), Percent(m.overall_recall), Percent(m.overall_f1),
+                                       Percent(m.overall_precision_ml_gcn), Percent(m.overall_f1_ml_gcn)));
+  absl::StrAppend(
+      out, absl::StrFormat("%-8s CP %6s  CR %6s  CF1 %6s  mean class F1 %6s\n", prefix, Percent(m.class_precision),
+                           Percent(m.class_recall), Percent(m.class_f1), Percent(m.mean_class_f1)));
 }
 
 // Whether some label entry was not labelled (target -1); without any, the reports are as before the convention existed.
@@ -41,19 +40,19 @@ std::string FormatSummary(const MultilabelMetrics& metrics) {
     int64_t labelled = 0;
     for (const ClassMetrics& m : metrics.per_class) labelled += m.labelled;
     const int64_t entries = metrics.num_samples * metrics.num_classes;
-    absl::StrAppend(&out, absl::StrFormat("%d of %d label entries not labelled (excluded); %d of %d classes never "
-                                          "labelled (excluded from the per-class means and mAP)\n",
-                                          entries - labelled, entries, metrics.num_unlabelled_classes,
-                                          metrics.num_classes));
+    absl::StrAppend(&out,
+                    absl::StrFormat("%d of %d label entries not labelled (excluded); %d of %d classes never "
+                                    "labelled (excluded from the per-class means and mAP)\n",
+                                    entries - labelled, entries, metrics.num_unlabelled_classes, metrics.num_classes));
   }
-  absl::StrAppend(&out, absl::StrFormat("mAP %s  (VOC all-point interpolated %s)\n",
-                                        Percent(metrics.mean_average_precision),
-                                        Percent(metrics.mean_interpolated_average_precision)));
+  absl::StrAppend(&out,
+                  absl::StrFormat("mAP %s  (VOC all-point interpolated %s)\n", Percent(metrics.mean_average_precision),
+                                  Percent(metrics.mean_interpolated_average_precision)));
   AppendPrecisionRecallF1("all", metrics.thresholded, &out);
   AppendPrecisionRecallF1(absl::StrCat("top-", metrics.top_k), metrics.top_k_thresholded, &out);
-  absl::StrAppend(&out, absl::StrFormat("label accuracy %s  subset accuracy %s  Hamming loss %.5f\n",
-                                        Percent(metrics.label_accuracy), Percent(metrics.subset_accuracy),
-                                        metrics.hamming_loss));
+  absl::StrAppend(
+      &out, absl::StrFormat("label accuracy %s  subset accuracy %s  Hamming loss %.5f\n",
+                            Percent(metrics.label_accuracy), Percent(metrics.subset_accuracy), metrics.hamming_loss));
   return out;
 }
 
@@ -70,8 +69,8 @@ std::string FormatPerClassTable(const MultilabelMetrics& metrics) {
   for (const ClassMetrics& m : metrics.per_class) {
     absl::StrAppend(&out, absl::StrFormat("%-*s", w, m.name));
     if (show_labelled) absl::StrAppend(&out, absl::StrFormat(" %8d", m.labelled));
-    absl::StrAppend(&out, absl::StrFormat(" %8d %9d %9.4f %7s %7s %7s %7s %7s\n", m.support, m.predicted,
-                                          m.threshold, Percent(m.precision), Percent(m.recall), Percent(m.f1),
+    absl::StrAppend(&out, absl::StrFormat(" %8d %9d %9.4f %7s %7s %7s %7s %7s\n", m.support, m.predicted, m.threshold,
+                                          Percent(m.precision), Percent(m.recall), Percent(m.f1),
                                           Percent(m.average_precision), Percent(m.interpolated_average_precision)));
   }
   if (metrics.num_unlabelled_classes > 0) {

@@ -28,7 +28,7 @@ TEST(ReportTest, SummaryShowsPercentagesAndExcludedClasses) {
   EXPECT_THAT(summary, HasSubstr("mAP 100.00"));
   EXPECT_THAT(summary, HasSubstr("CF1"));
   EXPECT_THAT(summary, HasSubstr("mean class F1"));
-  EXPECT_THAT(summary, HasSubstr("top-2    OP"));  // top_k 3 is capped at the 2 classes
+  EXPECT_THAT(summary, HasSubstr("top-2    OP"));           // top_k 3 is capped at the 2 classes
   EXPECT_THAT(summary, HasSubstr("label accuracy 75.00"));  // wrong: light's sample 1, cat's sample 2
 }
 

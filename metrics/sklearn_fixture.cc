@@ -11,8 +11,8 @@ namespace metrics {
 namespace {
 
 absl::Status FormatError(const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what,
-                                                 "; regenerate it with metrics/testdata/make_sklearn_fixture.py"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": ", what, "; regenerate it with metrics/testdata/make_sklearn_fixture.py"));
 }
 
 bool ParseDouble(const std::string& token, double* value) {

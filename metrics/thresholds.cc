@@ -79,9 +79,9 @@ ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t 
     const bool uses_global = positives == 0 || positives < min_positives;
     result.positives.push_back(positives);
     result.uses_global.push_back(uses_global);
-    result.thresholds.push_back(uses_global ? result.global_threshold
-                                            : BestF1Threshold(tuning_set, samples.scores(), samples.targets(),
-                                                              positives));
+    result.thresholds.push_back(uses_global
+                                    ? result.global_threshold
+                                    : BestF1Threshold(tuning_set, samples.scores(), samples.targets(), positives));
   }
   return result;
 }
@@ -94,14 +94,13 @@ std::string DescribeGlobalFallback(const ClassThresholds& thresholds) {
     }
   }
   if (names.empty()) return "";
-  const std::string rule =
-      thresholds.min_positives > 0
-          ? absl::StrCat("fewer than ", thresholds.min_positives,
-                         " positives in the tuning set, so they take the global threshold ",
-                         absl::StrFormat("%.4g", thresholds.global_threshold),
-                         " (the best micro-F1 over all classes there)")
-          : absl::StrCat("no positives in the tuning set, so they keep the threshold ",
-                         absl::StrFormat("%.4g", thresholds.global_threshold));
+  const std::string rule = thresholds.min_positives > 0
+                               ? absl::StrCat("fewer than ", thresholds.min_positives,
+                                              " positives in the tuning set, so they take the global threshold ",
+                                              absl::StrFormat("%.4g", thresholds.global_threshold),
+                                              " (the best micro-F1 over all classes there)")
+                               : absl::StrCat("no positives in the tuning set, so they keep the threshold ",
+                                              absl::StrFormat("%.4g", thresholds.global_threshold));
   return absl::StrCat(names.size(), " of ", thresholds.thresholds.size(), " classes have ", rule, ": ",
                       absl::StrJoin(names, ", "), ".");
 }
@@ -123,8 +122,8 @@ absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::strin
   }
   absl::StrAppend(&text, "num_classes ", thresholds.class_names.size(), "\n");
   for (size_t c = 0; c < thresholds.class_names.size(); ++c) {
-    absl::StrAppend(&text, absl::StrFormat("class %d %.17g %s\n", c, thresholds.thresholds[c],
-                                           thresholds.class_names[c]));
+    absl::StrAppend(&text,
+                    absl::StrFormat("class %d %.17g %s\n", c, thresholds.thresholds[c], thresholds.class_names[c]));
   }
   return coco::WriteFileAtomically(path, text);
 }
@@ -171,20 +170,21 @@ absl::StatusOr<ClassThresholds> ReadThresholds(const std::string& path,
     }
     if (index != c) return LineError(path, line_number, absl::StrCat("expected class index ", c, ", got ", index));
     if (name != expected_class_names[c]) {
-      return LineError(path, line_number, absl::StrCat("class ", c, " is '", name, "' in the file but '",
-                                                       expected_class_names[c], "' in the model"));
+      return LineError(
+          path, line_number,
+          absl::StrCat("class ", c, " is '", name, "' in the file but '", expected_class_names[c], "' in the model"));
     }
     if (!(threshold >= 0.0 && threshold <= 1.0)) {
-      return LineError(path, line_number, absl::StrCat("threshold of '", name, "' must be in [0, 1], got ",
-                                                       threshold_text));
+      return LineError(path, line_number,
+                       absl::StrCat("threshold of '", name, "' must be in [0, 1], got ", threshold_text));
     }
     result.class_names.push_back(name);
     result.thresholds.push_back(threshold);
   }
   if (!have_count) return LineError(path, line_number, "no \"num_classes N\" line: not a thresholds file");
   if (result.thresholds.size() != expected) {
-    return LineError(path, line_number, absl::StrCat("file ends after ", result.thresholds.size(), " of ", expected,
-                                                     " class lines"));
+    return LineError(path, line_number,
+                     absl::StrCat("file ends after ", result.thresholds.size(), " of ", expected, " class lines"));
   }
   return result;
 }

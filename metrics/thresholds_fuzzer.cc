@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "metrics/thresholds.h"
-#include "tools/fuzz/input_file.h"
 #include "tools/fuzz/fuzz_check.h"
+#include "tools/fuzz/input_file.h"
 
 namespace {
 

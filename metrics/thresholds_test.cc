@@ -127,8 +127,9 @@ TEST(TuneThresholdsTest, ClassWithFewPositivesTakesTheMicroF1Threshold) {
   EXPECT_NEAR(tuned.thresholds[1], 0.15, 1e-7);
   EXPECT_EQ(tuned.positives, (std::vector<int64_t>{3, 1}));
   EXPECT_EQ(tuned.uses_global, (std::vector<bool>{false, true}));
-  EXPECT_EQ(DescribeGlobalFallback(tuned), "1 of 2 classes have fewer than 2 positives in the tuning set, so they take "
-                                           "the global threshold 0.15 (the best micro-F1 over all classes there): b (1).");
+  EXPECT_EQ(DescribeGlobalFallback(tuned),
+            "1 of 2 classes have fewer than 2 positives in the tuning set, so they take "
+            "the global threshold 0.15 (the best micro-F1 over all classes there): b (1).");
   // Without the fallback, b's own best cut: F1 1 at k = 2 (0.5 is its positive), threshold (0.5 + 0.4) / 2.
   const ClassThresholds own = TuneThresholds(*acc);
   EXPECT_NEAR(own.thresholds[1], 0.45, 1e-7);

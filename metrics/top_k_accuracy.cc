@@ -41,8 +41,8 @@ absl::StatusOr<TopKAccuracy> ComputeTopKAccuracy(absl::Span<const float> scores,
       }
       const float target = row_targets[c];
       if (target != 0.0f && target != 1.0f && target != -1.0f) {
-        return absl::InvalidArgumentError(absl::StrCat("target of sample ", i, ", class ", c,
-                                                       " must be 0, 1 or -1 (not labelled), got ", target));
+        return absl::InvalidArgumentError(
+            absl::StrCat("target of sample ", i, ", class ", c, " must be 0, 1 or -1 (not labelled), got ", target));
       }
       if (target != 1.0f) continue;
       if (label >= 0) {

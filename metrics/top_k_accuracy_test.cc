@@ -52,7 +52,7 @@ TEST(TopKAccuracyTest, TiesGoToTheLowerClassIndex) {
   //   sample 2: 0.3 0.9 0.9 0.9, class 3: classes 1 and 2 tie, lower            -> rank 2, top-2 wrong, top-3 right
   //   sample 3: -0 +0 +0 -1, class 2: -0 and +0 are equal, classes 0 and 1 lower -> rank 2
   // top-1: 1/4 (sample 0), top-2: 2/4 (0, 1), top-3: 4/4.
-  const std::vector<float> scores = {0.5f, 0.5f, 0.1f, 0.1f, 0.5f, 0.5f, 0.1f, 0.1f,
+  const std::vector<float> scores = {0.5f, 0.5f, 0.1f, 0.1f, 0.5f,  0.5f, 0.1f, 0.1f,
                                      0.3f, 0.9f, 0.9f, 0.9f, -0.0f, 0.0f, 0.0f, -1.0f};
   const std::vector<float> targets = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0};
   EXPECT_EQ(Compute(scores, targets, 4, 1).correct, 1);
@@ -76,8 +76,8 @@ TEST(TopKAccuracyTest, SamplesWithoutAPositiveAreIgnored) {
   //   sample 0: 0.2 0.9 0.1, class 1 -> rank 0, correct
   //   sample 3: 0.8 0.1 0.5, class 2 -> rank 1, wrong at top-1
   // top-1 1/2 over the 2 counted samples (not 1/5).
-  const std::vector<float> scores = {0.2f, 0.9f, 0.1f, 0.9f, 0.1f, 0.0f, 0.5f, 0.4f, 0.3f,
-                                     0.8f, 0.1f, 0.5f, 0.3f, 0.2f, 0.1f};
+  const std::vector<float> scores = {0.2f, 0.9f, 0.1f, 0.9f, 0.1f, 0.0f, 0.5f, 0.4f,
+                                     0.3f, 0.8f, 0.1f, 0.5f, 0.3f, 0.2f, 0.1f};
   const std::vector<float> targets = {0, 1, 0, 0, 0, 0, -1, -1, -1, 0, 0, 1, -1, 0, 0};
   const TopKAccuracy result = Compute(scores, targets, 3, 1);
   EXPECT_EQ(result.counted, 2);

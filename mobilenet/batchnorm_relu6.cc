@@ -218,9 +218,10 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
                   });
         },
         [&](int64_t offset, int64_t c) {
-          AsFloat(normalize, offset, layout.inner, kBlockElements, [&](const float* x, const float*, float* y, int64_t n) {
-            kernels.plane_normalize_clamp(x, n, sc[c], sh[c], y);
-          });
+          AsFloat(normalize, offset, layout.inner, kBlockElements,
+                  [&](const float* x, const float*, float* y, int64_t n) {
+                    kernels.plane_normalize_clamp(x, n, sc[c], sh[c], y);
+                  });
         });
 
     ctx->save_for_backward({input, scale_t, shift_t, mean_t, invstd_t});
@@ -260,9 +261,10 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
                   });
         },
         [&](int64_t offset, int64_t c, double* s, double* q) {
-          AsFloat(read_x_g, offset, layout.inner, kBlockElements, [&](const float* x, const float* g, float*, int64_t n) {
-            kernels.plane_gradient_sums(x, g, n, sc[c], sh[c], mean[c], s, q);
-          });
+          AsFloat(read_x_g, offset, layout.inner, kBlockElements,
+                  [&](const float* x, const float* g, float*, int64_t n) {
+                    kernels.plane_gradient_sums(x, g, n, sc[c], sh[c], mean[c], s, q);
+                  });
         },
         sum_dz, sum_dz_x);
 

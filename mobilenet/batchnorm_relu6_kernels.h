@@ -24,11 +24,11 @@ bool SetKernelIsa(KernelIsa isa);
 struct BatchNormReLU6Kernels {
   void (*rows_statistics)(const float* x, const float* center, int64_t rows, int64_t channels, float* scratch_a,
                           float* scratch_b, double* sum, double* sum_squares);
-  void (*rows_normalize_clamp)(const float* x, const float* scale, const float* shift, int64_t rows,
-                               int64_t channels, float* y);
+  void (*rows_normalize_clamp)(const float* x, const float* scale, const float* shift, int64_t rows, int64_t channels,
+                               float* y);
   void (*rows_gradient_sums)(const float* x, const float* grad, const float* scale, const float* shift,
-                             const float* mean, int64_t rows, int64_t channels, float* scratch_a,
-                             float* scratch_b, double* sum_dz, double* sum_dz_x);
+                             const float* mean, int64_t rows, int64_t channels, float* scratch_a, float* scratch_b,
+                             double* sum_dz, double* sum_dz_x);
   void (*rows_input_gradient)(const float* x, const float* grad, const float* scale, const float* shift,
                               const float* mean, const float* b, const float* d, int64_t rows, int64_t channels,
                               float* dx);
@@ -36,10 +36,10 @@ struct BatchNormReLU6Kernels {
   void (*plane_normalize_clamp)(const float* x, int64_t size, float scale, float shift, float* y);
   void (*plane_gradient_sums)(const float* x, const float* grad, int64_t size, float scale, float shift, float mean,
                               double* sum_dz, double* sum_dz_x);
-  void (*plane_input_gradient)(const float* x, const float* grad, int64_t size, float scale, float shift,
-                               float mean, float b, float d, float* dx);
-  void (*widen)(const uint16_t* in, int64_t n, float* out);    // bf16 bits -> float
-  void (*narrow)(const float* in, int64_t n, uint16_t* out);   // float -> bf16 bits, round to nearest even
+  void (*plane_input_gradient)(const float* x, const float* grad, int64_t size, float scale, float shift, float mean,
+                               float b, float d, float* dx);
+  void (*widen)(const uint16_t* in, int64_t n, float* out);   // bf16 bits -> float
+  void (*narrow)(const float* in, int64_t n, uint16_t* out);  // float -> bf16 bits, round to nearest even
 };
 
 // The active instruction set's loops.

@@ -19,12 +19,9 @@ const BatchNormReLU6Kernels& Avx512Kernels() { return kernels_baseline::kKernels
 
 const char* KernelIsaName(KernelIsa isa) {
   switch (isa) {
-    case KernelIsa::kAvx2:
-      return "avx2";
-    case KernelIsa::kAvx512:
-      return "avx512";
-    default:
-      return "baseline";
+    case KernelIsa::kAvx2: return "avx2";
+    case KernelIsa::kAvx512: return "avx512";
+    default: return "baseline";
   }
 }
 
@@ -34,11 +31,10 @@ bool CpuSupports(KernelIsa isa) {
     case KernelIsa::kAvx2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
     case KernelIsa::kAvx512:
-      return CpuSupports(KernelIsa::kAvx2) && __builtin_cpu_supports("avx512f") &&
-             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512cd") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-    default:
-      return true;
+      return CpuSupports(KernelIsa::kAvx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vl");
+    default: return true;
   }
 #else
   return isa == KernelIsa::kBaseline;
@@ -70,12 +66,9 @@ bool SetKernelIsa(KernelIsa isa) {
 
 const BatchNormReLU6Kernels& ActiveKernels() {
   switch (ActiveKernelIsa()) {
-    case KernelIsa::kAvx512:
-      return Avx512Kernels();
-    case KernelIsa::kAvx2:
-      return Avx2Kernels();
-    default:
-      return BaselineKernels();
+    case KernelIsa::kAvx512: return Avx512Kernels();
+    case KernelIsa::kAvx2: return Avx2Kernels();
+    default: return BaselineKernels();
   }
 }
 

@@ -42,9 +42,11 @@ struct Case {
 class ScopedKernelIsa {
  public:
   explicit ScopedKernelIsa(KernelIsa isa) : supported_(SetKernelIsa(isa)) {}
-  ~ScopedKernelIsa() { SetKernelIsa(CpuSupports(KernelIsa::kAvx512) ? KernelIsa::kAvx512
-                                    : CpuSupports(KernelIsa::kAvx2) ? KernelIsa::kAvx2
-                                                                    : KernelIsa::kBaseline); }
+  ~ScopedKernelIsa() {
+    SetKernelIsa(CpuSupports(KernelIsa::kAvx512) ? KernelIsa::kAvx512
+                 : CpuSupports(KernelIsa::kAvx2) ? KernelIsa::kAvx2
+                                                 : KernelIsa::kBaseline);
+  }
   bool supported() const { return supported_; }
 
  private:
@@ -184,9 +186,9 @@ TEST(FusedBatchNormReLU6GradientTest, InputGradientMatchesFiniteDifferences) {
   torch::nn::BatchNorm2d reference = make_batchnorm();
   const torch::Tensor x64 = input.to(torch::kDouble);
   const torch::Tensor mean = x64.mean({0, 2, 3}, true), var = x64.var({0, 2, 3}, false, true);
-  const torch::Tensor z = (x64 - mean) / (var + reference->options.eps()).sqrt() *
-                              reference->weight.to(torch::kDouble).view({1, 3, 1, 1}) +
-                          reference->bias.to(torch::kDouble).view({1, 3, 1, 1});
+  const torch::Tensor z =
+      (x64 - mean) / (var + reference->options.eps()).sqrt() * reference->weight.to(torch::kDouble).view({1, 3, 1, 1}) +
+      reference->bias.to(torch::kDouble).view({1, 3, 1, 1});
   const double margin = torch::minimum(z.abs(), (z - 6).abs()).min().item<double>();
   ASSERT_GT(margin, 0.18);  // half a step: 3 / 16 in channel 1, 3 / 8 in the others
   EXPECT_EQ((z < 0).sum().item<int64_t>(), 4 + 8 + 20);

@@ -1,16 +1,16 @@
 #include "mobilenet/dnnl_inference.h"
 
-#include <oneapi/dnnl/dnnl.hpp>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/container/sequential.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <map>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -176,7 +176,7 @@ struct Step {
 struct Plan {
   std::vector<Step> steps;
   std::vector<memory> buffers;  // activations, each as large as the largest
-  memory::desc input_desc;  // the caller's float NCHW images
+  memory::desc input_desc;      // the caller's float NCHW images
   // bf16 networks: the images converted, before the first convolution.
   dnnl::reorder to_network_input;
   memory network_input;
@@ -193,7 +193,7 @@ struct DnnlInference::Network {
   dnnl::stream stream{engine};
   std::vector<ConvLayer> layers;
   memory::data_type type = memory::data_type::f32;  // activations and weights; biases stay f32
-  std::vector<memory> bias;  // per layer, plain
+  std::vector<memory> bias;                         // per layer, plain
   torch::Tensor linear_weight, linear_bias;
   std::map<std::vector<int64_t>, Plan> plans;  // by {N, H, W}
 
@@ -257,16 +257,14 @@ Plan& DnnlInference::Network::PlanFor(const std::vector<int64_t>& key) {
                         type);
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, source,
-        memory::desc(WeightDims(layer), type, memory::format_tag::any),
-        PlainDesc({out}, memory::format_tag::x), target, layer.stride,
-        {layer.dilation[0] - 1, layer.dilation[1] - 1}, layer.padding, layer.padding);
+        memory::desc(WeightDims(layer), type, memory::format_tag::any), PlainDesc({out}, memory::format_tag::x), target,
+        layer.stride, {layer.dilation[0] - 1, layer.dilation[1] - 1}, layer.padding, layer.padding);
     dnnl::post_ops post_ops;
     if (layer.relu6) post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
     if (layer.residual_value >= 0) post_ops.append_sum(1.f);
     if (step.fused) {
       const ConvLayer& depthwise = layers[k + 1];
-      post_ops.append_dw(type, memory::data_type::f32, type, 3,
-                         depthwise.stride[0], 1, 0, {});
+      post_ops.append_dw(type, memory::data_type::f32, type, 3, depthwise.stride[0], 1, 0, {});
       post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
     }
     dnnl::primitive_attr attributes;
@@ -375,10 +373,10 @@ DnnlInference::DnnlInference(std::unique_ptr<Network> network) : network_(std::m
 DnnlInference::~DnnlInference() = default;
 
 torch::Tensor DnnlInference::Forward(const torch::Tensor& images) {
-  TORCH_CHECK(images.dim() == 4 && images.size(1) == 3 && images.scalar_type() == torch::kFloat &&
-                  images.device().is_cpu(),
-              "DnnlInference::Forward: expected float32 CPU images [N, 3, H, W], got ", images.sizes(), " ",
-              images.scalar_type());
+  TORCH_CHECK(
+      images.dim() == 4 && images.size(1) == 3 && images.scalar_type() == torch::kFloat && images.device().is_cpu(),
+      "DnnlInference::Forward: expected float32 CPU images [N, 3, H, W], got ", images.sizes(), " ",
+      images.scalar_type());
   const torch::Tensor input = images.contiguous();
   Network& net = *network_;
   Plan& plan = net.PlanFor({input.size(0), input.size(2), input.size(3)});
@@ -410,9 +408,9 @@ torch::Tensor DnnlInference::Forward(const torch::Tensor& images) {
   }
   net.stream.wait();
   const Dims dims = features.get_desc().dims();  // n, c, h, w
-  const torch::Tensor nhwc = torch::from_blob(features.get_data_handle(), {dims[0], dims[1], dims[2], dims[3]},
-                                              {dims[1] * dims[2] * dims[3], 1, dims[3] * dims[1], dims[1]},
-                                              torch::kFloat);
+  const torch::Tensor nhwc =
+      torch::from_blob(features.get_data_handle(), {dims[0], dims[1], dims[2], dims[3]},
+                       {dims[1] * dims[2] * dims[3], 1, dims[3] * dims[1], dims[1]}, torch::kFloat);
   const torch::Tensor pooled = nhwc.mean({2, 3});
   return torch::addmm(net.linear_bias, pooled, net.linear_weight.t());
 }

@@ -99,10 +99,10 @@ INSTANTIATE_TEST_SUITE_P(
     Networks, DnnlInferenceTest,
     ::testing::Values(Case{"V2", MobileNetOptions().arch(Arch::kV2).num_classes(7).width_mult(0.5), 64, 64},
                       // Dilated depthwise convolutions (output stride 8), an odd, non-square input.
-                      Case{"V2OutputStride8", MobileNetOptions().arch(Arch::kV2).num_classes(5).width_mult(0.35)
-                                                  .output_stride(8), 45, 37},
-                      Case{"V2OutputStride16", MobileNetOptions().arch(Arch::kV2).num_classes(80).output_stride(16),
-                           48, 48},
+                      Case{"V2OutputStride8",
+                           MobileNetOptions().arch(Arch::kV2).num_classes(5).width_mult(0.35).output_stride(8), 45, 37},
+                      Case{"V2OutputStride16", MobileNetOptions().arch(Arch::kV2).num_classes(80).output_stride(16), 48,
+                           48},
                       Case{"V1", MobileNetOptions().arch(Arch::kV1).num_classes(6).width_mult(0.25), 40, 56}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 

@@ -12,9 +12,9 @@
 namespace mobilenet {
 
 // Conv2d: Kaiming normal, fan_out mode, ReLU gain: std = sqrt(2 / fan_out) with fan_out = weight.size(0) * kh * kw
-// (PyTorch's definition, so a depthwise conv's fan_out is its channel count * 9), bias 0. BatchNorm2d: weight 1, bias 0, running mean 0,
-// running var 1. Linear: N(0, 1) for kResearchNotes, N(0, 0.01) for kTorchvision, bias 0.
-// Draws from torch's global generator: seed it with torch::manual_seed for reproducible weights.
+// (PyTorch's definition, so a depthwise conv's fan_out is its channel count * 9), bias 0. BatchNorm2d: weight 1, bias
+// 0, running mean 0, running var 1. Linear: N(0, 1) for kResearchNotes, N(0, 0.01) for kTorchvision, bias 0. Draws from
+// torch's global generator: seed it with torch::manual_seed for reproducible weights.
 void InitializeWeights(torch::nn::Module& model, InitScheme scheme);
 
 // Sets the bias of `classifier` (the final Linear layer, one output per class) so that, before any training, the model

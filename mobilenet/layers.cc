@@ -1,9 +1,9 @@
 #include "mobilenet/layers.h"
 
+#include <torch/nn/functional/conv.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/functional/conv.h>
 
 #include <algorithm>
 
@@ -21,13 +21,13 @@ int64_t MakeDivisible(double value, int64_t divisor) {
 }
 
 ConvBNReLU6BlockImpl::ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options)
-    : ChainImpl(torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(),
-                                                           options.kernel_size())
-                                      .stride(options.stride())
-                                      .padding((options.kernel_size() - 1) / 2 * options.dilation())
-                                      .dilation(options.dilation())
-                                      .groups(options.groups())
-                                      .bias(false)),
+    : ChainImpl(torch::nn::Conv2d(
+                    torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(), options.kernel_size())
+                        .stride(options.stride())
+                        .padding((options.kernel_size() - 1) / 2 * options.dilation())
+                        .dilation(options.dilation())
+                        .groups(options.groups())
+                        .bias(false)),
                 torch::nn::BatchNorm2d(options.out_channels()),
                 torch::nn::ReLU6(torch::nn::ReLU6Options().inplace(options.inplace()))),
       fuse_(options.fuse_batchnorm_relu6()),
@@ -92,8 +92,8 @@ StrideAndDilation OutputStrideTracker::Next(int64_t nominal_stride) {
   return {nominal_stride, 1};
 }
 
-torch::Tensor ForwardSequentialTraced(torch::nn::SequentialImpl& sequential, torch::Tensor x,
-                                      const std::string& prefix, const LeafCallback& on_leaf) {
+torch::Tensor ForwardSequentialTraced(torch::nn::SequentialImpl& sequential, torch::Tensor x, const std::string& prefix,
+                                      const LeafCallback& on_leaf) {
   const auto children = sequential.named_children();
   for (size_t i = 0; i < sequential.size(); ++i) {
     const std::string name = prefix.empty() ? children[i].key() : prefix + "." + children[i].key();

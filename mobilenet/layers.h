@@ -5,8 +5,8 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
 
 #include <cstdint>
 #include <functional>
@@ -114,8 +114,8 @@ class TracedForward {
 
 // Runs `sequential` on `x` like its forward(), calling `on_leaf` for every leaf layer inside it, recursing into
 // nested Sequentials and TracedForward modules. Child names are prefixed with `prefix` + ".".
-torch::Tensor ForwardSequentialTraced(torch::nn::SequentialImpl& sequential, torch::Tensor x,
-                                      const std::string& prefix, const LeafCallback& on_leaf);
+torch::Tensor ForwardSequentialTraced(torch::nn::SequentialImpl& sequential, torch::Tensor x, const std::string& prefix,
+                                      const LeafCallback& on_leaf);
 
 }  // namespace mobilenet
 

@@ -81,8 +81,8 @@ TEST(FoldedBatchNormTest, NotUsedWhileBatchNormTrains) {
 // Whole models: eval outputs with every BatchNorm folded equal the unfolded modules', for both architectures and a
 // dilated V2; training mode is untouched by the option.
 TEST(FoldedBatchNormTest, FoldedModelsMatchUnfoldedInEval) {
-  for (const MobileNetOptions& base : {MobileNetOptions().arch(Arch::kV2).output_stride(16),
-                                       MobileNetOptions().arch(Arch::kV1)}) {
+  for (const MobileNetOptions& base :
+       {MobileNetOptions().arch(Arch::kV2).output_stride(16), MobileNetOptions().arch(Arch::kV1)}) {
     torch::manual_seed(5);
     MobileNet folded(MobileNetOptions(base).num_classes(10).width_mult(0.35).fold_batchnorm(true));
     MobileNet plain(MobileNetOptions(base).num_classes(10).width_mult(0.35).fold_batchnorm(false));

@@ -139,22 +139,36 @@ int64_t ArgumentSize(std::string_view p, size_t at) {
     return length <= left - width ? static_cast<int64_t>(width + length) : kCutOff;
   };
   switch (static_cast<uint8_t>(p[at])) {
-    case kStop: case kMark: case kNone: case kNewTrue: case kNewFalse: case kEmptyTuple: case kTuple: case kTuple1:
-    case kTuple2: case kTuple3: case kEmptyList: case kAppend: case kAppends: case kEmptyDict: case kSetItem:
-    case kSetItems: case kReduce: case kBuild: case kBinPersId:
-      return 0;
-    case kProto: case kBinInt1: case kBinPut: case kBinGet:
-      return fixed(1);
-    case kBinInt2:
-      return fixed(2);
-    case kBinInt: case kLongBinPut: case kLongBinGet:
-      return fixed(4);
-    case kBinFloat:
-      return fixed(8);
-    case kLong1:
-      return sized(1);
-    case kBinUnicode:
-      return sized(4);
+    case kStop:
+    case kMark:
+    case kNone:
+    case kNewTrue:
+    case kNewFalse:
+    case kEmptyTuple:
+    case kTuple:
+    case kTuple1:
+    case kTuple2:
+    case kTuple3:
+    case kEmptyList:
+    case kAppend:
+    case kAppends:
+    case kEmptyDict:
+    case kSetItem:
+    case kSetItems:
+    case kReduce:
+    case kBuild:
+    case kBinPersId: return 0;
+    case kProto:
+    case kBinInt1:
+    case kBinPut:
+    case kBinGet: return fixed(1);
+    case kBinInt2: return fixed(2);
+    case kBinInt:
+    case kLongBinPut:
+    case kLongBinGet: return fixed(4);
+    case kBinFloat: return fixed(8);
+    case kLong1: return sized(1);
+    case kBinUnicode: return sized(4);
     case kGlobal: {  // "module\nname\n"
       const size_t first = p.find('\n', begin);
       if (first == std::string_view::npos) return kCutOff;
@@ -162,8 +176,7 @@ int64_t ArgumentSize(std::string_view p, size_t at) {
       if (second == std::string_view::npos) return kCutOff;
       return static_cast<int64_t>(second + 1 - begin);
     }
-    default:
-      return kUnknownOpcode;
+    default: return kUnknownOpcode;
   }
 }
 
@@ -188,13 +201,25 @@ absl::StatusOr<size_t> FindEndOfPickle(std::string_view bytes, size_t start) {
 
 // One value on the model of the unpickler's stack.
 struct Value {
-  enum Kind : uint8_t { kNone, kBool, kInt, kFloat, kString, kTuple, kList, kDict, kCallable, kStorageType, kStorage,
-                        kTensor };
+  enum Kind : uint8_t {
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kTuple,
+    kList,
+    kDict,
+    kCallable,
+    kStorageType,
+    kStorage,
+    kTensor
+  };
   Kind kind = kNone;
-  bool sealed = false;  // nested into another value or used as an argument: it may no longer change
-  int depth = 1;        // containers nested, counting this one
-  int64_t number = 0;   // kBool, kInt; kStorageType: element size; kCallable: which
-  std::string_view text;  // kString: the string; kStorageType: "FloatStorage"...; kCallable: its name
+  bool sealed = false;          // nested into another value or used as an argument: it may no longer change
+  int depth = 1;                // containers nested, counting this one
+  int64_t number = 0;           // kBool, kInt; kStorageType: element size; kCallable: which
+  std::string_view text;        // kString: the string; kStorageType: "FloatStorage"...; kCallable: its name
   std::vector<uint32_t> items;  // kTuple, kList: elements; kDict: key, value, key, value...
 };
 
@@ -221,8 +246,8 @@ enum Callable : int64_t { kRebuildTensor = 1, kOrderedDict = 2 };
 // torch.<T>Storage -> element size; LibTorch's unpickler maps the same names to dtypes of these sizes.
 int64_t StorageElementSize(std::string_view name) {
   static const std::map<std::string_view, int64_t> kSizes = {
-      {"FloatStorage", 4}, {"DoubleStorage", 8}, {"HalfStorage", 2}, {"BFloat16Storage", 2},
-      {"LongStorage", 8},  {"IntStorage", 4},    {"ShortStorage", 2}, {"CharStorage", 1},
+      {"FloatStorage", 4}, {"DoubleStorage", 8}, {"HalfStorage", 2},         {"BFloat16Storage", 2},
+      {"LongStorage", 8},  {"IntStorage", 4},    {"ShortStorage", 2},        {"CharStorage", 1},
       {"ByteStorage", 1},  {"BoolStorage", 1},   {"ComplexFloatStorage", 8}, {"ComplexDoubleStorage", 16}};
   const auto it = kSizes.find(name);
   return it == kSizes.end() ? 0 : it->second;
@@ -293,8 +318,10 @@ class PickleModel {
   // Takes the top `count` values (not reaching below the last MARK).
   absl::Status Pop(size_t count, uint8_t opcode, size_t at, std::vector<uint32_t>* out) {
     if (AboveMark() < count) {
-      return Error(at, OpcodeName(opcode) + " needs " + std::to_string(count) + " values above the last MARK, the "
-                       "stack has " + std::to_string(AboveMark()));
+      return Error(at, OpcodeName(opcode) + " needs " + std::to_string(count) +
+                           " values above the last MARK, the "
+                           "stack has " +
+                           std::to_string(AboveMark()));
     }
     out->assign(stack_.end() - static_cast<std::ptrdiff_t>(count), stack_.end());
     stack_.resize(stack_.size() - count);
@@ -373,9 +400,10 @@ class PickleModel {
       global.kind = Value::kCallable;
       global.number = kOrderedDict;
     } else {
-      return Error(at, "the Python global '" + std::string(module) + "." + std::string(name) + "' is not supported "
-                       "(a state dict needs only torch._utils._rebuild_tensor_v2, torch.<T>Storage and "
-                       "collections.OrderedDict)");
+      return Error(at, "the Python global '" + std::string(module) + "." + std::string(name) +
+                           "' is not supported "
+                           "(a state dict needs only torch._utils._rebuild_tensor_v2, torch.<T>Storage and "
+                           "collections.OrderedDict)");
     }
     global.text = name;
     return Push(std::move(global), at);
@@ -432,8 +460,9 @@ class PickleModel {
       return Error(at, "a storage's persistent id is not ('storage', torch.<T>Storage, key, location, numel)");
     }
     if (id.items.size() == 6 && item(5).kind != Value::kNone) {
-      return Error(at, "storage views (a persistent id with view_metadata, written by old PyTorch versions) are "
-                       "not supported");
+      return Error(at,
+                   "storage views (a persistent id with view_metadata, written by old PyTorch versions) are "
+                   "not supported");
     }
     const std::string key(item(2).text);
     // LibTorch parses the location as a device (then reads every storage to the CPU): only plain names reach it.
@@ -476,11 +505,8 @@ class PickleModel {
         }
         root_ = stack_.back();
         return absl::OkStatus();
-      case kMark:
-        marks_.push_back(stack_.size());
-        return absl::OkStatus();
-      case kNone:
-        return Push(Value(), at);
+      case kMark: marks_.push_back(stack_.size()); return absl::OkStatus();
+      case kNone: return Push(Value(), at);
       case kNewTrue:
       case kNewFalse:
         value.kind = Value::kBool;
@@ -507,15 +533,12 @@ class PickleModel {
         value.number = static_cast<int64_t>(bits);
         return Push(std::move(value), at);
       }
-      case kBinFloat:
-        value.kind = Value::kFloat;
-        return Push(std::move(value), at);
+      case kBinFloat: value.kind = Value::kFloat; return Push(std::move(value), at);
       case kBinUnicode:
         value.kind = Value::kString;
         value.text = argument.substr(4);
         return Push(std::move(value), at);
-      case kEmptyTuple:
-        return PushContainer(Value::kTuple, {}, at);
+      case kEmptyTuple: return PushContainer(Value::kTuple, {}, at);
       case kTuple:
         if (absl::Status popped = PopToMark(opcode, at, &items); !popped.ok()) return popped;
         return PushContainer(Value::kTuple, items, at);
@@ -524,10 +547,8 @@ class PickleModel {
       case kTuple3:
         if (absl::Status popped = Pop(opcode - kTuple1 + 1, opcode, at, &items); !popped.ok()) return popped;
         return PushContainer(Value::kTuple, items, at);
-      case kEmptyList:
-        return PushContainer(Value::kList, {}, at);
-      case kEmptyDict:
-        return PushContainer(Value::kDict, {}, at);
+      case kEmptyList: return PushContainer(Value::kList, {}, at);
+      case kEmptyDict: return PushContainer(Value::kDict, {}, at);
       case kAppend:
       case kSetItem:
         if (libtorch) break;  // LibTorch 1.13 lacks both (the rewriter has turned every SETITEM into SETITEMS)
@@ -552,14 +573,10 @@ class PickleModel {
           if (absl::Status nested = Nest(target, item, at); !nested.ok()) return nested;
         }
         return absl::OkStatus();
-      case kBinPut:
-        return Memoize(LittleEndian(argument, 0, 1), at);
-      case kLongBinPut:
-        return Memoize(LittleEndian(argument, 0, 4), at);
-      case kBinGet:
-        return Recall(LittleEndian(argument, 0, 1), at);
-      case kLongBinGet:
-        return Recall(LittleEndian(argument, 0, 4), at);
+      case kBinPut: return Memoize(LittleEndian(argument, 0, 1), at);
+      case kLongBinPut: return Memoize(LittleEndian(argument, 0, 4), at);
+      case kBinGet: return Recall(LittleEndian(argument, 0, 1), at);
+      case kLongBinGet: return Recall(LittleEndian(argument, 0, 4), at);
       case kGlobal:
         if (!libtorch) break;
         return Global(argument, at);
@@ -632,9 +649,10 @@ absl::StatusOr<c10::IValue> ReadLegacyTorchSave(std::string_view bytes, const st
       return Invalid(path, "the file ends at byte " + std::to_string(bytes.size()) + ", inside the magic number");
     }
     return absl::InvalidArgumentError(
-        "'" + path + "' is not a torch.save file: it starts neither with a zip archive's \"PK\\x03\\x04\" (PyTorch >= "
-        "1.6) nor with the legacy format's pickled magic number 0x1950a86a20f9469cfc6c (bytes " + Hex(kMagicPickle) +
-        "); found " + Hex(bytes.substr(0, kMagicPickle.size())));
+        "'" + path +
+        "' is not a torch.save file: it starts neither with a zip archive's \"PK\\x03\\x04\" (PyTorch >= "
+        "1.6) nor with the legacy format's pickled magic number 0x1950a86a20f9469cfc6c (bytes " +
+        Hex(kMagicPickle) + "); found " + Hex(bytes.substr(0, kMagicPickle.size())));
   }
   size_t at = kMagicPickle.size();
   if (bytes.substr(at, kVersionPickle.size()) != kVersionPickle) {
@@ -660,8 +678,9 @@ absl::StatusOr<c10::IValue> ReadLegacyTorchSave(std::string_view bytes, const st
       return Invalid(path, where + ": little_endian is missing or not a bool");
     }
     if (little_endian->number == 0) {
-      return Invalid(path, "written on a big-endian machine (sys_info little_endian is False); only little-endian "
-                           "files are supported");
+      return Invalid(path,
+                     "written on a big-endian machine (sys_info little_endian is False); only little-endian "
+                     "files are supported");
     }
   }
   at = *sys_info_end;
@@ -732,8 +751,8 @@ absl::StatusOr<c10::IValue> ReadLegacyTorchSave(std::string_view bytes, const st
       return Invalid(path, "the storage key list names '" + key + "', which the saved object does not use");
     }
     if (data.count(key) != 0) return Invalid(path, "the storage key list names '" + key + "' twice");
-    const std::string what = "storage '" + key + "' (" + std::to_string(info->second.numel) + " x torch." +
-                             info->second.type + ")";
+    const std::string what =
+        "storage '" + key + "' (" + std::to_string(info->second.numel) + " x torch." + info->second.type + ")";
     if (bytes.size() - at < 8) {
       return Invalid(path, "the file ends at byte " + std::to_string(bytes.size()) + ", inside the element count of " +
                                what + " at byte " + std::to_string(at) + " (truncated?)");
@@ -748,8 +767,7 @@ absl::StatusOr<c10::IValue> ReadLegacyTorchSave(std::string_view bytes, const st
     }
     if (count * element_size != nbytes[key]) {
       return Invalid(path, "the data of " + what + " at byte " + std::to_string(at) + " states " +
-                               std::to_string(count) + " elements, the pickle " +
-                               std::to_string(info->second.numel));
+                               std::to_string(count) + " elements, the pickle " + std::to_string(info->second.numel));
     }
     data[key] = {at + 8, static_cast<size_t>(nbytes[key])};
     at += 8 + static_cast<size_t>(nbytes[key]);
@@ -872,9 +890,9 @@ absl::Status CheckHashPrefixInFileName(std::string_view bytes, const std::string
   const size_t dash = stem.rfind('-');
   if (dash == std::string::npos || dash == 0) return absl::OkStatus();
   const std::string prefix = stem.substr(dash + 1);
-  const bool hex = prefix.size() >= 8 && prefix.size() <= 64 &&
-                   std::all_of(prefix.begin(), prefix.end(),
-                               [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  const bool hex = prefix.size() >= 8 && prefix.size() <= 64 && std::all_of(prefix.begin(), prefix.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
   if (!hex) return absl::OkStatus();
   const std::string digest = Sha256Hex(bytes);
   if (digest.compare(0, prefix.size(), prefix) == 0) return absl::OkStatus();

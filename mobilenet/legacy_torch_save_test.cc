@@ -60,7 +60,8 @@ void ExpectSameState(const StateDict& actual, const StateDict& expected, const s
     ASSERT_NE(it, actual.end()) << file << ": " << name << " missing";
     EXPECT_EQ(it->second.scalar_type(), tensor.scalar_type()) << file << ": " << name;
     EXPECT_EQ(it->second.sizes(), tensor.sizes()) << file << ": " << name;
-    EXPECT_TRUE(torch::equal(it->second, tensor)) << file << ": " << name << "\n" << it->second << "\nexpected\n"
+    EXPECT_TRUE(torch::equal(it->second, tensor)) << file << ": " << name << "\n"
+                                                  << it->second << "\nexpected\n"
                                                   << tensor;
   }
 }
@@ -159,9 +160,9 @@ TEST(LegacyTorchSaveTest, HashPrefixInTheFileNameIsChecked) {
   EXPECT_NE(std::string(ReadStateDict(renamed).status().message()).find(digest), std::string::npos);
 
   // The whole digest also matches; names outside the convention are not checked.
-  for (const std::string& name : {"weights-" + digest + ".pth", "weights-" + wrong + ".pt",
-                                  "weights-" + wrong.substr(0, 7) + ".pth", "-" + wrong + ".pth",
-                                  "weights-" + std::string("ABCDEF01") + ".pth", "weights_" + wrong + ".pth"}) {
+  for (const std::string& name :
+       {"weights-" + digest + ".pth", "weights-" + wrong + ".pt", "weights-" + wrong.substr(0, 7) + ".pth",
+        "-" + wrong + ".pth", "weights-" + std::string("ABCDEF01") + ".pth", "weights_" + wrong + ".pth"}) {
     WriteBytes(TempPath(name), bytes);
     const absl::StatusOr<StateDict> other = ReadStateDict(TempPath(name));
     EXPECT_TRUE(other.ok()) << name << ": " << other.status();

@@ -13,15 +13,14 @@ namespace mobilenet {
 MobileNetImpl::MobileNetImpl(MobileNetOptions options) : options_(std::move(options)) {
   TORCH_CHECK(options_.num_classes() > 0, "num_classes must be positive, got ", options_.num_classes());
   TORCH_CHECK(options_.width_mult() > 0, "width_mult must be positive, got ", options_.width_mult());
-  TORCH_CHECK(options_.dropout() >= 0 && options_.dropout() < 1, "dropout must be in [0, 1), got ",
-              options_.dropout());
-  Features built = options_.arch() == Arch::kV1 ? BuildMobileNetV1Features(options_)
-                                                : BuildMobileNetV2Features(options_);
+  TORCH_CHECK(options_.dropout() >= 0 && options_.dropout() < 1, "dropout must be in [0, 1), got ", options_.dropout());
+  Features built =
+      options_.arch() == Arch::kV1 ? BuildMobileNetV1Features(options_) : BuildMobileNetV2Features(options_);
   feature_channels_ = built.out_channels;
   features = register_module("features", built.layers);
-  classifier = register_module(
-      "classifier", torch::nn::Sequential(torch::nn::Dropout(options_.dropout()),
-                                          torch::nn::Linear(feature_channels_, options_.num_classes())));
+  classifier = register_module("classifier",
+                               torch::nn::Sequential(torch::nn::Dropout(options_.dropout()),
+                                                     torch::nn::Linear(feature_channels_, options_.num_classes())));
   InitializeWeights(*this, options_.init());
 }
 

@@ -87,11 +87,9 @@ std::vector<int64_t> DepthwiseDilations(MobileNet& model) {
 // Worked by hand from DeepLab's rule over V2's 17 depthwise convs (strides 1,2,1,2,1,1,2,1,1,1,1,1,1,2,1,1,1).
 TEST(MobileNetV2Test, DepthwiseDilationFollowsDeepLabRule) {
   MobileNet os16(MobileNetOptions().output_stride(16));
-  EXPECT_EQ(DepthwiseDilations(os16),
-            (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(DepthwiseDilations(os16), (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2}));
   MobileNet os8(MobileNetOptions().output_stride(8));
-  EXPECT_EQ(DepthwiseDilations(os8),
-            (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4}));
+  EXPECT_EQ(DepthwiseDilations(os8), (std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4}));
 }
 
 TEST(MobileNetV2Test, WidthMultiplierRoundsChannelsLikeTorchvision) {

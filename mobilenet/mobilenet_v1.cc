@@ -8,7 +8,7 @@ namespace {
 struct Block {
   int64_t channels, stride;
 };
-constexpr Block kBlocks[] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2},  {512, 1},
+constexpr Block kBlocks[] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1},  {512, 2}, {512, 1},
                              {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
 
 }  // namespace
@@ -35,13 +35,14 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
                                       .stride(sd.stride)
                                       .dilation(sd.dilation)
                                       .groups(channels)
-                                      .inplace(inplace).fuse_batchnorm_relu6(fuse)
-                                    .fold_batchnorm(fold))},
+                                      .inplace(inplace)
+                                      .fuse_batchnorm_relu6(fuse)
+                                      .fold_batchnorm(fold))},
         {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels)
                                       .kernel_size(1)
                                       .inplace(inplace)
                                       .fuse_batchnorm_relu6(fuse)
-                                    .fold_batchnorm(fold))}})));
+                                      .fold_batchnorm(fold))}})));
     channels = out_channels;
   }
   return {layers, channels};

@@ -49,8 +49,9 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>,
                                      .stride(options_.stride())
                                      .dilation(options_.dilation())
                                      .groups(hidden)
-                                     .inplace(options_.inplace()).fuse_batchnorm_relu6(options_.fuse())
-                                       .fold_batchnorm(options_.fold_batchnorm())));
+                                     .inplace(options_.inplace())
+                                     .fuse_batchnorm_relu6(options_.fuse())
+                                     .fold_batchnorm(options_.fold_batchnorm())));
     project_conv_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, options_.out_channels(), 1).bias(false));
     project_bn_ = torch::nn::BatchNorm2d(options_.out_channels());
     conv_->push_back(project_conv_);
@@ -102,8 +103,8 @@ TORCH_MODULE(InvertedResidual);
 struct Stage {
   int64_t expand_ratio, channels, repeats, stride;
 };
-constexpr Stage kStages[] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                             {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+constexpr Stage kStages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                             {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
 
 }  // namespace
 

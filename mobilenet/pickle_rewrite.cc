@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <set>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 namespace mobilenet {
 namespace {
@@ -35,28 +35,56 @@ int64_t ArgumentLength(const std::string& p, size_t at, uint8_t opcode) {
     return fixed(static_cast<size_t>(width) + LittleEndian(p, at, width));
   };
   switch (opcode) {
-    case ')': case '}': case ']': case '(': case 't': case 0x85: case 0x86: case 0x87: case 0x88: case 0x89:
-    case 'N': case 'R': case 'b': case 's': case 'u': case 'a': case 'e': case 'Q': case '.': case 0x81:
-    case '0': case '1': case '2':
-      return 0;
-    case 0x80: case 'q': case 'h': case 'K':
-      return fixed(1);
-    case 'M':
-      return fixed(2);
-    case 'r': case 'j': case 'J':
-      return fixed(4);
-    case 'G':
-      return fixed(8);
-    case 'c':
-      return lines(2);
-    case 'p': case 'g': case 'I': case 'L': case 'F': case 'V': case 'S': case 'P':
-      return lines(1);
-    case 'X': case 'T': case 'B': case 0x8b:
-      return sized(4);
-    case 'U': case 'C': case 0x8a: case 0x8c:
-      return sized(1);
-    default:
-      return -1;  // protocol 4 framing/MEMOIZE and anything else: not handled
+    case ')':
+    case '}':
+    case ']':
+    case '(':
+    case 't':
+    case 0x85:
+    case 0x86:
+    case 0x87:
+    case 0x88:
+    case 0x89:
+    case 'N':
+    case 'R':
+    case 'b':
+    case 's':
+    case 'u':
+    case 'a':
+    case 'e':
+    case 'Q':
+    case '.':
+    case 0x81:
+    case '0':
+    case '1':
+    case '2': return 0;
+    case 0x80:
+    case 'q':
+    case 'h':
+    case 'K': return fixed(1);
+    case 'M': return fixed(2);
+    case 'r':
+    case 'j':
+    case 'J': return fixed(4);
+    case 'G': return fixed(8);
+    case 'c': return lines(2);
+    case 'p':
+    case 'g':
+    case 'I':
+    case 'L':
+    case 'F':
+    case 'V':
+    case 'S':
+    case 'P': return lines(1);
+    case 'X':
+    case 'T':
+    case 'B':
+    case 0x8b: return sized(4);
+    case 'U':
+    case 'C':
+    case 0x8a:
+    case 0x8c: return sized(1);
+    default: return -1;  // protocol 4 framing/MEMOIZE and anything else: not handled
   }
 }
 
@@ -73,13 +101,23 @@ StackEffect EffectOf(uint8_t opcode) {
   switch (opcode) {
     case '(': return {0, false, 0, true};
     case 't': return {0, true, 1, false};
-    case 0x85: case 'Q': return {1, false, 1, false};
-    case 0x86: case 'R': case 0x81: return {2, false, 1, false};
+    case 0x85:
+    case 'Q': return {1, false, 1, false};
+    case 0x86:
+    case 'R':
+    case 0x81: return {2, false, 1, false};
     case 0x87: return {3, false, 1, false};
-    case '0': case 'a': return {1, false, 0, false};
+    case '0':
+    case 'a': return {1, false, 0, false};
     case 's': return {2, false, 0, false};
-    case 'u': case 'e': case '1': return {0, true, 0, false};
-    case 0x80: case 'q': case 'r': case 'p': case '.': return {};
+    case 'u':
+    case 'e':
+    case '1': return {0, true, 0, false};
+    case 0x80:
+    case 'q':
+    case 'r':
+    case 'p':
+    case '.': return {};
     default: return {0, false, 1, false};  // every other known opcode pushes one value
   }
 }

@@ -16,8 +16,9 @@ namespace mobilenet {
 
 // Rewrites a pickle program (protocol 2, as torch.save writes) so that every `collections.OrderedDict()` becomes an
 // empty dict, every BUILD (setting an object's attributes; in a state dict only OrderedDict's `_metadata`) is
-// cut out together with its state, and every SETITEM (which LibTorch's unpickler lacks) becomes MARK ... SETITEMS. Returns std::nullopt when the program uses an opcode this rewriter does not know, or an OrderedDict in an
-// unexpected way; the caller then reports the original error.
+// cut out together with its state, and every SETITEM (which LibTorch's unpickler lacks) becomes MARK ... SETITEMS.
+// Returns std::nullopt when the program uses an opcode this rewriter does not know, or an OrderedDict in an unexpected
+// way; the caller then reports the original error.
 std::optional<std::string> RewriteOrderedDictsAsDicts(const std::string& pickle);
 
 // The same for a whole torch.save zip archive: rewrites its data.pkl record and returns the re-packed archive.

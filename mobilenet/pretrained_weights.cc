@@ -14,9 +14,7 @@ namespace {
 
 constexpr const char* kRequiredColumns[] = {"name", "file", "sha256", "model"};
 
-bool IsLowerHex(const std::string& text) {
-  return text.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool IsLowerHex(const std::string& text) { return text.find_first_not_of("0123456789abcdef") == std::string::npos; }
 
 }  // namespace
 
@@ -90,8 +88,8 @@ absl::StatusOr<PretrainedEntry> ResolvePretrained(const std::string& name, const
     return entry;
   }
   return absl::NotFoundError("fine_tune.init_weights \"pretrained:" + name + "\": no such shipped weights; known: " +
-                             (known.empty() ? std::string("none") : absl::StrJoin(known, ", ")) + " (" +
-                             manifest_path + ")");
+                             (known.empty() ? std::string("none") : absl::StrJoin(known, ", ")) + " (" + manifest_path +
+                             ")");
 }
 
 }  // namespace mobilenet

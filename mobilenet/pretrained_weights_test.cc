@@ -74,8 +74,8 @@ TEST(PretrainedWeightsTest, UnknownNameListsTheKnownOnes) {
 }
 
 TEST(PretrainedWeightsTest, ResolvesByNameAndRefusesADamagedFile) {
-  const std::string manifest = WriteManifest("good", std::string("# a comment\n\n") + kHeader + "w\tw.pt\t" +
-                                                         kHelloSha256 + "\tmobilenet_v2\t1.5\n");
+  const std::string manifest = WriteManifest(
+      "good", std::string("# a comment\n\n") + kHeader + "w\tw.pt\t" + kHelloSha256 + "\tmobilenet_v2\t1.5\n");
   absl::StatusOr<PretrainedEntry> entry = ResolvePretrained("w", manifest);
   ASSERT_TRUE(entry.ok()) << entry.status();
   EXPECT_EQ(entry->file, TmpDir() + "/good/w.pt");

@@ -46,8 +46,7 @@ TEST(StateDictDamageTest, FlippedBytesAreErrorsNamingTheFile) {
   const size_t first_index_entry = good.find(std::string("PK\x01\x02", 4));
   const size_t last_index_entry = good.rfind(std::string("PK\x01\x02", 4));
   ASSERT_NE(last_index_entry, std::string::npos);
-  for (const size_t position :
-       {good.size() / 2, good.size() / 4, first_index_entry + 46 + 10, last_index_entry + 16}) {
+  for (const size_t position : {good.size() / 2, good.size() / 4, first_index_entry + 46 + 10, last_index_entry + 16}) {
     std::string bytes = good;
     bytes[position] ^= 0x01;  // not 0x20: miniz finds records by name ignoring case
     const std::string path = TempPath("flipped_" + std::to_string(position) + ".pt");

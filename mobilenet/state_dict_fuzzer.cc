@@ -21,8 +21,8 @@
 #include "mobilenet/pickle_rewrite.h"
 #include "mobilenet/state_dict_io.h"
 #include "mobilenet/zip_checksums.h"
-#include "tools/fuzz/input_file.h"
 #include "tools/fuzz/fuzz_check.h"
+#include "tools/fuzz/input_file.h"
 
 namespace {
 

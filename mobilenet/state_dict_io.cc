@@ -34,7 +34,8 @@ absl::Status CheckWithinStorage(const torch::Tensor& tensor, const std::string& 
             !__builtin_mul_overflow(tensor.size(d) - 1, tensor.stride(d), &step) &&
             !__builtin_add_overflow(last, step, &last);
   }
-  const int64_t available = static_cast<int64_t>(tensor.storage().nbytes()) / static_cast<int64_t>(tensor.element_size());
+  const int64_t available =
+      static_cast<int64_t>(tensor.storage().nbytes()) / static_cast<int64_t>(tensor.element_size());
   if (valid && last < available) return absl::OkStatus();
   return absl::InvalidArgumentError("'" + path + "': tensor '" + name + "' of shape " + ShapeString(tensor) +
                                     " at storage offset " + std::to_string(tensor.storage_offset()) +
@@ -43,8 +44,7 @@ absl::Status CheckWithinStorage(const torch::Tensor& tensor, const std::string& 
 
 absl::StatusOr<StateDict> DictToStateDict(const c10::IValue& value, const std::string& path, int depth) {
   if (!value.isGenericDict()) {
-    return absl::InvalidArgumentError("'" + path + "' does not hold a dict of tensors (found " +
-                                      value.tagKind() + ")");
+    return absl::InvalidArgumentError("'" + path + "' does not hold a dict of tensors (found " + value.tagKind() + ")");
   }
   const c10::Dict<c10::IValue, c10::IValue> dict = value.toGenericDict();
   // Training checkpoints often nest the weights one level down.
@@ -57,8 +57,8 @@ absl::StatusOr<StateDict> DictToStateDict(const c10::IValue& value, const std::s
   StateDict state;
   for (const auto& entry : dict) {
     if (!entry.key().isString()) {
-      return absl::InvalidArgumentError("'" + path + "': a state dict key is not a string (" +
-                                        entry.key().tagKind() + ")");
+      return absl::InvalidArgumentError("'" + path + "': a state dict key is not a string (" + entry.key().tagKind() +
+                                        ")");
     }
     const std::string name = entry.key().toStringRef();
     if (!entry.value().isTensor()) {
@@ -92,8 +92,10 @@ absl::StatusOr<c10::IValue> ReadZipTorchSave(const std::vector<char>& bytes, con
         // Fall through to report the original error.
       }
     }
-    return absl::InvalidArgumentError("'" + path + "' is not a file written by torch.save (zip format, "
-                                      "PyTorch >= 1.6), or it is damaged: " + error.what_without_backtrace());
+    return absl::InvalidArgumentError("'" + path +
+                                      "' is not a file written by torch.save (zip format, "
+                                      "PyTorch >= 1.6), or it is damaged: " +
+                                      error.what_without_backtrace());
   } catch (const std::exception& error) {  // LibTorch's reader also throws std::bad_alloc, std::out_of_range...
     return absl::InvalidArgumentError("'" + path + "' is not a readable torch.save file: " + error.what());
   }
@@ -131,8 +133,8 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path) {
 
 std::string LoadReport::ToString() const {
   std::ostringstream out;
-  out << loaded.size() << " tensors loaded, " << missing.size() << " missing, " << unexpected.size()
-      << " unexpected, " << shape_mismatched.size() << " shape-mismatched";
+  out << loaded.size() << " tensors loaded, " << missing.size() << " missing, " << unexpected.size() << " unexpected, "
+      << shape_mismatched.size() << " shape-mismatched";
   const auto list = [&out](const char* title, const std::vector<std::string>& names) {
     for (const std::string& name : names) out << "\n  " << title << ": " << name;
   };

@@ -33,8 +33,8 @@ absl::StatusOr<StateDict> ReadStateDict(const std::string& path);
 // What LoadStateDict did with each key.
 struct LoadReport {
   std::vector<std::string> loaded;
-  std::vector<std::string> missing;     // in the module, absent from the file
-  std::vector<std::string> unexpected;  // in the file, absent from the module
+  std::vector<std::string> missing;           // in the module, absent from the file
+  std::vector<std::string> unexpected;        // in the file, absent from the module
   std::vector<std::string> shape_mismatched;  // "name: file [a, b] vs module [c, d]"
   bool complete() const { return missing.empty() && unexpected.empty() && shape_mismatched.empty(); }
   std::string ToString() const;

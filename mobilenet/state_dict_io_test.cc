@@ -67,16 +67,17 @@ TEST(StateDictIoTest, MissingEmptyAndForeignFilesAreClearErrors) {
 // forges them from a valid torch.save of a 3 x 4 float tensor). Reading such a tensor would run past its storage.
 TEST(StateDictIoTest, TensorsReachingPastTheirStorageAreRefused) {
   const std::string directory = "mobilenet/testdata/fuzz/state_dict_regressions/";
-  for (const char* name : {"shape_beyond_storage.pt", "offset_beyond_storage.pt", "one_row_too_many.pt",
-                           "negative_shape.pt"}) {
+  for (const char* name :
+       {"shape_beyond_storage.pt", "offset_beyond_storage.pt", "one_row_too_many.pt", "negative_shape.pt"}) {
     auto state = ReadStateDict(directory + name);
     ASSERT_FALSE(state.ok()) << name << " was accepted";
     EXPECT_NE(std::string(state.status().message()).find(name), std::string::npos) << state.status();
   }
   // The one-row-too-many file is refused by our check, not by LibTorch: it names the tensor and the storage size.
   auto state = ReadStateDict(directory + "one_row_too_many.pt");
-  EXPECT_NE(std::string(state.status().message()).find("tensor 'w' of shape [4, 4] at storage offset 0 reaches past "
-                                                        "its storage of 12 elements"),
+  EXPECT_NE(std::string(state.status().message())
+                .find("tensor 'w' of shape [4, 4] at storage offset 0 reaches past "
+                      "its storage of 12 elements"),
             std::string::npos)
       << state.status();
 }

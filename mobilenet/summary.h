@@ -11,8 +11,8 @@
 namespace mobilenet {
 
 struct LayerRow {
-  std::string name;   // dotted module name, e.g. features.1.conv.0.0
-  std::string type;   // Conv2d, BatchNorm2d, ReLU6, Dropout, Linear
+  std::string name;                   // dotted module name, e.g. features.1.conv.0.0
+  std::string type;                   // Conv2d, BatchNorm2d, ReLU6, Dropout, Linear
   std::vector<int64_t> output_shape;  // with the batch dimension
   int64_t parameters = 0;             // the layer's own parameters
 };
@@ -24,9 +24,9 @@ struct ModelSummary {
   int64_t trainable_parameters = 0;
   int64_t non_trainable_parameters = 0;
   // Sizes in MiB for one sample, float32 (4 bytes), as torchsummary computes them:
-  double input_mb = 0;              // numel(input) * 4 / 2^20
-  double forward_backward_mb = 0;   // 2 * sum over leaf layers of numel(output) * 4 / 2^20 (activations + grads)
-  double params_mb = 0;             // total_parameters * 4 / 2^20
+  double input_mb = 0;             // numel(input) * 4 / 2^20
+  double forward_backward_mb = 0;  // 2 * sum over leaf layers of numel(output) * 4 / 2^20 (activations + grads)
+  double params_mb = 0;            // total_parameters * 4 / 2^20
   double total_mb() const { return input_mb + forward_backward_mb + params_mb; }
   std::string ToString() const;
 };

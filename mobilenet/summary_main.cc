@@ -49,7 +49,6 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Prints a MobileNet's per-layer table and size totals (torchsummary layout).",
-                      [](int argc, char** argv) { return Run(); });
+  return coco::RunMain(argc, argv, "Prints a MobileNet's per-layer table and size totals (torchsummary layout).",
+                       [](int argc, char** argv) { return Run(); });
 }

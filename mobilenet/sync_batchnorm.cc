@@ -55,7 +55,8 @@ class SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFunc
     if (ctx->needs_input_grad(0)) {
       // Every process of the group reaches this point for the same layers in the same order (the same graph).
       torch::Tensor sums = torch::cat({sum_grad, sum_grad_centred}).to(torch::kDouble);
-      const auto holder = c10::static_intrusive_pointer_cast<AllReduceSumHolder>(ctx->saved_data["all_reduce"].toCapsule());
+      const auto holder =
+          c10::static_intrusive_pointer_cast<AllReduceSumHolder>(ctx->saved_data["all_reduce"].toCapsule());
       holder->sum(sums);
       sums = (sums / ctx->saved_data["global_count"].toDouble()).to(grad.scalar_type());
       const torch::Tensor mean_grad = sums.slice(0, 0, channels);
@@ -96,8 +97,10 @@ torch::Tensor SyncBatchNormTraining(torch::nn::BatchNorm2dImpl& bn, const torch:
     packed[2 * channels] = static_cast<double>(local_count);
     all_reduce_sum(packed);
     global_count = packed[2 * channels].item<double>();
-    TORCH_CHECK(global_count > 1, "SyncBatchNorm: expected more than 1 value per channel over all processes when "
-                "training, got ", global_count, " (input ", input.sizes(), " on this process)");
+    TORCH_CHECK(global_count > 1,
+                "SyncBatchNorm: expected more than 1 value per channel over all processes when "
+                "training, got ",
+                global_count, " (input ", input.sizes(), " on this process)");
     const torch::Tensor global_mean = packed.slice(0, 0, channels) / global_count;
     const torch::Tensor global_variance =
         (packed.slice(0, channels, 2 * channels) / global_count - global_mean * global_mean).clamp_min(0);
@@ -119,8 +122,8 @@ torch::Tensor SyncBatchNormTraining(torch::nn::BatchNorm2dImpl& bn, const torch:
   }
   const torch::Tensor invstd = (variance + bn.options.eps()).rsqrt().to(compute);
   torch::Tensor output =
-      SyncBatchNormFunction::apply(x, bn.weight.to(compute), bn.bias.to(compute), mean, invstd,
-                                   global_count, c10::make_intrusive<AllReduceSumHolder>(all_reduce_sum));
+      SyncBatchNormFunction::apply(x, bn.weight.to(compute), bn.bias.to(compute), mean, invstd, global_count,
+                                   c10::make_intrusive<AllReduceSumHolder>(all_reduce_sum));
   return output.scalar_type() == input.scalar_type() ? output : output.to(input.scalar_type());
 }
 

@@ -16,8 +16,9 @@
 
 namespace mobilenet {
 
-// Replaces `values` (a 1-d float64 tensor on the input's device) in place by its element-wise sum over every process. Every process
-// calls it the same number of times in the same order. Reports failure by throwing (c10::Error or the backend's).
+// Replaces `values` (a 1-d float64 tensor on the input's device) in place by its element-wise sum over every process.
+// Every process calls it the same number of times in the same order. Reports failure by throwing (c10::Error or the
+// backend's).
 using AllReduceSum = std::function<void(torch::Tensor& values)>;
 
 // bn(input) for `bn` in training mode, with the batch statistics of every process's input together (sum over

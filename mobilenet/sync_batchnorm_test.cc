@@ -1,8 +1,8 @@
 #include "mobilenet/sync_batchnorm.h"
 
 #include <gtest/gtest.h>
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/autograd.h>
+#include <torch/nn/modules/batchnorm.h>
 
 #include <condition_variable>
 #include <map>
@@ -67,20 +67,25 @@ struct Outcome {
 
 // Runs `bn` (training mode) on `input` and back-propagates sum(output * upstream).
 Outcome RunBatchNorm(torch::nn::BatchNorm2d bn, const torch::Tensor& input, const torch::Tensor& upstream,
-            const AllReduceSum& sum) {
+                     const AllReduceSum& sum) {
   torch::Tensor x = input.detach().clone(input.suggest_memory_format()).requires_grad_(true);
   torch::Tensor y = sum ? SyncBatchNormTraining(*bn, x, sum) : bn->forward(x);
   (y * upstream).sum().backward();
-  return {y.detach(), x.grad(), bn->weight.grad(), bn->bias.grad(),
-          bn->running_mean.clone(), bn->running_var.clone(), bn->num_batches_tracked.clone()};
+  return {y.detach(),
+          x.grad(),
+          bn->weight.grad(),
+          bn->bias.grad(),
+          bn->running_mean.clone(),
+          bn->running_var.clone(),
+          bn->num_batches_tracked.clone()};
 }
 
 void ExpectClose(const torch::Tensor& actual, const torch::Tensor& expected, const char* what) {
   ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
   const bool double_precision = expected.scalar_type() == torch::kDouble;
   EXPECT_TRUE(torch::allclose(actual, expected, double_precision ? 1e-9 : 1e-4, double_precision ? 1e-10 : 1e-5))
-      << what << ": largest difference " << (actual - expected).abs().max().item<float>() << " where the largest value is "
-      << expected.abs().max().item<float>();
+      << what << ": largest difference " << (actual - expected).abs().max().item<float>()
+      << " where the largest value is " << expected.abs().max().item<float>();
 }
 
 class SyncBatchNormTest : public ::testing::TestWithParam<bool> {};  // channels_last or contiguous input
@@ -134,8 +139,9 @@ TEST_P(SyncBatchNormTest, TwoProcessesEqualOneOnTheConcatenatedBatch) {
     ThreadedSum sum(2);
     std::vector<std::thread> ranks;
     for (int rank = 0; rank < 2; ++rank) {
-      ranks.emplace_back(
-          [&, rank] { outcomes[rank] = RunBatchNorm(rank_bns[rank], inputs[rank], upstreams[rank], sum.ForRank(rank)); });
+      ranks.emplace_back([&, rank] {
+        outcomes[rank] = RunBatchNorm(rank_bns[rank], inputs[rank], upstreams[rank], sum.ForRank(rank));
+      });
     }
     for (std::thread& thread : ranks) thread.join();
     ExpectClose(torch::cat({outcomes[0].output, outcomes[1].output}), expected.output, "output");
@@ -170,7 +176,8 @@ TEST(SyncBatchNorm, OneValuePerChannelOverAllProcessesIsAnError) {
 
 int CountBatchNorms(torch::nn::Module& model) {
   int count = 0;
-  for (const auto& module : model.modules()) count += dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get()) != nullptr;
+  for (const auto& module : model.modules())
+    count += dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get()) != nullptr;
   return count;
 }
 

@@ -114,8 +114,7 @@ absl::Status VerifyZipChecksums(std::string_view bytes, const std::string& path)
           crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data() + data), static_cast<z_size_t>(size)));
       if (actual != stored_crc) {
         return absl::DataLossError("'" + path + "' is damaged: record '" + name + "' has CRC-32 " + Hex(actual) +
-                                   " but the archive records " + Hex(stored_crc) +
-                                   " (altered on disk or in a copy)");
+                                   " but the archive records " + Hex(stored_crc) + " (altered on disk or in a copy)");
       }
     }
     at += kCentralHeaderSize + name_size + extra_size + comment_size;

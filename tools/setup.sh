@@ -22,6 +22,7 @@ BUILD_PACKAGES=(
   librsvg2-bin  # rsvg-convert: svg_chart_test renders every kind of report chart
   procps  # pkill: distributed_training_test kills one process of a run
   clang libclang-rt-14-dev  # --config=asan / --config=fuzz and tools/fuzz.sh (libFuzzer, ASan, UBSan runtimes)
+  clang-format-14  # formats the C++ as .clang-format says
 )
 # Python references: fixture scripts and side-by-side benchmarks only (never needed to build or run the toolkit).
 REFERENCE_PACKAGES=(python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil

@@ -24,7 +24,7 @@ namespace trainer {
 namespace {
 
 constexpr int kWorldSize = 2;
-constexpr int kGroup = 3;      // micro-batches per step
+constexpr int kGroup = 3;       // micro-batches per step
 constexpr int kMicroBatch = 2;  // images per micro-batch and process
 constexpr int kSteps = 2;       // the second runs after DataParallel has rebuilt its buckets
 constexpr double kLr = 0.1;
@@ -43,8 +43,8 @@ mobilenet::MobileNet TinyModel(uint64_t seed) {
 
 // Step s, micro-batch m, rank r: images [s][m][r * kMicroBatch, (r + 1) * kMicroBatch).
 struct Batches {
-  torch::Tensor images = torch::randn({kSteps, kGroup, kWorldSize * kMicroBatch, 3, 32, 32});
-  torch::Tensor targets = torch::randint(0, 2, {kSteps, kGroup, kWorldSize * kMicroBatch, 3}).to(torch::kFloat);
+  torch::Tensor images = torch::randn({kSteps, kGroup, kWorldSize* kMicroBatch, 3, 32, 32});
+  torch::Tensor targets = torch::randint(0, 2, {kSteps, kGroup, kWorldSize* kMicroBatch, 3}).to(torch::kFloat);
 };
 
 Batches FixedBatches() {
@@ -94,8 +94,8 @@ absl::Status TrainOnThisRank(const std::string& scenario) {
   for (int step = 0; step < kSteps; ++step) {
     for (int m = 0; m < kGroup; ++m) {
       const bool poison = scenario == kPoisoned && rank == 1 && m == 1;
-      AccumulateMicroBatch(context, Shard(batches.images[step][m], rank), Shard(batches.targets[step][m], rank),
-                           kGroup, poison);
+      AccumulateMicroBatch(context, Shard(batches.images[step][m], rank), Shard(batches.targets[step][m], rank), kGroup,
+                           poison);
       if (step == 0 && m == 0) torch::save(Gradients(model), distributed::WorkerResultPath(scenario + "_local", rank));
     }
     const StepOutcome outcome = ApplyAccumulatedStep(context, kLr);
@@ -171,9 +171,9 @@ TEST(AccumulationAcrossProcesses, OnlyTheLastMicroBatchReducesAndTheStepsEqualOn
   ASSERT_TRUE(RunOnTwoProcesses(kAccumulated));
   // After the first micro-batch each process holds its own gradient, not the average.
   for (int rank = 0; rank < kWorldSize; ++rank) {
-    EXPECT_LT(MaxRelativeDifference(LoadResult(std::string(kAccumulated) + "_local", rank),
-                                    LocalGradientReference(rank)),
-              kRelTol)
+    EXPECT_LT(
+        MaxRelativeDifference(LoadResult(std::string(kAccumulated) + "_local", rank), LocalGradientReference(rank)),
+        kRelTol)
         << "rank " << rank;
   }
   const std::vector<torch::Tensor> rank0 = LoadResult(kAccumulated, 0);

@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <system_error>
 #include <utility>
 #include <vector>
-#include <system_error>
 
 #include "data/coco/coco_reader.h"
 #include "data/coco/label_space.h"
@@ -71,8 +71,8 @@ std::string DefaultSourceName(const std::string& annotations) {
 SourceSpec SpecFromConfig(const DataSourceConfig& source) {
   SourceSpec spec;
   spec.annotations = ResolveUserPath(source.annotations());
-  spec.images = source.images().empty() ? fs::path(spec.annotations).parent_path().string()
-                                        : ResolveUserPath(source.images());
+  spec.images =
+      source.images().empty() ? fs::path(spec.annotations).parent_path().string() : ResolveUserPath(source.images());
   if (spec.images.empty()) spec.images = ".";
   spec.name = source.name().empty() ? DefaultSourceName(spec.annotations) : source.name();
   spec.weight = source.weight();
@@ -195,13 +195,13 @@ absl::Status HoldOutCalibration(double fraction, DatasetSplits& splits) {
     for (int64_t i = source.first_image; i < source.first_image + source.image_count; ++i) {
       const coco::data::Image& image = train.images[static_cast<size_t>(i)];
       const bool prefixed = !prefix.empty() && image.file_name.compare(0, prefix.size(), prefix) == 0;
-      ranked.emplace_back(CalibrationRank(prefixed ? image.file_name.substr(prefix.size()) : image.file_name,
-                                          image.id),
+      ranked.emplace_back(CalibrationRank(prefixed ? image.file_name.substr(prefix.size()) : image.file_name, image.id),
                           i);
     }
     std::sort(ranked.begin(), ranked.end());
     std::vector<bool> held_out(static_cast<size_t>(source.image_count), false);
-    for (int64_t k = 0; k < held; ++k) held_out[static_cast<size_t>(ranked[static_cast<size_t>(k)].second - source.first_image)] = true;
+    for (int64_t k = 0; k < held; ++k)
+      held_out[static_cast<size_t>(ranked[static_cast<size_t>(k)].second - source.first_image)] = true;
     SourceSummary kept = source, calibration = source;
     kept.first_image = static_cast<int64_t>(splits.train.images.size());
     calibration.first_image = static_cast<int64_t>(splits.calibration.images.size());
@@ -292,17 +292,19 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   std::vector<SourceSpec> train_specs, val_specs;
   if (data.train_size() > 0) {
     if (data.has_coco()) {
-      return absl::InvalidArgumentError("data.coco (or --data_root) and explicit sources (data.train / --train) both "
-                                        "name the data: use one of them");
+      return absl::InvalidArgumentError(
+          "data.coco (or --data_root) and explicit sources (data.train / --train) both "
+          "name the data: use one of them");
     }
     if (!data_root.empty()) {
-      return absl::InvalidArgumentError("--data_root and explicit sources (data.train / --train) both name the data: "
-                                        "use one of them");
+      return absl::InvalidArgumentError(
+          "--data_root and explicit sources (data.train / --train) both name the data: "
+          "use one of them");
     }
     for (const DataSourceConfig& source : data.train()) train_specs.push_back(SpecFromConfig(source));
     for (const DataSourceConfig& source : data.val()) val_specs.push_back(SpecFromConfig(source));
-    splits.description = std::to_string(train_specs.size()) + " train and " + std::to_string(val_specs.size()) +
-                         " val sources";
+    splits.description =
+        std::to_string(train_specs.size()) + " train and " + std::to_string(val_specs.size()) + " val sources";
   } else {
     std::string train_split = "train2017", val_split = "val2017";
     std::string layout_name = "COCO 2017";
@@ -330,10 +332,10 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
                            std::to_string(data.synthetic().val_images()) + " val, " +
                            std::to_string(data.synthetic().image_size()) + " px) at " + splits.root;
     }
-    train_specs.push_back({fs::path(layout.train.annotations).filename().string(), layout.train.annotations,
-                           layout.train.images});
-    val_specs.push_back({fs::path(layout.val.annotations).filename().string(), layout.val.annotations,
-                         layout.val.images});
+    train_specs.push_back(
+        {fs::path(layout.train.annotations).filename().string(), layout.train.annotations, layout.train.images});
+    val_specs.push_back(
+        {fs::path(layout.val.annotations).filename().string(), layout.val.annotations, layout.val.images});
     if (layout.name == "Roboflow") train_specs.back().name = "train", val_specs.back().name = "valid";
   }
 
@@ -344,8 +346,8 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
       for (size_t b = a + 1; b < specs->size(); ++b) {
         if ((*specs)[a].name != (*specs)[b].name) continue;
         if ((*specs)[a].annotations == (*specs)[b].annotations && (*specs)[a].images == (*specs)[b].images) {
-          return absl::InvalidArgumentError(std::string(specs == &train_specs ? "data.train" : "data.val") +
-                                            " lists " + (*specs)[a].annotations +
+          return absl::InvalidArgumentError(std::string(specs == &train_specs ? "data.train" : "data.val") + " lists " +
+                                            (*specs)[a].annotations +
                                             " twice; to show a source more often, give it a weight");
         }
         const auto& sources = specs == &train_specs ? data.train() : data.val();
@@ -398,10 +400,10 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
   splits.mapping_table = coco::data::FormatMappingTable(reports, space);
   splits.mapping_changes = coco::data::FormatMappingChanges(reports, space);
   splits.unlabelled_classes = coco::data::FormatUnlabelledClasses(reports, space);
-  splits.train = Merge(std::move(train), train_specs, train_unlabelled, data.max_train_images(),
-                       splits.train_image_dir, splits.train_sources);
-  splits.val = Merge(std::move(val), val_specs, val_unlabelled, data.max_val_images(), splits.val_image_dir,
-                     splits.val_sources);
+  splits.train = Merge(std::move(train), train_specs, train_unlabelled, data.max_train_images(), splits.train_image_dir,
+                       splits.train_sources);
+  splits.val =
+      Merge(std::move(val), val_specs, val_unlabelled, data.max_val_images(), splits.val_image_dir, splits.val_sources);
   RETURN_IF_ERROR(HoldOutCalibration(data.calibration_fraction(), splits));
   if (std::any_of(train_specs.begin(), train_specs.end(), [](const SourceSpec& s) { return s.weight != 1.0; })) {
     for (const SourceSummary& source : splits.train_sources) {

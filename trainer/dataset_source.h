@@ -18,9 +18,9 @@ struct SourceSummary {
   std::string name;
   std::string annotations;
   std::string images;
-  int64_t image_count = 0;   // its images are [first_image, first_image + image_count) of the merged split
+  int64_t image_count = 0;  // its images are [first_image, first_image + image_count) of the merged split
   int64_t first_image = 0;
-  double weight = 1.0;  // training sampling weight (DataSourceConfig.weight)
+  double weight = 1.0;                          // training sampling weight (DataSourceConfig.weight)
   std::vector<std::string> unlabelled_classes;  // classes of the space it never labels
 };
 
@@ -35,7 +35,7 @@ struct DatasetSplits {
   std::string description;  // one line for logs and the report
   std::vector<SourceSummary> train_sources;
   std::vector<SourceSummary> val_sources;
-  std::string label_space;    // how the classes were chosen, one line
+  std::string label_space;      // how the classes were chosen, one line
   std::string mapping_table;    // every source category -> class or dropped (FormatMappingTable), tab-separated
   std::string mapping_changes;  // the renamed and dropped categories (FormatMappingChanges), for the log
   // The sources that leave classes unlabelled (FormatUnlabelledClasses), for the log; empty when none does.

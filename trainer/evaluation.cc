@@ -65,8 +65,8 @@ void ConvWeightsToChannelsLast(torch::nn::Module& model, bool exact_depthwise_st
     if (parameter.dim() != 4) continue;
     if (exact_depthwise_strides && parameter.size(1) == 1) {
       const int64_t h = parameter.size(2), w = parameter.size(3);
-      parameter.set_data(torch::empty_strided(parameter.sizes(), {h * w, 1, w, 1}, parameter.options())
-                             .copy_(parameter));
+      parameter.set_data(
+          torch::empty_strided(parameter.sizes(), {h * w, 1, w, 1}, parameter.options()).copy_(parameter));
     } else {
       parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
     }
@@ -134,8 +134,9 @@ SampleGroups SampleGroups::OfSources(const std::vector<SourceSummary>& sources) 
 std::unique_ptr<mobilenet::DnnlInference> CompileForInference(mobilenet::MobileNet& model,
                                                               const ForwardOptions& options) {
   if (!options.onednn || options.fp16_autocast || !options.device.is_cpu()) return nullptr;
-  absl::StatusOr<std::unique_ptr<mobilenet::DnnlInference>> compiled = mobilenet::DnnlInference::Create(
-      *model, options.bf16_autocast ? mobilenet::InferencePrecision::kBFloat16 : mobilenet::InferencePrecision::kFloat32);
+  absl::StatusOr<std::unique_ptr<mobilenet::DnnlInference>> compiled =
+      mobilenet::DnnlInference::Create(*model, options.bf16_autocast ? mobilenet::InferencePrecision::kBFloat16
+                                                                     : mobilenet::InferencePrecision::kFloat32);
   if (!compiled.ok()) {
     static std::once_flag logged;
     std::call_once(logged, [&] {
@@ -194,16 +195,17 @@ absl::StatusOr<metrics::MultilabelAccumulator> AccumulateRows(const EvalRows& ro
     if (sample < 0 || sample >= static_cast<int64_t>(groups->of_sample.size())) {
       return absl::InternalError("sample " + std::to_string(sample) + " has no group");
     }
-    RETURN_IF_ERROR((*per_group)[static_cast<size_t>(groups->of_sample[static_cast<size_t>(sample)])].Add(
-        scores, targets, 1));
+    RETURN_IF_ERROR(
+        (*per_group)[static_cast<size_t>(groups->of_sample[static_cast<size_t>(sample)])].Add(scores, targets, 1));
   }
   return accumulator;
 }
 
-absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
-    mobilenet::MobileNet& model, coco::data::ImageLoader& loader, const metrics::MetricsOptions& metrics_options,
-    const std::vector<std::string>& class_names, const ForwardOptions& options, const SampleGroups* groups,
-    std::vector<metrics::MultilabelAccumulator>* per_group) {
+absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(mobilenet::MobileNet& model, coco::data::ImageLoader& loader,
+                                                        const metrics::MetricsOptions& metrics_options,
+                                                        const std::vector<std::string>& class_names,
+                                                        const ForwardOptions& options, const SampleGroups* groups,
+                                                        std::vector<metrics::MultilabelAccumulator>* per_group) {
   EvalRows rows;
   try {
     rows = ForwardRows(model, loader, options);

@@ -72,11 +72,9 @@ EvalRows ForwardRows(mobilenet::MobileNet& model, coco::data::ImageLoader& loade
 
 // Accumulates `rows` in sample order (so rows gathered from several processes give exactly the accumulator of one
 // process that saw every sample), and per group when `groups` and `per_group` are given.
-absl::StatusOr<metrics::MultilabelAccumulator> AccumulateRows(const EvalRows& rows,
-                                                              const metrics::MetricsOptions& metrics_options,
-                                                              const std::vector<std::string>& class_names,
-                                                              const SampleGroups* groups = nullptr,
-                                                              std::vector<metrics::MultilabelAccumulator>* per_group = nullptr);
+absl::StatusOr<metrics::MultilabelAccumulator> AccumulateRows(
+    const EvalRows& rows, const metrics::MetricsOptions& metrics_options, const std::vector<std::string>& class_names,
+    const SampleGroups* groups = nullptr, std::vector<metrics::MultilabelAccumulator>* per_group = nullptr);
 
 // Evaluates `model` (put in eval mode, gradients off) on every batch of `loader` and returns the filled accumulator
 // (logit scores). With `groups`, `per_group` also receives one accumulator per group, filled with its samples' rows.
@@ -92,20 +90,20 @@ absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(
 struct EvalSummary {
   int64_t samples = 0;
   double map = 0.0;
-  double micro_f1 = 0.0;        // OF1
-  double macro_f1 = 0.0;        // mean of per-class F1 (scikit-learn's macro)
-  double class_f1 = 0.0;        // CF1: harmonic mean of mean precision and mean recall (ML-GCN)
-  double label_accuracy = 0.0;  // 1 - Hamming loss
-  double subset_accuracy = 0.0; // exact match of the whole label vector
-  double tuned_micro_f1 = 0.0;  // thresholds from the calibration split (else val-tuned)
+  double micro_f1 = 0.0;         // OF1
+  double macro_f1 = 0.0;         // mean of per-class F1 (scikit-learn's macro)
+  double class_f1 = 0.0;         // CF1: harmonic mean of mean precision and mean recall (ML-GCN)
+  double label_accuracy = 0.0;   // 1 - Hamming loss
+  double subset_accuracy = 0.0;  // exact match of the whole label vector
+  double tuned_micro_f1 = 0.0;   // thresholds from the calibration split (else val-tuned)
   double tuned_macro_f1 = 0.0;
   double val_tuned_micro_f1 = 0.0;  // thresholds tuned on this set itself: the oracle
   double val_tuned_macro_f1 = 0.0;
   int64_t calibration_samples = 0;  // 0: no calibration split, tuned == val-tuned
-  int unlabelled_classes = 0;  // classes no evaluated sample labels: left out of every mean
+  int unlabelled_classes = 0;       // classes no evaluated sample labels: left out of every mean
   metrics::MultilabelMetrics at_threshold;
-  metrics::MultilabelMetrics at_tuned;      // with tuned_thresholds
-  metrics::MultilabelMetrics at_val_tuned;  // with thresholds tuned on this set
+  metrics::MultilabelMetrics at_tuned;        // with tuned_thresholds
+  metrics::MultilabelMetrics at_val_tuned;    // with thresholds tuned on this set
   metrics::ClassThresholds tuned_thresholds;  // what thresholds.txt holds, and how each class's was chosen
   // A single-label set - decided from the data, whatever the loss: every evaluated sample has exactly one positive
   // target (-1 entries aside) - also gets top-1 and top-5 accuracy of its scores (metrics/top_k_accuracy.h, ties

@@ -62,8 +62,7 @@ TEST(ForwardLogitsTest, FlipTtaWithChannelsLastMatchesTheNchwComputation) {
   ForwardOptions options;
   options.channels_last = true;
   options.flip_tta = true;
-  const torch::Tensor averaged =
-      ForwardLogits(model, images.contiguous(torch::MemoryFormat::ChannelsLast), options);
+  const torch::Tensor averaged = ForwardLogits(model, images.contiguous(torch::MemoryFormat::ChannelsLast), options);
   EXPECT_TRUE(torch::allclose(averaged, expected, kTol, kTol)) << averaged << "\nvs\n" << expected;
 }
 

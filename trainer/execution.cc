@@ -25,8 +25,9 @@ absl::StatusOr<Execution> SetUpExecution(const std::string& device, int threads,
   execution.bf16 = training.precision() == TrainingConfig::BF16;
   execution.fp16 = training.precision() == TrainingConfig::FP16;
   if (execution.fp16 && !execution.device.is_cuda()) {
-    return absl::InvalidArgumentError("training.precision FP16 is CUDA autocast with loss scaling: use --device=cuda "
-                                      "(on the CPU, BF16 is the mixed precision)");
+    return absl::InvalidArgumentError(
+        "training.precision FP16 is CUDA autocast with loss scaling: use --device=cuda "
+        "(on the CPU, BF16 is the mixed precision)");
   }
   if (execution.bf16 && !execution.device.is_cpu()) {
     return absl::InvalidArgumentError("training.precision BF16 is CPU autocast: use --device=cpu");

@@ -63,16 +63,16 @@ absl::StatusOr<FineTuneResult> ApplyFineTuning(const FineTuneConfig& config, con
       ASSIGN_OR_RETURN(std::vector<std::string> trained_on, coco::data::ReadClassList(classes_file));
       if (trained_on != class_names) {
         if (!config.allow_partial()) {
-          return absl::FailedPreconditionError(
-              "fine_tune.init_weights '" + weights + "' was trained on " + std::to_string(trained_on.size()) +
-              " classes (" + classes_file + ") that differ from this run's " + std::to_string(class_names.size()) +
-              ": set fine_tune.allow_partial to re-initialise the classifier");
+          return absl::FailedPreconditionError("fine_tune.init_weights '" + weights + "' was trained on " +
+                                               std::to_string(trained_on.size()) + " classes (" + classes_file +
+                                               ") that differ from this run's " + std::to_string(class_names.size()) +
+                                               ": set fine_tune.allow_partial to re-initialise the classifier");
         }
         for (auto it = state.begin(); it != state.end();) {
           it = it->first.rfind("classifier.", 0) == 0 ? state.erase(it) : std::next(it);
         }
-        classifier_note = "\nclassifier re-initialised: the initial weights were trained on other classes (" +
-                          classes_file + ")";
+        classifier_note =
+            "\nclassifier re-initialised: the initial weights were trained on other classes (" + classes_file + ")";
       }
     }
     const mobilenet::LoadReport load = mobilenet::LoadStateDict(model, state);

@@ -89,7 +89,7 @@ absl::Status ExpandPattern(const std::string& pattern, const ImageInputOptions& 
 }  // namespace
 
 const std::vector<std::string>& ImageExtensions() {
-  static const std::vector<std::string> extensions = {"jpg", "jpeg", "jpe", "jfif", "png",  "webp", "gif",
+  static const std::vector<std::string> extensions = {"jpg", "jpeg", "jpe",  "jfif", "png",  "webp", "gif",
                                                       "bmp", "tif",  "tiff", "heic", "heif", "avif"};
   return extensions;
 }
@@ -111,9 +111,9 @@ absl::StatusOr<std::vector<ImageFile>> CollectImageFiles(const std::vector<std::
     if (!status.ok()) return status;
   }
   std::sort(files.begin(), files.end(), [](const ImageFile& a, const ImageFile& b) { return a.name < b.name; });
-  files.erase(std::unique(files.begin(), files.end(),
-                          [](const ImageFile& a, const ImageFile& b) { return a.name == b.name; }),
-              files.end());
+  files.erase(
+      std::unique(files.begin(), files.end(), [](const ImageFile& a, const ImageFile& b) { return a.name == b.name; }),
+      files.end());
   return files;
 }
 

@@ -44,8 +44,8 @@ class ImageInputsTest : public ::testing::Test {
 };
 
 TEST_F(ImageInputsTest, DirectoriesAreWalkedForImageNamesSorted) {
-  EXPECT_EQ(Names({"."}), (std::vector<std::string>{"./a.PNG", "./b.jpg", "./other/f.gif", "./sub/c.jpeg",
-                                                    "./sub/deeper/d.webp"}));
+  EXPECT_EQ(Names({"."}),
+            (std::vector<std::string>{"./a.PNG", "./b.jpg", "./other/f.gif", "./sub/c.jpeg", "./sub/deeper/d.webp"}));
   EXPECT_EQ(Names({"sub/"}), (std::vector<std::string>{"sub/c.jpeg", "sub/deeper/d.webp"}));
   EXPECT_EQ(Names({"."}, /*recursive=*/false), (std::vector<std::string>{"./a.PNG", "./b.jpg"}));
 }

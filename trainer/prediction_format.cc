@@ -31,7 +31,6 @@ std::string JsonScores(const std::vector<size_t>& classes, const float* probabil
 
 }  // namespace
 
-
 std::string JsonPredictionLine(const std::string& file, const float* probabilities, const PredictionFormat& format) {
   const std::vector<size_t> order = ByProbability(probabilities, format.class_names.size());
   std::vector<size_t> labels;

@@ -27,7 +27,6 @@ std::string TextPredictionLine(const std::string& file, const float* probabiliti
 // "F: error: MESSAGE" and a newline.
 std::string TextErrorLine(const std::string& file, const std::string& error);
 
-
 }  // namespace trainer
 
 #endif  // TRAINER_PREDICTION_FORMAT_H_

@@ -8,9 +8,7 @@
 namespace trainer {
 namespace {
 
-PredictionFormat ThreeClasses(int top_k) {
-  return PredictionFormat{{"person", "dog", "car"}, {0.5, 0.25, 0.9}, top_k};
-}
+PredictionFormat ThreeClasses(int top_k) { return PredictionFormat{{"person", "dog", "car"}, {0.5, 0.25, 0.9}, top_k}; }
 
 TEST(PredictionFormatTest, LabelsAreTheClassesAtOrOverTheirThreshold) {
   const float probabilities[] = {0.5f, 0.75f, 0.875f};  // person at its threshold, dog over, car under

@@ -33,12 +33,12 @@ absl::Status CheckSameLayout(const NamedStateDict& first, const NamedStateDict& 
     }
     const torch::Tensor& tensor = found->second;
     if (tensor.scalar_type() != reference.scalar_type()) {
-      return absl::InvalidArgumentError("'" + input.name + "': key '" + key + "' is " + DtypeName(tensor) +
-                                        " but " + DtypeName(reference) + " in '" + first.name + "'");
+      return absl::InvalidArgumentError("'" + input.name + "': key '" + key + "' is " + DtypeName(tensor) + " but " +
+                                        DtypeName(reference) + " in '" + first.name + "'");
     }
     if (!tensor.sizes().equals(reference.sizes())) {
-      return absl::InvalidArgumentError("'" + input.name + "': key '" + key + "' has shape " + Shape(tensor) +
-                                        " but " + Shape(reference) + " in '" + first.name + "'");
+      return absl::InvalidArgumentError("'" + input.name + "': key '" + key + "' has shape " + Shape(tensor) + " but " +
+                                        Shape(reference) + " in '" + first.name + "'");
     }
   }
   return absl::OkStatus();

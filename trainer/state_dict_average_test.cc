@@ -68,8 +68,7 @@ TEST(AverageStateDictsTest, MismatchesAreErrorsNamingTheFileAndKey) {
   mobilenet::StateDict retyped = Layer(1.0f, 1);
   retyped["features.0.weight"] = retyped["features.0.weight"].to(torch::kDouble);
   status = AverageStateDicts({{"a.pt", Layer(0.0f, 1)}, {"b.pt", retyped}}).status();
-  EXPECT_NE(status.message().find("'b.pt': key 'features.0.weight' is Double but Float in 'a.pt'"),
-            std::string::npos)
+  EXPECT_NE(status.message().find("'b.pt': key 'features.0.weight' is Double but Float in 'a.pt'"), std::string::npos)
       << status;
 
   EXPECT_FALSE(AverageStateDicts({}).ok());
@@ -79,11 +78,10 @@ TEST(AverageStateDictsTest, FilesRoundTripAndAMissingFileIsNamed) {
   const std::string dir = std::getenv("TEST_TMPDIR");
   ASSERT_TRUE(mobilenet::WriteStateDict(Layer(0.0f, 3), dir + "/epoch1.pt").ok());
   ASSERT_TRUE(mobilenet::WriteStateDict(Layer(2.0f, 4), dir + "/epoch2.pt").ok());
-  const absl::StatusOr<mobilenet::StateDict> average =
-      AverageStateDictFiles({dir + "/epoch1.pt", dir + "/epoch2.pt"});
+  const absl::StatusOr<mobilenet::StateDict> average = AverageStateDictFiles({dir + "/epoch1.pt", dir + "/epoch2.pt"});
   ASSERT_TRUE(average.ok()) << average.status();
-  EXPECT_TRUE(torch::allclose(average->at("features.0.weight"),
-                              torch::arange(6, torch::kFloat).reshape({2, 3}) + 1.0f, kTol, kTol));
+  EXPECT_TRUE(torch::allclose(average->at("features.0.weight"), torch::arange(6, torch::kFloat).reshape({2, 3}) + 1.0f,
+                              kTol, kTol));
   EXPECT_EQ(average->at("features.1.num_batches_tracked").item<int64_t>(), 4);
   const absl::Status status = AverageStateDictFiles({dir + "/epoch1.pt", dir + "/nope.pt"}).status();
   EXPECT_FALSE(status.ok());

@@ -4,15 +4,15 @@
 #include <google/protobuf/text_format.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <utility>
 #include <vector>
-#include <sstream>
 
 #include "glog/logging.h"
 #include "metrics/statistics.h"
@@ -29,8 +29,8 @@ class SweepErrors : public google::protobuf::io::ErrorCollector {
  public:
   explicit SweepErrors(std::string source) : source_(std::move(source)) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    text_ += (text_.empty() ? "" : "\n") + source_ + ":" + std::to_string(line + 1) + ":" +
-             std::to_string(column + 1) + ": " + message;
+    text_ += (text_.empty() ? "" : "\n") + source_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
+             ": " + message;
   }
   std::string text_;
 
@@ -71,21 +71,22 @@ void FlattenSetFields(const google::protobuf::Message& message, const std::strin
       const bool repeated = field->is_repeated();
       switch (field->cpp_type()) {
         case FieldDescriptor::CPPTYPE_MESSAGE:
-          FlattenSetFields(repeated ? reflection.GetRepeatedMessage(message, field, i)
-                                    : reflection.GetMessage(message, field),
-                           name + ".", out);
+          FlattenSetFields(
+              repeated ? reflection.GetRepeatedMessage(message, field, i) : reflection.GetMessage(message, field),
+              name + ".", out);
           break;
         case FieldDescriptor::CPPTYPE_BOOL:
-          out.push_back({name, repeated ? reflection.GetRepeatedBool(message, field, i)
-                                        : reflection.GetBool(message, field)});
+          out.push_back(
+              {name, repeated ? reflection.GetRepeatedBool(message, field, i) : reflection.GetBool(message, field)});
           break;
         case FieldDescriptor::CPPTYPE_STRING:
           out.push_back({name, repeated ? reflection.GetRepeatedString(message, field, i)
                                         : reflection.GetString(message, field)});
           break;
         case FieldDescriptor::CPPTYPE_ENUM:
-          out.push_back({name, (repeated ? reflection.GetRepeatedEnum(message, field, i)
-                                         : reflection.GetEnum(message, field))->name()});
+          out.push_back(
+              {name, (repeated ? reflection.GetRepeatedEnum(message, field, i) : reflection.GetEnum(message, field))
+                         ->name()});
           break;
         default: {
           // Every numeric type, through its text form (exact for the integers a config holds).
@@ -186,9 +187,9 @@ std::string SweepHeader(const SweepConfig& sweep, const SweepOptions& options, i
   }
   std::string header =
       "# " + sweep.description() + "\n\nBudget: " +
-      (options.full ? std::string("each experiment's own config (--full)")
-                    : "quick (" + std::to_string(sweep.quick_budget_size()) + " overlay(s) in " + options.sweep_path +
-                          ")") +
+      (options.full
+           ? std::string("each experiment's own config (--full)")
+           : "quick (" + std::to_string(sweep.quick_budget_size()) + " overlay(s) in " + options.sweep_path + ")") +
       ". Seeds: " + std::to_string(seeds) + " (training.seed 0" +
       (seeds > 1 ? ".." + std::to_string(seeds - 1) : std::string()) +
       "; each moves the initial weights, the data order and augmentation, not the data); cells are the mean" +
@@ -218,11 +219,11 @@ absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path) {
   if (!parser.ParseFromString(text.str(), &config)) return absl::InvalidArgumentError(errors.text_);
   for (int i = 0; i < config.run_size(); ++i) {
     const SweepRun& run = config.run(i);
-    if (run.label().empty() || run.label().find_first_not_of(
-                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
-                                   std::string::npos) {
-      return absl::InvalidArgumentError(path + ": run " + std::to_string(i) + ": label must be [A-Za-z0-9_.-]+, got \"" +
-                                        run.label() + "\"");
+    if (run.label().empty() ||
+        run.label().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+            std::string::npos) {
+      return absl::InvalidArgumentError(path + ": run " + std::to_string(i) +
+                                        ": label must be [A-Za-z0-9_.-]+, got \"" + run.label() + "\"");
     }
     if (run.config().empty()) return absl::InvalidArgumentError(path + ": run " + run.label() + ": config is empty");
   }
@@ -260,8 +261,8 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   // Paired by seed: each run against the baseline trained with the same seed.
   std::map<int, const SweepRow*> baseline;
   for (const SweepRow* run : by_label[labels.front()]) baseline[run->seed] = run;
-  table += "\nDifference to " + labels.front() +
-           " in percentage points: the mean over seeds of (run - " + labels.front() +
+  table += "\nDifference to " + labels.front() + " in percentage points: the mean over seeds of (run - " +
+           labels.front() +
            ") with the same seed, and its 95 % interval (Student's t, pairs - 1 degrees of freedom); **bold**: the "
            "interval excludes 0, a difference larger than the seed-to-seed noise; n/a: fewer than two seeds; "
            "same every seed: a difference identical for every seed, so no interval (never bold).\n\n"
@@ -274,7 +275,8 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   for (size_t l = 1; l < labels.size(); ++l) {
     std::vector<const SweepRow*> runs, bases;
     for (const SweepRow* run : by_label[labels[l]]) {
-      if (auto base = baseline.find(run->seed); base != baseline.end()) runs.push_back(run), bases.push_back(base->second);
+      if (auto base = baseline.find(run->seed); base != baseline.end())
+        runs.push_back(run), bases.push_back(base->second);
     }
     table += "| " + labels[l] + " | " + std::to_string(runs.size()) + " |";
     for (const Column& column : Columns()) {
@@ -284,7 +286,8 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
         continue;
       }
       std::vector<double> a, b;
-      for (size_t i = 0; i < runs.size(); ++i) a.push_back(runs[i]->*column.field), b.push_back(bases[i]->*column.field);
+      for (size_t i = 0; i < runs.size(); ++i)
+        a.push_back(runs[i]->*column.field), b.push_back(bases[i]->*column.field);
       table += " " + DifferenceCell(metrics::PairedDifference95(a, b)) + " |";
     }
     table += "\n";
@@ -301,7 +304,8 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
     if (++number == 1) {
       if (line != kCsvHeader) {
         return absl::InvalidArgumentError(path + ":1: expected the header \"" + std::string(kCsvHeader) + "\", got \"" +
-                                          line + "\" (a sweep written before seeds and calibration-split thresholds "
+                                          line +
+                                          "\" (a sweep written before seeds and calibration-split thresholds "
                                           "cannot be resumed: start a new one)");
       }
       continue;
@@ -321,8 +325,14 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
       row.label = fields[0];
       row.config = fields[1];
       integer(fields[2], row.seed);
-      double* numbers[] = {&row.map, &row.micro_f1, &row.macro_f1, &row.accuracy, &row.tuned_micro_f1,
-                           &row.tuned_macro_f1, &row.val_tuned_micro_f1, &row.val_tuned_macro_f1};
+      double* numbers[] = {&row.map,
+                           &row.micro_f1,
+                           &row.macro_f1,
+                           &row.accuracy,
+                           &row.tuned_micro_f1,
+                           &row.tuned_macro_f1,
+                           &row.val_tuned_micro_f1,
+                           &row.val_tuned_macro_f1};
       for (int i = 0; i < 8 && valid; ++i) {
         char* end = nullptr;
         *numbers[i] = std::strtod(fields[3 + i].c_str(), &end);
@@ -340,7 +350,8 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
       return absl::InvalidArgumentError(path + ":" + std::to_string(number) + ": expected " +
                                         std::to_string(kCsvFields) +
                                         " comma-separated fields (run, config, seed, 8 metrics, calibration images, "
-                                        "2 speeds, skipped steps) as SweepCsv writes them, got \"" + line + "\"");
+                                        "2 speeds, skipped steps) as SweepCsv writes them, got \"" +
+                                        line + "\"");
     }
     rows.push_back(row);
   }
@@ -396,9 +407,11 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
     for (const auto& [key, row] : finished) {
       if (key.second >= seeds) {
         return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + key.first +
-                                             " with seed " + std::to_string(key.second) + " but this invocation runs "
-                                             "seeds 0.." + std::to_string(seeds - 1) + ": resume with --seeds=" +
-                                             std::to_string(key.second + 1) + " or more");
+                                             " with seed " + std::to_string(key.second) +
+                                             " but this invocation runs "
+                                             "seeds 0.." +
+                                             std::to_string(seeds - 1) +
+                                             ": resume with --seeds=" + std::to_string(key.second + 1) + " or more");
       }
     }
   }
@@ -440,8 +453,7 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
       request.experiments_dir = options.experiments_dir;
       if (!options.full) request.overrides.assign(sweep.quick_budget().begin(), sweep.quick_budget().end());
       for (const std::string& text : run.override()) {
-        request.overrides.push_back(
-            ReplaceAll(ReplaceAll(text, "$SEED_DIR", seed_dir), "$SWEEP_DIR", options.out_dir));
+        request.overrides.push_back(ReplaceAll(ReplaceAll(text, "$SEED_DIR", seed_dir), "$SWEEP_DIR", options.out_dir));
       }
       request.overrides.insert(request.overrides.end(), options.overrides.begin(), options.overrides.end());
       request.overrides.push_back("training { seed: " + std::to_string(seed) + " }");  // last: the sweep's seed wins
@@ -463,7 +475,8 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
       LOG(INFO) << "Sweep run " << progress << ": " << name << ", config " << run.config();
       absl::StatusOr<TrainResult> result = Train(train);
       if (!result.ok()) {
-        return absl::Status(result.status().code(), "sweep run " + name + ": " + std::string(result.status().message()));
+        return absl::Status(result.status().code(),
+                            "sweep run " + name + ": " + std::string(result.status().message()));
       }
       if (result->stopped_by_signal != 0) {
         outcome.stopped_by_signal = result->stopped_by_signal;

@@ -14,11 +14,11 @@
 namespace trainer {
 
 struct SweepOptions {
-  std::string sweep_path;       // a SweepConfig text file
-  std::string experiments_dir;  // where run configs are found
-  std::string out_dir;          // seed_<k>/<label>/ per run and seed + results.{md,csv}
-  bool full = false;            // leave out quick_budget
-  int seeds = 0;                // train every run with seeds 0 .. seeds - 1; 0: the sweep file's `seeds`
+  std::string sweep_path;              // a SweepConfig text file
+  std::string experiments_dir;         // where run configs are found
+  std::string out_dir;                 // seed_<k>/<label>/ per run and seed + results.{md,csv}
+  bool full = false;                   // leave out quick_budget
+  int seeds = 0;                       // train every run with seeds 0 .. seeds - 1; 0: the sweep file's `seeds`
   std::vector<std::string> overrides;  // merged last into every run
   std::string data_root;
   std::string cache_root;
@@ -46,10 +46,11 @@ struct SweepRow {
 
 absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path);
 
-// A sweep run's hyperparameters for TensorBoard's HParams view: "run" (its label), "config", "seed", then each field its
-// overrides set (before $SEED_DIR / $SWEEP_DIR are replaced, so the seeds of a run agree), named by its path in
+// A sweep run's hyperparameters for TensorBoard's HParams view: "run" (its label), "config", "seed", then each field
+// its overrides set (before $SEED_DIR / $SWEEP_DIR are replaced, so the seeds of a run agree), named by its path in
 // TrainConfig ("training.ema.decay"; a repeated field's elements "data.sources[0]..."): numbers, bools, and strings
-// and enum names; training.seed is left out (the sweep's seed replaces it). An override that does not parse as a TrainConfig is kept whole as "override[i]".
+// and enum names; training.seed is left out (the sweep's seed replaces it). An override that does not parse as a
+// TrainConfig is kept whole as "override[i]".
 std::vector<HParam> SweepRunHparams(const SweepRun& run, int seed);
 
 // The scalar tags the HParams view shows as a sweep's metrics.

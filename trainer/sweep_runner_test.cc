@@ -31,7 +31,8 @@ TEST(SweepTest, CheckedInSweepsResolve) {
     ASSERT_TRUE(sweep.ok()) << sweep.status();
     EXPECT_GE(sweep->run_size(), 2);
     for (const SweepRun& run : sweep->run()) {
-      ConfigRequest request{run.config(), ExperimentsDir(), {sweep->quick_budget().begin(), sweep->quick_budget().end()}};
+      ConfigRequest request{
+          run.config(), ExperimentsDir(), {sweep->quick_budget().begin(), sweep->quick_budget().end()}};
       for (const std::string& text : run.override()) request.overrides.push_back(text);
       auto loaded = LoadTrainConfig(request);
       EXPECT_TRUE(loaded.ok()) << run.label() << ": " << loaded.status();
@@ -132,9 +133,10 @@ TEST(SweepTest, CsvReadsBackWhatItWrote) {
   EXPECT_THAT(bad.status().message(), HasSubstr("runs/s/results.csv:3: expected 15 comma-separated fields"));
 
   // A results.csv from before seeds and calibration-split thresholds is refused, not misread.
-  auto old = ParseSweepCsv("run,config,mAP,micro_f1,macro_f1,accuracy,tuned_micro_f1,tuned_macro_f1,train_seconds,"
-                           "images_per_second,skipped_steps\nbce,baseline_bce,0.1,0.2,0.3,0.4,0.5,0.6,10,20,0\n",
-                           "old/results.csv");
+  auto old = ParseSweepCsv(
+      "run,config,mAP,micro_f1,macro_f1,accuracy,tuned_micro_f1,tuned_macro_f1,train_seconds,"
+      "images_per_second,skipped_steps\nbce,baseline_bce,0.1,0.2,0.3,0.4,0.5,0.6,10,20,0\n",
+      "old/results.csv");
   ASSERT_FALSE(old.ok());
   EXPECT_THAT(old.status().message(), HasSubstr("old/results.csv:1: expected the header"));
 }
@@ -277,7 +279,8 @@ TEST(SweepTest, TwoSeedSweepReportsMeanSdAndIntervals) {
 
   // The sweep's seed replaced the run's own training.seed, and moved the weights: the two seeds' runs differ.
   EXPECT_THAT(ReadAll(options.out_dir + "/seed_1/focal/config.pbtxt"), HasSubstr("seed: 1\n"));
-  EXPECT_NE(ReadAll(options.out_dir + "/seed_0/bce/model_last.pt"), ReadAll(options.out_dir + "/seed_1/bce/model_last.pt"));
+  EXPECT_NE(ReadAll(options.out_dir + "/seed_0/bce/model_last.pt"),
+            ReadAll(options.out_dir + "/seed_1/bce/model_last.pt"));
   // Every seed held out the same calibration images (3 of 32).
   const std::string calibration = ReadAll(options.out_dir + "/seed_0/bce/calibration_images.txt");
   EXPECT_THAT(calibration, HasSubstr(".jpg\n"));

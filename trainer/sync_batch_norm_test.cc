@@ -35,11 +35,8 @@ constexpr char kPerProcess[] = "per_process";
 // layers' gradients, which would blur the comparison; in float64 the two runs agree to about 1e-12.
 mobilenet::MobileNet TinyModel(uint64_t seed) {
   torch::manual_seed(seed);
-  mobilenet::MobileNet model(mobilenet::MobileNetOptions()
-                                  .num_classes(3)
-                                  .width_mult(0.25)
-                                  .dropout(0.0)
-                                  .init(mobilenet::InitScheme::kTorchvision));
+  mobilenet::MobileNet model(mobilenet::MobileNetOptions().num_classes(3).width_mult(0.25).dropout(0.0).init(
+      mobilenet::InitScheme::kTorchvision));
   model->to(torch::kDouble);
   return model;
 }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -29,8 +29,6 @@
 #include "trainer/distributed/collectives.h"
 #include "trainer/distributed/data_parallel.h"
 #include "trainer/distributed/process_group.h"
-#include "trainer/stop_signal.h"
-#include "trainer/test_pause.h"
 #include "trainer/execution.h"
 #include "trainer/fine_tuning.h"
 #include "trainer/optim/ema.h"
@@ -41,6 +39,8 @@
 #include "trainer/outputs/contact_sheet.h"
 #include "trainer/outputs/report_writer.h"
 #include "trainer/outputs/run_directory.h"
+#include "trainer/stop_signal.h"
+#include "trainer/test_pause.h"
 #include "trainer/training_step.h"
 
 namespace trainer {
@@ -112,10 +112,12 @@ std::vector<SheetTile> ContactSheetTiles(const EvalRows& rows, const std::vector
     for (size_t c = 0; c < num_classes; ++c) {
       const float target = rows.targets[row * num_classes + c], score = rows.logits[row * num_classes + c];
       const double probability = scores_are_logits ? 1.0 / (1.0 + std::exp(-score)) : score;
-      const bool predicted = probability >= (c < thresholds.thresholds.size() ? thresholds.thresholds[c]
-                                                                              : thresholds.global_threshold);
-      if (target == 1) (predicted ? tile.hits : tile.misses).push_back(class_names[c]);
-      else if (target == 0 && predicted) tile.false_alarms.push_back(class_names[c]);
+      const bool predicted =
+          probability >= (c < thresholds.thresholds.size() ? thresholds.thresholds[c] : thresholds.global_threshold);
+      if (target == 1)
+        (predicted ? tile.hits : tile.misses).push_back(class_names[c]);
+      else if (target == 0 && predicted)
+        tile.false_alarms.push_back(class_names[c]);
     }
   }
   return tiles;
@@ -166,11 +168,11 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
 
 std::string ModelDescription(const TrainConfig& config, int64_t num_classes, int64_t parameters) {
   char buffer[256];
-  std::snprintf(buffer, sizeof(buffer), "MobileNet%s width %.2f, output stride %d, %s init, %lld classes, %lld parameters",
-                config.model().has_mobilenet_v1() ? "V1" : "V2", config.model().width_mult(),
-                config.model().output_stride(),
-                config.model().init() == ModelConfig::TORCHVISION ? "torchvision" : "research-notes",
-                static_cast<long long>(num_classes), static_cast<long long>(parameters));
+  std::snprintf(
+      buffer, sizeof(buffer), "MobileNet%s width %.2f, output stride %d, %s init, %lld classes, %lld parameters",
+      config.model().has_mobilenet_v1() ? "V1" : "V2", config.model().width_mult(), config.model().output_stride(),
+      config.model().init() == ModelConfig::TORCHVISION ? "torchvision" : "research-notes",
+      static_cast<long long>(num_classes), static_cast<long long>(parameters));
   return buffer;
 }
 
@@ -271,9 +273,7 @@ class TrainingRun {
   // Where thresholds.txt's thresholds were tuned, for its header and report.md.
   std::string ThresholdProvenance() const;
   // " (EMA weights)" or " (raw weights)" with EMA on: which weights model_best.pt holds; "" without EMA.
-  std::string BestSource() const {
-    return ema_ ? progress_.best_is_ema ? " (EMA weights)" : " (raw weights)" : "";
-  }
+  std::string BestSource() const { return ema_ ? progress_.best_is_ema ? " (EMA weights)" : " (raw weights)" : ""; }
   absl::Status SaveCheckpoints(bool last, bool best);
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
@@ -306,7 +306,7 @@ class TrainingRun {
   std::unique_ptr<coco::data::ImageLoader> train_loader_;
   std::unique_ptr<coco::data::ImageLoader> val_loader_;
   std::unique_ptr<coco::data::ImageLoader> calibration_loader_;  // null without a calibration split
-  std::optional<SampleGroups> val_groups_;  // with several validation sources
+  std::optional<SampleGroups> val_groups_;                       // with several validation sources
 
   mobilenet::MobileNetOptions model_options_;
   mobilenet::MobileNet model_{nullptr};
@@ -327,7 +327,7 @@ class TrainingRun {
   int64_t accumulate_steps_ = 1;
   double expected_epoch_images_ = 0;  // with repeat factors or source weights: their sum
 
-  std::unique_ptr<RunDirectory> run_;  // rank 0 only
+  std::unique_ptr<RunDirectory> run_;                         // rank 0 only
   std::unique_ptr<distributed::DataParallel> data_parallel_;  // world_size > 1
   TrainingProgress progress_;
   int64_t images_trained_ = 0;
@@ -354,7 +354,8 @@ absl::Status TrainingRun::LoadData() {
   if (threshold > 0 || !splits_.train_weights.empty()) {
     train_options.repeat_factors = threshold > 0 ? coco::data::RepeatFactors(splits_.train, threshold)
                                                  : std::vector<double>(splits_.train.images.size(), 1.0);
-    for (size_t i = 0; i < splits_.train_weights.size(); ++i) train_options.repeat_factors[i] *= splits_.train_weights[i];
+    for (size_t i = 0; i < splits_.train_weights.size(); ++i)
+      train_options.repeat_factors[i] *= splits_.train_weights[i];
     double expected = 0, repeated = 0;
     for (double factor : train_options.repeat_factors) expected += factor, repeated += factor != 1 ? 1 : 0;
     expected_epoch_images_ = expected;
@@ -370,9 +371,9 @@ absl::Status TrainingRun::LoadData() {
   ASSIGN_OR_RETURN(train_loader_, coco::data::ImageLoader::Create(
                                       coco::data::SamplesFromDataset(splits_.train, splits_.train_image_dir),
                                       num_classes, train_options));
-  ASSIGN_OR_RETURN(val_loader_, coco::data::ImageLoader::Create(
-                                    coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), num_classes,
-                                    val_options));
+  ASSIGN_OR_RETURN(val_loader_,
+                   coco::data::ImageLoader::Create(coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir),
+                                                   num_classes, val_options));
   if (!splits_.calibration.images.empty()) {
     ASSIGN_OR_RETURN(calibration_loader_,
                      coco::data::ImageLoader::Create(
@@ -408,8 +409,8 @@ absl::StatusOr<EvalRows> TrainingRun::ForwardAllRows(mobilenet::MobileNet& model
   return rows;
 }
 
-absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& model,
-                                                       std::vector<SourceEval>* by_source, EvalRows* rows_out) {
+absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& model, std::vector<SourceEval>* by_source,
+                                                       EvalRows* rows_out) {
   std::vector<metrics::MultilabelAccumulator> per_source;
   const SampleGroups* groups = by_source != nullptr && val_groups_ ? &*val_groups_ : nullptr;
   ASSIGN_OR_RETURN(const EvalRows rows, ForwardAllRows(model, *val_loader_));
@@ -449,8 +450,8 @@ absl::Status TrainingRun::BuildModelAndEma() {
   ASSIGN_OR_RETURN(model_options_, ModelOptionsFromConfig(config_.model(), num_classes));
   if (execution_.bf16) model_options_.inplace_activation(false);  // see bf16_activation.h
   model_ = mobilenet::MobileNet(model_options_);
-  ASSIGN_OR_RETURN(FineTuneResult fine_tune, ApplyFineTuning(config_.fine_tune(), options_.runs_root, class_names_,
-                                                                *model_));
+  ASSIGN_OR_RETURN(FineTuneResult fine_tune,
+                   ApplyFineTuning(config_.fine_tune(), options_.runs_root, class_names_, *model_));
   freeze_report_ = fine_tune.freeze;
   result_.fine_tune_report = fine_tune.report;
   if (!fine_tune.report.empty()) LOG(INFO) << "Fine-tuning:\n" << fine_tune.report;
@@ -563,8 +564,8 @@ absl::Status TrainingRun::ResumeFromCheckpoint() {
   if (!restored.class_names.empty() && restored.class_names != class_names_) {
     return absl::FailedPreconditionError("--resume: '" + last + "' was trained on " +
                                          DescribeClasses(restored.class_names) + " but the data now maps to " +
-                                         DescribeClasses(class_names_) + " (the run's classes: " +
-                                         options_.run_dir + "/classes.txt)");
+                                         DescribeClasses(class_names_) + " (the run's classes: " + options_.run_dir +
+                                         "/classes.txt)");
   }
   restored.class_names = class_names_;
   progress_ = restored;
@@ -611,9 +612,10 @@ absl::Status TrainingRun::WriteRunManifest() {
   RETURN_IF_ERROR(run_->WriteText("classes.txt", classes));
   RETURN_IF_ERROR(run_->WriteText("label_mapping.tsv", splits_.mapping_table));
   if (!splits_.calibration.images.empty()) {
-    std::string calibration = "# The calibration split: training images held out of training, on which the per-class "
-                              "thresholds are tuned\n# (data.calibration_fraction; the same for every training.seed). "
-                              "File names as in the annotations.\n";
+    std::string calibration =
+        "# The calibration split: training images held out of training, on which the per-class "
+        "thresholds are tuned\n# (data.calibration_fraction; the same for every training.seed). "
+        "File names as in the annotations.\n";
     for (const coco::data::Image& image : splits_.calibration.images) calibration += image.file_name + "\n";
     RETURN_IF_ERROR(run_->WriteText("calibration_images.txt", calibration));
   }
@@ -628,8 +630,8 @@ void TrainingRun::LogRunHeader() const {
   LOG(INFO) << "Run directory: " << run_->path();
   LOG(INFO) << "Data: " << splits_.description;
   LOG(INFO) << "Thresholds: " << ThresholdProvenance();
-  LOG(INFO) << "Label space: " << splits_.label_space << "\n" << splits_.mapping_changes
-            << "  (every category: " << run_->File("label_mapping.tsv") << ")";
+  LOG(INFO) << "Label space: " << splits_.label_space << "\n"
+            << splits_.mapping_changes << "  (every category: " << run_->File("label_mapping.tsv") << ")";
   if (!splits_.unlabelled_classes.empty()) {
     LOG(INFO) << "Classes a source never labels are masked out of its loss and metrics (a missing label is not a "
                  "negative; data.label_space.unlabelled_as_negative turns this off):\n"
@@ -649,8 +651,10 @@ absl::Status TrainingRun::Collectively(const std::function<void()>& work) {
   } catch (const std::exception& error) {  // c10::Error, or Gloo's own exceptions from a collective
     if (!data_parallel_) throw;
     return absl::UnavailableError("rank " + std::to_string(options_.rank) + ", step " +
-                                  std::to_string(progress_.global_step) + ": a collective failed (another process "
-                                  "died or stopped answering): " + distributed::ExceptionMessage(error));
+                                  std::to_string(progress_.global_step) +
+                                  ": a collective failed (another process "
+                                  "died or stopped answering): " +
+                                  distributed::ExceptionMessage(error));
   }
   return absl::OkStatus();
 }
@@ -675,8 +679,10 @@ absl::StatusOr<bool> TrainingRun::Step(int64_t epoch, double lr, double& loss_va
     LOG(WARNING) << "Step " << progress_.global_step << " skipped: non-finite "
                  << (std::isfinite(loss_value) ? "gradient" : "loss") << " (" << progress_.skipped_steps
                  << " skipped so far)";
-    RETURN_IF_ERROR(Record({"skipped_step", progress_.global_step, epoch + 1,
-                                  {{"loss", loss_value}, {"skipped_total", double(progress_.skipped_steps)}}}));
+    RETURN_IF_ERROR(Record({"skipped_step",
+                            progress_.global_step,
+                            epoch + 1,
+                            {{"loss", loss_value}, {"skipped_total", double(progress_.skipped_steps)}}}));
     ++progress_.global_step;  // the schedule moves on regardless
     return false;
   }
@@ -744,16 +750,18 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
     const double rate = epoch_images / std::max(elapsed, 1e-9);
     const bool periodic = progress_.global_step % training_.log_every_steps() == 0;
     if (periodic) {
-      RETURN_IF_ERROR(Record({"train_step", progress_.global_step, epoch + 1,
-                                    {{"loss", window_loss / window_count}, {"lr", lr}, {"grad_norm", grad_norm},
-                                     {"images_per_second", rate}}}));
+      RETURN_IF_ERROR(Record(
+          {"train_step",
+           progress_.global_step,
+           epoch + 1,
+           {{"loss", window_loss / window_count}, {"lr", lr}, {"grad_norm", grad_norm}, {"images_per_second", rate}}}));
       window_loss = 0, window_count = 0;
     }
     if (options_.progress_bar || periodic) {
       const double per_step = elapsed / (step + 1);
       const double eta = per_step * (steps_per_epoch_ - step - 1);
-      const double run_eta = eta + per_step * steps_per_epoch_ * (epochs - epoch - 1) +
-                             std::max(eval_seconds_, 0.0) * evaluations_left;
+      const double run_eta =
+          eta + per_step * steps_per_epoch_ * (epochs - epoch - 1) + std::max(eval_seconds_, 0.0) * evaluations_left;
       ReportProgress(options_.progress_bar, epoch, epochs, step + 1, steps_per_epoch_, loss_value, lr, rate, eta,
                      run_eta, eval_seconds_ >= 0);
     }
@@ -770,10 +778,13 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
     mean_loss = mean.item<double>();
   }
   result_.epoch_mean_losses.push_back(mean_loss);
-  RETURN_IF_ERROR(Record({"train_epoch", progress_.global_step, epoch + 1,
-                                {{"loss", mean_loss}, {"seconds", seconds},
-                                 {"images_per_second", epoch_images / std::max(seconds, 1e-9)},
-                                 {"skipped_steps", double(progress_.skipped_steps)}}}));
+  RETURN_IF_ERROR(Record({"train_epoch",
+                          progress_.global_step,
+                          epoch + 1,
+                          {{"loss", mean_loss},
+                           {"seconds", seconds},
+                           {"images_per_second", epoch_images / std::max(seconds, 1e-9)},
+                           {"skipped_steps", double(progress_.skipped_steps)}}}));
   progress_.epochs_completed = epoch + 1;
   progress_.steps_into_epoch = 0;
 
@@ -851,7 +862,9 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
     progress_.best_is_ema = ema_wins;
     best_thresholds_ = *thresholds;
     best_classes_ = (ema_wins ? ema_summary->at_threshold : summary.at_threshold).per_class;
-    RETURN_IF_ERROR(Record({"best", progress_.global_step, epoch + 1,
+    RETURN_IF_ERROR(Record({"best",
+                            progress_.global_step,
+                            epoch + 1,
                             {{MetricName(training_.best_metric()), value}, {"ema_weights", ema_wins ? 1.0 : 0.0}}}));
     LOG(INFO) << "  best " << MetricName(training_.best_metric()) << " " << FormatPercent(value) << " at epoch "
               << epoch + 1 << BestSource();
@@ -866,10 +879,10 @@ absl::StatusOr<TrainingRun::Continuation> TrainingRun::DecideToContinue(bool has
   Continuation next{has_batch, StopSignal()};
   if (!data_parallel_) return next;
   // One decision for all processes: they stop together, at the same step, if any of them was signalled.
-  ASSIGN_OR_RETURN(const torch::Tensor mean,
-                   distributed::AllReduceMean(data_parallel_->group(),
-                                              torch::tensor({has_batch ? 1.0 : 0.0, double(next.stop_signal)},
-                                                            torch::kDouble)));
+  ASSIGN_OR_RETURN(
+      const torch::Tensor mean,
+      distributed::AllReduceMean(data_parallel_->group(),
+                                 torch::tensor({has_batch ? 1.0 : 0.0, double(next.stop_signal)}, torch::kDouble)));
   next.every_process_has_a_batch = mean[0].item<double>() == 1.0;
   if (next.stop_signal == 0 && mean[1].item<double>() > 0) next.stop_signal = SIGTERM;  // a peer's signal
   return next;
@@ -891,11 +904,11 @@ absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
     RETURN_IF_ERROR(WriteCheckpoint(run_->Checkpoint("best.ckpt"), *model_, *optimizer_, ema, progress_));
     const mobilenet::MobileNet& winner = progress_.best_is_ema ? ema_model_ : model_;
     RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*winner), run_->File("model_best.pt")));
-    RETURN_IF_ERROR(metrics::WriteThresholds(
-        best_thresholds_, run_->File("thresholds.txt"),
-        "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) +
-            (ema_ ? progress_.best_is_ema ? ", EMA weights" : ", raw weights" : "") + "), thresholds " +
-            ThresholdProvenance() + "."));
+    RETURN_IF_ERROR(
+        metrics::WriteThresholds(best_thresholds_, run_->File("thresholds.txt"),
+                                 "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) +
+                                     (ema_ ? progress_.best_is_ema ? ", EMA weights" : ", raw weights" : "") +
+                                     "), thresholds " + ThresholdProvenance() + "."));
   }
   return absl::OkStatus();
 }
@@ -922,9 +935,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   TrainResult result = Partial();
   if (!run_) return result;  // ranks other than 0 write nothing
   // thresholds.txt (the best epoch's, beside model_best.pt) was written with the best checkpoint.
-  RETURN_IF_ERROR(metrics::WriteThresholds(result.final_eval.tuned_thresholds, run_->File("thresholds_last.txt"),
-                                           "Provenance: the last epoch's weights (model_last.pt), thresholds " +
-                                               ThresholdProvenance() + "."));
+  RETURN_IF_ERROR(metrics::WriteThresholds(
+      result.final_eval.tuned_thresholds, run_->File("thresholds_last.txt"),
+      "Provenance: the last epoch's weights (model_last.pt), thresholds " + ThresholdProvenance() + "."));
   ReportInputs report;
   report.config_name = config_.name();
   report.config_hash = options_.config.hash;
@@ -959,10 +972,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.class_ap = best_classes_kept ? best_classes_ : result.final_eval.at_threshold.per_class;
   report.class_ap_epoch = best_classes_kept ? progress_.best_epoch : progress_.epochs_completed;
   report.train_positives = CountDatasetLabels(splits_.train).positives;
-  report.contact_sheet =
-      ContactSheetTiles(final_rows_, coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), class_names_,
-                        result.final_eval.tuned_thresholds,
-                        config_.metrics().score_type() == metrics::MetricsOptions::LOGITS);
+  report.contact_sheet = ContactSheetTiles(
+      final_rows_, coco::data::SamplesFromDataset(splits_.val, splits_.val_image_dir), class_names_,
+      result.final_eval.tuned_thresholds, config_.metrics().score_type() == metrics::MetricsOptions::LOGITS);
   ASSIGN_OR_RETURN(report.history, ReadMetricsJsonl(run_->File("metrics.jsonl")));
   RETURN_IF_ERROR(WriteReport(*run_, report));
   LOG(INFO) << "Best " << MetricName(training_.best_metric()) << " " << FormatPercent(progress_.best_metric)

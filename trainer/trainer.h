@@ -61,7 +61,7 @@ struct TrainResult {
   std::vector<double> epoch_mean_losses;  // this invocation's epochs
   double train_seconds = 0.0;
   double images_per_second = 0.0;
-  EvalSummary final_eval;  // last evaluated epoch
+  EvalSummary final_eval;                        // last evaluated epoch
   std::vector<SourceEval> final_eval_by_source;  // the same, per validation source when there are several
   double best_metric = 0.0;
   int64_t best_epoch = 0;

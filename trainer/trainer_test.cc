@@ -41,7 +41,11 @@ std::string ExperimentsDir() { return std::string(std::getenv("TEST_SRCDIR")) + 
 
 // 48 train / 24 val synthetic images at 48 px, 32 px input, width 0.25: a 2-epoch run takes about a second.
 constexpr char kTiny[] = R"pb(
-  data { synthetic { train_images: 48 val_images: 24 image_size: 48 } resolution: 32 loader_threads: 1 }
+  data {
+    synthetic { train_images: 48 val_images: 24 image_size: 48 }
+    resolution: 32
+    loader_threads: 1
+  }
   model { width_mult: 0.25 }
   training { epochs: 2 batch_size: 8 threads: 1 log_every_steps: 2 }
   optimizer { learning_rate: 0.003 }
@@ -193,10 +197,10 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
   EXPECT_EQ(result->steps, 2 * 6);
 
   const std::string run = options.run_dir;
-  for (const char* file : {"config.pbtxt", "config_hash.txt", "metrics.jsonl", "model_best.pt", "model_last.pt",
-                           "thresholds.txt", "thresholds_last.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg",
-                           "ap_by_class.svg", "val_contact_sheet.svg",
-                           "checkpoints/last.ckpt", "checkpoints/best.ckpt"}) {
+  for (const char* file :
+       {"config.pbtxt", "config_hash.txt", "metrics.jsonl", "model_best.pt", "model_last.pt", "thresholds.txt",
+        "thresholds_last.txt", "report.md", "curves_loss.svg", "curves_lr.svg", "curves_val.svg", "ap_by_class.svg",
+        "val_contact_sheet.svg", "checkpoints/last.ckpt", "checkpoints/best.ckpt"}) {
     EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   }
   EXPECT_THAT(ReadAll(run + "/config_hash.txt"), HasSubstr(options.config.hash));
@@ -317,8 +321,7 @@ TEST(TrainerTest, TwoEpochRunWritesEveryOutputAndLossDecreases) {
 
 // data.calibration_fraction 0: nothing held out, thresholds tuned on val itself, and every output says so.
 TEST(TrainerTest, WithoutCalibrationSplitThresholdsAreTunedOnValAndSaySo) {
-  const TrainOptions options =
-      TinyOptions("no_calibration", "data { calibration_fraction: 0 } training { epochs: 1 }");
+  const TrainOptions options = TinyOptions("no_calibration", "data { calibration_fraction: 0 } training { epochs: 1 }");
   absl::StatusOr<TrainResult> result = Train(options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->final_eval.calibration_samples, 0);
@@ -326,7 +329,8 @@ TEST(TrainerTest, WithoutCalibrationSplitThresholdsAreTunedOnValAndSaySo) {
   EXPECT_FALSE(fs::exists(options.run_dir + "/calibration_images.txt"));
   EXPECT_THAT(ReadAll(options.run_dir + "/thresholds.txt"), HasSubstr("on the validation split itself"));
   EXPECT_THAT(ReadAll(options.run_dir + "/thresholds_last.txt"), HasSubstr("on the validation split itself"));
-  EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("| metric | threshold 0.5 | val-tuned (optimistic) |"));
+  EXPECT_THAT(ReadAll(options.run_dir + "/report.md"),
+              HasSubstr("| metric | threshold 0.5 | val-tuned (optimistic) |"));
 }
 
 // A single-label set (the tiny synthetic images, one annotation each among COCO's first 8 classes, as COCO JSON
@@ -419,8 +423,7 @@ TEST(TrainerTest, SingleLabelRunRecordsTopOneAndTopFiveAccuracy) {
 
 // best_metric TOP1_ACCURACY on multi-label data is an error at the first evaluation, naming the field.
 TEST(TrainerTest, TopOneBestMetricOnMultiLabelDataIsAnError) {
-  const TrainOptions options =
-      TinyOptions("top1_on_multi_label", "training { epochs: 1 best_metric: TOP1_ACCURACY }");
+  const TrainOptions options = TinyOptions("top1_on_multi_label", "training { epochs: 1 best_metric: TOP1_ACCURACY }");
   absl::StatusOr<TrainResult> result = Train(options);
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("training.best_metric is TOP1_ACCURACY"));

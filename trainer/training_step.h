@@ -38,7 +38,7 @@ struct StepContext {
   torch::nn::AnyModule* loss_function = nullptr;
   std::vector<torch::Tensor> trainable;  // the parameters whose gradients are clipped (and unscaled)
   ForwardOptions forward;
-  double clip_grad_norm = 0.0;                // 0: no clipping, but the norm is still measured
+  double clip_grad_norm = 0.0;               // 0: no clipping, but the norm is still measured
   DynamicLossScaler* loss_scaler = nullptr;  // FP16 only
   WeightEma* ema = nullptr;                  // updated after every applied step when set
   // Distributed runs: gradients are averaged over processes during backward, and every process takes or skips the
@@ -74,8 +74,8 @@ void DiscardAccumulated(StepContext& context);
 
 // One step at learning rate `lr` on a batch (images normalised, targets multi-hot): AccumulateMicroBatch with a group
 // of one, then ApplyAccumulatedStep. `poison_loss` multiplies the loss by NaN first (TrainingTestHooks in
-// testing_hooks.h, for the tests of the skip path). In a distributed run a collective that fails (a peer died or timed out) throws
-// c10::Error, here and in the two above.
+// testing_hooks.h, for the tests of the skip path). In a distributed run a collective that fails (a peer died or timed
+// out) throws c10::Error, here and in the two above.
 StepOutcome TrainStep(StepContext& context, const torch::Tensor& images, const torch::Tensor& targets, double lr,
                       bool poison_loss = false);
 

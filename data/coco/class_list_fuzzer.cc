@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "data/coco/label_space.h"
-#include "tools/fuzz/input_file.h"
 #include "tools/fuzz/fuzz_check.h"
+#include "tools/fuzz/input_file.h"
 
 namespace {
 

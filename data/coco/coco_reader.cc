@@ -58,14 +58,10 @@ simdjson::error_code WalkValue(simdjson::ondemand::value value, int depth = 1) {
       }
       return simdjson::SUCCESS;
     }
-    case simdjson::ondemand::json_type::number:
-      return value.get_double().error();
-    case simdjson::ondemand::json_type::string:
-      return value.get_string().error();
-    case simdjson::ondemand::json_type::boolean:
-      return value.get_bool().error();
-    case simdjson::ondemand::json_type::null:
-      return simdjson::SUCCESS;
+    case simdjson::ondemand::json_type::number: return value.get_double().error();
+    case simdjson::ondemand::json_type::string: return value.get_string().error();
+    case simdjson::ondemand::json_type::boolean: return value.get_bool().error();
+    case simdjson::ondemand::json_type::null: return simdjson::SUCCESS;
   }
   return simdjson::SUCCESS;
 }
@@ -85,8 +81,8 @@ simdjson::error_code FindSyntaxError(const simdjson::padded_string& json, std::s
   if (document.current_location().get(location)) {
     *where = "near the end of the input";
   } else {
-    *where = "at " + LineAndColumn(std::string_view(json.data(), json.size()),
-                                   static_cast<size_t>(location - json.data()));
+    *where =
+        "at " + LineAndColumn(std::string_view(json.data(), json.size()), static_cast<size_t>(location - json.data()));
   }
   return error;
 }
@@ -102,16 +98,11 @@ std::string TypeName(simdjson::ondemand::value value) {
   simdjson::ondemand::json_type type;
   if (value.type().get(type)) return "unexpected content";
   switch (type) {
-    case simdjson::ondemand::json_type::array:
-      return "array";
-    case simdjson::ondemand::json_type::object:
-      return "object";
-    case simdjson::ondemand::json_type::string:
-      return "string";
-    case simdjson::ondemand::json_type::boolean:
-      return "bool";
-    case simdjson::ondemand::json_type::null:
-      return "null";
+    case simdjson::ondemand::json_type::array: return "array";
+    case simdjson::ondemand::json_type::object: return "object";
+    case simdjson::ondemand::json_type::string: return "string";
+    case simdjson::ondemand::json_type::boolean: return "bool";
+    case simdjson::ondemand::json_type::null: return "null";
     case simdjson::ondemand::json_type::number: {
       simdjson::ondemand::number_type number;
       if (value.get_number_type().get(number)) return "number";
@@ -157,15 +148,9 @@ simdjson::error_code ReadSlots(simdjson::ondemand::value item, Slot (&slots)[N])
     simdjson::ondemand::value value = field.value();
     bool failed = false;
     switch (slot->kind) {
-      case Kind::kInt:
-        failed = value.get_int64().get(slot->int_value) != simdjson::SUCCESS;
-        break;
-      case Kind::kNumber:
-        failed = value.get_double().get(slot->number_value) != simdjson::SUCCESS;
-        break;
-      case Kind::kString:
-        failed = value.get_string().get(slot->string_value) != simdjson::SUCCESS;
-        break;
+      case Kind::kInt: failed = value.get_int64().get(slot->int_value) != simdjson::SUCCESS; break;
+      case Kind::kNumber: failed = value.get_double().get(slot->number_value) != simdjson::SUCCESS; break;
+      case Kind::kString: failed = value.get_string().get(slot->string_value) != simdjson::SUCCESS; break;
     }
     if (failed) {
       slot->mistyped = true;
@@ -177,12 +162,9 @@ simdjson::error_code ReadSlots(simdjson::ondemand::value item, Slot (&slots)[N])
 
 const char* Expected(Kind kind) {
   switch (kind) {
-    case Kind::kInt:
-      return "an integer";
-    case Kind::kNumber:
-      return "a number";
-    case Kind::kString:
-      return "a string";
+    case Kind::kInt: return "an integer";
+    case Kind::kNumber: return "a number";
+    case Kind::kString: return "a string";
   }
   return "";
 }
@@ -244,8 +226,8 @@ struct Collected {
 
 constexpr const char* kSections[] = {"categories", "images", "annotations"};
 
-simdjson::error_code ReadCategoryItems(const std::string& source, simdjson::ondemand::array array,
-                                       CocoDataset& dataset, Collected& collected) {
+simdjson::error_code ReadCategoryItems(const std::string& source, simdjson::ondemand::array array, CocoDataset& dataset,
+                                       Collected& collected) {
   std::unordered_set<int64_t> seen;
   size_t index = 0;
   for (auto item_result : array) {
@@ -370,8 +352,8 @@ simdjson::error_code Collect(const std::string& source, simdjson::ondemand::obje
 }
 
 // Checks the annotations' ids and references in file order and sets the labels.
-absl::Status ResolveAnnotations(const std::string& source, const CocoReaderOptions& options,
-                                const Collected& collected, CocoDataset& dataset) {
+absl::Status ResolveAnnotations(const std::string& source, const CocoReaderOptions& options, const Collected& collected,
+                                CocoDataset& dataset) {
   std::unordered_map<int64_t, int32_t> class_of_category;
   for (size_t i = 0; i < dataset.categories.size(); ++i) {
     class_of_category[dataset.categories[i].id] = static_cast<int32_t>(i);
@@ -460,8 +442,8 @@ absl::StatusOr<CocoDataset> ParsePadded(const simdjson::padded_string& padded, c
 
   for (int i = 0; i < 3; ++i) {
     if (!collected.has_section[i]) {
-      return content_error(absl::InvalidArgumentError(source + ": missing top-level field '" + kSections[i] +
-                                                      "' (an array)"));
+      return content_error(
+          absl::InvalidArgumentError(source + ": missing top-level field '" + kSections[i] + "' (an array)"));
     }
     if (collected.section_not_array[i]) {
       return content_error(
@@ -474,8 +456,7 @@ absl::StatusOr<CocoDataset> ParsePadded(const simdjson::padded_string& padded, c
   std::unordered_set<std::string> names;
   for (const Category& category : dataset.categories) {
     if (!names.insert(category.name).second) {
-      return content_error(
-          absl::InvalidArgumentError(source + ": duplicate category name '" + category.name + "'"));
+      return content_error(absl::InvalidArgumentError(source + ": duplicate category name '" + category.name + "'"));
     }
   }
   if (!collected.images_error.ok()) return content_error(collected.images_error);
@@ -490,8 +471,7 @@ absl::StatusOr<CocoDataset> ParsePadded(const simdjson::padded_string& padded, c
   if (!options.keep_images_without_labels) {
     const auto unlabeled = [](const Image& image) { return image.labels.empty(); };
     const size_t before = dataset.images.size();
-    dataset.images.erase(std::remove_if(dataset.images.begin(), dataset.images.end(), unlabeled),
-                         dataset.images.end());
+    dataset.images.erase(std::remove_if(dataset.images.begin(), dataset.images.end(), unlabeled), dataset.images.end());
     dataset.images_without_labels_dropped = static_cast<int64_t>(before - dataset.images.size());
   }
   return dataset;

@@ -81,7 +81,8 @@ void ApplyAliases(const std::map<std::string, std::string>& aliases, CocoDataset
       names_in_file.push_back(in_file);
     }
     new_index[i] = it->second;
-    if (i < dataset.category_annotations.size()) counts[static_cast<size_t>(it->second)] += dataset.category_annotations[i];
+    if (i < dataset.category_annotations.size())
+      counts[static_cast<size_t>(it->second)] += dataset.category_annotations[i];
   }
   for (Image& image : dataset.images) {
     for (int32_t& label : image.labels) label = new_index[static_cast<size_t>(label)];
@@ -159,8 +160,7 @@ absl::StatusOr<LabelSpace> BuildLabelSpace(LabelSpaceKind kind, const std::vecto
       if (list.empty()) return absl::InvalidArgumentError("label space LIST: the class list is empty");
       space = LabelSpace::Create(list);
       break;
-    case LabelSpaceKind::kAuto:
-      break;
+    case LabelSpaceKind::kAuto: break;
   }
   if (space.ok() && chosen != nullptr) {
     *chosen = description + ", " + std::to_string(space->size()) + " classes";

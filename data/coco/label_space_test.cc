@@ -99,8 +99,8 @@ TEST(LabelSpaceTest, UnionOfOverlappingAndAliasedSources) {
   EXPECT_EQ(report_b->unlabelled_classes, (std::vector<int32_t>{1, 3}));
   EXPECT_EQ(s.a.images[2].unlabelled, (std::vector<int32_t>{0, 2, 4}));
   // Rows: airplane car couch dog horse person.
-  EXPECT_EQ(s.a.MultiHotMatrix(), (std::vector<float>{-1, 1, -1, 0, -1, 1,    //
-                                                      -1, 0, -1, 1, -1, 0,    //
+  EXPECT_EQ(s.a.MultiHotMatrix(), (std::vector<float>{-1, 1, -1, 0, -1, 1,  //
+                                                      -1, 0, -1, 1, -1, 0,  //
                                                       -1, 0, -1, 0, -1, 0}));
   EXPECT_EQ(s.b.MultiHotMatrix(), (std::vector<float>{1, -1, 0, -1, 0, 1,  //
                                                       0, -1, 1, -1, 0, 0,  //
@@ -130,7 +130,8 @@ TEST(LabelSpaceTest, AutoChoosesCoco80WhenEveryUsedCategoryIsCocos) {
 
   CocoDataset unicorns = *ParseCocoInstances(R"({"categories": [{"id": 1, "name": "unicorn"}],
       "images": [{"id": 1, "file_name": "u.jpg", "width": 2, "height": 2}],
-      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})", "u.json");
+      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})",
+                                             "u.json");
   auto union_space = BuildLabelSpace(LabelSpaceKind::kAuto, {}, {&s.a, &unicorns}, &chosen);
   ASSERT_TRUE(union_space.ok());
   EXPECT_EQ(union_space->size(), 4);  // car, dog, person, unicorn
@@ -139,7 +140,8 @@ TEST(LabelSpaceTest, AutoChoosesCoco80WhenEveryUsedCategoryIsCocos) {
 
   CocoDataset capitals = *ParseCocoInstances(R"({"categories": [{"id": 1, "name": "Person"}],
       "images": [{"id": 1, "file_name": "p.jpg", "width": 2, "height": 2}],
-      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})", "p.json");
+      "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})",
+                                             "p.json");
   ASSERT_TRUE(BuildLabelSpace(LabelSpaceKind::kAuto, {}, {&s.a, &capitals}, &chosen).ok());
   EXPECT_THAT(chosen, ::testing::HasSubstr("note: classes 'Person' and 'person' differ only in case or spaces"));
 }
@@ -151,8 +153,9 @@ TEST(LabelSpaceTest, UnknownUsedCategoryIsAnErrorUnlessDropped) {
   CocoDataset strict = s.b;
   auto refused = MapToLabelSpace(*space, /*drop_unknown=*/false, strict);
   ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(std::string(refused.status().message()),
-              ::testing::HasSubstr("b.json: category 'airplane' (id 1) is not in the label space (1 annotations use it)"));
+  EXPECT_THAT(
+      std::string(refused.status().message()),
+      ::testing::HasSubstr("b.json: category 'airplane' (id 1) is not in the label space (1 annotations use it)"));
   auto dropped = MapToLabelSpace(*space, /*drop_unknown=*/true, s.b);
   ASSERT_TRUE(dropped.ok()) << dropped.status();
   EXPECT_EQ(dropped->dropped, (std::vector<std::string>{"airplane", "couch", "horse"}));

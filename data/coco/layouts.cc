@@ -29,13 +29,15 @@ absl::StatusOr<DatasetLayout> DetectLayout(const std::string& root, const std::s
   for (const DatasetLayout& layout : candidates) {
     const SplitFiles* splits[] = {&layout.train, &layout.val};
     bool complete = true;
-    for (const SplitFiles* split : splits) complete = complete && IsFile(split->annotations) && IsDirectory(split->images);
+    for (const SplitFiles* split : splits)
+      complete = complete && IsFile(split->annotations) && IsDirectory(split->images);
     if (complete) return layout;
     looked_for += "\n  " + layout.name + ": " + layout.train.annotations + " and " + layout.val.annotations +
                   ", images in " + layout.train.images + "/ and " + layout.val.images + "/";
   }
-  return absl::NotFoundError("--data_root '" + root + "': no known dataset layout; looked for" + looked_for +
-                             "\n(other layouts: name the files with --train=ANNOTATIONS.json[:IMAGE_DIR] and --val=...)");
+  return absl::NotFoundError(
+      "--data_root '" + root + "': no known dataset layout; looked for" + looked_for +
+      "\n(other layouts: name the files with --train=ANNOTATIONS.json[:IMAGE_DIR] and --val=...)");
 }
 
 }  // namespace coco::data

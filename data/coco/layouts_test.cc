@@ -48,9 +48,8 @@ TEST(DetectLayoutTest, ImagesSplitWithOtherSplitNames) {
 }
 
 TEST(DetectLayoutTest, Roboflow) {
-  const std::string root =
-      MakeTree("roboflow", {"train/_annotations.coco.json", "valid/_annotations.coco.json", "test/_annotations.coco.json"},
-               {});
+  const std::string root = MakeTree(
+      "roboflow", {"train/_annotations.coco.json", "valid/_annotations.coco.json", "test/_annotations.coco.json"}, {});
   auto layout = DetectLayout(root);
   ASSERT_TRUE(layout.ok()) << layout.status();
   EXPECT_EQ(layout->name, "Roboflow");

@@ -68,36 +68,27 @@ bool InPretrainPool(const EmojiEntry& entry) {
 
 const char* ArtworkFolder(Artwork artwork) {
   switch (artwork) {
-    case Artwork::kNoto:
-      return "google";
-    case Artwork::kTwemoji:
-      return "twitter";
-    case Artwork::kOpenMoji:
-      return "openmoji";
+    case Artwork::kNoto: return "google";
+    case Artwork::kTwemoji: return "twitter";
+    case Artwork::kOpenMoji: return "openmoji";
   }
   return "?";
 }
 
 const char* ArtworkName(Artwork artwork) {
   switch (artwork) {
-    case Artwork::kNoto:
-      return "noto";
-    case Artwork::kTwemoji:
-      return "twemoji";
-    case Artwork::kOpenMoji:
-      return "openmoji";
+    case Artwork::kNoto: return "noto";
+    case Artwork::kTwemoji: return "twemoji";
+    case Artwork::kOpenMoji: return "openmoji";
   }
   return "?";
 }
 
 const char* ArtworkTitle(Artwork artwork) {
   switch (artwork) {
-    case Artwork::kNoto:
-      return "Noto";
-    case Artwork::kTwemoji:
-      return "Twemoji";
-    case Artwork::kOpenMoji:
-      return "OpenMoji";
+    case Artwork::kNoto: return "Noto";
+    case Artwork::kTwemoji: return "Twemoji";
+    case Artwork::kOpenMoji: return "OpenMoji";
   }
   return "?";
 }

@@ -84,8 +84,7 @@ void PaintBackground(const BackgroundPlan& plan, Canvas& canvas) {
       const double fx = (x + 0.5) / w, fy = (y + 0.5) / h;
       Rgb color = plan.colors[0];
       switch (plan.kind) {
-        case BackgroundKind::kFlat:
-          break;
+        case BackgroundKind::kFlat: break;
         case BackgroundKind::kLinear:
           color = Mix(plan.colors[0], plan.colors[1], std::clamp(0.5 + (fx - 0.5) * dx + (fy - 0.5) * dy, 0.0, 1.0));
           break;

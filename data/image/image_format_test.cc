@@ -15,7 +15,10 @@ TEST(ImageFormatTest, SignaturesAreRecognised) {
   EXPECT_EQ(DetectImageFormat(Bytes("GIF89a\x01\x00")), ImageFormat::kGif);
   EXPECT_EQ(DetectImageFormat(Bytes(std::string("BM") + std::string(30, 'x'))), ImageFormat::kBmp);
   EXPECT_EQ(DetectImageFormat(Bytes(std::string("II*\0\x08\0\0\0", 8))), ImageFormat::kTiff);
-  EXPECT_EQ(DetectImageFormat(Bytes(std::string("\0\0\0\x18" "ftypheic", 12))), ImageFormat::kHeif);
+  EXPECT_EQ(DetectImageFormat(Bytes(std::string("\0\0\0\x18"
+                                                "ftypheic",
+                                                12))),
+            ImageFormat::kHeif);
 }
 
 TEST(ImageFormatTest, ShortAndForeignDataAreUnknown) {

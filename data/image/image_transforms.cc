@@ -18,7 +18,7 @@ struct AxisWeights {
 AxisWeights ComputeAxisWeights(double box0, double box1, int source_size, int output_size) {
   const double scale = (box1 - box0) / output_size;
   const double filter_scale = std::max(scale, 1.0);  // widen the filter when shrinking: this is the antialiasing
-  const double support = 1.0 * filter_scale;          // the triangle filter has radius 1
+  const double support = 1.0 * filter_scale;         // the triangle filter has radius 1
   AxisWeights axis;
   axis.max_taps = static_cast<int>(std::ceil(support)) * 2 + 1;
   axis.first.resize(output_size);
@@ -76,7 +76,8 @@ CropBox ChooseCrop(int width, int height, const TransformOptions& options, std::
   const double log_min = std::log(options.min_aspect_ratio), log_max = std::log(options.max_aspect_ratio);
   bool found = false;
   for (int attempt = 0; attempt < 10 && !found; ++attempt) {
-    const double target = area * (options.min_crop_area + uniform(rng) * (options.max_crop_area - options.min_crop_area));
+    const double target =
+        area * (options.min_crop_area + uniform(rng) * (options.max_crop_area - options.min_crop_area));
     const double aspect = std::exp(log_min + uniform(rng) * (log_max - log_min));
     const int w = static_cast<int>(std::lround(std::sqrt(target * aspect)));
     const int h = static_cast<int>(std::lround(std::sqrt(target / aspect)));
@@ -179,10 +180,10 @@ void Resample(const RgbImage& image, const ImagePlacement& placement, const Crop
               const float b[3], bool channels_last, float* out) {
   // Map the box from file coordinates into the decoded image.
   const double sx = placement.scale_x, sy = placement.scale_y;
-  const AxisWeights xs = ComputeAxisWeights(box.x0 * sx - placement.offset_x, box.x1 * sx - placement.offset_x,
-                                            image.width, size);
-  const AxisWeights ys = ComputeAxisWeights(box.y0 * sy - placement.offset_y, box.y1 * sy - placement.offset_y,
-                                            image.height, size);
+  const AxisWeights xs =
+      ComputeAxisWeights(box.x0 * sx - placement.offset_x, box.x1 * sx - placement.offset_x, image.width, size);
+  const AxisWeights ys =
+      ComputeAxisWeights(box.y0 * sy - placement.offset_y, box.y1 * sy - placement.offset_y, image.height, size);
 
   // Horizontal pass over only the source rows the vertical filter will read.
   int row_lo = image.height, row_hi = 0;
@@ -243,8 +244,7 @@ void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, c
   Resample(image, placement, box, options.output_size, a, b, channels_last, out);
 }
 
-RgbImage ResampleToRgb(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
-                       int output_size) {
+RgbImage ResampleToRgb(const RgbImage& image, const ImagePlacement& placement, const CropBox& box, int output_size) {
   const float a[3] = {1, 1, 1}, b[3] = {0, 0, 0};
   std::vector<float> values(static_cast<size_t>(output_size) * output_size * 3);
   Resample(image, placement, box, output_size, a, b, /*channels_last=*/true, values.data());

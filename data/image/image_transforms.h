@@ -26,7 +26,7 @@ enum class ErasingFill {
 
 // torchvision's RandomErasing, applied to the normalised output of a train transform.
 struct ErasingOptions {
-  double probability = 0;  // 0: off
+  double probability = 0;                   // 0: off
   double area_min = 0.02, area_max = 0.33;  // fraction of the output's area
   double ratio_min = 0.3, ratio_max = 3.3;  // height / width, drawn log-uniformly
   ErasingFill fill = ErasingFill::kZero;
@@ -85,8 +85,7 @@ void ResampleNormalize(const RgbImage& image, const ImagePlacement& placement, c
 
 // The same resampling without the normalisation: the output_size x output_size box as 8-bit RGB, each value rounded
 // to the nearest integer (as PIL's resize does), for the 8-bit augmentations (RandAugment).
-RgbImage ResampleToRgb(const RgbImage& image, const ImagePlacement& placement, const CropBox& box,
-                       int output_size);
+RgbImage ResampleToRgb(const RgbImage& image, const ImagePlacement& placement, const CropBox& box, int output_size);
 
 // Normalises an 8-bit RGB image with options.mean / options.std exactly as ResampleNormalize does, into CHW floats
 // (or HWC when channels_last).

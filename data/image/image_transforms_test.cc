@@ -315,7 +315,8 @@ TEST(RandomEraseTest, MeanFillIsEachChannelsMeanAndRandomFillIsStandardNormal) {
   for (int c = 0; c < 3; ++c) {
     const float mean = static_cast<float>(sums[c] / (kSize * kSize));
     for (int y = box.y; y < box.y + box.h; ++y) {
-      for (int x = box.x; x < box.x + box.w; ++x) EXPECT_NEAR(mean_filled[c * kSize * kSize + y * kSize + x], mean, kTol);
+      for (int x = box.x; x < box.x + box.w; ++x)
+        EXPECT_NEAR(mean_filled[c * kSize * kSize + y * kSize + x], mean, kTol);
     }
   }
   // Random fill over a large box: standard normal values (mean 0, variance 1 within a few standard errors).

@@ -12,8 +12,7 @@ namespace {
 std::atomic<int64_t> max_image_pixels{kDefaultMaxImagePixels};
 
 absl::Status TurboError(void* handle, const std::string& name, const char* what) {
-  return absl::InvalidArgumentError("cannot " + std::string(what) + " JPEG '" + name + "': " +
-                                    tjGetErrorStr2(handle));
+  return absl::InvalidArgumentError("cannot " + std::string(what) + " JPEG '" + name + "': " + tjGetErrorStr2(handle));
 }
 
 }  // namespace
@@ -57,8 +56,8 @@ absl::StatusOr<JpegHeader> JpegDecoder::ReadHeader(const std::vector<uint8_t>& j
   return JpegHeader{width, height};
 }
 
-absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, const std::string& name,
-                                             int min_width, int min_height) {
+absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, const std::string& name, int min_width,
+                                             int min_height) {
   if (handle_ == nullptr) return absl::InternalError("TurboJPEG decompressor could not be created");
   if (jpeg.empty()) return absl::InvalidArgumentError("JPEG '" + name + "' is empty");
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
@@ -78,7 +77,8 @@ absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, c
     if (factors[i].denom % factors[i].num != 0) continue;
     const int w = TJSCALED(width, factors[i]);
     const int h = TJSCALED(height, factors[i]);
-    if (w >= min_width && h >= min_height && static_cast<int64_t>(w) * h < static_cast<int64_t>(out_width) * out_height) {
+    if (w >= min_width && h >= min_height &&
+        static_cast<int64_t>(w) * h < static_cast<int64_t>(out_width) * out_height) {
       out_width = w;
       out_height = h;
     }
@@ -97,8 +97,7 @@ absl::StatusOr<RgbImage> JpegDecoder::Decode(const std::vector<uint8_t>& jpeg, c
     return image;
   }
   std::vector<uint8_t> inks(static_cast<size_t>(out_width) * out_height * 4);
-  if (tjDecompress2(handle_, jpeg.data(), jpeg.size(), inks.data(), out_width, 0, out_height, TJPF_CMYK, flags) !=
-      0) {
+  if (tjDecompress2(handle_, jpeg.data(), jpeg.size(), inks.data(), out_width, 0, out_height, TJPF_CMYK, flags) != 0) {
     return Failed(TurboError(handle_, name, "decode"));
   }
   image.pixels.resize(static_cast<size_t>(out_width) * out_height * 3);

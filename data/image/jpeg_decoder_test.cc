@@ -2,8 +2,8 @@
 // non-JPEG data. Every file is made by the test with TurboJPEG's encoder.
 #include "data/image/jpeg_decoder.h"
 
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 
 #include "data/image/jpeg_test_util.h"
 #include "gmock/gmock.h"
@@ -102,8 +102,8 @@ TEST(JpegDecoderTest, HeaderDeclaringMorePixelsThanTheLimitIsRefusedBeforeDecodi
   JpegDecoder decoder;
   // 60000 x 60000 = 3.6e9 pixels (10.8 GB as RGB) against the default limit of 64e6.
   const auto forged = WithDeclaredSize(jpeg, 60000, 60000);
-  for (const absl::Status& status : {decoder.ReadHeader(forged, "huge.jpg").status(),
-                                     decoder.Decode(forged, "huge.jpg").status()}) {
+  for (const absl::Status& status :
+       {decoder.ReadHeader(forged, "huge.jpg").status(), decoder.Decode(forged, "huge.jpg").status()}) {
     EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
     EXPECT_THAT(status.message(), HasSubstr("huge.jpg"));
     EXPECT_THAT(status.message(), HasSubstr("60000 x 60000 = 3600000000 pixels"));

@@ -117,7 +117,8 @@ absl::StatusOr<DecodedRegion> DecodeJpegRegion(const std::vector<uint8_t>& jpeg,
   region.image.pixels.resize(static_cast<size_t>(decoded_width) * rows * 3);
   for (size_t p = 0, n = static_cast<size_t>(decoded_width) * rows; p < n; ++p) {
     const unsigned k = inks[4 * p + 3];
-    for (int c = 0; c < 3; ++c) region.image.pixels[3 * p + c] = static_cast<uint8_t>((inks[4 * p + c] * k + 127) / 255);
+    for (int c = 0; c < 3; ++c)
+      region.image.pixels[3 * p + c] = static_cast<uint8_t>((inks[4 * p + c] * k + 127) / 255);
   }
   return region;
 }

@@ -31,8 +31,8 @@ TEST(JpegRegionDecoderTest, WindowMatchesTheSameRegionOfAFullDecode) {
   for (int y = 20; y < 50; ++y) {
     for (int x = 30; x < 70; ++x) {
       for (int c = 0; c < 3; ++c) {
-        const int windowed = region->image.pixels[((y - region->offset_y) * region->image.width +
-                                                   (x - region->offset_x)) * 3 + c];
+        const int windowed =
+            region->image.pixels[((y - region->offset_y) * region->image.width + (x - region->offset_x)) * 3 + c];
         ASSERT_NEAR(windowed, full->pixels[(y * 96 + x) * 3 + c], kEdgeTol) << x << "," << y;
       }
     }
@@ -53,16 +53,16 @@ TEST(JpegRegionDecoderTest, UsesTheLargestPowerOfTwoReductionThatKeepsEnoughPixe
 
 TEST(JpegRegionDecoderTest, GrayAndCmykComeOutRgb) {
   std::vector<uint8_t> gray(32 * 16, 77);
-  auto from_gray = DecodeJpegRegion(EncodeTestJpeg(gray, 32, 16, TestJpegKind::kGray), "gray.jpg", 8, 4, 24, 12,
-                                    16, 8, 1);
+  auto from_gray =
+      DecodeJpegRegion(EncodeTestJpeg(gray, 32, 16, TestJpegKind::kGray), "gray.jpg", 8, 4, 24, 12, 16, 8, 1);
   ASSERT_TRUE(from_gray.ok()) << from_gray.status();
   EXPECT_NEAR(from_gray->image.pixels[0], 77, 2);
   EXPECT_EQ(from_gray->image.pixels[0], from_gray->image.pixels[1]);
 
   std::vector<uint8_t> cmyk;
   for (int i = 0; i < 16 * 16; ++i) cmyk.insert(cmyk.end(), {255, 0, 0, 255});  // inverted CMYK red
-  auto from_cmyk = DecodeJpegRegion(EncodeTestJpeg(cmyk, 16, 16, TestJpegKind::kCmyk), "cmyk.jpg", 4, 4, 12, 12,
-                                    8, 8, 0);
+  auto from_cmyk =
+      DecodeJpegRegion(EncodeTestJpeg(cmyk, 16, 16, TestJpegKind::kCmyk), "cmyk.jpg", 4, 4, 12, 12, 8, 8, 0);
   ASSERT_TRUE(from_cmyk.ok()) << from_cmyk.status();
   EXPECT_NEAR(from_cmyk->image.pixels[0], 255, 4);
   EXPECT_NEAR(from_cmyk->image.pixels[1], 0, 4);

@@ -71,8 +71,8 @@ absl::StatusOr<RgbImage> DecodePng(const std::vector<uint8_t>& png_bytes, const 
     return size;
   }
 
-  png_set_expand(png);       // palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> an alpha channel
-  png_set_scale_16(png);     // 16 -> 8 bits, rounded
+  png_set_expand(png);    // palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> an alpha channel
+  png_set_scale_16(png);  // 16 -> 8 bits, rounded
   png_set_gray_to_rgb(png);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);

@@ -48,8 +48,13 @@ std::vector<uint8_t> PackRow(const std::vector<int>& samples, int depth) {
 struct PngSpec {
   PngSpec(int width, int height, int depth, int color_type, std::vector<std::vector<int>> rows,
           std::vector<uint8_t> palette = {}, std::vector<uint8_t> transparency = {})
-      : width(width), height(height), depth(depth), color_type(color_type), rows(std::move(rows)),
-        palette(std::move(palette)), transparency(std::move(transparency)) {}
+      : width(width),
+        height(height),
+        depth(depth),
+        color_type(color_type),
+        rows(std::move(rows)),
+        palette(std::move(palette)),
+        transparency(std::move(transparency)) {}
   int width, height, depth, color_type;
   std::vector<std::vector<int>> rows;  // samples per row (width x channels)
   std::vector<uint8_t> palette;        // PLTE: r, g, b per entry
@@ -160,16 +165,15 @@ TEST(PngDecoderTest, GrayAlphaAndRgbaAreCompositedOverWhite) {
 TEST(PngDecoderTest, PalettesAreLookedUpWithTheirTransparency) {
   const std::vector<uint8_t> palette = {255, 0, 0, 0, 255, 0, 0, 0, 255, 12, 34, 56};
   PngSpec eight{4, 1, 8, kPalette, {{3, 2, 1, 0}}, palette};
-  EXPECT_EQ(Decoded(BuildPng(eight)).pixels,
-            (std::vector<uint8_t>{12, 34, 56, 0, 0, 255, 0, 255, 0, 255, 0, 0}));
+  EXPECT_EQ(Decoded(BuildPng(eight)).pixels, (std::vector<uint8_t>{12, 34, 56, 0, 0, 255, 0, 255, 0, 255, 0, 0}));
   PngSpec two_bit{5, 1, 2, kPalette, {{0, 1, 2, 3, 1}}, palette};
   EXPECT_EQ(Decoded(BuildPng(two_bit)).pixels,
             (std::vector<uint8_t>{255, 0, 0, 0, 255, 0, 0, 0, 255, 12, 34, 56, 0, 255, 0}));
   // tRNS gives entries 0 and 1 alphas 0 and 100; entries past its end are opaque.
   PngSpec transparent{3, 1, 8, kPalette, {{0, 1, 3}}, palette, {0, 100}};
-  EXPECT_EQ(Decoded(BuildPng(transparent)).pixels,
-            (std::vector<uint8_t>{255, 255, 255, OverWhite(0, 100), OverWhite(255, 100), OverWhite(0, 100), 12, 34,
-                                  56}));
+  EXPECT_EQ(
+      Decoded(BuildPng(transparent)).pixels,
+      (std::vector<uint8_t>{255, 255, 255, OverWhite(0, 100), OverWhite(255, 100), OverWhite(0, 100), 12, 34, 56}));
 }
 
 TEST(PngDecoderTest, ATransparentColourKeyBecomesWhite) {

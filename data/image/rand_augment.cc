@@ -174,22 +174,27 @@ void ApplyRandAugmentOp(RandAugmentOp op, double value, const std::array<uint8_t
       return AffineNearest(m, fill, image);
     }
     case RandAugmentOp::kRotate: return Rotate(value, fill, image);
-    case RandAugmentOp::kBrightness: return Blend(factor, [](size_t) { return 0.0f; }, image);
+    case RandAugmentOp::kBrightness:
+      return Blend(
+          factor, [](size_t) { return 0.0f; }, image);
     case RandAugmentOp::kColor: {
       const std::vector<uint8_t> gray = Grayscale(image);
-      return Blend(factor, [&gray](size_t i) { return static_cast<float>(gray[i / 3]); }, image);
+      return Blend(
+          factor, [&gray](size_t i) { return static_cast<float>(gray[i / 3]); }, image);
     }
     case RandAugmentOp::kContrast: {
       const std::vector<uint8_t> gray = Grayscale(image);
       double sum = 0;
       for (uint8_t v : gray) sum += v;
       const float mean = static_cast<float>(sum / std::max<size_t>(gray.size(), 1));
-      return Blend(factor, [mean](size_t) { return mean; }, image);
+      return Blend(
+          factor, [mean](size_t) { return mean; }, image);
     }
     case RandAugmentOp::kSharpness: {
       if (image.width <= 2 || image.height <= 2) return;  // torchvision: no interior to blur
       const std::vector<uint8_t> blurred = Blurred(image);
-      return Blend(factor, [&blurred](size_t i) { return static_cast<float>(blurred[i]); }, image);
+      return Blend(
+          factor, [&blurred](size_t i) { return static_cast<float>(blurred[i]); }, image);
     }
     case RandAugmentOp::kPosterize: {
       const int bits = std::clamp(static_cast<int>(value), 0, 8);

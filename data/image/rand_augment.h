@@ -34,8 +34,8 @@ constexpr int kNumRandAugmentOps = 14;
 constexpr int kRandAugmentMaxMagnitude = 30;  // torchvision's num_magnitude_bins = 31: bins 0..30
 
 struct RandAugmentOptions {
-  int num_ops = 0;    // ops per image; 0: off (torchvision's default 2)
-  int magnitude = 9;  // the bin, [0, kRandAugmentMaxMagnitude] (torchvision's default 9)
+  int num_ops = 0;                          // ops per image; 0: off (torchvision's default 2)
+  int magnitude = 9;                        // the bin, [0, kRandAugmentMaxMagnitude] (torchvision's default 9)
   std::array<uint8_t, 3> fill = {0, 0, 0};  // RGB of the pixels geometric ops uncover (torchvision's fill=None: 0)
 };
 

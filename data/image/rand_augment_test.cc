@@ -44,7 +44,7 @@ TEST(RandAugmentValueTest, MatchesTorchvisionsTableAtTheEndsAndTheDefaultBin) {
   EXPECT_NEAR(RandAugmentValue(RandAugmentOp::kBrightness, 10, 8, 8), 0.3, kTol);
   // Posterize: 8 - round(bin / 7.5) bits.
   EXPECT_EQ(RandAugmentValue(RandAugmentOp::kPosterize, 0, 8, 8), 8.0);
-  EXPECT_EQ(RandAugmentValue(RandAugmentOp::kPosterize, 6, 8, 8), 7.0);   // round(0.8), not floor
+  EXPECT_EQ(RandAugmentValue(RandAugmentOp::kPosterize, 6, 8, 8), 7.0);  // round(0.8), not floor
   EXPECT_EQ(RandAugmentValue(RandAugmentOp::kPosterize, 9, 8, 8), 7.0);
   EXPECT_EQ(RandAugmentValue(RandAugmentOp::kPosterize, 27, 8, 8), 4.0);  // round(3.6)
   EXPECT_EQ(RandAugmentValue(RandAugmentOp::kPosterize, 30, 8, 8), 4.0);
@@ -148,16 +148,16 @@ TEST(RandAugmentOpTest, ShearXShiftsRowsByTheNearestSourcePixel) {
   // 2 and 3 (0.75, 1.05 -> +1 after the 0.5) read one pixel to the right, their last pixel filled.
   RgbImage image = Numbered(4, 4);
   ApplyRandAugmentOp(RandAugmentOp::kShearX, 0.3, kBlack, image);
-  EXPECT_EQ(Red(image), (std::vector<int>{1, 2, 3, 4,  //
+  EXPECT_EQ(Red(image), (std::vector<int>{1, 2, 3, 4,      //
                                           11, 12, 13, 14,  //
-                                          22, 23, 24, 0,  //
+                                          22, 23, 24, 0,   //
                                           32, 33, 34, 0}));
   // Negative: x' = floor(x + 0.5 - 0.3 * (y + 0.5)); rows 2 and 3 read one pixel to the left.
   RgbImage back = Numbered(4, 4);
   ApplyRandAugmentOp(RandAugmentOp::kShearX, -0.3, kBlack, back);
-  EXPECT_EQ(Red(back), (std::vector<int>{1, 2, 3, 4,  //
+  EXPECT_EQ(Red(back), (std::vector<int>{1, 2, 3, 4,      //
                                          11, 12, 13, 14,  //
-                                         0, 21, 22, 23,  //
+                                         0, 21, 22, 23,   //
                                          0, 31, 32, 33}));
 }
 
@@ -165,7 +165,7 @@ TEST(RandAugmentOpTest, ShearYShiftsColumns) {
   // y' = floor(y + 0.5 + 0.3 * (x + 0.5)): columns 2 and 3 read one row down.
   RgbImage image = Numbered(4, 3);
   ApplyRandAugmentOp(RandAugmentOp::kShearY, 0.3, kBlack, image);
-  EXPECT_EQ(Red(image), (std::vector<int>{1, 2, 13, 14,  //
+  EXPECT_EQ(Red(image), (std::vector<int>{1, 2, 13, 14,    //
                                           11, 12, 23, 24,  //
                                           21, 22, 0, 0}));
 }

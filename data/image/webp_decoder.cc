@@ -22,9 +22,9 @@ absl::StatusOr<RgbImage> DecodeWebp(const std::vector<uint8_t>& webp, const std:
   const int channels = features.has_alpha ? 4 : 3;
   std::vector<uint8_t> decoded(pixels * channels);
   const int stride = features.width * channels;
-  const uint8_t* result =
-      features.has_alpha ? WebPDecodeRGBAInto(webp.data(), webp.size(), decoded.data(), decoded.size(), stride)
-                         : WebPDecodeRGBInto(webp.data(), webp.size(), decoded.data(), decoded.size(), stride);
+  const uint8_t* result = features.has_alpha
+                              ? WebPDecodeRGBAInto(webp.data(), webp.size(), decoded.data(), decoded.size(), stride)
+                              : WebPDecodeRGBInto(webp.data(), webp.size(), decoded.data(), decoded.size(), stride);
   if (result == nullptr) return absl::InvalidArgumentError("cannot decode WebP '" + name + "' (truncated or corrupt)");
   if (features.has_alpha) {
     CompositeOnWhite(decoded.data(), pixels, decoded.data());

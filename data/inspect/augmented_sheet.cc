@@ -15,8 +15,8 @@ namespace {
 
 // The loader over the sheet's rows: one batch of all of them per epoch, in row order, so that every epoch gives one
 // column and the rows are built exactly as a training batch is (the same crop, RandAugment, erasing and mix code).
-absl::StatusOr<std::unique_ptr<ImageLoader>> SheetLoader(const std::vector<LoaderSample>& samples,
-                                                         int64_t num_classes, LoaderOptions options, bool train) {
+absl::StatusOr<std::unique_ptr<ImageLoader>> SheetLoader(const std::vector<LoaderSample>& samples, int64_t num_classes,
+                                                         LoaderOptions options, bool train) {
   options.transform.train = train;
   options.batch_size = static_cast<int64_t>(samples.size());
   options.shuffle = false;
@@ -40,12 +40,9 @@ absl::StatusOr<Batch> NextBatch(ImageLoader& loader, int64_t epoch) {
 
 std::string MixName(const MixDecision& mix) {
   switch (mix.kind) {
-    case MixKind::kMixup:
-      return " mixup";
-    case MixKind::kCutMix:
-      return " cutmix";
-    case MixKind::kNone:
-      break;
+    case MixKind::kMixup: return " mixup";
+    case MixKind::kCutMix: return " cutmix";
+    case MixKind::kNone: break;
   }
   return "";
 }
@@ -141,8 +138,8 @@ absl::StatusOr<AugmentedSheet> MakeAugmentedSheet(const CocoDataset& dataset, co
       result.tiles[row].push_back(Unnormalize(batch.images, r, transform));
       caption = {("epoch " + std::to_string(batch.epoch) + MixName(batch.mix)).substr(0, characters)};
       const at::Tensor targets = batch.targets[r].contiguous();
-      for (const std::string& line : TargetCaption(dataset, targets.data_ptr<float>(),
-                                                   batch.mix.kind != MixKind::kNone, characters, label_lines)) {
+      for (const std::string& line : TargetCaption(dataset, targets.data_ptr<float>(), batch.mix.kind != MixKind::kNone,
+                                                   characters, label_lines)) {
         caption.push_back(line);
       }
       result.captions[row].push_back(caption);

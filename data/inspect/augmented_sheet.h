@@ -17,9 +17,9 @@
 namespace coco::data {
 
 struct AugmentedSheetOptions {
-  int images = 8;       // rows: the first `images` of the dataset, or `images` spread evenly over it
-  bool spread = false;  // spread the rows over the dataset instead of taking its first images
-  int samples = 4;      // augmented tiles per row: epochs 0 .. samples - 1 of the training loader
+  int images = 8;         // rows: the first `images` of the dataset, or `images` spread evenly over it
+  bool spread = false;    // spread the rows over the dataset instead of taking its first images
+  int samples = 4;        // augmented tiles per row: epochs 0 .. samples - 1 of the training loader
   int caption_lines = 3;  // text lines under each tile: the first says what the tile is, the rest its targets
   // The training loader's options: transform (train is forced on for the augmented tiles and off for the plain
   // one), mix and seed are used; batch_size, shuffle and the workers are the sheet's (one batch of every row per

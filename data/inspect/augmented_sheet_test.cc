@@ -132,7 +132,7 @@ TEST(AugmentedSheetTest, FirstImagesOrSpreadOverTheDataset) {
   EXPECT_EQ(MakeOrDie(options).image_indices, (std::vector<size_t>{0, 1}));
   options.spread = true;
   EXPECT_EQ(MakeOrDie(options).image_indices, (std::vector<size_t>{0, 1}));  // 0 * 3 / 2, 1 * 3 / 2
-  options.images = 10;  // more rows than images: every image once
+  options.images = 10;                                                       // more rows than images: every image once
   EXPECT_EQ(MakeOrDie(options).image_indices, (std::vector<size_t>{0, 1, 2}));
 }
 

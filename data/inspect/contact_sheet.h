@@ -12,15 +12,14 @@
 namespace coco::data {
 
 struct ContactSheetOptions {
-  int images = 16;           // how many images (spread evenly over the dataset)
+  int images = 16;  // how many images (spread evenly over the dataset)
   int columns = 4;
   int thumbnail_side = 160;  // pixels
   int caption_lines = 4;     // label text lines under each thumbnail
 };
 
 // Unreadable images get a grey tile captioned "unreadable". Never fails on bad images.
-RgbImage MakeContactSheet(const CocoDataset& dataset, const std::string& image_dir,
-                          const ContactSheetOptions& options);
+RgbImage MakeContactSheet(const CocoDataset& dataset, const std::string& image_dir, const ContactSheetOptions& options);
 
 // The layout and drawing both sheets share (this one and augmented_sheet.h's): a dark background, tiles `kSheetPadding`
 // pixels apart, caption lines `kCaptionLineHeight` pixels high.

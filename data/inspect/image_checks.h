@@ -37,7 +37,8 @@ struct ImageCheckResult {
 
 // Decodes every image of `dataset` under `image_dir` (at 1/8 DCT scale where large enough: brightness does not need
 // full resolution).
-ImageCheckResult CheckImages(const CocoDataset& dataset, const std::string& image_dir, const ImageCheckOptions& options);
+ImageCheckResult CheckImages(const CocoDataset& dataset, const std::string& image_dir,
+                             const ImageCheckOptions& options);
 
 // A side x side thumbnail of an image file (the center square, antialiased).
 absl::StatusOr<RgbImage> MakeThumbnail(const std::string& path, int side, JpegDecoder& decoder);

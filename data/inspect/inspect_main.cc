@@ -12,9 +12,9 @@
 #include "absl/strings/str_split.h"
 #include "data/coco/coco_reader.h"
 #include "data/image/image_transforms.h"
+#include "data/image/png_writer.h"
 #include "data/image/rand_augment.h"
 #include "data/image_loader.h"
-#include "data/image/png_writer.h"
 #include "data/inspect/augmented_sheet.h"
 #include "data/inspect/contact_sheet.h"
 #include "data/inspect/image_checks.h"
@@ -239,18 +239,18 @@ absl::Status Run() {
     images = coco::data::CheckImages(dataset, FLAGS_images, check_options);
   }
   std::cout << (FLAGS_json ? coco::data::FormatInspectionJson(FLAGS_annotations, labels, images, FLAGS_dark_threshold)
-                           : coco::data::FormatInspectionText(FLAGS_annotations, labels, images,
-                                                              FLAGS_dark_threshold));
+                           : coco::data::FormatInspectionText(FLAGS_annotations, labels, images, FLAGS_dark_threshold));
   if (!FLAGS_dump_labels.empty()) {
     RETURN_IF_ERROR(coco::WriteFileAtomically(FLAGS_dump_labels, coco::data::FormatLabelDump(dataset)));
-    if (!FLAGS_json) std::cout << "\nwrote labels of " << dataset.images.size() << " images to " << FLAGS_dump_labels << "\n";
+    if (!FLAGS_json)
+      std::cout << "\nwrote labels of " << dataset.images.size() << " images to " << FLAGS_dump_labels << "\n";
   }
   if (!FLAGS_contact_sheet.empty()) {
     coco::data::ContactSheetOptions sheet_options;
     sheet_options.images = FLAGS_contact_sheet_images;
     sheet_options.columns = FLAGS_contact_sheet_columns;
-    RETURN_IF_ERROR(coco::data::WritePng(coco::data::MakeContactSheet(dataset, FLAGS_images, sheet_options),
-                                         FLAGS_contact_sheet));
+    RETURN_IF_ERROR(
+        coco::data::WritePng(coco::data::MakeContactSheet(dataset, FLAGS_images, sheet_options), FLAGS_contact_sheet));
     if (!FLAGS_json) std::cout << "wrote contact sheet " << FLAGS_contact_sheet << "\n";
   }
   if (augmented_options) {
@@ -269,7 +269,7 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   return coco::RunMain(argc, argv,
-                      "Inspects a COCO-format dataset: label statistics, image checks, label dump, contact sheets "
-                      "(dataset images; augmented training samples).",
-                      [](int argc, char** argv) { return Run(); });
+                       "Inspects a COCO-format dataset: label statistics, image checks, label dump, contact sheets "
+                       "(dataset images; augmented training samples).",
+                       [](int argc, char** argv) { return Run(); });
 }

@@ -15,7 +15,6 @@ std::string Fixed(double value, int digits) {
 
 }  // namespace
 
-
 std::string FormatInspectionText(const std::string& source, const LabelStatistics& labels,
                                  const std::optional<ImageCheckResult>& images, double dark_threshold) {
   std::ostringstream out;
@@ -26,12 +25,12 @@ std::string FormatInspectionText(const std::string& source, const LabelStatistic
   for (size_t k = 0; k < labels.labels_per_image_histogram.size(); ++k) {
     if (labels.labels_per_image_histogram[k] > 0) out << " " << k << ":" << labels.labels_per_image_histogram[k];
   }
-  out << "\n  multi-hot matrix: " << labels.positives << " positives, " << labels.negatives << " negatives = "
-      << Fixed(labels.negatives_per_positive(), 1) << " negatives per positive";
+  out << "\n  multi-hot matrix: " << labels.positives << " positives, " << labels.negatives
+      << " negatives = " << Fixed(labels.negatives_per_positive(), 1) << " negatives per positive";
   if (labels.unlabelled > 0) out << " (and " << labels.unlabelled << " entries never labelled, counted as neither)";
   if (labels.positives + labels.negatives > 0) {
-    out << " (predicting all-negative scores " << Fixed(100.0 * labels.negatives / (labels.positives + labels.negatives), 2)
-        << "% label accuracy)";
+    out << " (predicting all-negative scores "
+        << Fixed(100.0 * labels.negatives / (labels.positives + labels.negatives), 2) << "% label accuracy)";
   }
   out << "\n  imbalance ratio (most / least frequent present class): " << Fixed(labels.imbalance_ratio, 1) << "\n";
   out << "\nImages per class (most frequent first):\n";
@@ -96,8 +95,8 @@ std::string FormatInspectionJson(const std::string& source, const LabelStatistic
   }
   out << "]";
   if (images) {
-    out << ", \"image_checks\": {\"readable\": " << images->checked << ", \"dark_threshold\": "
-        << Fixed(dark_threshold, 6) << ", \"dark\": " << images->dark << ", \"darkest\": [";
+    out << ", \"image_checks\": {\"readable\": " << images->checked
+        << ", \"dark_threshold\": " << Fixed(dark_threshold, 6) << ", \"dark\": " << images->dark << ", \"darkest\": [";
     for (size_t i = 0; i < images->darkest.size(); ++i) {
       out << (i ? ", " : "") << "{\"file_name\": " << JsonString(images->darkest[i].file_name)
           << ", \"normalized_luminance\": " << Fixed(images->darkest[i].normalized_luminance, 6) << "}";

@@ -20,7 +20,6 @@ std::string FormatInspectionJson(const std::string& source, const LabelStatistic
 // One JSON line per image: {"file_name": ..., "labels": [sorted category names]}.
 std::string FormatLabelDump(const CocoDataset& dataset);
 
-
 }  // namespace coco::data
 
 #endif  // DATA_INSPECT_INSPECTION_REPORT_H_

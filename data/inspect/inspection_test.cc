@@ -145,7 +145,7 @@ TEST(SourceInspectionTest, MergesTwoSourcesIntoOneLabelSpace) {
   ASSERT_EQ(inspection->per_source.size(), 2u);
   EXPECT_EQ(inspection->per_source[0].second.images, 2);
   EXPECT_EQ(inspection->per_source[1].second.positives, 1);  // b1: airplane
-  EXPECT_EQ(inspection->merged.positives, 4);                 // a1: person, car; a2: person; b1: airplane
+  EXPECT_EQ(inspection->merged.positives, 4);                // a1: person, car; a2: person; b1: airplane
   // A never labels airplane (2 entries), B never labels car (1): neither positives nor negatives. The negatives
   // left are a2's car and b1's person.
   EXPECT_EQ(inspection->merged.unlabelled, 3);

@@ -40,8 +40,8 @@ absl::StatusOr<SourceInspection> InspectSources(const std::vector<std::string>& 
 }
 
 std::string FormatSourceInspectionText(const SourceInspection& inspection) {
-  std::string text = "label space: " + inspection.label_space + "\nrenamed or dropped categories:\n" +
-                     inspection.mapping_changes;
+  std::string text =
+      "label space: " + inspection.label_space + "\nrenamed or dropped categories:\n" + inspection.mapping_changes;
   if (!inspection.unlabelled_classes.empty()) {
     text += "classes a source never labels (masked out of its loss and metrics, not negatives):\n" +
             inspection.unlabelled_classes;

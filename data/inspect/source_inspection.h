@@ -25,12 +25,13 @@ struct SourceInspectionOptions {
 };
 
 struct SourceInspection {
-  std::string label_space;    // how the classes were chosen, one line
+  std::string label_space;      // how the classes were chosen, one line
   std::string mapping_changes;  // FormatMappingChanges: the renamed and dropped categories
   std::string unlabelled_classes;
-  std::string mapping_table;  // FormatMappingTable: every category of every source and where it went  // FormatUnlabelledClasses: the classes each source never labels
+  std::string mapping_table;  // FormatMappingTable: every category of every source and where it went  //
+                              // FormatUnlabelledClasses: the classes each source never labels
   std::vector<std::pair<std::string, LabelStatistics>> per_source;  // (annotations file, statistics), in order
-  LabelStatistics merged;     // every source's images together
+  LabelStatistics merged;                                           // every source's images together
 };
 
 // Reads `annotation_files`, builds the label space from all of them (as training sources) and maps each into it.

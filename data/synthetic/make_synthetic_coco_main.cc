@@ -10,7 +10,8 @@
 #include "glog/logging.h"
 #include "tools/cc/main_runner.h"
 
-DEFINE_string(out, "", "Output directory: receives the splits (with --layout=coco2017: train2017/, val2017/ and "
+DEFINE_string(out, "",
+              "Output directory: receives the splits (with --layout=coco2017: train2017/, val2017/ and "
               "annotations/instances_*2017.json).");
 DEFINE_string(layout, "coco2017",
               "Folder layout: coco2017, images_split (images/<split>/), roboflow (train/ valid/ with "
@@ -72,8 +73,9 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Writes a procedural COCO-layout dataset (80 COCO categories as distinct patterns, COCO-like class "
-                      "imbalance, some dark images). Usage: make_synthetic_coco --out=DIR [flags]",
-                      [](int argc, char** argv) { return Run(); });
+  return coco::RunMain(
+      argc, argv,
+      "Writes a procedural COCO-layout dataset (80 COCO categories as distinct patterns, COCO-like class "
+      "imbalance, some dark images). Usage: make_synthetic_coco --out=DIR [flags]",
+      [](int argc, char** argv) { return Run(); });
 }

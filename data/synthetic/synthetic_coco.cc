@@ -40,19 +40,84 @@ constexpr int kMaxPolygonVertices = 120;
 
 // The 79 non-person categories from most to least frequent in COCO train2017 (images containing them, roughly).
 constexpr const char* kFrequencyRank[] = {
-    "chair",         "car",          "dining table", "cup",           "bottle",         "bowl",
-    "handbag",       "truck",        "bench",        "backpack",      "book",           "cell phone",
-    "tv",            "sink",         "clock",        "potted plant",  "couch",          "dog",
-    "knife",         "sports ball",  "traffic light", "cat",          "umbrella",       "bus",
-    "tie",           "bed",          "vase",         "train",         "fork",           "spoon",
-    "laptop",        "motorcycle",   "surfboard",    "skateboard",    "tennis racket",  "toilet",
-    "bicycle",       "bird",         "pizza",        "skis",          "remote",         "cake",
-    "boat",          "airplane",     "horse",        "oven",          "baseball glove", "baseball bat",
-    "giraffe",       "wine glass",   "refrigerator", "suitcase",      "sandwich",       "kite",
-    "banana",        "frisbee",      "elephant",     "keyboard",      "mouse",          "broccoli",
-    "zebra",         "stop sign",    "fire hydrant", "orange",        "carrot",         "snowboard",
-    "apple",         "donut",        "teddy bear",   "microwave",     "cow",            "hot dog",
-    "sheep",         "toothbrush",   "scissors",     "bear",          "parking meter",  "toaster",
+    "chair",
+    "car",
+    "dining table",
+    "cup",
+    "bottle",
+    "bowl",
+    "handbag",
+    "truck",
+    "bench",
+    "backpack",
+    "book",
+    "cell phone",
+    "tv",
+    "sink",
+    "clock",
+    "potted plant",
+    "couch",
+    "dog",
+    "knife",
+    "sports ball",
+    "traffic light",
+    "cat",
+    "umbrella",
+    "bus",
+    "tie",
+    "bed",
+    "vase",
+    "train",
+    "fork",
+    "spoon",
+    "laptop",
+    "motorcycle",
+    "surfboard",
+    "skateboard",
+    "tennis racket",
+    "toilet",
+    "bicycle",
+    "bird",
+    "pizza",
+    "skis",
+    "remote",
+    "cake",
+    "boat",
+    "airplane",
+    "horse",
+    "oven",
+    "baseball glove",
+    "baseball bat",
+    "giraffe",
+    "wine glass",
+    "refrigerator",
+    "suitcase",
+    "sandwich",
+    "kite",
+    "banana",
+    "frisbee",
+    "elephant",
+    "keyboard",
+    "mouse",
+    "broccoli",
+    "zebra",
+    "stop sign",
+    "fire hydrant",
+    "orange",
+    "carrot",
+    "snowboard",
+    "apple",
+    "donut",
+    "teddy bear",
+    "microwave",
+    "cow",
+    "hot dog",
+    "sheep",
+    "toothbrush",
+    "scissors",
+    "bear",
+    "parking meter",
+    "toaster",
     "hair drier",
 };
 static_assert(sizeof(kFrequencyRank) / sizeof(kFrequencyRank[0]) == 79);
@@ -94,9 +159,8 @@ const std::vector<std::pair<double, double>>& PolygonOf(Shape shape) {
       const double angle = -kPi / 2 + i * kPi / 5;
       (*polygons)[kStar].push_back({radius * std::cos(angle), radius * std::sin(angle)});
     }
-    (*polygons)[kCross] = {{-0.32, -0.95}, {0.32, -0.95}, {0.32, -0.32}, {0.95, -0.32}, {0.95, 0.32}, {0.32, 0.32},
-                           {0.32, 0.95},   {-0.32, 0.95}, {-0.32, 0.32}, {-0.95, 0.32}, {-0.95, -0.32},
-                           {-0.32, -0.32}};
+    (*polygons)[kCross] = {{-0.32, -0.95}, {0.32, -0.95}, {0.32, -0.32}, {0.95, -0.32}, {0.95, 0.32},   {0.32, 0.32},
+                           {0.32, 0.95},   {-0.32, 0.95}, {-0.32, 0.32}, {-0.95, 0.32}, {-0.95, -0.32}, {-0.32, -0.32}};
     (*polygons)[kLShape] = {{-0.8, -0.95}, {-0.25, -0.95}, {-0.25, 0.4}, {0.8, 0.4}, {0.8, 0.95}, {-0.8, 0.95}};
     // Curved shapes: their outlines, finely sampled (used for outlines only; their insides are tested exactly).
     constexpr int kCurve = 96;
@@ -126,14 +190,10 @@ double PolygonArea(const std::vector<std::pair<double, double>>& polygon) {
 // Mask area of a shape in unit coordinates.
 double UnitArea(Shape shape) {
   switch (shape) {
-    case kDisc:
-      return kPi;
-    case kRing:
-      return kPi * (1 - 0.55 * 0.55);
-    case kHalfDisc:
-      return kPi / 2;
-    default:
-      return PolygonArea(PolygonOf(shape));
+    case kDisc: return kPi;
+    case kRing: return kPi * (1 - 0.55 * 0.55);
+    case kHalfDisc: return kPi / 2;
+    default: return PolygonArea(PolygonOf(shape));
   }
 }
 
@@ -150,16 +210,11 @@ bool InsidePolygon(const std::vector<std::pair<double, double>>& polygon, double
 bool InsideShape(Shape shape, double u, double v) {
   const double r2 = u * u + v * v;
   switch (shape) {
-    case kDisc:
-      return r2 <= 1;
-    case kRing:
-      return r2 <= 1 && r2 >= 0.55 * 0.55;
-    case kHalfDisc:
-      return v <= 0.5 && u * u + (v - 0.5) * (v - 0.5) <= 1;
-    case kSquare:
-      return std::abs(u) <= 0.8 && std::abs(v) <= 0.8;
-    default:
-      return InsidePolygon(PolygonOf(shape), u, v);
+    case kDisc: return r2 <= 1;
+    case kRing: return r2 <= 1 && r2 >= 0.55 * 0.55;
+    case kHalfDisc: return v <= 0.5 && u * u + (v - 0.5) * (v - 0.5) <= 1;
+    case kSquare: return std::abs(u) <= 0.8 && std::abs(v) <= 0.8;
+    default: return InsidePolygon(PolygonOf(shape), u, v);
   }
 }
 
@@ -273,9 +328,8 @@ class Planner {
         plan.objects.push_back(PlaceObject(c, fraction * side, plan, rng));
       }
     }
-    std::stable_sort(plan.objects.begin(), plan.objects.end(), [](const Object& a, const Object& b) {
-      return a.half_w * a.half_h > b.half_w * b.half_h;
-    });
+    std::stable_sort(plan.objects.begin(), plan.objects.end(),
+                     [](const Object& a, const Object& b) { return a.half_w * a.half_h > b.half_w * b.half_h; });
     return plan;
   }
 
@@ -374,14 +428,9 @@ std::vector<uint8_t> Render(const ImagePlan& plan, uint64_t noise_seed) {
         const int iv = static_cast<int>(std::floor((v + 1) * k));
         bool second = false;
         switch (pattern.texture) {
-          case kSolid:
-            break;
-          case kStripes:
-            second = iu % 2 == 1;
-            break;
-          case kChecker:
-            second = (iu + iv) % 2 == 1;
-            break;
+          case kSolid: break;
+          case kStripes: second = iu % 2 == 1; break;
+          case kChecker: second = (iu + iv) % 2 == 1; break;
           case kDots: {
             const double fu = (u + 1) * k - iu - 0.5, fv = (v + 1) * k - iv - 0.5;
             second = fu * fu + fv * fv < 0.09;
@@ -542,9 +591,10 @@ absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions&
   ASSIGN_OR_RETURN(std::unique_ptr<JsonStream> json, JsonStream::Open(path));
   json->Raw("{\"info\":{\"description\":\"Synthetic COCO-layout dataset (data/make_synthetic_coco, seed ")
       .Int(static_cast<int64_t>(options.seed))
-      .Raw(")\",\"url\":\"\",\"version\":\"1.0\",\"year\":2017,\"contributor\":\"coco-multilabel\","
-           "\"date_created\":\"2017/09/01\"},\"licenses\":[{\"url\":\"\",\"id\":1,\"name\":\"Procedurally generated, "
-           "no rights reserved\"}],\"images\":[");
+      .Raw(
+          ")\",\"url\":\"\",\"version\":\"1.0\",\"year\":2017,\"contributor\":\"coco-multilabel\","
+          "\"date_created\":\"2017/09/01\"},\"licenses\":[{\"url\":\"\",\"id\":1,\"name\":\"Procedurally generated, "
+          "no rights reserved\"}],\"images\":[");
   for (int64_t i = 0; i < split.images; ++i) {
     const ImagePlan plan = planner.Plan(split, i);
     json->Raw(i == 0 ? "{" : ",{")
@@ -585,8 +635,8 @@ absl::StatusOr<SyntheticSplitSummary> WriteInstances(const SyntheticCocoOptions&
         cumulative[k + 1] = cumulative[k] + std::hypot(b.first - a.first, b.second - a.second);
       }
       const double perimeter = cumulative.back();
-      const int vertices = std::clamp(static_cast<int>(std::lround(perimeter / kPolygonSpacingPx)),
-                                      kMinPolygonVertices, kMaxPolygonVertices);
+      const int vertices = std::clamp(static_cast<int>(std::lround(perimeter / kPolygonSpacingPx)), kMinPolygonVertices,
+                                      kMaxPolygonVertices);
       outline.clear();
       size_t edge = 0;
       for (int k = 0; k < vertices; ++k) {
@@ -702,16 +752,14 @@ SplitPaths PathsOf(const SyntheticCocoOptions& options, const Split& split) {
   const std::string coco_json = out + "/annotations/instances_" + split.name + ".json";
   const std::string short_name = split.index == 0 ? "train" : "val";
   switch (options.layout) {
-    case SyntheticLayout::kImagesSplit:
-      return {out + "/images/" + split.name, coco_json};
+    case SyntheticLayout::kImagesSplit: return {out + "/images/" + split.name, coco_json};
     case SyntheticLayout::kRoboflow: {
       const std::string folder = out + "/" + (split.index == 0 ? "train" : "valid");
       return {folder, folder + "/_annotations.coco.json"};
     }
     case SyntheticLayout::kLabelme:
       return {out + "/" + short_name + "/JPEGImages", out + "/" + short_name + "/annotations.json"};
-    case SyntheticLayout::kCoco2017:
-      break;
+    case SyntheticLayout::kCoco2017: break;
   }
   return {out + "/" + split.name, coco_json};
 }
@@ -778,8 +826,8 @@ absl::StatusOr<std::vector<double>> SyntheticClassFrequencies(const SyntheticCoc
   if (target < total(options.rarest_fraction) * (1 + 1e-9) || target > total(1.0)) {
     std::ostringstream message;
     message << "labels_per_image " << options.labels_per_image << " cannot be reached with person_fraction "
-            << options.person_fraction << " and rarest_fraction " << options.rarest_fraction << " (possible: "
-            << options.person_fraction + total(options.rarest_fraction) << " to "
+            << options.person_fraction << " and rarest_fraction " << options.rarest_fraction
+            << " (possible: " << options.person_fraction + total(options.rarest_fraction) << " to "
             << options.person_fraction + total(1.0) << ")";
     return absl::InvalidArgumentError(message.str());
   }
@@ -806,10 +854,10 @@ std::string SyntheticCocoSummary::ToString() const {
     const double n = std::max<int64_t>(1, split.images);
     text << split.name << ": " << split.images << " images, " << split.annotations << " annotations ("
          << split.annotations / n << " per image), " << split.labels / n << " labels per image, person in "
-         << split.images_with_person / n << ", no label in " << split.images_without_labels / n
-         << ", rarest class (" << kFrequencyRank[78] << ") in " << split.rarest_class_images << " images, dark images "
-         << split.dark_images << " (" << split.dark_images / n << ")\n  " << split.annotations_path << " ("
-         << split.annotations_bytes / 1e6 << " MB)\n";
+         << split.images_with_person / n << ", no label in " << split.images_without_labels / n << ", rarest class ("
+         << kFrequencyRank[78] << ") in " << split.rarest_class_images << " images, dark images " << split.dark_images
+         << " (" << split.dark_images / n << ")\n  " << split.annotations_path << " (" << split.annotations_bytes / 1e6
+         << " MB)\n";
   }
   return text.str();
 }
@@ -818,8 +866,8 @@ absl::StatusOr<SyntheticCocoSummary> WriteSyntheticCoco(const SyntheticCocoOptio
   ASSIGN_OR_RETURN(std::vector<double> frequencies, SyntheticClassFrequencies(options));
   const int rarest_class = ClassIndexOf(kFrequencyRank[78]);
   const Planner planner(options, std::move(frequencies));
-  const int threads = options.threads > 0 ? options.threads
-                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads =
+      options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::error_code error;
   fs::create_directories(options.out_dir, error);
   if (error) return absl::UnavailableError("cannot create '" + options.out_dir + "': " + error.message());

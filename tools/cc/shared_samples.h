@@ -8,8 +8,8 @@
 
 namespace coco {
 
-// `anchor_runfile` is a source file the test declares in `data` (for example "data/coco/testdata/quirks.json"); its real
-// path leads back to the workspace, whose sibling `shared/` holds the samples. The COCO_SHARED_DIR environment
+// `anchor_runfile` is a source file the test declares in `data` (for example "data/coco/testdata/quirks.json"); its
+// real path leads back to the workspace, whose sibling `shared/` holds the samples. The COCO_SHARED_DIR environment
 // variable overrides the search. Returns the directory `shared/<relative>` if it exists.
 std::optional<std::string> FindSharedSamples(const std::string& anchor_runfile, const std::string& relative);
 

@@ -9,9 +9,9 @@
 #define STATUS_MACROS_CONCAT_INNER(a, b) a##b
 #define STATUS_MACROS_CONCAT(a, b) STATUS_MACROS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    const ::absl::Status status_macro_ = (expr); \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    const ::absl::Status status_macro_ = (expr);   \
     if (!status_macro_.ok()) return status_macro_; \
   } while (0)
 
@@ -20,7 +20,6 @@
   if (!statusor.ok()) return statusor.status();     \
   lhs = std::move(statusor).value()
 
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  ASSIGN_OR_RETURN_IMPL(STATUS_MACROS_CONCAT(statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr) ASSIGN_OR_RETURN_IMPL(STATUS_MACROS_CONCAT(statusor_, __LINE__), lhs, rexpr)
 
 #endif  // TOOLS_CC_STATUS_MACROS_H_

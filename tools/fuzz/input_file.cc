@@ -10,7 +10,7 @@ namespace coco::fuzz {
 
 std::string WriteInputFile(const uint8_t* data, size_t size, const std::string& suffix) {
   const char* test_tmp = std::getenv("TEST_TMPDIR");
-  const std::string directory = test_tmp != nullptr               ? test_tmp
+  const std::string directory = test_tmp != nullptr                         ? test_tmp
                                 : std::filesystem::is_directory("/dev/shm") ? "/dev/shm"
                                                                             : "/tmp";
   const std::string path = directory + "/fuzz-input-" + std::to_string(getpid()) + suffix;

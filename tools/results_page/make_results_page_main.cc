@@ -89,6 +89,7 @@ absl::Status Run() {
 }  // namespace coco
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv, "Writes the results pages from their templates and CSV tables (experiments/README.md).",
+  return coco::RunMain(argc, argv,
+                       "Writes the results pages from their templates and CSV tables (experiments/README.md).",
                        [](int, char**) { return coco::Run(); });
 }

@@ -43,7 +43,7 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(const std::string& line, c
 // One column of the rendered table: a value column of the CSV and its companion columns (see RenderTable).
 struct Column {
   std::string name;
-  size_t value = 0;  // index of the value column
+  size_t value = 0;                                    // index of the value column
   int sd = -1, low = -1, high = -1, significant = -1;  // indices of the companion columns, -1 when absent
 };
 
@@ -82,9 +82,8 @@ absl::StatusOr<std::string> RenderCell(const Column& column, const std::vector<s
     if (significant == "yes") {
       cell = absl::StrCat("**", cell, "**");
     } else if (significant != "no") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("column '", column.name, " significant' of run '", row[0], "' is '", significant,
-                       "', expected yes or no"));
+      return absl::InvalidArgumentError(absl::StrCat("column '", column.name, " significant' of run '", row[0],
+                                                     "' is '", significant, "', expected yes or no"));
     }
   }
   return cell;
@@ -103,8 +102,8 @@ absl::StatusOr<CsvTable> ParseCsv(const std::string& text, const std::string& pa
     if (table.header.empty()) {
       table.header = std::move(cells);
     } else if (cells.size() != table.header.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": ", cells.size(), " cells, the header has ",
-                                                     table.header.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", cells.size(), " cells, the header has ", table.header.size()));
     } else {
       table.rows.push_back(std::move(cells));
     }
@@ -171,8 +170,9 @@ std::vector<std::string> TablePlaceholders(const std::string& page_template) {
 absl::StatusOr<std::string> RenderPage(const std::string& page_template, const std::map<std::string, CsvTable>& tables,
                                        const std::map<std::string, TableSource>& sources,
                                        const std::string& regenerate_command) {
-  std::string page = absl::StrCat("<!-- Generated from experiments/results/: edit the CSV files or the template there, ",
-                                  "then run `", regenerate_command, "`. -->\n");
+  std::string page =
+      absl::StrCat("<!-- Generated from experiments/results/: edit the CSV files or the template there, ", "then run `",
+                   regenerate_command, "`. -->\n");
   size_t done = 0;
   for (size_t start = page_template.find(kPlaceholderOpen); start != std::string::npos;
        start = page_template.find(kPlaceholderOpen, done)) {

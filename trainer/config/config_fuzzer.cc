@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "trainer/config/config_loader.h"
 #include "tools/fuzz/fuzz_check.h"
+#include "trainer/config/config_loader.h"
 
 namespace {
 

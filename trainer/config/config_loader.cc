@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -169,8 +169,10 @@ absl::Status ClearFieldPath(Message& root, const std::string& path, const std::s
 // The member each oneof takes when a config sets none of them.
 const std::map<std::string, std::string>& DefaultOneofMembers() {
   static const auto* members = new std::map<std::string, std::string>{
-      {"trainer.ModelConfig.arch", "mobilenet_v2"},       {"trainer.DataConfig.source", "synthetic"},
-      {"trainer.OptimizerConfig.optimizer", "sgd"},      {"trainer.ScheduleConfig.schedule", "cosine"},
+      {"trainer.ModelConfig.arch", "mobilenet_v2"},
+      {"trainer.DataConfig.source", "synthetic"},
+      {"trainer.OptimizerConfig.optimizer", "sgd"},
+      {"trainer.ScheduleConfig.schedule", "cosine"},
       {"losses.LossConfig.loss", "bce"},
   };
   return *members;
@@ -179,9 +181,9 @@ const std::map<std::string, std::string>& DefaultOneofMembers() {
 // Sections created (with their defaults) even when no layer mentions them; other absent messages stay absent.
 const std::set<std::string>& AlwaysPresent() {
   static const auto* fields = new std::set<std::string>{
-      "trainer.TrainConfig.model",    "trainer.TrainConfig.data",      "trainer.TrainConfig.loss",
-      "trainer.TrainConfig.optimizer", "trainer.TrainConfig.schedule", "trainer.TrainConfig.training",
-      "trainer.TrainConfig.fine_tune", "trainer.TrainConfig.output",   "trainer.TrainConfig.metrics",
+      "trainer.TrainConfig.model",       "trainer.TrainConfig.data",     "trainer.TrainConfig.loss",
+      "trainer.TrainConfig.optimizer",   "trainer.TrainConfig.schedule", "trainer.TrainConfig.training",
+      "trainer.TrainConfig.fine_tune",   "trainer.TrainConfig.output",   "trainer.TrainConfig.metrics",
       "trainer.DataConfig.augmentation",
   };
   return *fields;
@@ -368,9 +370,9 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   const double mix_probability = augmentation.mixup().probability() + augmentation.cutmix().probability();
   std::ostringstream mix_sum;
   mix_sum << mix_probability;
-  check.Require("data.augmentation.cutmix.probability", mix_probability <= 1.0,
-                "+ data.augmentation.mixup.probability must be <= 1 (one draw picks at most one), got " +
-                    mix_sum.str());
+  check.Require(
+      "data.augmentation.cutmix.probability", mix_probability <= 1.0,
+      "+ data.augmentation.mixup.probability must be <= 1 (one draw picks at most one), got " + mix_sum.str());
   // Mixed targets hold fractions; softmax cross-entropy counts every target > 0 as a positive and refuses a row
   // with two, as a mixed row from two single-label rows is.
   check.Require("data.augmentation.mixup", !(config.loss().has_softmax_cross_entropy() && mix_probability > 0),
@@ -425,9 +427,9 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   if (schedule.has_step()) {
     int previous = 0;
     for (int milestone : schedule.step().milestone_epochs()) {
-      check.Require("schedule.step.milestone_epochs", milestone > previous,
-                    "must be increasing and >= 1, got " + std::to_string(milestone) + " after " +
-                        std::to_string(previous));
+      check.Require(
+          "schedule.step.milestone_epochs", milestone > previous,
+          "must be increasing and >= 1, got " + std::to_string(milestone) + " after " + std::to_string(previous));
       previous = milestone;
     }
     check.InRange("schedule.step.gamma", schedule.step().gamma(), 0.0, 1.0, true);

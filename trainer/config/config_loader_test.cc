@@ -104,7 +104,8 @@ TEST(ConfigLoaderTest, RmspropIsValidatedNamingTheField) {
   EXPECT_EQ(error("optimizer { rmsprop { alpha: 0 momentum: 0 centered: true } }"), "no error");
   EXPECT_THAT(error("optimizer { rmsprop { eps: 0 } }"),
               HasSubstr("--override[0]:1: optimizer.rmsprop.eps must be > 0, got 0"));
-  EXPECT_THAT(error("optimizer { rmsprop { alpha: 1 } }"), HasSubstr("optimizer.rmsprop.alpha must be in [0, 1), got 1"));
+  EXPECT_THAT(error("optimizer { rmsprop { alpha: 1 } }"),
+              HasSubstr("optimizer.rmsprop.alpha must be in [0, 1), got 1"));
   EXPECT_THAT(error("optimizer { rmsprop { alpha: -0.1 } }"), HasSubstr("optimizer.rmsprop.alpha must be in [0, 1)"));
   EXPECT_THAT(error("optimizer { rmsprop { momentum: -0.5 } }"),
               HasSubstr("optimizer.rmsprop.momentum must be >= 0, got -0.5"));
@@ -157,11 +158,12 @@ TEST(ConfigLoaderTest, NormalizationIsValidatedNamingTheFieldAndLine) {
   EXPECT_THAT(error("data { normalization { mean: [0.5, nan, 0.5] } }"),
               HasSubstr("data.normalization.mean[1] must be finite"));
   // Lists append across layers: a base that sets them and an overlay that sets them again give 6 values.
-  const std::string layered = MakeDir("normalization_layers",
-                                      {{"base.pbtxt", "data { normalization { mean: [0.1, 0.2, 0.3] } }"},
+  const std::string layered =
+      MakeDir("normalization_layers", {{"base.pbtxt", "data { normalization { mean: [0.1, 0.2, 0.3] } }"},
                                        {"x.pbtxt", "data {\n  normalization {\n    mean: [0.4, 0.5, 0.6]\n  }\n}\n"},
-                                       {"y.pbtxt", "clear: 'data.normalization'\n"
-                                                   "data { normalization { mean: [0.4, 0.5, 0.6] } }"}});
+                                       {"y.pbtxt",
+                                        "clear: 'data.normalization'\n"
+                                        "data { normalization { mean: [0.4, 0.5, 0.6] } }"}});
   auto appended = LoadTrainConfig({"x", layered, {}});
   ASSERT_FALSE(appended.ok());
   EXPECT_THAT(std::string(appended.status().message()), HasSubstr(layered + "/x.pbtxt:3: "));
@@ -295,8 +297,8 @@ TEST(ConfigLoaderTest, RandAugmentAndMixingAreValidatedNamingTheField) {
 }
 
 TEST(ConfigLoaderTest, OverrideMergesOnTopAndDefaultsAreFilled) {
-  const std::string dir = MakeDir("merge", {{"base.pbtxt", "training { epochs: 4 batch_size: 8 }"},
-                                            {"x.pbtxt", "training { epochs: 3 }"}});
+  const std::string dir =
+      MakeDir("merge", {{"base.pbtxt", "training { epochs: 4 batch_size: 8 }"}, {"x.pbtxt", "training { epochs: 3 }"}});
   auto loaded = LoadTrainConfig({"x", dir, {"training { epochs: 1 }"}});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->config.training().epochs(), 1);
@@ -376,15 +378,18 @@ TEST(ConfigLoaderTest, OutOfRangeValueNamesFileLineAndField) {
                                             {"x.pbtxt", "# comment\noptimizer {\n  learning_rate: -1\n}\n"}});
   auto loaded = LoadTrainConfig({"x", dir, {}});
   ASSERT_FALSE(loaded.ok());
-  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(dir + "/x.pbtxt:3: optimizer.learning_rate must be > 0"));
+  EXPECT_THAT(std::string(loaded.status().message()),
+              HasSubstr(dir + "/x.pbtxt:3: optimizer.learning_rate must be > 0"));
   auto zero_epochs = LoadTrainConfig({"x", dir, {"optimizer { learning_rate: 0.1 } training { epochs: 0 }"}});
   ASSERT_FALSE(zero_epochs.ok());
-  EXPECT_THAT(std::string(zero_epochs.status().message()), HasSubstr("--override[0]:1: training.epochs must be in [1, 10000], got 0"));
+  EXPECT_THAT(std::string(zero_epochs.status().message()),
+              HasSubstr("--override[0]:1: training.epochs must be in [1, 10000], got 0"));
 }
 
 TEST(ConfigLoaderTest, OutOfRangeLossFieldNamesFileLineAndField) {
-  const std::string dir = MakeDir("loss_range", {{"base.pbtxt", "training { epochs: 2 }\nloss { bce {} }\n"},
-                                                 {"f.pbtxt", "loss {\n  focal {\n    alpha: 0.25\n    gamma: -1\n  }\n}\n"}});
+  const std::string dir =
+      MakeDir("loss_range", {{"base.pbtxt", "training { epochs: 2 }\nloss { bce {} }\n"},
+                             {"f.pbtxt", "loss {\n  focal {\n    alpha: 0.25\n    gamma: -1\n  }\n}\n"}});
   auto loaded = LoadTrainConfig({"f", dir, {}});
   ASSERT_FALSE(loaded.ok());
   EXPECT_THAT(std::string(loaded.status().message()),

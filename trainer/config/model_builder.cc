@@ -6,8 +6,7 @@
 
 namespace trainer {
 
-absl::StatusOr<mobilenet::MobileNetOptions> ModelOptionsFromConfig(const ModelConfig& config,
-                                                                   int64_t dataset_classes) {
+absl::StatusOr<mobilenet::MobileNetOptions> ModelOptionsFromConfig(const ModelConfig& config, int64_t dataset_classes) {
   if (config.num_classes() != 0 && config.num_classes() != dataset_classes) {
     return absl::InvalidArgumentError("model.num_classes is " + std::to_string(config.num_classes()) +
                                       " but the dataset has " + std::to_string(dataset_classes) +

@@ -14,9 +14,9 @@ namespace trainer::distributed {
 namespace {
 
 absl::Status CollectiveFailed(const char* what, const c10d::ProcessGroup& group, const std::exception& error) {
-  return absl::UnavailableError(absl::StrCat(what, " on rank ", group.getRank(), " of ", group.getSize(),
-                                             " failed (a peer exited, or did not answer in time): ",
-                                             ExceptionMessage(error)));
+  return absl::UnavailableError(
+      absl::StrCat(what, " on rank ", group.getRank(), " of ", group.getSize(),
+                   " failed (a peer exited, or did not answer in time): ", ExceptionMessage(error)));
 }
 
 // NCCL moves only CUDA tensors (on this process's GPU, the current device CreateProcessGroup set); Gloo here only
@@ -41,8 +41,8 @@ std::vector<at::Tensor> AllGatherPadded(c10d::ProcessGroup& group, const at::Ten
 
 absl::StatusOr<at::Tensor> AllReduceMean(c10d::ProcessGroup& group, const at::Tensor& tensor) {
   if (!tensor.is_floating_point()) {
-    return absl::InvalidArgumentError(absl::StrCat("AllReduceMean needs a floating-point tensor, got ",
-                                                   std::string(tensor.dtype().name())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("AllReduceMean needs a floating-point tensor, got ", std::string(tensor.dtype().name())));
   }
   std::vector<at::Tensor> sum = {ToGroupDevice(group, tensor.detach()).clone(at::MemoryFormat::Contiguous)};
   try {
@@ -72,8 +72,7 @@ std::function<void(at::Tensor&)> SumOverProcesses(c10::intrusive_ptr<c10d::Proce
   };
 }
 
-absl::StatusOr<std::vector<std::vector<float>>> AllGather(c10d::ProcessGroup& group,
-                                                          const std::vector<float>& values) {
+absl::StatusOr<std::vector<std::vector<float>>> AllGather(c10d::ProcessGroup& group, const std::vector<float>& values) {
   std::vector<std::vector<float>> gathered(group.getSize());
   try {
     // First the lengths (one element each, never empty), then the values padded to the longest.

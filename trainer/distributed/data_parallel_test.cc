@@ -201,8 +201,8 @@ absl::Status PeerFails(const c10::intrusive_ptr<c10d::ProcessGroup>& group, cons
   const absl::StatusOr<torch::Tensor> mean = AllReduceMean(*group, torch::ones({4}));
   const double all_reduce_seconds = SecondsSince(start);
   std::cout << scenario << ", rank 0, the next all-reduce: " << mean.status() << std::endl;
-  torch::save(std::vector<torch::Tensor>{torch::tensor({backward_threw ? 1.0 : 0.0, backward_seconds,
-                                                        mean.ok() ? 0.0 : 1.0, all_reduce_seconds})},
+  torch::save(std::vector<torch::Tensor>{torch::tensor(
+                  {backward_threw ? 1.0 : 0.0, backward_seconds, mean.ok() ? 0.0 : 1.0, all_reduce_seconds})},
               WorkerResultPath(scenario, rank));
   return absl::OkStatus();
 }
@@ -271,8 +271,7 @@ std::vector<torch::Tensor> MeanOfShardGradientsReference() {
     for (const torch::Tensor& parameter : model->parameters()) gradient_sum.push_back(torch::zeros_like(parameter));
     for (int rank = 0; rank < kWorldSize; ++rank) {
       model->zero_grad();
-      torch::mse_loss(model->forward(Shard(batches.inputs[step], rank)), Shard(batches.targets[step], rank))
-          .backward();
+      torch::mse_loss(model->forward(Shard(batches.inputs[step], rank)), Shard(batches.targets[step], rank)).backward();
       for (size_t i = 0; i < gradient_sum.size(); ++i) gradient_sum[i] += model->parameters()[i].grad();
     }
     torch::NoGradGuard no_grad;

@@ -68,8 +68,8 @@ absl::StatusOr<DistributedEnvironment> ParseDistributedEnvironment(const Distrib
     return absl::InvalidArgumentError(absl::StrCat("RANK=", *variables.rank, " is set but WORLD_SIZE is not"));
   }
   if (environment.world_size > 1 && !variables.rank.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("WORLD_SIZE=", environment.world_size,
-                                                   " but RANK is not set; expected 0 <= RANK < WORLD_SIZE"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("WORLD_SIZE=", environment.world_size, " but RANK is not set; expected 0 <= RANK < WORLD_SIZE"));
   }
   const std::string rank_range = absl::StrCat("0 <= RANK < WORLD_SIZE=", environment.world_size);
   ASSIGN_OR_RETURN(environment.rank, ParseInt(variables.rank, "RANK", 0, rank_range));
@@ -84,8 +84,7 @@ absl::StatusOr<DistributedEnvironment> ParseDistributedEnvironment(const Distrib
                    ParseInt(variables.master_port, "MASTER_PORT", 0, "1 <= MASTER_PORT <= 65535"));
   ASSIGN_OR_RETURN(environment.restart_count, ParseInt(variables.restart_count, "TORCHELASTIC_RESTART_COUNT", 0,
                                                        "TORCHELASTIC_RESTART_COUNT >= 0"));
-  ASSIGN_OR_RETURN(environment.use_agent_store,
-                   ParseBool(variables.use_agent_store, "TORCHELASTIC_USE_AGENT_STORE"));
+  ASSIGN_OR_RETURN(environment.use_agent_store, ParseBool(variables.use_agent_store, "TORCHELASTIC_USE_AGENT_STORE"));
   if (environment.is_distributed() && environment.master_addr.empty()) return MissingMasterAddr(environment);
   if (environment.is_distributed() && !variables.master_port.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat("WORLD_SIZE=", environment.world_size,

@@ -11,13 +11,13 @@
 namespace trainer::distributed {
 
 struct DistributedEnvironment {
-  int rank = 0;              // RANK: 0 <= rank < world_size
-  int world_size = 1;        // WORLD_SIZE: 1 means a single process, nothing distributed
-  int local_rank = 0;        // LOCAL_RANK: index of this process on its machine
-  int local_world_size = 1;  // LOCAL_WORLD_SIZE: processes on this machine
-  std::string master_addr;   // MASTER_ADDR: host of the rendezvous store (required when world_size > 1)
-  int master_port = 0;       // MASTER_PORT: 1..65535 (required when world_size > 1)
-  int restart_count = 0;     // TORCHELASTIC_RESTART_COUNT: which attempt this is under torchrun
+  int rank = 0;                  // RANK: 0 <= rank < world_size
+  int world_size = 1;            // WORLD_SIZE: 1 means a single process, nothing distributed
+  int local_rank = 0;            // LOCAL_RANK: index of this process on its machine
+  int local_world_size = 1;      // LOCAL_WORLD_SIZE: processes on this machine
+  std::string master_addr;       // MASTER_ADDR: host of the rendezvous store (required when world_size > 1)
+  int master_port = 0;           // MASTER_PORT: 1..65535 (required when world_size > 1)
+  int restart_count = 0;         // TORCHELASTIC_RESTART_COUNT: which attempt this is under torchrun
   bool use_agent_store = false;  // TORCHELASTIC_USE_AGENT_STORE: torchrun's agent already serves the store
 
   bool is_distributed() const { return world_size > 1; }

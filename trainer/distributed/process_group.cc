@@ -1,12 +1,12 @@
 #include "trainer/distributed/process_group.h"
 
 #include <c10/util/Exception.h>
+#include <torch/csrc/distributed/c10d/debug.h>
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupWrapper.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#include <torch/csrc/distributed/c10d/debug.h>
 #ifdef USE_C10D_NCCL  // defined by a LibTorch built with NCCL (never Debian's): third_party/c10d would add it
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -92,7 +92,7 @@ absl::StatusOr<c10::intrusive_ptr<c10d::Store>> CreateStore(const DistributedEnv
 const char* BackendName(Backend backend) { return backend == Backend::kNccl ? "NCCL" : "Gloo"; }
 
 absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const DistributedEnvironment& environment,
-                                                                         const ProcessGroupOptions& options) {
+                                                                          const ProcessGroupOptions& options) {
   RETURN_IF_ERROR(ValidateDistributedEnvironment(environment));
 #ifndef USE_C10D_NCCL
   if (options.backend == Backend::kNccl) {
@@ -119,27 +119,26 @@ absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const 
       c10::cuda::set_device(static_cast<c10::DeviceIndex>(environment.local_rank));
       auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
       nccl_options->timeout = options.collective_timeout;
-      group = c10::make_intrusive<c10d::ProcessGroupNCCL>(*store, environment.rank, environment.world_size,
-                                                          nccl_options);
+      group =
+          c10::make_intrusive<c10d::ProcessGroupNCCL>(*store, environment.rank, environment.world_size, nccl_options);
     }
 #endif
     if (!group) {
-      group = c10::make_intrusive<c10d::ProcessGroupGloo>(*store, environment.rank, environment.world_size,
-                                                          gloo_options);
+      group =
+          c10::make_intrusive<c10d::ProcessGroupGloo>(*store, environment.rank, environment.world_size, gloo_options);
     }
     if (!detail) return group;
     // DETAIL: before each collective, a helper group checks that every rank issues the same one with the same
     // shapes, and reports the mismatch instead of hanging (Python's _create_process_group_wrapper).
     auto helper_store = c10::make_intrusive<c10d::PrefixStore>("collective_checks", *store);
-    auto helper = c10::make_intrusive<c10d::ProcessGroupGloo>(helper_store, environment.rank,
-                                                              environment.world_size, gloo_options);
+    auto helper = c10::make_intrusive<c10d::ProcessGroupGloo>(helper_store, environment.rank, environment.world_size,
+                                                              gloo_options);
     return c10::intrusive_ptr<c10d::ProcessGroup>(c10::make_intrusive<c10d::ProcessGroupWrapper>(group, helper));
   } catch (const std::exception& error) {
     return absl::UnavailableError(absl::StrCat(
         "rank ", environment.rank, " could not join the ", BackendName(options.backend),
-        " process group of WORLD_SIZE=", environment.world_size,
-        " processes", environment.is_distributed() ? absl::StrCat(" at ", environment.master_addr, ":",
-                                                                  environment.master_port) : "",
+        " process group of WORLD_SIZE=", environment.world_size, " processes",
+        environment.is_distributed() ? absl::StrCat(" at ", environment.master_addr, ":", environment.master_port) : "",
         " (are all ranks started, with the same WORLD_SIZE? ",
         GaveUp(start, absl::StrCat("connect_timeout ", Seconds(options.connect_timeout), ", collective_timeout ",
                                    Seconds(options.collective_timeout))),

@@ -40,8 +40,8 @@ struct ProcessGroupOptions {
 // is not a loopback address). With Backend::kNccl it first makes cuda:LOCAL_RANK this process's current device, as
 // every NCCL user must; in a build without NCCL (USE_C10D_NCCL undefined, as here) it fails at once, before any
 // rendezvous, with FAILED_PRECONDITION.
-absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(
-    const DistributedEnvironment& environment, const ProcessGroupOptions& options = {});
+absl::StatusOr<c10::intrusive_ptr<c10d::ProcessGroup>> CreateProcessGroup(const DistributedEnvironment& environment,
+                                                                          const ProcessGroupOptions& options = {});
 
 // The message of an exception thrown by c10d or Gloo, without the C++ backtrace LibTorch appends to what().
 std::string ExceptionMessage(const std::exception& error);

@@ -38,7 +38,6 @@ absl::Status Run(const std::vector<std::string>& arguments) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                       "Averages the weights of state dicts of one model: --out=FILE IN1.pt IN2.pt ...",
+  return coco::RunMain(argc, argv, "Averages the weights of state dicts of one model: --out=FILE IN1.pt IN2.pt ...",
                        [](int argc, char** argv) { return Run(std::vector<std::string>(argv + 1, argv + argc)); });
 }

@@ -35,7 +35,8 @@ absl::StatusOr<metrics::MultilabelMetrics> Score(const coco::data::CocoDataset& 
                    metrics::MultilabelAccumulator::Create(options, std::move(names)));
   const std::vector<float> targets = val.MultiHotMatrix();
   std::vector<float> scores;
-  for (size_t i = 0; i < val.images.size(); ++i) scores.insert(scores.end(), per_class_scores.begin(), per_class_scores.end());
+  for (size_t i = 0; i < val.images.size(); ++i)
+    scores.insert(scores.end(), per_class_scores.begin(), per_class_scores.end());
   RETURN_IF_ERROR(accumulator.Add(scores, targets, static_cast<int64_t>(val.images.size())));
   return accumulator.Compute();
 }
@@ -49,12 +50,12 @@ absl::Status Run(const char* argv0) {
     return absl::NotFoundError("cannot find the experiments/ configs: run through bazel or pass --experiments_dir");
   }
   ASSIGN_OR_RETURN(const trainer::LoadedConfig loaded, trainer::LoadTrainConfig(request));
-  const std::string cache = FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot()
-                                                     : trainer::ResolveUserPath(FLAGS_cache_dir);
-  ASSIGN_OR_RETURN(const trainer::DatasetSplits splits,
-                   trainer::LoadDatasetSplits(loaded.config.data(),
-                                              FLAGS_data_root.empty() ? "" : trainer::ResolveUserPath(FLAGS_data_root),
-                                              cache));
+  const std::string cache =
+      FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot() : trainer::ResolveUserPath(FLAGS_cache_dir);
+  ASSIGN_OR_RETURN(
+      const trainer::DatasetSplits splits,
+      trainer::LoadDatasetSplits(loaded.config.data(),
+                                 FLAGS_data_root.empty() ? "" : trainer::ResolveUserPath(FLAGS_data_root), cache));
   const int64_t classes = splits.train.num_classes();
   std::vector<float> priors(static_cast<size_t>(classes), 0.0f);
   for (const coco::data::Image& image : splits.train.images) {
@@ -79,6 +80,6 @@ absl::Status Run(const char* argv0) {
 
 int main(int argc, char** argv) {
   return coco::RunMain(argc, argv,
-                      "Scores the trivial baselines (class priors; person only) on a config's validation split.",
-                      [](int argc, char** argv) { return Run(argv[0]); });
+                       "Scores the trivial baselines (class priors; person only) on a config's validation split.",
+                       [](int argc, char** argv) { return Run(argv[0]); });
 }

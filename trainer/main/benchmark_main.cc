@@ -136,21 +136,20 @@ absl::StatusOr<Measurement> MeasureOurs(const std::string& step_binary, const Se
 
 absl::StatusOr<Measurement> MeasureReference(const std::string& script, const Setting& s,
                                              const std::string& data_root) {
-  const std::string command = AllocatorEnvironment(s.allocator) + FLAGS_python + " " + script + CommonArguments(s) +
-                              " --loader_workers " + std::to_string(FLAGS_loader_threads) +
-                              (s.layout == "channels_last" ? " --channels_last" : "") +
-                              (s.mode == "pipeline" ? " --data_root " + data_root : "") +
-                              (s.mode == "eval" ? " --eval" : "");
+  const std::string command =
+      AllocatorEnvironment(s.allocator) + FLAGS_python + " " + script + CommonArguments(s) + " --loader_workers " +
+      std::to_string(FLAGS_loader_threads) + (s.layout == "channels_last" ? " --channels_last" : "") +
+      (s.mode == "pipeline" ? " --data_root " + data_root : "") + (s.mode == "eval" ? " --eval" : "");
   return RunMeasurement(command, "");
 }
 
 // ONNX Runtime on the exported network, under the same allocator environment as our row.
 absl::StatusOr<Measurement> MeasureOnnxRuntime(const std::string& script, const std::string& node_modules,
                                                const std::string& model, const Setting& s) {
-  const std::string command = AllocatorEnvironment(s.allocator) + "node " + script + " " + node_modules + " " +
-                              model + " " + std::to_string(FLAGS_batch_size) + " " +
-                              std::to_string(FLAGS_resolution) + " " + std::to_string(FLAGS_threads) + " " +
-                              std::to_string(FLAGS_steps) + " " + std::to_string(FLAGS_warmup);
+  const std::string command = AllocatorEnvironment(s.allocator) + "node " + script + " " + node_modules + " " + model +
+                              " " + std::to_string(FLAGS_batch_size) + " " + std::to_string(FLAGS_resolution) + " " +
+                              std::to_string(FLAGS_threads) + " " + std::to_string(FLAGS_steps) + " " +
+                              std::to_string(FLAGS_warmup);
   return RunMeasurement(command, "");
 }
 
@@ -167,7 +166,8 @@ std::string CpuDescription() {
   }
   std::string isa;
   for (const char* flag : {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"}) {
-    if (flags.find(" " + std::string(flag) + " ") != std::string::npos) isa += (isa.empty() ? "" : " ") + std::string(flag);
+    if (flags.find(" " + std::string(flag) + " ") != std::string::npos)
+      isa += (isa.empty() ? "" : " ") + std::string(flag);
   }
   return model + " (" + (isa.empty() ? "no AVX2" : isa) + ")";
 }
@@ -201,15 +201,17 @@ absl::Status Run(const char* argv0) {
   if (FLAGS_onnxruntime && eval_fp32) {
     onnx_script = trainer::FindInRunfilesOrWorkspace(argv0, "trainer/onnx/onnx_runtime_benchmark.js");
     if (onnx_script.empty()) return absl::NotFoundError("cannot find trainer/onnx/onnx_runtime_benchmark.js");
-    node_modules = FLAGS_node_modules.empty() ? trainer::FindInRunfilesOrWorkspace(argv0, "third_party/npm/node_modules")
-                                              : FLAGS_node_modules;
+    node_modules = FLAGS_node_modules.empty()
+                       ? trainer::FindInRunfilesOrWorkspace(argv0, "third_party/npm/node_modules")
+                       : FLAGS_node_modules;
     if (node_modules.empty() || !std::filesystem::exists(node_modules + "/onnxruntime-node/package.json")) {
-      return absl::NotFoundError("onnxruntime-node is not installed (bash tools/setup.sh installs it into "
-                                 "third_party/npm; --node_modules=DIR points elsewhere; --noonnxruntime skips it)");
+      return absl::NotFoundError(
+          "onnxruntime-node is not installed (bash tools/setup.sh installs it into "
+          "third_party/npm; --node_modules=DIR points elsewhere; --noonnxruntime skips it)");
     }
     const char* tmp = std::getenv("TMPDIR");
-    onnx_model = std::string(tmp != nullptr ? tmp : "/tmp") + "/mobilenet_benchmark_" + std::to_string(getpid()) +
-                 ".onnx";
+    onnx_model =
+        std::string(tmp != nullptr ? tmp : "/tmp") + "/mobilenet_benchmark_" + std::to_string(getpid()) + ".onnx";
     RETURN_IF_ERROR(coco::RunCommand(step_binary + " --write_onnx " + onnx_model + " --resolution " +
                                      std::to_string(FLAGS_resolution) + " --output_stride " +
                                      std::to_string(FLAGS_output_stride))
@@ -223,9 +225,10 @@ absl::Status Run(const char* argv0) {
   }
 
   std::printf("CPU: %s\n", CpuDescription().c_str());
-  std::printf("MobileNetV2 (80 classes, ours at output stride %d), batch %d, %dx%d, %d threads, %d measured steps; "
-              "images/s (peak RSS MiB)\n",
-              FLAGS_output_stride, FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
+  std::printf(
+      "MobileNetV2 (80 classes, ours at output stride %d), batch %d, %dx%d, %d threads, %d measured steps; "
+      "images/s (peak RSS MiB)\n",
+      FLAGS_output_stride, FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
   std::printf("%-32s %-12s %-16s %-16s %6s\n", "setting", "allocator", "ours", "reference", "ratio");
   for (const std::string& mode : modes) {
     for (const std::string& precision : precisions) {
@@ -254,8 +257,8 @@ absl::Status Run(const char* argv0) {
             ASSIGN_OR_RETURN(const Measurement runtime,
                              MeasureOnnxRuntime(onnx_script, node_modules, onnx_model, setting));
             if (runtime.images_per_second > best_runtime.images_per_second) best_runtime = runtime;
-            std::printf("%-32s %-12s %-16s %-16s %6.2f  reference column: ONNX Runtime\n",
-                        (name + " vs ort").c_str(), allocator.c_str(), Cell(ours).c_str(), Cell(runtime).c_str(),
+            std::printf("%-32s %-12s %-16s %-16s %6.2f  reference column: ONNX Runtime\n", (name + " vs ort").c_str(),
+                        allocator.c_str(), Cell(ours).c_str(), Cell(runtime).c_str(),
                         ours.images_per_second / runtime.images_per_second);
           }
           std::fflush(stdout);

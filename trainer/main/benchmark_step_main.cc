@@ -15,9 +15,9 @@
 //   allreduce_ms <value>       one all-reduce of a tensor as large as all the gradients, nothing else running
 //   gradient_floats <value>
 #include <sys/resource.h>
-#include <unistd.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -129,8 +129,8 @@ void PrintProfile(const torch::autograd::profiler::thread_event_lists& threads, 
 }
 
 struct Figures {
-  double images_per_second = 0;  // over all processes
-  double peak_rss_mib = 0;       // the largest process's
+  double images_per_second = 0;                             // over all processes
+  double peak_rss_mib = 0;                                  // the largest process's
   std::vector<std::pair<std::string, double>> distributed;  // the extra lines of a data-parallel run
 };
 
@@ -199,7 +199,8 @@ absl::StatusOr<Figures> Measure() {
          {mobilenet::KernelIsa::kBaseline, mobilenet::KernelIsa::kAvx2, mobilenet::KernelIsa::kAvx512}) {
       if (FLAGS_kernel_isa != mobilenet::KernelIsaName(isa)) continue;
       known = true;
-      if (!mobilenet::SetKernelIsa(isa)) return absl::InvalidArgumentError("--kernel_isa: this CPU lacks " + FLAGS_kernel_isa);
+      if (!mobilenet::SetKernelIsa(isa))
+        return absl::InvalidArgumentError("--kernel_isa: this CPU lacks " + FLAGS_kernel_isa);
     }
     if (!known) return absl::InvalidArgumentError("--kernel_isa must be best, baseline, avx2 or avx512");
   }
@@ -262,9 +263,9 @@ absl::StatusOr<Figures> Measure() {
     options.channels_last = FLAGS_channels_last;
     options.transform.output_size = FLAGS_resolution;
     options.transform.min_crop_area = 0.08;  // torchvision's RandomResizedCrop default, as the reference
-    ASSIGN_OR_RETURN(loader, coco::data::ImageLoader::Create(
-                                 coco::data::SamplesFromDataset(train, FLAGS_data_root + "/train2017"),
-                                 train.num_classes(), options));
+    ASSIGN_OR_RETURN(
+        loader, coco::data::ImageLoader::Create(coco::data::SamplesFromDataset(train, FLAGS_data_root + "/train2017"),
+                                                train.num_classes(), options));
     loader->StartEpoch(epoch);
   } else if (FLAGS_mode != "synthetic" && FLAGS_mode != "eval") {
     return absl::InvalidArgumentError("--mode must be synthetic, pipeline or eval, got '" + FLAGS_mode + "'");

@@ -212,23 +212,22 @@ std::string Cell(const FigureMap& figures) {
 
 void PrintTable(const FigureMap& ours_single, const FigureMap& python_single, const FigureMap& ours_ddp,
                 const FigureMap& python_ddp, int threads_per_process) {
-  std::printf("MobileNetV2 (80 classes), fp32, channels_last, random tensors, %dx%d, batch %d per process, "
-              "%d warm-up + %d measured steps, tcmalloc; images/s over all processes (peak RSS MiB of one)\n",
-              FLAGS_resolution, FLAGS_resolution, FLAGS_batch_size, FLAGS_warmup, FLAGS_steps);
+  std::printf(
+      "MobileNetV2 (80 classes), fp32, channels_last, random tensors, %dx%d, batch %d per process, "
+      "%d warm-up + %d measured steps, tcmalloc; images/s over all processes (peak RSS MiB of one)\n",
+      FLAGS_resolution, FLAGS_resolution, FLAGS_batch_size, FLAGS_warmup, FLAGS_steps);
   std::printf("%-44s %-16s %-16s %11s\n", "run", "ours", "Python", "ours/Python");
   const auto ratio = [](const FigureMap& a, const FigureMap& b, const char* name) { return a.at(name) / b.at(name); };
   const std::string single_name =
       "1 process x " + std::to_string(FLAGS_threads) + " threads, batch " + std::to_string(FLAGS_batch_size);
-  std::printf("%-44s %-16s %-16s %11.2f\n", single_name.c_str(), Cell(ours_single).c_str(),
-              Cell(python_single).c_str(), ratio(ours_single, python_single, "images_per_second"));
-  const std::string ddp_name = std::to_string(FLAGS_processes) + " processes x " +
-                               std::to_string(threads_per_process) + " thread(s) (DDP), batch " +
-                               std::to_string(FLAGS_processes * FLAGS_batch_size);
+  std::printf("%-44s %-16s %-16s %11.2f\n", single_name.c_str(), Cell(ours_single).c_str(), Cell(python_single).c_str(),
+              ratio(ours_single, python_single, "images_per_second"));
+  const std::string ddp_name = std::to_string(FLAGS_processes) + " processes x " + std::to_string(threads_per_process) +
+                               " thread(s) (DDP), batch " + std::to_string(FLAGS_processes * FLAGS_batch_size);
   std::printf("%-44s %-16s %-16s %11.2f\n", ddp_name.c_str(), Cell(ours_ddp).c_str(), Cell(python_ddp).c_str(),
               ratio(ours_ddp, python_ddp, "images_per_second"));
   std::printf("%-44s %8.2f         %8.2f\n", "scaling efficiency (DDP / 1 process)",
-              ratio(ours_ddp, ours_single, "images_per_second"),
-              ratio(python_ddp, python_single, "images_per_second"));
+              ratio(ours_ddp, ours_single, "images_per_second"), ratio(python_ddp, python_single, "images_per_second"));
   // Milliseconds, ours and Python's, and their ratio (below 1: ours is faster).
   const auto milliseconds_row = [&](const std::string& row, const char* name) {
     std::printf("%-44s %8.1f         %8.1f         %11.2f\n", row.c_str(), ours_ddp.at(name), python_ddp.at(name),
@@ -240,9 +239,9 @@ void PrintTable(const FigureMap& ours_single, const FigureMap& python_single, co
   const auto percent = [&](const FigureMap& f) { return 100 * sync_cost(f) / f.at("step_ms_synced"); };
   std::printf("%-44s %8.1f (%3.0f%%)  %8.1f (%3.0f%%)\n", "  gradient sync cost per step, ms", sync_cost(ours_ddp),
               percent(ours_ddp), sync_cost(python_ddp), percent(python_ddp));
-  milliseconds_row("all-reduce of " + std::to_string(static_cast<long>(ours_ddp.at("gradient_floats"))) +
-                       " floats alone, ms",
-                   "allreduce_ms");
+  milliseconds_row(
+      "all-reduce of " + std::to_string(static_cast<long>(ours_ddp.at("gradient_floats"))) + " floats alone, ms",
+      "allreduce_ms");
   if (ours_ddp.at("gradient_floats") != python_ddp.at("gradient_floats")) {
     std::printf("(Python's model has %.0f gradient floats)\n", python_ddp.at("gradient_floats"));
   }
@@ -269,8 +268,9 @@ absl::Status Run(const char* argv0) {
   const std::string ddp_reference =
       trainer::FindInRunfilesOrWorkspace(argv0, "trainer/main/benchmark_ddp_reference.py");
   if (step_binary.empty() || reference.empty() || ddp_reference.empty()) {
-    return absl::NotFoundError("cannot find trainer/benchmark_step or the Python references (bazel build "
-                               "//trainer:distributed_benchmark, or bazel run it)");
+    return absl::NotFoundError(
+        "cannot find trainer/benchmark_step or the Python references (bazel build "
+        "//trainer:distributed_benchmark, or bazel run it)");
   }
   std::string directory_template = (std::filesystem::temp_directory_path() / "distributed_benchmark.XXXXXX").string();
   if (mkdtemp(directory_template.data()) == nullptr) return absl::UnavailableError("cannot create a temporary dir");
@@ -298,22 +298,22 @@ absl::Status Run(const char* argv0) {
                                                 "step_ms_unsynced",  "allreduce_ms", "gradient_floats"};
 
   std::fprintf(stderr, "1 process x %d threads, ours...\n", FLAGS_threads);
-  ASSIGN_OR_RETURN(std::vector<std::string> outputs,
-                   RunTogether({environment + step_binary + " --mode synthetic" + common(FLAGS_threads) + bounds},
-                               directory));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> outputs,
+      RunTogether({environment + step_binary + " --mode synthetic" + common(FLAGS_threads) + bounds}, directory));
   ASSIGN_OR_RETURN(const auto ours_single, ParseFigures(outputs[0], single_figures));
 
   std::fprintf(stderr, "1 process x %d threads, Python...\n", FLAGS_threads);
-  ASSIGN_OR_RETURN(outputs, RunTogether({environment + FLAGS_python + " " + reference + common(FLAGS_threads)},
-                                        directory));
+  ASSIGN_OR_RETURN(outputs,
+                   RunTogether({environment + FLAGS_python + " " + reference + common(FLAGS_threads)}, directory));
   ASSIGN_OR_RETURN(const auto python_single, ParseFigures(outputs[0], single_figures));
 
   std::fprintf(stderr, "%d processes x %d thread(s), ours...\n", FLAGS_processes, threads_per_process);
   ASSIGN_OR_RETURN(const int our_port, FreeLoopbackPort());
   std::vector<std::string> workers;
   for (int rank = 0; rank < FLAGS_processes; ++rank) {
-    workers.push_back(environment + step_binary + " --mode synthetic" + common(threads_per_process) +
-                      " --world_size " + std::to_string(FLAGS_processes) + " --rank " + std::to_string(rank) +
+    workers.push_back(environment + step_binary + " --mode synthetic" + common(threads_per_process) + " --world_size " +
+                      std::to_string(FLAGS_processes) + " --rank " + std::to_string(rank) +
                       " --master_addr 127.0.0.1 --master_port " + std::to_string(our_port) + bounds);
   }
   ASSIGN_OR_RETURN(outputs, RunTogether(workers, directory));
@@ -328,8 +328,8 @@ absl::Status Run(const char* argv0) {
                                " --nproc_per_node " + std::to_string(FLAGS_processes) +
                                " --master_addr 127.0.0.1 --master_port " + std::to_string(python_port) +
                                " --max_restarts 0 --redirects 1 --tee 1 --log_dir " + (directory / "torchrun").string();
-  ASSIGN_OR_RETURN(outputs, RunTogether({torchrun + " " + ddp_reference + common(threads_per_process) + bounds},
-                                        directory));
+  ASSIGN_OR_RETURN(outputs,
+                   RunTogether({torchrun + " " + ddp_reference + common(threads_per_process) + bounds}, directory));
   ASSIGN_OR_RETURN(const auto python_ddp, ParseFigures(outputs[0], ddp_figures));
 
   PrintTable(ours_single, python_single, ours_ddp, python_ddp, threads_per_process);

@@ -53,7 +53,8 @@ absl::Status Run() {
                    trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));
   const trainer::TrainConfig& config = loaded.config;
   torch::set_num_threads(FLAGS_threads > 0 ? FLAGS_threads : std::max(1, config.training().threads()));
-  const std::string cache = FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot() : trainer::ResolveUserPath(FLAGS_cache_dir);
+  const std::string cache =
+      FLAGS_cache_dir.empty() ? trainer::DefaultCacheRoot() : trainer::ResolveUserPath(FLAGS_cache_dir);
   trainer::DataConfig data = config.data();
   if (!FLAGS_data_root.empty()) data.clear_train(), data.clear_val();  // evaluating on another dataset
   ASSIGN_OR_RETURN(trainer::DatasetSplits splits,
@@ -66,10 +67,10 @@ absl::Status Run() {
   std::vector<std::string> data_classes;
   for (const auto& category : dataset.categories) data_classes.push_back(category.name);
   if (data_classes != loaded.class_names) {
-    return absl::FailedPreconditionError(
-        "the run's model has " + std::to_string(loaded.class_names.size()) + " classes (" + run_dir +
-        "/classes.txt) but the data maps to " + std::to_string(data_classes.size()) + " other ones (" +
-        splits.label_space + "): evaluate on data in the same label space");
+    return absl::FailedPreconditionError("the run's model has " + std::to_string(loaded.class_names.size()) +
+                                         " classes (" + run_dir + "/classes.txt) but the data maps to " +
+                                         std::to_string(data_classes.size()) + " other ones (" + splits.label_space +
+                                         "): evaluate on data in the same label space");
   }
   coco::data::LoaderOptions options;
   options.batch_size = FLAGS_batch_size;
@@ -83,8 +84,9 @@ absl::Status Run() {
                                       ? coco::data::ResizeMode::kSquash
                                       : coco::data::ResizeMode::kCrop;
   trainer::ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
-  const std::string& image_dir =
-      val ? splits.val_image_dir : calibration ? splits.calibration_image_dir : splits.train_image_dir;
+  const std::string& image_dir = val           ? splits.val_image_dir
+                                 : calibration ? splits.calibration_image_dir
+                                               : splits.train_image_dir;
   ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
                    coco::data::ImageLoader::Create(coco::data::SamplesFromDataset(dataset, image_dir),
                                                    dataset.num_classes(), options));
@@ -95,8 +97,9 @@ absl::Status Run() {
   forward.bf16_autocast = FLAGS_precision == "bf16";  // whatever the training precision
   forward.flip_tta = *flip_tta;
   forward.onednn = FLAGS_engine == "onednn";
-  const std::vector<trainer::SourceSummary>& sources =
-      val ? splits.val_sources : calibration ? splits.calibration_sources : splits.train_sources;
+  const std::vector<trainer::SourceSummary>& sources = val           ? splits.val_sources
+                                                       : calibration ? splits.calibration_sources
+                                                                     : splits.train_sources;
   std::optional<trainer::SampleGroups> groups;
   if (sources.size() > 1) groups = trainer::SampleGroups::OfSources(sources);
   std::vector<metrics::MultilabelAccumulator> per_source;
@@ -105,8 +108,8 @@ absl::Status Run() {
                                      groups ? &*groups : nullptr, &per_source));
   const trainer::EvalSummary summary = trainer::Summarize(accumulator);
   std::cout << "Weights: " << loaded.weights_path << (forward.flip_tta ? "\nTest-time augmentation: flip" : "")
-            << "\nData: " << splits.description << " (" << FLAGS_split << ", "
-            << accumulator.num_samples() << " images)\n\n== At threshold " << config.metrics().threshold() << " ==\n"
+            << "\nData: " << splits.description << " (" << FLAGS_split << ", " << accumulator.num_samples()
+            << " images)\n\n== At threshold " << config.metrics().threshold() << " ==\n"
             << metrics::FormatSummary(summary.at_threshold)
             << "\n== With thresholds tuned on this split itself (oracle: an optimistic upper bound) ==\n"
             << metrics::FormatSummary(summary.at_val_tuned);
@@ -127,7 +130,8 @@ absl::Status Run() {
   }
   metrics::MultilabelMetrics per_class = summary.at_threshold;
   if (FLAGS_thresholds != "none") {
-    const std::string path = FLAGS_thresholds == "run" ? run_dir + "/thresholds.txt" : trainer::ResolveUserPath(FLAGS_thresholds);
+    const std::string path =
+        FLAGS_thresholds == "run" ? run_dir + "/thresholds.txt" : trainer::ResolveUserPath(FLAGS_thresholds);
     ASSIGN_OR_RETURN(metrics::ClassThresholds thresholds, metrics::ReadThresholds(path, loaded.class_names));
     ASSIGN_OR_RETURN(per_class, accumulator.Compute(thresholds.thresholds));
     std::cout << "\n== With thresholds from " << path
@@ -143,7 +147,6 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Evaluates a trained model on a dataset split.",
-                      [](int argc, char** argv) { return Run(); });
+  return coco::RunMain(argc, argv, "Evaluates a trained model on a dataset split.",
+                       [](int argc, char** argv) { return Run(); });
 }

@@ -17,10 +17,10 @@
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"
+#include "trainer/inference.h"
 #include "trainer/onnx/export_metadata.h"
 #include "trainer/onnx/onnx_export.h"
 #include "trainer/onnx/onnx_verify.h"
-#include "trainer/inference.h"
 #include "trainer/paths.h"
 
 DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, classes.txt, thresholds.txt)");
@@ -79,8 +79,8 @@ absl::Status Run() {
     return absl::NotFoundError("--run_dir: '" + run_dir + "' is not a directory (expected a training run " +
                                "directory holding config.pbtxt and model_best.pt, as written by //trainer:train)");
   }
-  const std::string weights = FLAGS_weights.empty() ? run_dir + "/model_best.pt"
-                                                    : trainer::ResolveUserPath(FLAGS_weights);
+  const std::string weights =
+      FLAGS_weights.empty() ? run_dir + "/model_best.pt" : trainer::ResolveUserPath(FLAGS_weights);
   if (!std::filesystem::is_regular_file(weights)) {
     return absl::NotFoundError("model file '" + weights + "' not found (expected the run's model_best.pt, which " +
                                "//trainer:train writes after its first validation, or a state dict given by " +
@@ -92,8 +92,7 @@ absl::Status Run() {
   description.class_names = loaded.class_names;
   const std::string thresholds_path = run_dir + "/thresholds.txt";
   if (std::filesystem::exists(thresholds_path)) {
-    ASSIGN_OR_RETURN(metrics::ClassThresholds thresholds,
-                     metrics::ReadThresholds(thresholds_path, loaded.class_names));
+    ASSIGN_OR_RETURN(metrics::ClassThresholds thresholds, metrics::ReadThresholds(thresholds_path, loaded.class_names));
     description.thresholds = thresholds.thresholds;
   }
   const trainer::TrainConfig& config = loaded.config;
@@ -139,15 +138,16 @@ absl::Status Run() {
   const std::string bytes = proto.SerializeAsString();
   RETURN_IF_ERROR(coco::WriteFileAtomically(out, bytes));
   std::printf("Wrote %s (%s): %s, %zu classes, opset %d, batch %s, input %lldx%lld%s%s\n", out.c_str(),
-              HumanSize(bytes.size()).c_str(), description.arch.c_str(), description.class_names.size(),
-              FLAGS_opset, batch > 0 ? std::to_string(batch).c_str() : "dynamic",
-              static_cast<long long>(description.input_size), static_cast<long long>(description.input_size),
+              HumanSize(bytes.size()).c_str(), description.arch.c_str(), description.class_names.size(), FLAGS_opset,
+              batch > 0 ? std::to_string(batch).c_str() : "dynamic", static_cast<long long>(description.input_size),
+              static_cast<long long>(description.input_size),
               FLAGS_normalize_in_graph ? ", normalisation in the graph" : "",
               FLAGS_sigmoid_output ? ", outputs logits + probabilities" : ", output logits");
-  std::printf("Checks: onnx::checker passed; graph vs LibTorch on %d random batches: max |logit difference| %.3g "
-              "(max |logit| %.3g, allowed %.3g)\n",
-              FLAGS_check_batches, agreement.max_abs_diff, agreement.max_abs_logit,
-              FLAGS_tolerance * std::max(1.0, agreement.max_abs_logit));
+  std::printf(
+      "Checks: onnx::checker passed; graph vs LibTorch on %d random batches: max |logit difference| %.3g "
+      "(max |logit| %.3g, allowed %.3g)\n",
+      FLAGS_check_batches, agreement.max_abs_diff, agreement.max_abs_logit,
+      FLAGS_tolerance * std::max(1.0, agreement.max_abs_logit));
   return absl::OkStatus();
 }
 

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -41,8 +41,9 @@ DEFINE_string(tta, "none",
               "test-time augmentation: none, or flip (each image also flipped left-right, the two logits averaged "
               "before the sigmoid; thresholds unchanged)");
 DEFINE_int32(loader_threads, 1, "threads reading, decoding and resizing images ahead of the model");
-DEFINE_int32(progress_every, 1000, "when stderr is not a terminal, log progress every N images (0: never); on a "
-                                   "terminal a single-line bar is updated after each batch");
+DEFINE_int32(progress_every, 1000,
+             "when stderr is not a terminal, log progress every N images (0: never); on a "
+             "terminal a single-line bar is updated after each batch");
 
 namespace {
 
@@ -106,9 +107,7 @@ class Progress {
     drawn_ = false;
   }
 
-  double Seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double Seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
  private:
   const int64_t total_;
@@ -203,8 +202,8 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
       const std::string& error = batch->skipped_errors[i];
       progress.Clear();
       LOG(WARNING) << "skipped " << files[index].name << ": " << error;
-      lines[index] = json ? trainer::JsonErrorLine(files[index].name, error)
-                          : trainer::TextErrorLine(files[index].name, error);
+      lines[index] =
+          json ? trainer::JsonErrorLine(files[index].name, error) : trainer::TextErrorLine(files[index].name, error);
       ++*skipped;
     }
     for (const auto& [index, line] : lines) {

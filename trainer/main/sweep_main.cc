@@ -42,8 +42,8 @@ absl::Status Run(const char* argv0) {
   if (options.experiments_dir.empty()) return absl::NotFoundError("cannot find experiments/: pass --experiments_dir");
   if (FLAGS_sweep.empty()) return absl::InvalidArgumentError("--sweep is required (losses, finetune, ablations)");
   const bool is_path = FLAGS_sweep.find('/') != std::string::npos || FLAGS_sweep.find(".pbtxt") != std::string::npos;
-  options.sweep_path = is_path ? trainer::ResolveUserPath(FLAGS_sweep)
-                               : options.experiments_dir + "/sweeps/" + FLAGS_sweep + ".pbtxt";
+  options.sweep_path =
+      is_path ? trainer::ResolveUserPath(FLAGS_sweep) : options.experiments_dir + "/sweeps/" + FLAGS_sweep + ".pbtxt";
   std::string name = options.sweep_path.substr(options.sweep_path.find_last_of('/') + 1);
   name = name.substr(0, name.find('.'));
   options.runs_root = trainer::InWorkspace("runs");
@@ -73,15 +73,14 @@ absl::Status Run(const char* argv0) {
               << std::endl;
     std::exit(128 + signal);  // as //trainer:train: 143 for SIGTERM, 130 for SIGINT
   }
-  std::cout << trainer::SweepMarkdown(outcome.rows) << "\nWritten: " << options.out_dir
-            << "/results.md, results.csv" << std::endl;
+  std::cout << trainer::SweepMarkdown(outcome.rows) << "\nWritten: " << options.out_dir << "/results.md, results.csv"
+            << std::endl;
   return absl::OkStatus();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return coco::RunMain(argc, argv,
-                      "Runs a sweep of training runs and writes a comparison table.",
-                      [](int argc, char** argv) { return Run(argv[0]); });
+  return coco::RunMain(argc, argv, "Runs a sweep of training runs and writes a comparison table.",
+                       [](int argc, char** argv) { return Run(argv[0]); });
 }

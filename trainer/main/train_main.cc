@@ -43,7 +43,8 @@ DEFINE_string(run_dir, "", "run directory; default <workspace>/<output.runs_root
 DEFINE_string(device, "cpu",
               "cpu, cuda or cuda:N; in a distributed run cuda (each process on cuda:LOCAL_RANK, NCCL between them)");
 DEFINE_int32(threads, 0, "intra-op threads; 0: training.threads of the config");
-DEFINE_bool(resume, false, "continue from <run_dir>/checkpoints/last.ckpt (default run_dir: the newest run of --config)");
+DEFINE_bool(resume, false,
+            "continue from <run_dir>/checkpoints/last.ckpt (default run_dir: the newest run of --config)");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
 DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
 DEFINE_bool(print_config, false, "print the resolved config and exit");
@@ -93,7 +94,8 @@ absl::StatusOr<std::string> NewestRun(const std::string& runs_root, const std::s
       newest = dir;
     }
   }
-  if (newest.empty()) return absl::NotFoundError("--resume: no run of '" + name + "' with a checkpoint in " + runs_root);
+  if (newest.empty())
+    return absl::NotFoundError("--resume: no run of '" + name + "' with a checkpoint in " + runs_root);
   return runs_root + "/" + newest;
 }
 
@@ -146,10 +148,10 @@ absl::Status CheckSameConfig(c10d::ProcessGroup& group, const std::string& hash)
   ASSIGN_OR_RETURN(std::vector<std::vector<float>> all, trainer::distributed::AllGather(group, bytes));
   for (size_t rank = 0; rank < all.size(); ++rank) {
     if (all[rank] != bytes) {
-      return absl::FailedPreconditionError(
-          "rank " + std::to_string(group.getRank()) + " resolved config hash " + hash + " but rank " +
-          std::to_string(rank) + " resolved " + std::string(all[rank].begin(), all[rank].end()) +
-          ": every process must be given the same config, overrides and data");
+      return absl::FailedPreconditionError("rank " + std::to_string(group.getRank()) + " resolved config hash " + hash +
+                                           " but rank " + std::to_string(rank) + " resolved " +
+                                           std::string(all[rank].begin(), all[rank].end()) +
+                                           ": every process must be given the same config, overrides and data");
     }
   }
   return absl::OkStatus();
@@ -164,8 +166,9 @@ struct DataSourceFlags {
 // A --train / --val that reached gflags (--flagfile, a bare flag followed by another flag) would be lost: refuse it.
 absl::Status CheckNoSourceFlagReachedGflags() {
   if (!FLAGS_train.empty() || !FLAGS_val.empty()) {
-    return absl::InvalidArgumentError("give --train=... and --val=... on the command line (not through --flagfile "
-                                      "or a bare flag followed by another flag)");
+    return absl::InvalidArgumentError(
+        "give --train=... and --val=... on the command line (not through --flagfile "
+        "or a bare flag followed by another flag)");
   }
   return absl::OkStatus();
 }
@@ -178,8 +181,8 @@ absl::StatusOr<trainer::LoadedConfig> ResolveConfig(const char* argv0, const Dat
   if (request.config.find('/') != std::string::npos || request.config.find(".pbtxt") != std::string::npos) {
     request.config = trainer::ResolveUserPath(request.config);
   }
-  request.experiments_dir =
-      FLAGS_experiments_dir.empty() ? trainer::FindExperimentsDir(argv0) : trainer::ResolveUserPath(FLAGS_experiments_dir);
+  request.experiments_dir = FLAGS_experiments_dir.empty() ? trainer::FindExperimentsDir(argv0)
+                                                          : trainer::ResolveUserPath(FLAGS_experiments_dir);
   if (request.experiments_dir.empty()) {
     return absl::NotFoundError("cannot find the experiments/ configs: run through bazel or pass --experiments_dir");
   }
@@ -222,15 +225,16 @@ absl::StatusOr<ProcessSetup> JoinProcessGroup(const std::string& config_hash) {
   if (absl::StartsWith(FLAGS_device, "cuda")) {
     // One GPU per process, chosen by its place on the machine; NCCL between them, as PyTorch's DDP on GPUs.
     if (FLAGS_device != "cuda") {
-      return absl::InvalidArgumentError("--device=" + FLAGS_device + " in a distributed run: give --device=cuda, "
+      return absl::InvalidArgumentError("--device=" + FLAGS_device +
+                                        " in a distributed run: give --device=cuda, "
                                         "and each process trains on cuda:LOCAL_RANK");
     }
     setup.device = "cuda:" + std::to_string(environment.local_rank);
     group_options.backend = trainer::distributed::Backend::kNccl;
   }
   LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " ("
-            << trainer::distributed::BackendName(group_options.backend) << ", store " << environment.master_addr
-            << ":" << environment.master_port << (environment.use_agent_store ? ", torchrun's" : "") << ")";
+            << trainer::distributed::BackendName(group_options.backend) << ", store " << environment.master_addr << ":"
+            << environment.master_port << (environment.use_agent_store ? ", torchrun's" : "") << ")";
   ASSIGN_OR_RETURN(setup.group, trainer::distributed::CreateProcessGroup(environment, group_options));
   // Every process must train the same config: compare hashes before anything else.
   RETURN_IF_ERROR(CheckSameConfig(*setup.group, config_hash));
@@ -336,7 +340,6 @@ int main(int argc, char** argv) {
   DataSourceFlags sources;
   sources.train = trainer::TakeRepeatedFlag(argc, argv, "train");
   sources.val = trainer::TakeRepeatedFlag(argc, argv, "val");
-  return coco::RunMain(argc, argv,
-                      "Trains a multi-label MobileNet from an experiment config (trainer/README.md).",
-                      [&sources](int argc, char** argv) { return Run(argv[0], sources); });
+  return coco::RunMain(argc, argv, "Trains a multi-label MobileNet from an experiment config (trainer/README.md).",
+                       [&sources](int argc, char** argv) { return Run(argv[0], sources); });
 }

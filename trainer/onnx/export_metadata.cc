@@ -36,26 +36,27 @@ std::vector<std::pair<std::string, std::string>> MetadataProps(const ExportDescr
   };
   // 17 digits, as thresholds.txt has them.
   if (!d.thresholds.empty()) props.emplace_back("thresholds", JsonNumberArray(d.thresholds, "%.17g"));
-  props.insert(props.end(), {
-      {"input_name", "input"},
-      {"input_shape", "[" + (d.batch > 0 ? std::to_string(d.batch) : std::string("\"N\"")) + ", 3, " + size + ", " +
-                          size + "]"},
-      {"input_size", size},
-      {"input_format", "NCHW float32 RGB"},
-      {"mean", JsonNumberArray(d.mean, "%.6g")},  // floats: 6 digits print 0.485, not 0.485000014
-      {"std", JsonNumberArray(d.std, "%.6g")},
-      {"normalization_in_graph", d.normalize_in_graph ? "true" : "false"},
-      {"resize_mode", d.resize_mode},
-      {"center_crop_fraction", Number(d.center_crop_fraction, "%.6g")},
-      {"outputs", d.sigmoid_output ? "[\"logits\", \"probabilities\"]" : "[\"logits\"]"},
-      {"arch", d.arch},
-      {"width_mult", Number(d.width_mult, "%.6g")},
-      {"output_stride", std::to_string(d.output_stride)},
-      {"opset", std::to_string(d.opset)},
-      {"config_name", d.config_name},
-      {"config_hash", d.config_hash},
-      {"toolkit_version", kToolkitVersion},
-  });
+  props.insert(props.end(),
+               {
+                   {"input_name", "input"},
+                   {"input_shape", "[" + (d.batch > 0 ? std::to_string(d.batch) : std::string("\"N\"")) + ", 3, " +
+                                       size + ", " + size + "]"},
+                   {"input_size", size},
+                   {"input_format", "NCHW float32 RGB"},
+                   {"mean", JsonNumberArray(d.mean, "%.6g")},  // floats: 6 digits print 0.485, not 0.485000014
+                   {"std", JsonNumberArray(d.std, "%.6g")},
+                   {"normalization_in_graph", d.normalize_in_graph ? "true" : "false"},
+                   {"resize_mode", d.resize_mode},
+                   {"center_crop_fraction", Number(d.center_crop_fraction, "%.6g")},
+                   {"outputs", d.sigmoid_output ? "[\"logits\", \"probabilities\"]" : "[\"logits\"]"},
+                   {"arch", d.arch},
+                   {"width_mult", Number(d.width_mult, "%.6g")},
+                   {"output_stride", std::to_string(d.output_stride)},
+                   {"opset", std::to_string(d.opset)},
+                   {"config_name", d.config_name},
+                   {"config_hash", d.config_hash},
+                   {"toolkit_version", kToolkitVersion},
+               });
   return props;
 }
 

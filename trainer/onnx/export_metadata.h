@@ -20,7 +20,8 @@ struct ExportDescription {
   std::vector<double> thresholds;        // per-class probability thresholds; empty when the run has none
   int64_t input_size = 224;
   double center_crop_fraction = 0.875;
-  std::string resize_mode = "crop";  // "crop": shorter side to S / fraction, centre crop; "squash": whole image to S x S
+  std::string resize_mode =
+      "crop";  // "crop": shorter side to S / fraction, centre crop; "squash": whole image to S x S
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
   bool normalize_in_graph = false;

@@ -85,8 +85,9 @@ class GraphWriter {
     const auto& options = conv.options;
     const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
     const std::string output = name + ".out";
-    onnx::NodeProto* node = Node("Conv", name, {input, Initializer(name + ".weight", folded.weight),
-                                                 Initializer(name + ".bias", folded.bias)}, output);
+    onnx::NodeProto* node =
+        Node("Conv", name,
+             {input, Initializer(name + ".weight", folded.weight), Initializer(name + ".bias", folded.bias)}, output);
     SetInts(node, "kernel_shape", {(*options.kernel_size())[0], (*options.kernel_size())[1]});
     SetInts(node, "strides", {(*options.stride())[0], (*options.stride())[1]});
     SetInts(node, "dilations", {(*options.dilation())[0], (*options.dilation())[1]});
@@ -124,8 +125,8 @@ T* As(const std::shared_ptr<torch::nn::Module>& module) {
   return dynamic_cast<T*>(module.get());
 }
 
-absl::Status WriteModule(GraphWriter& writer, const std::shared_ptr<torch::nn::Module>& module,
-                         const std::string& path, std::string* x);
+absl::Status WriteModule(GraphWriter& writer, const std::shared_ptr<torch::nn::Module>& module, const std::string& path,
+                         std::string* x);
 
 // The children of a Sequential in order: Conv2d + BatchNorm2d pairs become one folded Conv, ReLU6 a Clip, Dropout
 // nothing; containers recurse.
@@ -140,8 +141,8 @@ absl::Status WriteChildren(GraphWriter& writer, torch::nn::Module& parent, const
       }
       const auto& bn = *As<torch::nn::BatchNorm2dImpl>(children[i + 1].value());
       if (c10::get_if<torch::ExpandingArray<2>>(&conv->options.padding()) == nullptr ||
-          c10::get_if<torch::enumtype::kZeros>(&conv->options.padding_mode()) == nullptr ||
-          !bn.options.affine() || !bn.options.track_running_stats()) {
+          c10::get_if<torch::enumtype::kZeros>(&conv->options.padding_mode()) == nullptr || !bn.options.affine() ||
+          !bn.options.track_running_stats()) {
         return absl::UnimplementedError("cannot export " + child_path +
                                         ": needs explicit zero padding and an affine BatchNorm with running stats");
       }
@@ -180,8 +181,8 @@ absl::Status WriteInvertedResidual(GraphWriter& writer, torch::nn::Module& block
   return absl::OkStatus();
 }
 
-absl::Status WriteModule(GraphWriter& writer, const std::shared_ptr<torch::nn::Module>& module,
-                         const std::string& path, std::string* x) {
+absl::Status WriteModule(GraphWriter& writer, const std::shared_ptr<torch::nn::Module>& module, const std::string& path,
+                         std::string* x) {
   if (As<torch::nn::SequentialImpl>(module) != nullptr) return WriteChildren(writer, *module, path, x);
   if (module->named_children().contains("conv")) return WriteInvertedResidual(writer, *module, path, x);
   return absl::UnimplementedError("cannot export " + path + ": no ONNX translation for module " + module->name());
@@ -235,8 +236,8 @@ absl::StatusOr<onnx::ModelProto> ExportMobileNetToOnnx(mobilenet::MobileNetImpl&
     const torch::Tensor std = torch::tensor(std::vector<float>(options.std.begin(), options.std.end()));
     writer.Node("Sub", "normalize.sub", {x, writer.Initializer("normalize.mean", mean.reshape({1, 3, 1, 1}))},
                 "normalize.centered");
-    writer.Node("Div", "normalize.div", {"normalize.centered",
-                                          writer.Initializer("normalize.std", std.reshape({1, 3, 1, 1}))},
+    writer.Node("Div", "normalize.div",
+                {"normalize.centered", writer.Initializer("normalize.std", std.reshape({1, 3, 1, 1}))},
                 "normalize.out");
     x = "normalize.out";
   }

@@ -40,10 +40,10 @@ struct FoldCase {
 TEST(FoldBatchNormTest, FoldedConvEqualsConvThenBatchNormInEval) {
   torch::manual_seed(7);
   const FoldCase cases[] = {
-      {3, 16, 3, 2, 1, 1, false},   // stem
-      {16, 16, 3, 1, 2, 16, false}, // dilated depthwise
-      {16, 24, 1, 1, 1, 1, false},  // pointwise
-      {8, 12, 3, 1, 1, 4, true},    // grouped, with a conv bias
+      {3, 16, 3, 2, 1, 1, false},    // stem
+      {16, 16, 3, 1, 2, 16, false},  // dilated depthwise
+      {16, 24, 1, 1, 1, 1, false},   // pointwise
+      {8, 12, 3, 1, 1, 4, true},     // grouped, with a conv bias
   };
   for (const FoldCase& c : cases) {
     torch::nn::Conv2d conv(torch::nn::Conv2dOptions(c.in, c.out, c.kernel)
@@ -226,8 +226,8 @@ TEST(OnnxReferenceTest, ClipAttributesAndInputsGemmTransposedWithAlphaBeta) {
   // Clip(x, 0, 6) of [[-1, 7]] is [[0, 6]], whichever way the bounds are given.
   for (int64_t opset : {10, 13}) {
     onnx::ModelProto model = TinyModel(opset);
-    onnx::NodeProto* clip = AddNode(model, "Clip", opset >= 11 ? std::vector<std::string>{"x", "lo", "hi"}
-                                                               : std::vector<std::string>{"x"}, "y");
+    onnx::NodeProto* clip = AddNode(
+        model, "Clip", opset >= 11 ? std::vector<std::string>{"x", "lo", "hi"} : std::vector<std::string>{"x"}, "y");
     if (opset >= 11) {
       AddInitializer(model, "lo", {}, {0});
       AddInitializer(model, "hi", {}, {6});

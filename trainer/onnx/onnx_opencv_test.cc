@@ -3,9 +3,9 @@
 // OpenCV's parser reads Clip's bounds only as attributes, hence opset 10 (trainer/onnx/README.md).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <torch/utils.h>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
-#include <torch/utils.h>
 
 #include <algorithm>
 #include <cstdio>

@@ -80,8 +80,8 @@ absl::StatusOr<at::Tensor> Conv(const onnx::NodeProto& node, const std::vector<a
     x = at::constant_pad_nd(x, {pads[1], pads[3], pads[0], pads[2]}, 0.0);
     padding = {0, 0};
   }
-  const c10::optional<at::Tensor> bias = in.size() > 2 && in[2].defined() ? c10::optional<at::Tensor>(in[2])
-                                                                           : c10::nullopt;
+  const c10::optional<at::Tensor> bias =
+      in.size() > 2 && in[2].defined() ? c10::optional<at::Tensor>(in[2]) : c10::nullopt;
   return at::conv2d(x, in[1], bias, strides, padding, dilations, group);
 }
 

@@ -21,8 +21,7 @@ struct LossScalerOptions {
 
 class DynamicLossScaler {
  public:
-  explicit DynamicLossScaler(const LossScalerOptions& options = {})
-      : options_(options), scale_(options.init_scale) {}
+  explicit DynamicLossScaler(const LossScalerOptions& options = {}) : options_(options), scale_(options.init_scale) {}
 
   at::Tensor Scale(const at::Tensor& loss) const;
 

@@ -9,7 +9,9 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 // Half-cosine interpolation from `start` (pct 0) to `end` (pct 1), OneCycleLR's _annealing_cos.
-double CosineAnneal(double start, double end, double pct) { return end + (start - end) / 2.0 * (1.0 + std::cos(kPi * pct)); }
+double CosineAnneal(double start, double end, double pct) {
+  return end + (start - end) / 2.0 * (1.0 + std::cos(kPi * pct));
+}
 
 double Cosine(const CosineSchedule& cosine, const ScheduleContext& context, int64_t step) {
   const double base = context.base_lr;
@@ -39,20 +41,16 @@ double OneCycle(const OneCycleSchedule& cycle, const ScheduleContext& context, i
 
 double LearningRateAt(const ScheduleConfig& config, const ScheduleContext& context, int64_t step) {
   switch (config.schedule_case()) {
-    case ScheduleConfig::kConstant:
-      return context.base_lr;
+    case ScheduleConfig::kConstant: return context.base_lr;
     case ScheduleConfig::kStep: {
       const int64_t epoch = step / std::max<int64_t>(1, context.steps_per_epoch);
       int passed = 0;
       for (int milestone : config.step().milestone_epochs()) passed += epoch >= milestone ? 1 : 0;
       return context.base_lr * std::pow(config.step().gamma(), passed);
     }
-    case ScheduleConfig::kOneCycle:
-      return OneCycle(config.one_cycle(), context, step);
-    case ScheduleConfig::kCosine:
-      return Cosine(config.cosine(), context, step);
-    case ScheduleConfig::SCHEDULE_NOT_SET:
-      break;
+    case ScheduleConfig::kOneCycle: return OneCycle(config.one_cycle(), context, step);
+    case ScheduleConfig::kCosine: return Cosine(config.cosine(), context, step);
+    case ScheduleConfig::SCHEDULE_NOT_SET: break;
   }
   return Cosine(CosineSchedule(), context, step);
 }

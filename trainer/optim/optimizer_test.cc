@@ -211,9 +211,13 @@ TEST(BuildOptimizerTest, RmspropMatchesTorchOptimRmspropStepByStep) {
       FixtureStep(fixture, model, **optimizer, step);
       const std::string s = std::to_string(step);
       EXPECT_TRUE(torch::allclose(model->weight, fixture[c.name + "_weight_" + s], 0, kFixtureTol))
-          << "step " << step << "\n" << model->weight << "\n" << fixture[c.name + "_weight_" + s];
+          << "step " << step << "\n"
+          << model->weight << "\n"
+          << fixture[c.name + "_weight_" + s];
       EXPECT_TRUE(torch::allclose(model->bias, fixture[c.name + "_bias_" + s], 0, kFixtureTol))
-          << "step " << step << "\n" << model->bias << "\n" << fixture[c.name + "_bias_" + s];
+          << "step " << step << "\n"
+          << model->bias << "\n"
+          << fixture[c.name + "_bias_" + s];
     }
   }
 }

@@ -1,7 +1,7 @@
 #include "trainer/outputs/checkpoint.h"
 
-#include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Generator.h>
 #include <torch/serialize/archive.h>
 
 #include <cerrno>
@@ -70,8 +70,8 @@ absl::StatusOr<std::string_view> VerifyCheckpointBytes(const std::string& path, 
     const uint32_t recorded = ReadLittleEndian32(footer.substr(8));
     const uint32_t actual = Crc32c(archive);
     if (actual != recorded) {
-      return absl::DataLossError("checkpoint '" + path + "' is corrupt: the CRC-32C of its contents is " +
-                                 Hex(actual) + " but its footer records " + Hex(recorded) + " (" + size +
+      return absl::DataLossError("checkpoint '" + path + "' is corrupt: the CRC-32C of its contents is " + Hex(actual) +
+                                 " but its footer records " + Hex(recorded) + " (" + size +
                                  "; damaged on disk or in a copy)");
     }
     verified = true;
@@ -201,8 +201,10 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
   } catch (const c10::Error& error) {
     // With the checksum intact the bytes are what was written: they were written for other modules.
     if (verified) {
-      return absl::FailedPreconditionError("checkpoint '" + path + "' is intact but does not fit the model and "
-                                           "optimizer this config builds: " + error.what_without_backtrace());
+      return absl::FailedPreconditionError("checkpoint '" + path +
+                                           "' is intact but does not fit the model and "
+                                           "optimizer this config builds: " +
+                                           error.what_without_backtrace());
     }
     return absl::DataLossError("cannot read checkpoint '" + path + "': " + error.what_without_backtrace());
   } catch (const std::exception& error) {

@@ -26,8 +26,8 @@ struct TrainingProgress {
   double best_metric = -1.0;
   int64_t best_epoch = -1;
   bool best_is_ema = false;  // the best epoch's EMA weights beat its raw ones (false in files written before this)
-  std::string config_hash;  // resuming with a different config is refused
-  double loss_scale = 0.0;  // FP16 dynamic loss scale (0 when unused)
+  std::string config_hash;   // resuming with a different config is refused
+  double loss_scale = 0.0;   // FP16 dynamic loss scale (0 when unused)
   int64_t loss_scale_good_steps = 0;
   // The classifier's classes in index order; resuming on data that maps to other classes is refused. Empty when
   // read from a checkpoint written before class names were stored.

@@ -23,9 +23,9 @@
 #include <string_view>
 
 #include "mobilenet/zip_checksums.h"
+#include "tools/fuzz/fuzz_check.h"
 #include "trainer/outputs/checkpoint.h"
 #include "trainer/outputs/crc32c.h"
-#include "tools/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -13,14 +13,13 @@ namespace {
 
 constexpr double kTileWidth = 200, kImageHeight = 150, kLineHeight = 14, kGap = 12, kTop = 56;
 constexpr size_t kMaxLines = 6;  // tags shown under an image; the rest are counted
-constexpr const char* kHit = "#2ca02c", *kMiss = "#ff7f0e", *kFalseAlarm = "#d62728";
+constexpr const char *kHit = "#2ca02c", *kMiss = "#ff7f0e", *kFalseAlarm = "#d62728";
 
 std::string Px(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "%.1f", value);
   return buffer;
 }
-
 
 // The file as a data URI, or "" when it cannot be read or is neither JPEG nor PNG (by its first bytes).
 std::string DataUri(const std::string& path) {

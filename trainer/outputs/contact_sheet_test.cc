@@ -20,14 +20,13 @@ const std::string kJpeg = "trainer/outputs/testdata/tile.jpg";
 const std::string kPng = "trainer/outputs/testdata/tile.png";
 
 TEST(SvgContactSheetTest, OneTilePerImageWithItsTagsMarked) {
-  const std::vector<SheetTile> tiles = {
-      {kJpeg, "a.jpg", {"person"}, {"dog"}, {"cat"}},
-      {kPng, "b.png", {}, {}, {}},
-      {"trainer/outputs/testdata/missing.jpg", "c.jpg", {"car"}, {}, {}},
-      {kJpeg, "d.jpg", {"a", "b", "c", "d", "e", "f", "g"}, {}, {}}};
+  const std::vector<SheetTile> tiles = {{kJpeg, "a.jpg", {"person"}, {"dog"}, {"cat"}},
+                                        {kPng, "b.png", {}, {}, {}},
+                                        {"trainer/outputs/testdata/missing.jpg", "c.jpg", {"car"}, {}, {}},
+                                        {kJpeg, "d.jpg", {"a", "b", "c", "d", "e", "f", "g"}, {}, {}}};
   const std::string svg = SvgContactSheet("validation images", tiles, 3);
   EXPECT_EQ(Count(svg, "<g class=\"tile\">"), 4u);
-  EXPECT_EQ(Count(svg, "xlink:href=\"data:image/jpeg;base64,/9j/"), 2u);  // base64 of FF D8 FF
+  EXPECT_EQ(Count(svg, "xlink:href=\"data:image/jpeg;base64,/9j/"), 2u);        // base64 of FF D8 FF
   EXPECT_EQ(Count(svg, "xlink:href=\"data:image/png;base64,iVBORw0KGgo"), 1u);  // base64 of the PNG signature
   EXPECT_EQ(Count(svg, ">image not shown (unreadable)<"), 1u);
   EXPECT_NE(svg.find("fill=\"#2ca02c\">\u2713 person<"), std::string::npos);

@@ -67,7 +67,8 @@ absl::StatusOr<std::vector<WireField>> DecodeWireFields(std::string_view message
       field.bytes = std::string(message.substr(offset, length));
       offset += length;
     } else {
-      return absl::DataLossError(where + ": wire type " + std::to_string(field.wire_type) + " is not one of 0, 1, 2, 5");
+      return absl::DataLossError(where + ": wire type " + std::to_string(field.wire_type) +
+                                 " is not one of 0, 1, 2, 5");
     }
     fields.push_back(std::move(field));
   }
@@ -100,7 +101,8 @@ absl::StatusOr<std::vector<std::string>> ReadEventRecords(const std::string& pat
   std::vector<std::string> records;
   size_t offset = 0;
   while (offset < bytes.size()) {
-    const std::string where = path + ": record " + std::to_string(records.size()) + " at byte " + std::to_string(offset);
+    const std::string where =
+        path + ": record " + std::to_string(records.size()) + " at byte " + std::to_string(offset);
     if (bytes.size() - offset < 12) return absl::DataLossError(where + ": truncated header");
     const uint64_t length = ReadLittleEndian(bytes, offset, 8);
     if (MaskCrc32c(Crc32c(std::string_view(bytes).substr(offset, 8))) != ReadLittleEndian(bytes, offset + 8, 4)) {

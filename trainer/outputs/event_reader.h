@@ -24,9 +24,9 @@ absl::StatusOr<std::vector<std::string>> ReadEventRecords(const std::string& pat
 // One field of a serialised protobuf message, as the wire format has it.
 struct WireField {
   int number = 0;
-  int wire_type = 0;    // 0 varint, 1 fixed 64-bit, 2 length-delimited, 5 fixed 32-bit
+  int wire_type = 0;         // 0 varint, 1 fixed 64-bit, 2 length-delimited, 5 fixed 32-bit
   uint64_t number_bits = 0;  // wire types 0, 1 and 5: the value (its bits, for the fixed ones)
-  std::string bytes;    // wire type 2: the payload (a string, a nested message or a packed array)
+  std::string bytes;         // wire type 2: the payload (a string, a nested message or a packed array)
 
   float AsFloat() const;    // wire type 5
   double AsDouble() const;  // wire type 1

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "tools/fuzz/fuzz_check.h"
 #include "tools/fuzz/input_file.h"
 #include "trainer/outputs/crc32c.h"
 #include "trainer/outputs/event_reader.h"
 #include "trainer/outputs/event_writer.h"
-#include "tools/fuzz/fuzz_check.h"
 
 namespace {
 

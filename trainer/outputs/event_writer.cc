@@ -19,9 +19,7 @@ std::string LittleEndian(uint64_t value, int bytes) {
   return out;
 }
 
-double WallTime() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double WallTime() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // TensorBoard's pr_curve summary guards its divisions with this.
 constexpr double kPrCurveEpsilon = 1e-7;

@@ -102,8 +102,8 @@ TEST(EventWriterTest, FrameRecordLayout) {
 }
 
 // Field numbers from TensorBoard's own protos (event.proto, summary.proto, tensor.proto, tensor_shape.proto,
-// pr_curve/plugin_data.proto, hparams/plugin_data.proto and api.proto, struct.proto), spelled here rather than taken from
-// tensorboard.proto, so a wrong number there fails these tests.
+// pr_curve/plugin_data.proto, hparams/plugin_data.proto and api.proto, struct.proto), spelled here rather than taken
+// from tensorboard.proto, so a wrong number there fails these tests.
 constexpr int kEventSummary = 5, kSummaryValue = 1;
 constexpr int kValueTag = 1, kValueTensor = 8, kValueMetadata = 9;
 constexpr int kMetadataPluginData = 1, kPluginName = 1, kPluginContent = 2;
@@ -163,9 +163,10 @@ std::string WrittenFile(const std::string& name, const std::function<void(EventW
 // t = 1:   1.0                 -> tp 1, fp 0, tn 2, fn 1, precision 1/1, recall 1/2
 TEST(EventWriterTest, PrCurveDecodesToThePrCurvesPluginTensorWorkedByHand) {
   const std::string path = WrittenFile("pr_curve", [](EventWriter& writer) {
-    ASSERT_TRUE(writer.WritePrCurves({{"pr_curve/cat", {1.0f, 0.6f, 0.7f, 0.2f, 0.8f}, {1, 1, 0, 0, -1}},
-                                      {"pr_curve/dog", {0.1f}, {1}}},
-                                     3, 42)
+    ASSERT_TRUE(writer
+                    .WritePrCurves({{"pr_curve/cat", {1.0f, 0.6f, 0.7f, 0.2f, 0.8f}, {1, 1, 0, 0, -1}},
+                                    {"pr_curve/dog", {0.1f}, {1}}},
+                                   3, 42)
                     .ok());
   });
   auto records = ReadEventRecords(path);
@@ -192,19 +193,19 @@ TEST(EventWriterTest, PrCurveDecodesToThePrCurvesPluginTensorWorkedByHand) {
   EXPECT_EQ(OnlyField(dims[0].bytes, kDimSize).number_bits, 6u);
   EXPECT_EQ(OnlyField(dims[1].bytes, kDimSize).number_bits, 3u);
   const std::vector<float> cells = DecodePackedFloats(OnlyField(tensor, kTensorFloatVal).bytes);
-  const std::vector<float> expected = {2, 2, 1,                 // true positives
-                                       2, 1, 0,                 // false positives
-                                       0, 1, 2,                 // true negatives
-                                       0, 0, 1,                 // false negatives
-                                       0.5f, 2.0f / 3, 1,       // precision
-                                       1, 1, 0.5f};             // recall
+  const std::vector<float> expected = {2,    2,        1,      // true positives
+                                       2,    1,        0,      // false positives
+                                       0,    1,        2,      // true negatives
+                                       0,    0,        1,      // false negatives
+                                       0.5f, 2.0f / 3, 1,      // precision
+                                       1,    1,        0.5f};  // recall
   ASSERT_EQ(cells.size(), expected.size());
   constexpr float kTol = 1e-6f;
   for (size_t i = 0; i < cells.size(); ++i) EXPECT_NEAR(cells[i], expected[i], kTol) << "cell " << i;
 
   // One positive at p 0.1 < 0.5: counted at threshold 0 only; precision with no predicted positive is 0.
-  const std::vector<float> dog = DecodePackedFloats(OnlyField(OnlyField(values[1], kValueTensor).bytes,
-                                                              kTensorFloatVal).bytes);
+  const std::vector<float> dog =
+      DecodePackedFloats(OnlyField(OnlyField(values[1], kValueTensor).bytes, kTensorFloatVal).bytes);
   const std::vector<float> dog_expected = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0};
   ASSERT_EQ(dog.size(), dog_expected.size());
   for (size_t i = 0; i < dog.size(); ++i) EXPECT_NEAR(dog[i], dog_expected[i], kTol) << "cell " << i;
@@ -239,10 +240,9 @@ std::string HparamsContent(const std::string& event, const std::string& expected
 
 TEST(EventWriterTest, HparamsSessionRecordsDecodeToThePluginPayloads) {
   const std::string path = WrittenFile("hparams_session", [](EventWriter& writer) {
-    ASSERT_TRUE(writer.WriteHparamsSessionStart({{"run", std::string("bf16")},
-                                                 {"seed", 2.0},
-                                                 {"training.ema.enabled", true}},
-                                                "bf16")
+    ASSERT_TRUE(writer
+                    .WriteHparamsSessionStart(
+                        {{"run", std::string("bf16")}, {"seed", 2.0}, {"training.ema.enabled", true}}, "bf16")
                     .ok());
     ASSERT_TRUE(writer.WriteHparamsSessionEnd(true).ok());
     ASSERT_TRUE(writer.WriteHparamsSessionEnd(false).ok());
@@ -253,7 +253,7 @@ TEST(EventWriterTest, HparamsSessionRecordsDecodeToThePluginPayloads) {
 
   const std::string start_data = HparamsContent((*records)[1], "_hparams_/session_start_info");
   const std::string start = OnlyField(start_data, 3).bytes;
-  EXPECT_EQ(OnlyField(start, 4).bytes, "bf16");  // group_name
+  EXPECT_EQ(OnlyField(start, 4).bytes, "bf16");      // group_name
   EXPECT_GT(OnlyField(start, 5).AsDouble(), 1.7e9);  // start_time_secs: after 2023
   auto fields = DecodeWireFields(start);
   ASSERT_TRUE(fields.ok()) << fields.status();
@@ -275,8 +275,9 @@ TEST(EventWriterTest, HparamsSessionRecordsDecodeToThePluginPayloads) {
 
 TEST(EventWriterTest, HparamsExperimentListsTheHparamsAndMetrics) {
   const std::string path = WrittenFile("hparams_experiment", [](EventWriter& writer) {
-    ASSERT_TRUE(writer.WriteHparamsExperiment("ablations", {{"run", std::string()}, {"seed", 0.0}, {"bf16", false}},
-                                              {"val/mAP", "val/micro_f1"})
+    ASSERT_TRUE(writer
+                    .WriteHparamsExperiment("ablations", {{"run", std::string()}, {"seed", 0.0}, {"bf16", false}},
+                                            {"val/mAP", "val/micro_f1"})
                     .ok());
   });
   auto records = ReadEventRecords(path);
@@ -299,7 +300,7 @@ TEST(EventWriterTest, HparamsExperimentListsTheHparamsAndMetrics) {
   EXPECT_EQ(OnlyField(OnlyField(metrics[0].bytes, 1).bytes, 2).bytes, "val/mAP");
   EXPECT_EQ(OnlyField(OnlyField(metrics[1].bytes, 1).bytes, 2).bytes, "val/micro_f1");
   EXPECT_EQ(VarintOr0(OnlyField(metrics[0].bytes, 1).bytes, 1), 0u);  // group "": the session's own directory
-  EXPECT_EQ(OnlyField(metrics[0].bytes, 5).number_bits, 2u);  // DATASET_VALIDATION
+  EXPECT_EQ(OnlyField(metrics[0].bytes, 5).number_bits, 2u);          // DATASET_VALIDATION
 }
 
 // The wire decoder itself, on bytes worked by hand: field 1 varint 150 (08 96 01), field 2 "hi" (12 02 68 69),

@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
   progress.global_step = 7;
   progress.config_hash = "0123456789abcdef";
   progress.class_names = {"person", "cat", "dining table"};
-  if (absl::Status written = trainer::WriteCheckpoint(argv[1], *modules.model, *modules.optimizer,
-                                                      modules.ema.get(), progress);
+  if (absl::Status written =
+          trainer::WriteCheckpoint(argv[1], *modules.model, *modules.optimizer, modules.ema.get(), progress);
       !written.ok()) {
     std::fprintf(stderr, "%s\n", written.ToString().c_str());
     return 1;

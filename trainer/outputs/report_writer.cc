@@ -66,8 +66,9 @@ std::string MetricsTable(const ReportInputs& in) {
 
 // One row per validation source and one for all of them, with how many classes each leaves out (never labelled).
 std::string SourcesTable(const std::vector<SourceReport>& sources, const metrics::MultilabelMetrics& combined) {
-  std::string table = "| source | images | mAP | micro-F1 | macro-F1 | classes never labelled (excluded) |\n"
-                      "|---|---|---|---|---|---|\n";
+  std::string table =
+      "| source | images | mAP | micro-F1 | macro-F1 | classes never labelled (excluded) |\n"
+      "|---|---|---|---|---|---|\n";
   auto row = [&](const std::string& name, const metrics::MultilabelMetrics& m) {
     table += "| " + name + " | " + std::to_string(m.num_samples) + " | " + Percent(m.mean_average_precision) + " | " +
              Percent(m.thresholded.overall_f1) + " | " + Percent(m.thresholded.mean_class_f1) + " | " +
@@ -146,9 +147,12 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
                                    "`model_best.pt`)"
                 : " (`checkpoints/best.ckpt`, `model_best.pt`)") +
         "\n\n";
-  md += "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) maximise "
-        "each class's F1; they were " + in.threshold_provenance + ". `thresholds.txt` holds the thresholds tuned the "
-        "same way with the best epoch's weights (`model_best.pt`), the pair evaluate, predict and export use.";
+  md +=
+      "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) maximise "
+      "each class's F1; they were " +
+      in.threshold_provenance +
+      ". `thresholds.txt` holds the thresholds tuned the "
+      "same way with the best epoch's weights (`model_best.pt`), the pair evaluate, predict and export use.";
   if (!in.threshold_fallback.empty()) md += " In `thresholds_last.txt`, " + in.threshold_fallback;
   md += in.calibration_images > 0
             ? " The val-tuned column tunes them on the validation split itself instead: an oracle, shown only as "
@@ -161,22 +165,25 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
           " classes are labelled by no validation source and are left out of every mean.\n\n";
   }
   if (!in.by_source.empty()) {
-    md += "## Validation sources\n\nEach source on its own, threshold 0.5. A class a source never labels is left out "
-          "of that source's metrics (it is not a negative there); entries a source does not label are left out of "
-          "the combined row the same way.\n\n" +
-          SourcesTable(in.by_source, in.at_threshold) + "\n";
+    md +=
+        "## Validation sources\n\nEach source on its own, threshold 0.5. A class a source never labels is left out "
+        "of that source's metrics (it is not a negative there); entries a source does not label are left out of "
+        "the combined row the same way.\n\n" +
+        SourcesTable(in.by_source, in.at_threshold) + "\n";
   }
-  md += "## Curves\n\n![loss](curves_loss.svg)\n\n*Training loss on a logarithmic y axis (ticks at 1, 2 and 5 times "
-        "powers of ten), so the first epoch's high loss leaves the later epochs readable: the thin line is each logged "
-        "step, the thick one each epoch's mean.*\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
+  md +=
+      "## Curves\n\n![loss](curves_loss.svg)\n\n*Training loss on a logarithmic y axis (ticks at 1, 2 and 5 times "
+      "powers of ten), so the first epoch's high loss leaves the later epochs readable: the thin line is each logged "
+      "step, the thick one each epoch's mean.*\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
   if (!in.class_ap.empty()) {
-    md += "## Average precision per class\n\n![per-class AP](ap_by_class.svg)\n\n*Validation AP of each class at epoch " +
-          std::to_string(in.class_ap_epoch) +
-          (in.class_ap_epoch == in.best_epoch ? " (the best epoch)"
-                                              : " (the last epoch: this run resumed after the best one, whose "
-                                                "per-class APs were not kept)") +
-          ", classes ordered by their positive training labels, most first; n/a marks a class without validation "
-          "positives. Hover over a bar for its numbers.*\n\n";
+    md +=
+        "## Average precision per class\n\n![per-class AP](ap_by_class.svg)\n\n*Validation AP of each class at epoch " +
+        std::to_string(in.class_ap_epoch) +
+        (in.class_ap_epoch == in.best_epoch ? " (the best epoch)"
+                                            : " (the last epoch: this run resumed after the best one, whose "
+                                              "per-class APs were not kept)") +
+        ", classes ordered by their positive training labels, most first; n/a marks a class without validation "
+        "positives. Hover over a bar for its numbers.*\n\n";
   }
   if (!in.contact_sheet.empty()) {
     md += "## Validation images\n\n![validation images with their tags](val_contact_sheet.svg)\n\n*The first " +
@@ -187,7 +194,8 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
   }
   if (!in.fine_tune_report.empty()) md += "## Fine-tuning\n\n```\n" + in.fine_tune_report + "\n```\n\n";
   md += std::string("## Per-class metrics (the last epoch, thresholds_last.txt, tuned on the ") +
-        (in.calibration_images > 0 ? "calibration split" : "validation split itself") + ")\n\n```\n" + metrics::FormatPerClassTable(in.at_tuned) + "```\n\n";
+        (in.calibration_images > 0 ? "calibration split" : "validation split itself") + ")\n\n```\n" +
+        metrics::FormatPerClassTable(in.at_tuned) + "```\n\n";
   md += "## Summary at threshold 0.5\n\n```\n" + metrics::FormatSummary(in.at_threshold) + "```\n";
   return run.WriteText("report.md", md);
 }

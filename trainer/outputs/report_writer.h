@@ -31,17 +31,17 @@ struct ReportInputs {
   int64_t skipped_steps = 0;
   double train_seconds = 0.0;
   double images_per_second = 0.0;
-  int threads = 0;       // per process
-  int world_size = 1;    // processes (data-parallel); images_per_second is one process's
+  int threads = 0;     // per process
+  int world_size = 1;  // processes (data-parallel); images_per_second is one process's
   std::string best_metric_name;
   double best_metric = 0.0;
   int64_t best_epoch = 0;
-  bool ema = false;          // optimizer.ema: best is the better of the raw and the EMA weights at each evaluation
-  bool best_is_ema = false;  // model_best.pt holds the EMA weights
+  bool ema = false;              // optimizer.ema: best is the better of the raw and the EMA weights at each evaluation
+  bool best_is_ema = false;      // model_best.pt holds the EMA weights
   std::string fine_tune_report;  // empty when not fine-tuning
   metrics::MultilabelMetrics at_threshold;  // final model, global threshold
-  // Final model with per-class thresholds (thresholds_last.txt) tuned on the calibration split, and with thresholds tuned
-  // on the validation split itself (the oracle). Without a calibration split (calibration_images 0) both are the
+  // Final model with per-class thresholds (thresholds_last.txt) tuned on the calibration split, and with thresholds
+  // tuned on the validation split itself (the oracle). Without a calibration split (calibration_images 0) both are the
   // latter.
   metrics::MultilabelMetrics at_tuned;
   metrics::MultilabelMetrics at_val_tuned;
@@ -51,10 +51,10 @@ struct ReportInputs {
   bool single_label = false;
   double top1_accuracy = 0.0;
   double top5_accuracy = 0.0;
-  std::string threshold_provenance;  // one sentence: where the thresholds (both files) were tuned
-  std::string threshold_fallback;    // which classes of thresholds_last.txt took the global threshold, or ""
-  std::vector<SourceReport> by_source;      // with several validation sources
-  std::vector<MetricsRecord> history;       // metrics.jsonl
+  std::string threshold_provenance;     // one sentence: where the thresholds (both files) were tuned
+  std::string threshold_fallback;       // which classes of thresholds_last.txt took the global threshold, or ""
+  std::vector<SourceReport> by_source;  // with several validation sources
+  std::vector<MetricsRecord> history;   // metrics.jsonl
   // The per-class AP chart: each class's validation metrics (name, average_precision) at epoch class_ap_epoch - the
   // best one, or the last when the run resumed after the best (the trainer keeps the best's in memory only) - and
   // its positive training labels, which order the bars. Empty: no chart.

@@ -78,8 +78,8 @@ TEST_F(ReportWriterTest, ClassApChartHasOneBarPerClassMostFrequentFirstAndRender
   ASSERT_EQ(std::system((std::string("test -x ") + rsvg).c_str()), 0)
       << rsvg << " is missing: run tools/setup.sh (it installs librsvg2-bin)";
   // XDG_CACHE_HOME: fontconfig wants a writable cache, and the sandbox's home is read-only.
-  const std::string command = "XDG_CACHE_HOME=" + path_ + " " + rsvg + " -o " + path_ + "/ap_by_class.png " + path_ +
-                              "/ap_by_class.svg";
+  const std::string command =
+      "XDG_CACHE_HOME=" + path_ + " " + rsvg + " -o " + path_ + "/ap_by_class.png " + path_ + "/ap_by_class.svg";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 

@@ -58,8 +58,9 @@ TEST(RunDirectoryTest, FailedAppendNamesMetricsJsonlAndKeepsTheFileWhole) {
   ASSERT_TRUE((*run)->Append({"train_step", 10, 1, {{"loss", 0.5}}}).ok());
   const std::string before = ReadAll(path + "/metrics.jsonl");
 
-  const std::string message = coco::MessageUnderFileSizeLimit(
-      before.size() + 8, [&] { return (*run)->Append({"train_step", 20, 1, {{"loss", 0.25}}}); });
+  const std::string message = coco::MessageUnderFileSizeLimit(before.size() + 8, [&] {
+    return (*run)->Append({"train_step", 20, 1, {{"loss", 0.25}}});
+  });
   EXPECT_THAT(message, ::testing::HasSubstr("cannot append to '" + path + "/metrics.jsonl': File too large"));
   EXPECT_EQ(ReadAll(path + "/metrics.jsonl"), before);
   auto records = ReadMetricsJsonl(path + "/metrics.jsonl");

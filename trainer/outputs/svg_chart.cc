@@ -40,14 +40,13 @@ std::string TickLabel(double value, double step) {
   return buffer;
 }
 
-
 const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
 // The document's opening: size, white background and the title centred at the top.
 std::string SvgStart(double width, double height, const std::string& title) {
   const std::string w = Format("%.0f", width), h = Format("%.0f", height);
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w +
-         " " + h + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"" + w + "\" height=\"" + h +
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " +
+         h + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"" + w + "\" height=\"" + h +
          "\" fill=\"white\"/>\n<text x=\"" + Px(width / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" +
          XmlEscape(title) + "</text>\n";
 }
@@ -179,8 +178,8 @@ std::string SvgLineChart(const ChartOptions& options, const std::vector<Series>&
       points += Px(px(x * x_scale)) + "," + Px(py(y * y_scale)) + " ";
       previous_x = x * x_scale;
     }
-    svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"" + width + "\" points=\"" + points +
-           "\"/>\n";
+    svg +=
+        "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"" + width + "\" points=\"" + points + "\"/>\n";
     if (series[s].emphasised && !series[s].held) {
       for (const auto& [x, y] : series[s].points) {
         svg += "<circle cx=\"" + Px(px(x * x_scale)) + "\" cy=\"" + Px(py(y * y_scale)) + "\" r=\"3.5\" fill=\"" +
@@ -219,8 +218,8 @@ std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bar
     const double x = kLeft + pitch * i + (pitch - bar_width) / 2, middle = x + bar_width / 2;
     const bool known = std::isfinite(bars[i].value);
     const double top = py(known ? bars[i].value * scale : 0.0);
-    svg += "<rect class=\"bar\" x=\"" + Px(x) + "\" y=\"" + Px(top) + "\" width=\"" + Px(bar_width) +
-           "\" height=\"" + Px(py(0.0) - top) + "\" fill=\"" + kColors[0] + "\"><title>" + XmlEscape(bars[i].tooltip) +
+    svg += "<rect class=\"bar\" x=\"" + Px(x) + "\" y=\"" + Px(top) + "\" width=\"" + Px(bar_width) + "\" height=\"" +
+           Px(py(0.0) - top) + "\" fill=\"" + kColors[0] + "\"><title>" + XmlEscape(bars[i].tooltip) +
            "</title></rect>\n";
     if (!known) {
       svg += "<text transform=\"translate(" + Px(middle + 3) + "," + Px(py(0.0) - 4) +
@@ -229,8 +228,8 @@ std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bar
     svg += "<text transform=\"translate(" + Px(middle + 3) + "," + Px(py(0.0) + 6) +
            ") rotate(-90)\" text-anchor=\"end\" font-size=\"10\">" + XmlEscape(bars[i].label) + "</text>\n";
   }
-  svg += "<rect x=\"" + Px(kLeft) + "\" y=\"" + Px(kTop) + "\" width=\"" + Px(width - kLeft - kRight) +
-         "\" height=\"" + Px(kPlotHeight) + "\" fill=\"none\" stroke=\"black\"/>\n";
+  svg += "<rect x=\"" + Px(kLeft) + "\" y=\"" + Px(kTop) + "\" width=\"" + Px(width - kLeft - kRight) + "\" height=\"" +
+         Px(kPlotHeight) + "\" fill=\"none\" stroke=\"black\"/>\n";
   svg += "<text x=\"" + Px((kLeft + width - kRight) / 2) + "\" y=\"" + Px(height - 12) + "\" text-anchor=\"middle\">" +
          XmlEscape(options.x.label) + "</text>\n";
   svg += YAxisName(options.y.label, kTop + kPlotHeight / 2);
@@ -240,11 +239,16 @@ std::string SvgBarChart(const ChartOptions& options, const std::vector<Bar>& bar
 std::string XmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }

@@ -78,7 +78,7 @@ TEST(SvgLineChartTest, PercentAxisAndIntegerEpochs) {
   const ChartOptions options{"validation", {"epoch", true}, {"metric (%)", false, true}};
   const std::string svg = SvgLineChart(options, {{"mAP", {{1, 0.12}, {2, 0.35}, {3, 0.61}}}});
   EXPECT_EQ(AxisLabels(svg, "end"), (Labels{"10", "20", "30", "40", "50", "60", "70"}));  // y ticks
-  EXPECT_EQ(AxisLabels(svg, "middle"), (Labels{"1", "2", "3", "epoch", "metric (%)"}));  // x ticks, axis names
+  EXPECT_EQ(AxisLabels(svg, "middle"), (Labels{"1", "2", "3", "epoch", "metric (%)"}));   // x ticks, axis names
 }
 
 TEST(SvgLineChartTest, EmptySeriesAreLeftOutOfPlotAndLegend) {
@@ -131,8 +131,8 @@ TEST(SvgLineChartTest, LogAxisKeepsTheEpochsAfterAHighFirstOneApart) {
   const Series losses{"epoch mean", {{1, 6.0}, {2, 0.30}, {3, 0.25}, {4, 0.22}, {5, 0.20}}, true};
   constexpr double kPlotHeight = 380 - 58 - 52;  // the chart's height less its top and bottom margins
   auto later_span = [&](bool log) {
-    const std::vector<double> ys = MarkerYs(SvgLineChart({"loss", {"epoch", true}, {"loss", false, false, log}},
-                                                         {losses}));
+    const std::vector<double> ys =
+        MarkerYs(SvgLineChart({"loss", {"epoch", true}, {"loss", false, false, log}}, {losses}));
     EXPECT_EQ(ys.size(), 5u);
     const auto [low, high] = std::minmax_element(ys.begin() + 1, ys.end());
     return (*high - *low) / kPlotHeight;
@@ -143,12 +143,14 @@ TEST(SvgLineChartTest, LogAxisKeepsTheEpochsAfterAHighFirstOneApart) {
   EXPECT_NEAR(later_span(true), std::log10(1.5) / std::log10(50.0), kTol);
   EXPECT_NEAR(later_span(false), 0.1 / 6.0, kTol);
   // Non-positive values have no logarithm: left out.
-  const std::string svg = SvgLineChart({"loss", {"step"}, {"loss", false, false, true}}, {{"s", {{1, 0.0}, {2, 0.5}}, true}});
+  const std::string svg =
+      SvgLineChart({"loss", {"step"}, {"loss", false, false, true}}, {{"s", {{1, 0.0}, {2, 0.5}}, true}});
   EXPECT_EQ(MarkerYs(svg).size(), 1u);
 }
 
 TEST(SvgBarChartTest, OneBarPerValueInTheOrderGiven) {
-  const std::vector<Bar> bars = {{"person", 0.8, "person tip"}, {"car", 0.35, "car tip"}, {"toaster", std::nan(""), "n"}};
+  const std::vector<Bar> bars = {
+      {"person", 0.8, "person tip"}, {"car", 0.35, "car tip"}, {"toaster", std::nan(""), "n"}};
   const std::string svg = SvgBarChart({"AP", {"class"}, {"AP (%)", false, true}}, bars);
   std::vector<std::string> titles, heights;
   const std::regex pattern("<rect class=\"bar\"[^>]* height=\"([^\"]*)\"[^>]*><title>([^<]*)</title>");
@@ -183,7 +185,8 @@ TEST(SvgLineChartTest, LibrsvgRendersEveryChart) {
     const std::string svg_path = dir + "/chart" + std::to_string(i) + ".svg";
     std::ofstream(svg_path) << charts[i];
     // XDG_CACHE_HOME: fontconfig wants a writable cache, and the sandbox's home is read-only.
-    const std::string command = "XDG_CACHE_HOME=" + dir + " " + rsvg + " -o " + dir + "/chart" + std::to_string(i) + ".png " + svg_path;
+    const std::string command =
+        "XDG_CACHE_HOME=" + dir + " " + rsvg + " -o " + dir + "/chart" + std::to_string(i) + ".png " + svg_path;
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
   }
 }
