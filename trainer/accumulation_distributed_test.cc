@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "trainer/distributed/environment.h"
 #include "trainer/distributed/process_group.h"
 #include "trainer/distributed/process_launcher.h"
+#include "trainer/distributed/worker_results.h"
 #include "trainer/training_step.h"
 
 namespace trainer {
@@ -108,19 +108,10 @@ absl::Status TrainOnThisRank(const std::string& scenario) {
 }
 
 int RunScenario(const std::string& scenario) {
-  const absl::Status status = TrainOnThisRank(scenario);
-  if (status.ok()) return 0;
-  std::cout << "worker " << scenario << ": " << status << std::endl;
-  return 1;
+  return distributed::WorkerExitCode(scenario, TrainOnThisRank(scenario));
 }
 
 // ---- The test process ----
-
-std::vector<torch::Tensor> LoadResult(const std::string& name, int rank) {
-  std::vector<torch::Tensor> tensors;
-  torch::load(tensors, distributed::WorkerResultPath(name, rank));
-  return tensors;
-}
 
 // The largest, over the tensors, of ||a - b|| / ||b||.
 double MaxRelativeDifference(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
@@ -171,13 +162,13 @@ TEST(AccumulationAcrossProcesses, OnlyTheLastMicroBatchReducesAndTheStepsEqualOn
   ASSERT_TRUE(RunOnTwoProcesses(kAccumulated));
   // After the first micro-batch each process holds its own gradient, not the average.
   for (int rank = 0; rank < kWorldSize; ++rank) {
-    EXPECT_LT(
-        MaxRelativeDifference(LoadResult(std::string(kAccumulated) + "_local", rank), LocalGradientReference(rank)),
-        kRelTol)
+    EXPECT_LT(MaxRelativeDifference(distributed::LoadWorkerResult(std::string(kAccumulated) + "_local", rank),
+                                    LocalGradientReference(rank)),
+              kRelTol)
         << "rank " << rank;
   }
-  const std::vector<torch::Tensor> rank0 = LoadResult(kAccumulated, 0);
-  const std::vector<torch::Tensor> rank1 = LoadResult(kAccumulated, 1);
+  const std::vector<torch::Tensor> rank0 = distributed::LoadWorkerResult(kAccumulated, 0);
+  const std::vector<torch::Tensor> rank1 = distributed::LoadWorkerResult(kAccumulated, 1);
   ASSERT_EQ(rank0.size(), rank1.size());
   for (size_t i = 0; i < rank0.size(); ++i) EXPECT_TRUE(torch::equal(rank0[i], rank1[i])) << "parameter " << i;
   const std::vector<torch::Tensor> reference = WholeBatchReference();
@@ -190,7 +181,7 @@ TEST(AccumulationAcrossProcesses, ANonFiniteLossOnOneProcessSkipsTheStepOnBoth) 
   ASSERT_TRUE(RunOnTwoProcesses(kPoisoned));  // each worker checks that both its steps were skipped
   const std::vector<torch::Tensor> initial = Clones(TinyModel(kRankZeroSeed)->parameters());
   for (int rank = 0; rank < kWorldSize; ++rank) {
-    const std::vector<torch::Tensor> final_parameters = LoadResult(kPoisoned, rank);
+    const std::vector<torch::Tensor> final_parameters = distributed::LoadWorkerResult(kPoisoned, rank);
     ASSERT_EQ(final_parameters.size(), initial.size());
     for (size_t i = 0; i < initial.size(); ++i) {
       EXPECT_TRUE(torch::equal(final_parameters[i], initial[i])) << "rank " << rank << ", parameter " << i;

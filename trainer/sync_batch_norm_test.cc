@@ -19,6 +19,7 @@
 #include "trainer/distributed/environment.h"
 #include "trainer/distributed/process_group.h"
 #include "trainer/distributed/process_launcher.h"
+#include "trainer/distributed/worker_results.h"
 
 namespace trainer {
 namespace {
@@ -97,19 +98,10 @@ absl::Status TrainOnThisRank(const std::string& scenario) {
 }
 
 int RunScenario(const std::string& scenario) {
-  const absl::Status status = TrainOnThisRank(scenario);
-  if (status.ok()) return 0;
-  std::cout << "worker " << scenario << ": " << status << std::endl;
-  return 1;
+  return distributed::WorkerExitCode(scenario, TrainOnThisRank(scenario));
 }
 
 // ---- The test process ----
-
-std::vector<torch::Tensor> LoadResult(const std::string& scenario, int rank) {
-  std::vector<torch::Tensor> tensors;
-  torch::load(tensors, distributed::WorkerResultPath(scenario, rank));
-  return tensors;
-}
 
 double MaxAbsDifference(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
   EXPECT_EQ(a.size(), b.size());
@@ -144,8 +136,8 @@ bool RunOnTwoProcesses(const std::string& scenario) {
 
 TEST(SyncBatchNormAcrossProcesses, TwoProcessesOfEightEqualOneProcessOfSixteen) {
   ASSERT_TRUE(RunOnTwoProcesses(kSynced));
-  const std::vector<torch::Tensor> rank0 = LoadResult(kSynced, 0);
-  const std::vector<torch::Tensor> rank1 = LoadResult(kSynced, 1);
+  const std::vector<torch::Tensor> rank0 = distributed::LoadWorkerResult(kSynced, 0);
+  const std::vector<torch::Tensor> rank1 = distributed::LoadWorkerResult(kSynced, 1);
   const std::vector<torch::Tensor> reference = WholeBatchReference();
   ASSERT_EQ(rank0.size(), reference.size());
   // Parameters bit-identical (identical averaged updates); running statistics equal up to the order of the sums.
@@ -159,7 +151,7 @@ TEST(SyncBatchNormAcrossProcesses, TwoProcessesOfEightEqualOneProcessOfSixteen) 
 
 TEST(SyncBatchNormAcrossProcesses, WithoutTheSyncTwoProcessesOfEightDiffer) {
   ASSERT_TRUE(RunOnTwoProcesses(kPerProcess));
-  const double difference = MaxAbsDifference(LoadResult(kPerProcess, 0), WholeBatchReference());
+  const double difference = MaxAbsDifference(distributed::LoadWorkerResult(kPerProcess, 0), WholeBatchReference());
   std::cout << "per-process BatchNorm, 2 x 8 against 1 x 16: largest difference " << difference << std::endl;
   EXPECT_GT(difference, 1e-4);
 }

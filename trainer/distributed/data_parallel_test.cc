@@ -21,6 +21,7 @@
 #include "trainer/distributed/environment.h"
 #include "trainer/distributed/process_group.h"
 #include "trainer/distributed/process_launcher.h"
+#include "trainer/distributed/worker_results.h"
 
 namespace trainer::distributed {
 namespace {
@@ -238,19 +239,10 @@ absl::Status RunScenarioOnThisRank(const std::string& scenario) {
 }
 
 int RunScenario(const std::string& scenario) {
-  const absl::Status status = RunScenarioOnThisRank(scenario);
-  if (status.ok()) return 0;
-  std::cout << "worker " << scenario << ": " << status << std::endl;
-  return 1;
+  return distributed::WorkerExitCode(scenario, RunScenarioOnThisRank(scenario));
 }
 
 // ---- The test process ----
-
-std::vector<torch::Tensor> LoadResult(const std::string& name, int rank) {
-  std::vector<torch::Tensor> tensors;
-  torch::load(tensors, WorkerResultPath(name, rank));
-  return tensors;
-}
 
 double MaxAbsDifference(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
   EXPECT_EQ(a.size(), b.size());
@@ -306,8 +298,8 @@ bool RunOnTwoProcesses(const std::string& scenario) {
 
 TEST(DataParallelTest, TwoProcessesAverageGradientsAndHoldIdenticalParameters) {
   ASSERT_TRUE(RunOnTwoProcesses(kAverageGradients));
-  const std::vector<torch::Tensor> rank0 = LoadResult(kAverageGradients, 0);
-  const std::vector<torch::Tensor> rank1 = LoadResult(kAverageGradients, 1);
+  const std::vector<torch::Tensor> rank0 = distributed::LoadWorkerResult(kAverageGradients, 0);
+  const std::vector<torch::Tensor> rank1 = distributed::LoadWorkerResult(kAverageGradients, 1);
   ASSERT_EQ(rank0.size(), 4u);  // two Linear layers' weights and biases
   ASSERT_EQ(rank1.size(), rank0.size());
   for (size_t i = 0; i < rank0.size(); ++i) EXPECT_TRUE(torch::equal(rank0[i], rank1[i])) << "parameter " << i;
@@ -321,10 +313,10 @@ TEST(DataParallelTest, TwoProcessesAverageGradientsAndHoldIdenticalParameters) {
 TEST(DataParallelTest, BroadcastBuffersGivesEveryRankRankZerosBatchNormStatistics) {
   ASSERT_TRUE(RunOnTwoProcesses(kBatchNormBuffers));
   const std::string name = kBatchNormBuffers;
-  const std::vector<torch::Tensor> before0 = LoadResult(name + "_before", 0);
-  const std::vector<torch::Tensor> before1 = LoadResult(name + "_before", 1);
-  const std::vector<torch::Tensor> after0 = LoadResult(name + "_after", 0);
-  const std::vector<torch::Tensor> after1 = LoadResult(name + "_after", 1);
+  const std::vector<torch::Tensor> before0 = distributed::LoadWorkerResult(name + "_before", 0);
+  const std::vector<torch::Tensor> before1 = distributed::LoadWorkerResult(name + "_before", 1);
+  const std::vector<torch::Tensor> after0 = distributed::LoadWorkerResult(name + "_after", 0);
+  const std::vector<torch::Tensor> after1 = distributed::LoadWorkerResult(name + "_after", 1);
   ASSERT_EQ(before0.size(), 3u);  // running_mean, running_var, num_batches_tracked
   ASSERT_EQ(after1.size(), 3u);
   // Each rank's running mean followed its own shard.
@@ -338,7 +330,7 @@ TEST(DataParallelTest, BroadcastBuffersGivesEveryRankRankZerosBatchNormStatistic
 TEST(CollectivesTest, AllGatherOfUnevenLengthsReturnsEveryRanksValuesInRankOrder) {
   ASSERT_TRUE(RunOnTwoProcesses(kCollectives));
   for (int rank = 0; rank < kWorldSize; ++rank) {
-    const std::vector<torch::Tensor> results = LoadResult(kCollectives, rank);
+    const std::vector<torch::Tensor> results = distributed::LoadWorkerResult(kCollectives, rank);
     ASSERT_EQ(results.size(), GatherLengths().size() * kWorldSize + 1);
     for (size_t c = 0; c < GatherLengths().size(); ++c) {
       const auto [rank0_length, rank1_length] = GatherLengths()[c];
@@ -356,7 +348,7 @@ TEST(DataParallelTest, APeerThatExitsMakesTheSurvivorFailAtOnce) {
   const std::vector<WorkerExit> exits = RunWorkers(kPeerExit, kWorldSize, kDeadline);
   ASSERT_TRUE(exits[0].succeeded()) << exits[0].Describe();
   EXPECT_TRUE(exits[1].exited && exits[1].exit_code == kAbruptExitCode) << exits[1].Describe();
-  const torch::Tensor outcome = LoadResult(kPeerExit, 0).at(0);
+  const torch::Tensor outcome = distributed::LoadWorkerResult(kPeerExit, 0).at(0);
   // Rank 1 exits 1 s into rank 0's step; noticing it takes the closed socket, not the 20 s timeout.
   const double limit_seconds = 1.0 + 0.5 * std::chrono::duration<double>(kCollectiveTimeout).count();
   EXPECT_EQ(outcome[0].item<double>(), 1.0) << "backward did not throw";
@@ -372,7 +364,7 @@ TEST(DataParallelTest, ASilentPeerMakesTheSurvivorFailAfterTheCollectiveTimeout)
   const std::vector<WorkerExit> exits = RunWorkers(kPeerHangs, kWorldSize, kDeadline);
   ASSERT_TRUE(exits[0].succeeded()) << exits[0].Describe();
   EXPECT_TRUE(exits[1].exited && exits[1].exit_code == kAbruptExitCode) << exits[1].Describe();
-  const torch::Tensor outcome = LoadResult(kPeerHangs, 0).at(0);
+  const torch::Tensor outcome = distributed::LoadWorkerResult(kPeerHangs, 0).at(0);
   const double timeout_seconds = std::chrono::duration<double>(kShortCollectiveTimeout).count();
   const double silence_seconds = std::chrono::duration<double>(kSilentPeerLimit).count();
   EXPECT_EQ(outcome[0].item<double>(), 1.0) << "backward did not throw";
@@ -387,7 +379,7 @@ TEST(DataParallelTest, ASilentPeerMakesTheSurvivorFailAfterTheCollectiveTimeout)
 }
 
 std::string LoadMessage(int rank) {
-  const torch::Tensor codes = LoadResult(kMismatchedModels, rank).at(0);
+  const torch::Tensor codes = distributed::LoadWorkerResult(kMismatchedModels, rank).at(0);
   std::string message;
   for (int64_t i = 0; i < codes.numel(); ++i) message += static_cast<char>(codes[i].item<int64_t>());
   return message;
