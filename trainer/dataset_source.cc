@@ -253,15 +253,25 @@ absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& co
   return root;
 }
 
+std::string EmojiSetDescription(const EmojiDataConfig& config) {
+  switch (config.set()) {
+    case EmojiDataConfig::PRETRAIN: return std::to_string(config.classes()) + "-class pretraining set";
+    case EmojiDataConfig::PRETRAIN_MULTILABEL:
+      return std::to_string(config.classes()) + "-class multi-label pretraining set";
+    default: return "COCO-80 set (val in OpenMoji)";
+  }
+}
+
 absl::StatusOr<std::string> EnsureEmojiDataset(const EmojiDataConfig& config, const std::string& cache_root) {
-  const bool pretrain = config.set() == EmojiDataConfig::PRETRAIN;
   const std::string root = cache_root + "/emoji-" + EmojiOptionsHash(config);
   if (IsComplete(root)) return root;
   std::error_code error;
   fs::create_directories(cache_root, error);
   if (error) return absl::UnavailableError("cannot create cache directory '" + cache_root + "': " + error.message());
   coco::data::EmojiCocoOptions options;
-  options.set = pretrain ? coco::data::EmojiSet::kPretrain : coco::data::EmojiSet::kCoco80;
+  options.set = config.set() == EmojiDataConfig::PRETRAIN              ? coco::data::EmojiSet::kPretrain
+                : config.set() == EmojiDataConfig::PRETRAIN_MULTILABEL ? coco::data::EmojiSet::kPretrainMultiLabel
+                                                                       : coco::data::EmojiSet::kCoco80;
   // WriteEmojiCoco creates its folder whole or not at all; the pid keeps two processes generating at once apart.
   options.out_dir = root + ".tmp-" + std::to_string(::getpid());
   options.emoji_dir = coco::data::ResolveEmojiDir("");
@@ -273,8 +283,8 @@ absl::StatusOr<std::string> EnsureEmojiDataset(const EmojiDataConfig& config, co
   options.train_per_class = config.train_per_class();
   options.val_per_class = config.val_per_class();
   options.progress_every = 1000;
-  LOG(INFO) << "Generating the emoji " << (pretrain ? "pretraining" : "COCO-80") << " dataset from "
-            << options.emoji_dir << " into " << root << " (once; later runs reuse it)";
+  LOG(INFO) << "Generating the emoji " << EmojiSetDescription(config) << " from " << options.emoji_dir << " into "
+            << root << " (once; later runs reuse it)";
   ASSIGN_OR_RETURN(const coco::data::EmojiCocoResult result, coco::data::WriteEmojiCoco(options));
   LOG(INFO) << result.ToString();
   fs::rename(options.out_dir, root, error);
@@ -320,11 +330,7 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     } else if (data.has_emoji()) {
       ASSIGN_OR_RETURN(splits.root, EnsureEmojiDataset(data.emoji(), cache_root));
       ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root));
-      splits.description = std::string("emoji ") +
-                           (data.emoji().set() == EmojiDataConfig::PRETRAIN
-                                ? std::to_string(data.emoji().classes()) + "-class pretraining set"
-                                : "COCO-80 set (val in OpenMoji)") +
-                           " at " + splits.root;
+      splits.description = "emoji " + EmojiSetDescription(data.emoji()) + " at " + splits.root;
     } else {
       ASSIGN_OR_RETURN(splits.root, EnsureSyntheticDataset(data.synthetic(), cache_root));
       ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root));

@@ -50,6 +50,24 @@ struct Split {
   ArtworkChoice artwork;
 };
 
+const char* SetName(EmojiSet set) {
+  switch (set) {
+    case EmojiSet::kCoco80: return "coco80";
+    case EmojiSet::kPretrain: return "pretrain";
+    case EmojiSet::kPretrainMultiLabel: return "pretrain_multilabel";
+  }
+  return "?";
+}
+
+const char* SetTitle(EmojiSet set) {
+  switch (set) {
+    case EmojiSet::kCoco80: return "Emoji COCO-80 multi-label set";
+    case EmojiSet::kPretrain: return "Emoji single-label pretraining set";
+    case EmojiSet::kPretrainMultiLabel: return "Emoji multi-label pretraining set";
+  }
+  return "?";
+}
+
 std::string FileName(int64_t id) {
   char name[32];
   std::snprintf(name, sizeof(name), "%012lld.jpg", static_cast<long long>(id));
@@ -73,7 +91,7 @@ absl::Status Validate(const EmojiCocoOptions& options) {
   };
   RETURN_IF_ERROR(fraction(options.dark_fraction, "dark_fraction"));
   RETURN_IF_ERROR(fraction(options.blur_fraction, "blur_fraction"));
-  if (options.set == EmojiSet::kCoco80) {
+  if (options.set != EmojiSet::kPretrain) {
     if (options.train_images < 0 || options.val_images < 0 || options.train_images + options.val_images == 0 ||
         options.train_images >= kValIdBase || options.val_images >= kValIdBase) {
       return absl::InvalidArgumentError("train_images and val_images must be in [0, " + std::to_string(kValIdBase - 1) +
@@ -86,6 +104,10 @@ absl::Status Validate(const EmojiCocoOptions& options) {
       return absl::InvalidArgumentError("max_clutter must be in [0, 32]");
     }
     if (options.instances_per_label < 1) return absl::InvalidArgumentError("instances_per_label must be at least 1");
+    if (options.set == EmojiSet::kPretrainMultiLabel &&
+        !(options.labels_per_image > 0 && options.labels_per_image <= options.classes)) {
+      return absl::InvalidArgumentError("labels_per_image must be in (0, classes]");
+    }
   } else {
     if (options.train_per_class < 0 || options.val_per_class < 0 ||
         options.train_per_class + options.val_per_class == 0) {
@@ -172,9 +194,9 @@ absl::Status WriteJpeg(tjhandle compressor, const std::vector<uint8_t>& rgb, int
 struct Setup {
   const EmojiCocoOptions* options;
   std::vector<Sprite> sprites;
-  CocoSceneConfig coco;               // kCoco80
+  CocoSceneConfig coco;               // kCoco80 and kPretrainMultiLabel
   PretrainSceneConfig pretrain;       // kPretrain
-  std::vector<int> pretrain_classes;  // kPretrain: class -> entry
+  std::vector<int> pretrain_classes;  // kPretrain and kPretrainMultiLabel: class -> entry
 };
 
 // Plans and draws image `index` of `split`. COCO-80 pictures whose labelled objects are too hidden are planned anew
@@ -245,10 +267,8 @@ std::string InstancesJson(const EmojiCocoOptions& options, const EmojiCocoResult
   std::string json;
   json.reserve(static_cast<size_t>(record.images.size()) * 400 + 65536);
   json += "{\"info\":{\"description\":";
-  json += JsonString(std::string(options.set == EmojiSet::kCoco80 ? "Emoji COCO-80 multi-label set"
-                                                                  : "Emoji single-label pretraining set") +
-                     " (data/emoji/make_emoji_coco, version " + std::to_string(kEmojiCocoVersion) + ", seed " +
-                     std::to_string(options.seed) + ")");
+  json += JsonString(std::string(SetTitle(options.set)) + " (data/emoji/make_emoji_coco, version " +
+                     std::to_string(kEmojiCocoVersion) + ", seed " + std::to_string(options.seed) + ")");
   json += ",\"url\":\"\",\"version\":\"" + std::to_string(kEmojiCocoVersion) +
           "\",\"year\":2026,\"contributor\":\"coco-multilabel; artwork: " + std::string(kAttribution[0]) + "; " +
           kAttribution[1] + "; " + kAttribution[2] + "\",\"date_created\":\"2026/12/07\"},\"licenses\":[";
@@ -300,14 +320,19 @@ std::string Readme(const EmojiCocoOptions& options, const EmojiCatalog& catalog,
                    const std::vector<Split>& splits) {
   std::ostringstream text;
   text << kReadmeFirstLine << ", version " << kEmojiCocoVersion << "\n\n";
-  text << "set: " << (options.set == EmojiSet::kCoco80 ? "coco80" : "pretrain") << "\nseed: " << options.seed
-       << "\nimage_size: " << options.image_size << "\njpeg_quality: " << options.jpeg_quality << "\n";
+  text << "set: " << SetName(options.set) << "\nseed: " << options.seed << "\nimage_size: " << options.image_size
+       << "\njpeg_quality: " << options.jpeg_quality << "\n";
   if (options.set == EmojiSet::kCoco80) {
     text << "mapping: " << mapping_source << "\ntrain_images: " << options.train_images
          << "\nval_images: " << options.val_images << "\nperson_fraction: " << options.person_fraction
          << "\nlabels_per_image: " << options.labels_per_image << "\nrarest_fraction: " << options.rarest_fraction
          << "\ninstances_per_label: " << options.instances_per_label << "\nmax_objects: " << options.max_objects
          << "\nmax_clutter: " << options.max_clutter << "\n";
+  } else if (options.set == EmojiSet::kPretrainMultiLabel) {
+    text << "classes: " << options.classes << "\ntrain_images: " << options.train_images
+         << "\nval_images: " << options.val_images << "\nlabels_per_image: " << options.labels_per_image
+         << "\ninstances_per_label: " << options.instances_per_label << "\nmax_objects: " << options.max_objects
+         << "\n";
   } else {
     text << "classes: " << options.classes << "\ntrain_per_class: " << options.train_per_class
          << "\nval_per_class: " << options.val_per_class << "\n";
@@ -359,6 +384,7 @@ absl::Status MoveIntoPlace(const std::string& staged, const std::string& target)
 
 absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const std::string& staging, int threads) {
   const bool coco80 = options.set == EmojiSet::kCoco80;
+  const bool single_label = options.set == EmojiSet::kPretrain;
   const std::string mapping_text =
       options.mapping_text.empty() ? std::string(DefaultMappingTable()) : options.mapping_text;
   const std::string mapping_source = options.mapping_text.empty() ? kDefaultMappingSource : options.mapping_source;
@@ -367,9 +393,9 @@ absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const 
   // Val draws only OpenMoji in the COCO-80 set (a style never seen in training); the pretraining set's val draws the
   // same artwork as its train split, in other composites.
   const std::vector<Split> splits = {
-      {0, "train2017", coco80 ? options.train_images : options.train_per_class * options.classes,
+      {0, "train2017", single_label ? options.train_per_class * options.classes : options.train_images,
        ArtworkChoice::kNotoOrTwemoji},
-      {1, "val2017", coco80 ? options.val_images : options.val_per_class * options.classes,
+      {1, "val2017", single_label ? options.val_per_class * options.classes : options.val_images,
        coco80 ? ArtworkChoice::kOpenMojiOnly : ArtworkChoice::kNotoOrTwemoji}};
   Setup setup;
   setup.options = &options;
@@ -399,6 +425,24 @@ absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const 
     drawn.insert(drawn.end(), setup.coco.clutter.begin(), setup.coco.clutter.end());
     if (options.train_images > 0) artworks = {Artwork::kNoto, Artwork::kTwemoji};
     if (options.val_images > 0) artworks.push_back(Artwork::kOpenMoji);
+  } else if (options.set == EmojiSet::kPretrainMultiLabel) {
+    // Every class equally frequent; no clutter (an unlabelled emoji of the pool would be a missing label).
+    ASSIGN_OR_RETURN(setup.pretrain_classes, catalog.PretrainClasses(options.classes));
+    setup.coco.image_size = options.image_size;
+    setup.coco.frequencies.assign(setup.pretrain_classes.size(), options.labels_per_image / options.classes);
+    setup.coco.instances_per_label = options.instances_per_label;
+    setup.coco.max_objects = options.max_objects;
+    setup.coco.max_clutter = 0;
+    setup.coco.dark_fraction = options.dark_fraction;
+    setup.coco.blur_fraction = options.blur_fraction;
+    setup.coco.may_mirror = false;
+    for (size_t c = 0; c < setup.pretrain_classes.size(); ++c) {
+      const EmojiEntry& entry = catalog.entries()[static_cast<size_t>(setup.pretrain_classes[c])];
+      result.categories.push_back({static_cast<int64_t>(c) + 1, entry.short_name, entry.category});
+      setup.coco.class_emoji.push_back({setup.pretrain_classes[c]});
+    }
+    drawn = setup.pretrain_classes;
+    artworks = {Artwork::kNoto, Artwork::kTwemoji};
   } else {
     ASSIGN_OR_RETURN(setup.pretrain_classes, catalog.PretrainClasses(options.classes));
     setup.pretrain.image_size = options.image_size;

@@ -7,6 +7,10 @@
 //   images OpenMoji artwork only, so val measures transfer to an unseen drawing style.
 // - kPretrain: single-label classification over `classes` emoji (EmojiCatalog::PretrainClasses), one emoji per
 //   image in Noto or Twemoji, `train_per_class` and `val_per_class` fresh composites per class.
+// - kPretrainMultiLabel: multi-label pictures over `classes` emoji (the same classes as kPretrain), laid out as the
+//   COCO-80 pictures are (1 + geometric instances of each present class, crowded pictures with smaller objects), each
+//   class present in `labels_per_image` / `classes` of the images, unmirrored; train and val both in Noto or Twemoji.
+//   The pretraining counterpart of kCoco80: many small emoji per picture, as the COCO-80 set shows them.
 //
 // Every pasted object is scaled, rotated, maybe mirrored, colour-jittered and sometimes blurred; objects overlap;
 // some images are dark. The result records what was pasted where, with which artwork; the JSON holds exactly the
@@ -28,7 +32,7 @@ namespace coco::data {
 // Bumped whenever the pictures or annotations for given options change (a cache keyed by it must regenerate).
 inline constexpr int kEmojiCocoVersion = 1;
 
-enum class EmojiSet { kCoco80, kPretrain };
+enum class EmojiSet { kCoco80, kPretrain, kPretrainMultiLabel };
 
 struct EmojiCocoOptions {
   EmojiSet set = EmojiSet::kCoco80;
@@ -40,17 +44,19 @@ struct EmojiCocoOptions {
   uint64_t seed = 1;
   int image_size = 128;  // square images, pixels
   int jpeg_quality = 90;
-  // kCoco80.
+  // kCoco80 and kPretrainMultiLabel.
   int64_t train_images = 2000;
   int64_t val_images = 500;
-  double person_fraction = 0.5;
-  double labels_per_image = 2.9;  // expected distinct categories per image (before the max_objects cap)
-  double rarest_fraction = 0.003;
+  double labels_per_image = 2.9;     // expected distinct categories per image (before the max_objects cap)
   double instances_per_label = 1.3;  // mean instances of a present category (1 + geometric)
   int max_objects = 6;               // labelled pastes per image at most
-  int max_clutter = 3;               // unlabelled clutter pastes: uniform in [0, max_clutter] ([1, ..] if no label)
-  // kPretrain.
+  // kCoco80.
+  double person_fraction = 0.5;
+  double rarest_fraction = 0.003;
+  int max_clutter = 3;  // unlabelled clutter pastes: uniform in [0, max_clutter] ([1, ..] if no label)
+  // kPretrain and kPretrainMultiLabel.
   int classes = 1000;
+  // kPretrain.
   int64_t train_per_class = 50;
   int64_t val_per_class = 10;
   // Both.

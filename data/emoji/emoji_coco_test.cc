@@ -270,6 +270,47 @@ TEST_F(EmojiCocoTest, PretrainSetIsSingleLabelOverItsClasses) {
   }
 }
 
+TEST_F(EmojiCocoTest, MultiLabelPretrainSetLabelsEveryPasteOverItsClasses) {
+  EmojiCocoOptions options = Small("pretrain_multilabel");
+  options.set = EmojiSet::kPretrainMultiLabel;
+  options.classes = 30;
+  options.labels_per_image = 3;
+  options.train_images = 200;
+  options.val_images = 20;
+  const absl::StatusOr<EmojiCocoResult> result = WriteEmojiCoco(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const absl::StatusOr<EmojiCatalog> catalog =
+      EmojiCatalog::Load(artwork_dir_, DefaultMappingTable(), kDefaultMappingSource);
+  const absl::StatusOr<std::vector<int>> classes = catalog->PretrainClasses(30);
+  ASSERT_TRUE(classes.ok());
+  int64_t labels = 0, multi = 0;
+  for (const SplitRecord& split : result->splits) {
+    const absl::StatusOr<CocoDataset> dataset =
+        ReadCocoInstances(options.out_dir + "/annotations/instances_" + split.name + ".json");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    ASSERT_EQ(dataset->categories.size(), 30u);
+    for (size_t c = 0; c < 30; ++c) {
+      EXPECT_EQ(dataset->categories[c].name, catalog->entries()[static_cast<size_t>((*classes)[c])].short_name);
+    }
+    ASSERT_EQ(dataset->images.size(), split.name == "train2017" ? 200u : 20u);
+    for (size_t i = 0; i < dataset->images.size(); ++i) {
+      EXPECT_EQ(dataset->images[i].labels, LabelsOf(split.images[i])) << split.name << " " << i;
+      for (const PasteRecord& paste : split.images[i].pastes) {
+        // No clutter (an unlabelled pool emoji would be a missing label), no OpenMoji, the class's own emoji.
+        ASSERT_GE(paste.class_index, 0);
+        EXPECT_NE(paste.artwork, Artwork::kOpenMoji);
+        EXPECT_EQ(paste.entry, (*classes)[static_cast<size_t>(paste.class_index)]);
+      }
+      if (split.name == "train2017")
+        labels += dataset->images[i].labels.size(), multi += dataset->images[i].labels.size() > 1;
+    }
+  }
+  // 3 labels per image expected (binomial over 30 classes at 0.1 each, capped at 6): the mean of 200 within +-0.4,
+  // and most pictures show more than one class.
+  EXPECT_NEAR(static_cast<double>(labels) / 200, 3.0, 0.4);
+  EXPECT_GT(multi, 140);
+}
+
 void ExpectNoOutput(const std::string& out_dir) {
   EXPECT_FALSE(fs::exists(out_dir)) << out_dir;
   EXPECT_FALSE(fs::exists(out_dir + ".partial")) << out_dir << ".partial";

@@ -150,7 +150,7 @@ ScenePlan PlanCocoScene(const CocoSceneConfig& config, ArtworkChoice artwork, Em
       object.entry = emoji[static_cast<size_t>(rng.Index(static_cast<int>(emoji.size())))];
       object.artwork = ChooseArtwork(artwork, rng);
       const double side = (i == 0 ? first : std::max(0.15, first * rng.Uniform(0.6, 0.9))) * config.image_size;
-      object.paste = PlanLook(side, 25, /*may_mirror=*/true, config.blur_fraction, config.image_size, rng);
+      object.paste = PlanLook(side, 25, config.may_mirror, config.blur_fraction, config.image_size, rng);
       plan.objects.push_back(object);
     }
   }
@@ -162,7 +162,7 @@ ScenePlan PlanCocoScene(const CocoSceneConfig& config, ArtworkChoice artwork, Em
     SceneObject object;
     object.entry = config.clutter[static_cast<size_t>(rng.Index(static_cast<int>(config.clutter.size())))];
     object.artwork = ChooseArtwork(artwork, rng);
-    object.paste = PlanLook(rng.Uniform(0.15, 0.3) * config.image_size, 40, /*may_mirror=*/true, config.blur_fraction,
+    object.paste = PlanLook(rng.Uniform(0.15, 0.3) * config.image_size, 40, config.may_mirror, config.blur_fraction,
                             config.image_size, rng);
     plan.objects.push_back(object);
   }

@@ -41,6 +41,7 @@ struct CocoSceneConfig {
   int max_clutter = 3;
   double dark_fraction = 0.06;
   double blur_fraction = 0.2;
+  bool may_mirror = true;  // false where mirroring changes what an emoji means (arrows among the classes)
 };
 
 // A multi-label picture: each class present with its frequency (at most max_objects classes: a random subset is

@@ -19,7 +19,8 @@ DEFINE_string(out_dir, "",
               "Output folder (required): train2017/, val2017/, annotations/instances_*2017.json and "
               "README.txt; written as OUT_DIR.partial and renamed when complete.");
 DEFINE_string(set, "coco80",
-              "coco80 (multi-label, the 80 COCO categories) or pretrain (single-label, --classes emoji).");
+              "coco80 (multi-label, the 80 COCO categories), pretrain (single-label, --classes emoji) or "
+              "pretrain_multilabel (multi-label, --classes emoji).");
 DEFINE_string(emoji_dir, "",
               "The emoji artwork (emoji.json, google/, twitter/, openmoji/); default "
               "$COCO_MULTILABEL_EMOJI_DIR, else <workspace>/third_party/npm/emoji as tools/setup.sh installs it.");
@@ -27,17 +28,20 @@ DEFINE_string(mapping, "", "A COCO category -> emoji table to use instead of the
 DEFINE_uint64(seed, 1, "Random seed; the output is a function of the flags (not of --threads).");
 DEFINE_int32(image_size, 128, "Width and height of every image, pixels.");
 DEFINE_int32(jpeg_quality, 90, "JPEG quality (1-100).");
-DEFINE_int64(train_images, 2000, "coco80: images in train2017 (Noto and Twemoji artwork).");
-DEFINE_int64(val_images, 500, "coco80: images in val2017 (OpenMoji artwork only; 0 for none).");
+DEFINE_int64(train_images, 2000, "coco80, pretrain_multilabel: images in train2017 (Noto and Twemoji artwork).");
+DEFINE_int64(val_images, 500,
+             "coco80: images in val2017 (OpenMoji artwork only; 0 for none); pretrain_multilabel: (Noto, Twemoji).");
 DEFINE_double(person_fraction, 0.5, "coco80: fraction of images that contain a person.");
-DEFINE_double(labels_per_image, 2.9, "coco80: expected distinct categories per image, before --max_objects.");
+DEFINE_double(labels_per_image, 2.9,
+              "coco80, pretrain_multilabel: expected distinct categories per image, before --max_objects.");
 DEFINE_double(rarest_fraction, 0.003, "coco80: fraction of images that contain the rarest category (hair drier).");
-DEFINE_double(instances_per_label, 1.3, "coco80: mean pasted instances of a category present in an image.");
-DEFINE_int32(max_objects, 6, "coco80: labelled emoji per image at most.");
+DEFINE_double(instances_per_label, 1.3, "coco80, pretrain_multilabel: mean pasted instances of a category present.");
+DEFINE_int32(max_objects, 6, "coco80, pretrain_multilabel: labelled emoji per image at most.");
 DEFINE_int32(
     max_clutter, 3,
     "coco80: unlabelled clutter emoji per image, uniform in [0, max_clutter] (at least 1 in an image with no label).");
-DEFINE_int32(classes, 1000, "pretrain: number of emoji classes (at most the 1,636 eligible; see README).");
+DEFINE_int32(classes, 1000,
+             "pretrain, pretrain_multilabel: number of emoji classes (at most the 1,636 eligible; see README).");
 DEFINE_int64(train_per_class, 50, "pretrain: train2017 images per class.");
 DEFINE_int64(val_per_class, 10, "pretrain: val2017 images per class (same artwork, other composites).");
 DEFINE_double(dark_fraction, 0.06, "Fraction of images whose brightness is scaled down to 10-25%.");
@@ -64,8 +68,10 @@ absl::Status Run() {
     options.set = coco::data::EmojiSet::kCoco80;
   } else if (FLAGS_set == "pretrain") {
     options.set = coco::data::EmojiSet::kPretrain;
+  } else if (FLAGS_set == "pretrain_multilabel") {
+    options.set = coco::data::EmojiSet::kPretrainMultiLabel;
   } else {
-    return absl::InvalidArgumentError("--set=" + FLAGS_set + ": expected coco80 or pretrain");
+    return absl::InvalidArgumentError("--set=" + FLAGS_set + ": expected coco80, pretrain or pretrain_multilabel");
   }
   options.out_dir = UserPath(FLAGS_out_dir);
   options.emoji_dir = UserPath(coco::data::ResolveEmojiDir(FLAGS_emoji_dir));
@@ -113,7 +119,8 @@ absl::Status Run() {
 int main(int argc, char** argv) {
   return coco::RunMain(argc, argv,
                        "Writes a COCO-format data set drawn from emoji artwork (Noto, Twemoji, OpenMoji): --set=coco80 "
-                       "(multi-label, COCO's 80 categories) or --set=pretrain (single-label, N emoji classes). Usage: "
-                       "make_emoji_coco --out_dir=DIR [--set=coco80|pretrain] [flags]",
+                       "(multi-label, COCO's 80 categories), --set=pretrain (single-label, N emoji classes) or "
+                       "--set=pretrain_multilabel (multi-label, N emoji classes). Usage: "
+                       "make_emoji_coco --out_dir=DIR [--set=coco80|pretrain|pretrain_multilabel] [flags]",
                        [](int argc, char** argv) { return Run(); });
 }
