@@ -22,10 +22,10 @@
 #include "trainer/dataset_source.h"
 #include "trainer/evaluation.h"
 #include "trainer/inference.h"
+#include "trainer/main/run_dir_flags.h"
 #include "trainer/main/run_flags.h"
 #include "trainer/paths.h"
 
-DEFINE_string(weights, "", "state dict to evaluate; default <run_dir>/model_best.pt");
 DEFINE_string(split, "val",
               "val, train (the images trained on) or calibration (the training images the run held out to tune "
               "its thresholds, data.calibration_fraction)");
@@ -49,8 +49,7 @@ absl::Status Run() {
   if (!flip_tta.ok()) return absl::InvalidArgumentError("--tta: " + std::string(flip_tta.status().message()));
   RETURN_IF_ERROR(trainer::CheckPrecisionAndEngineFlags());
   const std::string run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
-  ASSIGN_OR_RETURN(trainer::InferenceModel loaded,
-                   trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));
+  ASSIGN_OR_RETURN(trainer::InferenceModel loaded, trainer::LoadInferenceModel(run_dir, trainer::WeightsPath(run_dir)));
   const trainer::TrainConfig& config = loaded.config;
   torch::set_num_threads(FLAGS_threads > 0 ? FLAGS_threads : std::max(1, config.training().threads()));
   const std::string cache =

@@ -18,13 +18,12 @@
 #include "tools/cc/status_macros.h"
 #include "trainer/config/config_loader.h"
 #include "trainer/inference.h"
+#include "trainer/main/run_dir_flags.h"
 #include "trainer/onnx/export_metadata.h"
 #include "trainer/onnx/onnx_export.h"
 #include "trainer/onnx/onnx_verify.h"
 #include "trainer/paths.h"
 
-DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, classes.txt, thresholds.txt)");
-DEFINE_string(weights, "", "state dict; default <run_dir>/model_best.pt");
 DEFINE_string(out, "", "the .onnx file to write; default <run_dir>/model.onnx");
 DEFINE_int32(opset, 13, "ONNX opset: 13 (ReLU6's Clip bounds as inputs) or 10 (as attributes; OpenCV DNN needs 10)");
 DEFINE_string(batch, "dynamic", "batch dimension: dynamic (named N) or a fixed positive size");
@@ -79,8 +78,7 @@ absl::Status Run() {
     return absl::NotFoundError("--run_dir: '" + run_dir + "' is not a directory (expected a training run " +
                                "directory holding config.pbtxt and model_best.pt, as written by //trainer:train)");
   }
-  const std::string weights =
-      FLAGS_weights.empty() ? run_dir + "/model_best.pt" : trainer::ResolveUserPath(FLAGS_weights);
+  const std::string weights = trainer::WeightsPath(run_dir);
   if (!std::filesystem::is_regular_file(weights)) {
     return absl::NotFoundError("model file '" + weights + "' not found (expected the run's model_best.pt, which " +
                                "//trainer:train writes after its first validation, or a state dict given by " +

@@ -25,11 +25,11 @@
 #include "trainer/evaluation.h"
 #include "trainer/image_inputs.h"
 #include "trainer/inference.h"
+#include "trainer/main/run_dir_flags.h"
 #include "trainer/main/run_flags.h"
 #include "trainer/paths.h"
 #include "trainer/prediction_format.h"
 
-DEFINE_string(weights, "", "state dict; default <run_dir>/model_best.pt");
 DEFINE_string(thresholds, "run", "run (<run_dir>/thresholds.txt), none (use --threshold), or a path");
 DEFINE_double(threshold, 0.5, "global probability threshold when --thresholds=none");
 DEFINE_int32(top_k, 5, "how many most probable classes each record lists under \"top\" (text: when none passes)");
@@ -132,8 +132,7 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
   }
 
   const std::string run_dir = trainer::ResolveUserPath(FLAGS_run_dir);
-  ASSIGN_OR_RETURN(trainer::InferenceModel loaded,
-                   trainer::LoadInferenceModel(run_dir, trainer::ResolveUserPath(FLAGS_weights)));
+  ASSIGN_OR_RETURN(trainer::InferenceModel loaded, trainer::LoadInferenceModel(run_dir, trainer::WeightsPath(run_dir)));
   torch::set_num_threads(FLAGS_threads > 0 ? FLAGS_threads : std::max(1, loaded.config.training().threads()));
   trainer::PredictionFormat format;
   format.class_names = loaded.class_names;

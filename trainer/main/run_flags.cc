@@ -2,7 +2,6 @@
 
 #include <string>
 
-DEFINE_string(run_dir, "", "training run directory (config.pbtxt, model_best.pt, thresholds.txt)");
 DEFINE_int32(threads, 0, "intra-op threads; 0: the run config's training.threads");
 DEFINE_string(precision, "fp32",
               "fp32, or bf16: activations and weights in bfloat16 (compiled with --engine=onednn on a CPU with "
