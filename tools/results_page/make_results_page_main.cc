@@ -1,4 +1,5 @@
-// Writes the results pages (experiments/RESULTS.md, RESULTS_QUICK.md) from their templates and CSV tables.
+// Writes the results pages (experiments/RESULTS.md, RESULTS_QUICK.md) and the speed page (trainer/SPEED.md) from their
+// templates and CSV tables.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -13,15 +14,20 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "gflags/gflags.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
 #include "tools/results_page/results_page.h"
 
 DEFINE_string(results_dir, "experiments/results",
-              "The pages' templates (NAME.md.in, whose {{table:TABLE}} placeholders name TABLE.csv beside them) and "
-              "tables.csv (each table's date, CPU and command). Relative: from the workspace under bazel run.");
+              "The pages' templates (NAME.md.in, whose {{table:TABLE}} and {{value:TABLE:ROW:COLUMN}} placeholders "
+              "name TABLE.csv beside them) and tables.csv (the date, CPU and command of each table without date, cpu "
+              "and command columns of its own). Relative: from the workspace under bazel run.");
 DEFINE_string(out_dir, "experiments", "Where each NAME.md.in is written as NAME.md (relative: as --results_dir).");
+DEFINE_string(page_dirs, "SPEED.md=trainer",
+              "Pages written elsewhere than --out_dir: comma-separated PAGE=DIR (relative: as --results_dir).");
 
 namespace coco {
 namespace {
@@ -63,6 +69,14 @@ absl::Status WritePage(const std::string& template_path, const std::map<std::str
 }
 
 absl::Status Run() {
+  std::map<std::string, std::string> page_dirs;
+  for (absl::string_view entry : absl::StrSplit(FLAGS_page_dirs, ',', absl::SkipEmpty())) {
+    const std::vector<std::string> page_dir = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    if (page_dir.size() != 2 || page_dir[0].empty() || page_dir[1].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--page_dirs: '", entry, "' is not PAGE=DIR"));
+    }
+    page_dirs[page_dir[0]] = page_dir[1];
+  }
   const std::filesystem::path results_dir = InWorkspace(FLAGS_results_dir);
   const std::string sources_path = (results_dir / "tables.csv").string();
   ASSIGN_OR_RETURN(const CsvTable sources_csv, ReadCsv(sources_path));
@@ -78,7 +92,10 @@ absl::Status Run() {
   std::sort(templates.begin(), templates.end());
   for (const std::filesystem::path& path : templates) {
     const std::string name = path.filename().string();
-    const std::string out_path = absl::StrCat(InWorkspace(FLAGS_out_dir), "/", name.substr(0, name.size() - 3));
+    const std::string page = name.substr(0, name.size() - 3);
+    const auto page_dir = page_dirs.find(page);
+    const std::string out_path =
+        absl::StrCat(InWorkspace(page_dir == page_dirs.end() ? FLAGS_out_dir : page_dir->second), "/", page);
     RETURN_IF_ERROR(WritePage(path.string(), sources, out_path));
     std::cout << "wrote " << out_path << "\n";
   }
@@ -90,6 +107,7 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   return coco::RunMain(argc, argv,
-                       "Writes the results pages from their templates and CSV tables (experiments/README.md).",
+                       "Writes the results pages and trainer/SPEED.md from their templates and CSV tables "
+                       "(experiments/README.md).",
                        [](int, char**) { return coco::Run(); });
 }

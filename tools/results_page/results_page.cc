@@ -1,6 +1,8 @@
 #include "tools/results_page/results_page.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,8 +13,48 @@
 namespace coco {
 namespace {
 
-constexpr char kPlaceholderOpen[] = "{{table:";
+constexpr char kTableOpen[] = "{{table:";
+constexpr char kValueOpen[] = "{{value:";
 constexpr char kPlaceholderClose[] = "}}";
+constexpr size_t kOpenLength = sizeof(kTableOpen) - 1;  // kValueOpen's too
+static_assert(sizeof(kTableOpen) == sizeof(kValueOpen));
+
+// The columns that carry a table's source row by row (HasSourceColumns).
+constexpr const char* kSourceColumns[] = {"date", "cpu", "command"};
+
+bool IsSourceColumn(const std::string& name) {
+  for (const char* source_column : kSourceColumns) {
+    if (name == source_column) return true;
+  }
+  return false;
+}
+
+// A placeholder of the template: where it starts and ends (past its "}}"), its kind, and the text between the colon
+// after the kind and the "}}".
+struct Placeholder {
+  size_t start = std::string::npos, end = std::string::npos;
+  bool value = false;
+  std::string body;
+};
+
+// The first placeholder at or after `from` (start npos if none); an unclosed one is an error.
+absl::StatusOr<Placeholder> FindPlaceholder(const std::string& page_template, size_t from) {
+  Placeholder placeholder;
+  const size_t table = page_template.find(kTableOpen, from);
+  const size_t value = page_template.find(kValueOpen, from);
+  placeholder.start = std::min(table, value);
+  if (placeholder.start == std::string::npos) return placeholder;
+  placeholder.value = placeholder.start == value;
+  const size_t body_start = placeholder.start + kOpenLength;
+  const size_t close = page_template.find(kPlaceholderClose, body_start);
+  if (close == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the template has an unclosed ", placeholder.value ? kValueOpen : kTableOpen));
+  }
+  placeholder.body = page_template.substr(body_start, close - body_start);
+  placeholder.end = close + sizeof(kPlaceholderClose) - 1;
+  return placeholder;
+}
 
 absl::StatusOr<std::vector<std::string>> SplitCsvLine(const std::string& line, const std::string& where) {
   std::vector<std::string> cells(1);
@@ -43,8 +85,8 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(const std::string& line, c
 // One column of the rendered table: a value column of the CSV and its companion columns (see RenderTable).
 struct Column {
   std::string name;
-  size_t value = 0;                                    // index of the value column
-  int sd = -1, low = -1, high = -1, significant = -1;  // indices of the companion columns, -1 when absent
+  size_t value = 0;                                              // index of the value column
+  int sd = -1, low = -1, high = -1, significant = -1, mib = -1;  // indices of the companion columns, -1 when absent
 };
 
 std::vector<Column> GroupColumns(const std::vector<std::string>& header) {
@@ -56,6 +98,7 @@ std::vector<Column> GroupColumns(const std::vector<std::string>& header) {
     auto take = [&](const char* suffix, int* index) {
       if (i < header.size() && header[i] == column.name + suffix) *index = static_cast<int>(i++);
     };
+    take(" MiB", &column.mib);
     take(" sd", &column.sd);
     take(" low", &column.low);
     take(" high", &column.high);
@@ -67,6 +110,7 @@ std::vector<Column> GroupColumns(const std::vector<std::string>& header) {
 
 absl::StatusOr<std::string> RenderCell(const Column& column, const std::vector<std::string>& row) {
   std::string cell = row[column.value];
+  if (column.mib >= 0 && !row[column.mib].empty()) absl::StrAppend(&cell, " (", row[column.mib], ")");
   if (column.sd >= 0) absl::StrAppend(&cell, " ± ", row[column.sd]);
   if (column.low >= 0 && column.high >= 0) {
     const std::string& low = row[column.low];
@@ -87,6 +131,29 @@ absl::StatusOr<std::string> RenderCell(const Column& column, const std::vector<s
     }
   }
   return cell;
+}
+
+// The table itself, in Markdown: a header row, a rule, a row per CSV row (columns combined as RenderTable says).
+absl::StatusOr<std::string> RenderBody(const CsvTable& table) {
+  const std::vector<Column> columns = GroupColumns(table.header);
+  std::vector<std::string> names, rules;
+  for (const Column& column : columns) {
+    std::string name = column.name;
+    if (column.mib >= 0) absl::StrAppend(&name, " (MiB)");
+    if (column.low >= 0) absl::StrAppend(&name, " (95% CI)");
+    names.push_back(std::move(name));
+    rules.push_back("---");
+  }
+  std::string out = absl::StrCat("| ", absl::StrJoin(names, " | "), " |\n|", absl::StrJoin(rules, "|"), "|\n");
+  for (const std::vector<std::string>& row : table.rows) {
+    std::vector<std::string> cells;
+    for (const Column& column : columns) {
+      ASSIGN_OR_RETURN(std::string cell, RenderCell(column, row));
+      cells.push_back(std::move(cell));
+    }
+    absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
+  }
+  return out;
 }
 
 }  // namespace
@@ -136,33 +203,63 @@ absl::StatusOr<std::string> RenderTable(const CsvTable& table, const TableSource
   std::string out = absl::StrCat("Date: ", source.date);
   if (!source.date_source.empty()) absl::StrAppend(&out, " (", source.date_source, ")");
   absl::StrAppend(&out, ". CPU: ", source.cpu, ". Command: `", source.command, "`.\n\n");
+  ASSIGN_OR_RETURN(const std::string body, RenderBody(table));
+  return absl::StrCat(out, body);
+}
 
-  const std::vector<Column> columns = GroupColumns(table.header);
-  std::vector<std::string> names, rules;
-  for (const Column& column : columns) {
-    names.push_back(column.low >= 0 ? absl::StrCat(column.name, " (95% CI)") : column.name);
-    rules.push_back("---");
-  }
-  absl::StrAppend(&out, "| ", absl::StrJoin(names, " | "), " |\n|", absl::StrJoin(rules, "|"), "|\n");
-  for (const std::vector<std::string>& row : table.rows) {
-    std::vector<std::string> cells;
-    for (const Column& column : columns) {
-      ASSIGN_OR_RETURN(std::string cell, RenderCell(column, row));
-      cells.push_back(std::move(cell));
+bool HasSourceColumns(const CsvTable& table) {
+  return std::any_of(table.header.begin(), table.header.end(), IsSourceColumn);
+}
+
+absl::StatusOr<std::string> RenderTable(const CsvTable& table) {
+  // The source columns with one value in every row, by name; the rest of the table keeps the others.
+  std::map<std::string, std::string> hoisted;
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < table.header.size(); ++i) {
+    const bool same_every_row = !table.rows.empty() && std::all_of(table.rows.begin(), table.rows.end(),
+                                                                   [&](const std::vector<std::string>& row) {
+                                                                     return row[i] == table.rows[0][i];
+                                                                   });
+    if (IsSourceColumn(table.header[i]) && same_every_row) {
+      hoisted[table.header[i]] = table.rows[0][i];
+    } else {
+      kept.push_back(i);
     }
-    absl::StrAppend(&out, "| ", absl::StrJoin(cells, " | "), " |\n");
   }
-  return out;
+  std::vector<std::string> parts;
+  if (hoisted.count("date")) parts.push_back(absl::StrCat("Date: ", hoisted["date"], "."));
+  if (hoisted.count("cpu")) parts.push_back(absl::StrCat("CPU: ", hoisted["cpu"], "."));
+  if (hoisted.count("command")) parts.push_back(absl::StrCat("Command: `", hoisted["command"], "`."));
+  CsvTable rest;
+  for (size_t i : kept) rest.header.push_back(table.header[i]);
+  for (const std::vector<std::string>& row : table.rows) {
+    rest.rows.emplace_back();
+    for (size_t i : kept) rest.rows.back().push_back(row[i]);
+  }
+  ASSIGN_OR_RETURN(const std::string body, RenderBody(rest));
+  return parts.empty() ? body : absl::StrCat(absl::StrJoin(parts, " "), "\n\n", body);
+}
+
+absl::StatusOr<std::string> TableValue(const CsvTable& table, const std::string& row, const std::string& column) {
+  const auto column_it = std::find(table.header.begin(), table.header.end(), column);
+  if (column_it == table.header.end()) return absl::NotFoundError(absl::StrCat("no column '", column, "'"));
+  const std::vector<std::string>* found = nullptr;
+  for (const std::vector<std::string>& cells : table.rows) {
+    if (cells[0] != row) continue;
+    if (found != nullptr) return absl::InvalidArgumentError(absl::StrCat("two rows '", row, "'"));
+    found = &cells;
+  }
+  if (found == nullptr) return absl::NotFoundError(absl::StrCat("no row '", row, "'"));
+  return (*found)[column_it - table.header.begin()];
 }
 
 std::vector<std::string> TablePlaceholders(const std::string& page_template) {
   std::vector<std::string> names;
-  for (size_t start = page_template.find(kPlaceholderOpen); start != std::string::npos;
-       start = page_template.find(kPlaceholderOpen, start + 1)) {
-    const size_t name_start = start + sizeof(kPlaceholderOpen) - 1;
-    const size_t end = page_template.find(kPlaceholderClose, name_start);
-    if (end == std::string::npos) break;
-    names.push_back(page_template.substr(name_start, end - name_start));
+  for (size_t from = 0;;) {
+    const absl::StatusOr<Placeholder> placeholder = FindPlaceholder(page_template, from);
+    if (!placeholder.ok() || placeholder->start == std::string::npos) break;
+    names.push_back(placeholder->value ? placeholder->body.substr(0, placeholder->body.find(':')) : placeholder->body);
+    from = placeholder->end;
   }
   return names;
 }
@@ -174,23 +271,42 @@ absl::StatusOr<std::string> RenderPage(const std::string& page_template, const s
       absl::StrCat("<!-- Generated from experiments/results/: edit the CSV files or the template there, ", "then run `",
                    regenerate_command, "`. -->\n");
   size_t done = 0;
-  for (size_t start = page_template.find(kPlaceholderOpen); start != std::string::npos;
-       start = page_template.find(kPlaceholderOpen, done)) {
-    const size_t name_start = start + sizeof(kPlaceholderOpen) - 1;
-    const size_t end = page_template.find(kPlaceholderClose, name_start);
-    if (end == std::string::npos) return absl::InvalidArgumentError("the template has an unclosed {{table:");
-    const std::string name = page_template.substr(name_start, end - name_start);
-    const auto table = tables.find(name);
-    const auto source = sources.find(name);
-    if (table == tables.end()) return absl::NotFoundError(absl::StrCat("no table '", name, "'"));
-    if (source == sources.end()) {
-      return absl::NotFoundError(absl::StrCat("no date, cpu and command for table '", name, "'"));
+  for (;;) {
+    ASSIGN_OR_RETURN(const Placeholder placeholder, FindPlaceholder(page_template, done));
+    if (placeholder.start == std::string::npos) break;
+    std::string rendered;
+    if (placeholder.value) {
+      const std::vector<std::string> parts = absl::StrSplit(placeholder.body, ':');
+      if (parts.size() != 3) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("{{value:", placeholder.body, "}}: expected {{value:TABLE:ROW:COLUMN}}"));
+      }
+      const auto table = tables.find(parts[0]);
+      if (table == tables.end()) return absl::NotFoundError(absl::StrCat("no table '", parts[0], "'"));
+      const absl::StatusOr<std::string> value = TableValue(table->second, parts[1], parts[2]);
+      if (!value.ok()) {
+        return absl::Status(value.status().code(),
+                            absl::StrCat("{{value:", placeholder.body, "}}: ", value.status().message()));
+      }
+      rendered = *value;
+    } else {
+      const std::string& name = placeholder.body;
+      const auto table = tables.find(name);
+      if (table == tables.end()) return absl::NotFoundError(absl::StrCat("no table '", name, "'"));
+      if (HasSourceColumns(table->second)) {
+        ASSIGN_OR_RETURN(rendered, RenderTable(table->second));
+      } else {
+        const auto source = sources.find(name);
+        if (source == sources.end()) {
+          return absl::NotFoundError(absl::StrCat("no date, cpu and command for table '", name, "'"));
+        }
+        ASSIGN_OR_RETURN(rendered, RenderTable(table->second, source->second));
+      }
+      // The rendered table ends in a newline, which the placeholder's own line already has.
+      rendered.pop_back();
     }
-    ASSIGN_OR_RETURN(std::string rendered, RenderTable(table->second, source->second));
-    // The rendered table ends in a newline, which the placeholder's own line already has.
-    rendered.pop_back();
-    absl::StrAppend(&page, page_template.substr(done, start - done), rendered);
-    done = end + sizeof(kPlaceholderClose) - 1;
+    absl::StrAppend(&page, page_template.substr(done, placeholder.start - done), rendered);
+    done = placeholder.end;
   }
   absl::StrAppend(&page, page_template.substr(done));
   return page;
