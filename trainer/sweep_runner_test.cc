@@ -39,7 +39,7 @@ TEST(SweepTest, CheckedInSweepsResolve) {
     }
     ++sweeps;
   }
-  EXPECT_EQ(sweeps, 3);
+  EXPECT_EQ(sweeps, 4);
 }
 
 // One markdown line per run label (mean over its seeds), one CSV line per run and seed.
