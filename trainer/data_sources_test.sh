@@ -12,7 +12,7 @@ common=(--config=baseline_bce --threads=1
         --override='data { resolution: 32 loader_threads: 1 } model { width_mult: 0.25 } training { epochs: 1 batch_size: 8 }')
 
 make() {  # make LAYOUT SEED
-  "${bin}/data/synthetic/make_synthetic_coco" --out="${TEST_TMPDIR}/$1" --layout="$1" --seed="$2" --train_images=24 \
+  "${bin}/data/make_synthetic_coco" --out="${TEST_TMPDIR}/$1" --layout="$1" --seed="$2" --train_images=24 \
     --val_images=8 --image_size=32 --threads=1 > /dev/null 2>&1 || fail "make_synthetic_coco --layout=$1 failed"
 }
 make roboflow 1

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "data/coco/coco_categories.h"
+#include "data/synthetic/coco_relayout.h"
 #include "data/synthetic/synthetic_coco.h"
 #include "glog/logging.h"
 #include "tools/cc/atomic_file.h"
@@ -322,6 +323,8 @@ std::string Readme(const EmojiCocoOptions& options, const EmojiCatalog& catalog,
   text << kReadmeFirstLine << ", version " << kEmojiCocoVersion << "\n\n";
   text << "set: " << SetName(options.set) << "\nseed: " << options.seed << "\nimage_size: " << options.image_size
        << "\njpeg_quality: " << options.jpeg_quality << "\n";
+  // Only for the other layouts, so that COCO 2017's output stays as it was.
+  if (options.layout != SyntheticLayout::kCoco2017) text << "layout: " << SyntheticLayoutName(options.layout) << "\n";
   if (options.set == EmojiSet::kCoco80) {
     text << "mapping: " << mapping_source << "\ntrain_images: " << options.train_images
          << "\nval_images: " << options.val_images << "\nperson_fraction: " << options.person_fraction
@@ -475,6 +478,7 @@ absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const 
     result.splits.push_back(std::move(record));
   }
   RETURN_IF_ERROR(WriteFileAtomically(staging + "/README.txt", Readme(options, catalog, mapping_source, splits)));
+  RETURN_IF_ERROR(RelayoutCoco2017Folder(staging, options.layout));
   return result;
 }
 

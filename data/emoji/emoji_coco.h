@@ -26,6 +26,7 @@
 #include "data/coco/coco_dataset.h"
 #include "data/emoji/emoji_catalog.h"
 #include "data/emoji/emoji_scene.h"
+#include "data/synthetic/synthetic_coco.h"
 
 namespace coco::data {
 
@@ -36,7 +37,10 @@ enum class EmojiSet { kCoco80, kPretrain, kPretrainMultiLabel };
 
 struct EmojiCocoOptions {
   EmojiSet set = EmojiSet::kCoco80;
-  std::string out_dir;    // created whole or not at all (written to `out_dir`.partial, then renamed)
+  std::string out_dir;  // created whole or not at all (written to `out_dir`.partial, then renamed)
+  // COCO 2017's folders, or another layout of data/synthetic's (written as COCO 2017's, then re-laid out by
+  // RelayoutCoco2017Folder before the rename); README.txt stays at the top.
+  SyntheticLayout layout = SyntheticLayout::kCoco2017;
   std::string emoji_dir;  // the artwork (ResolveEmojiDir)
   // The mapping table's text and a name for messages; empty text: the compiled-in data/emoji/coco_emoji.tsv.
   std::string mapping_text;
@@ -85,11 +89,11 @@ struct EmojiCocoResult {
   std::string ToString() const;  // per split: images, annotations, labels, person, dark, clutter, artwork counts
 };
 
-// Writes the set into options.out_dir: annotations/instances_{train,val}2017.json, train2017/ and val2017/ JPEGs,
-// and README.txt (generator, version, options, artwork attribution). An existing out_dir is replaced only if its
-// README.txt says this generator wrote it. A failure leaves out_dir as it was (absent, or the older set) and no
-// out_dir.partial; its error names the file at fault: a missing emoji folder, emoji.json or image file, or a PNG that
-// does not decode, with the advice to run `bash tools/setup.sh`.
+// Writes the set into options.out_dir: annotations/instances_{train,val}2017.json, train2017/ and val2017/ JPEGs
+// (or the same in options.layout), and README.txt (generator, version, options, artwork attribution). An existing
+// out_dir is replaced only if its README.txt says this generator wrote it. A failure leaves out_dir as it was (absent,
+// or the older set) and no out_dir.partial; its error names the file at fault: a missing emoji folder, emoji.json or
+// image file, or a PNG that does not decode, with the advice to run `bash tools/setup.sh`.
 absl::StatusOr<EmojiCocoResult> WriteEmojiCoco(const EmojiCocoOptions& options);
 
 }  // namespace coco::data

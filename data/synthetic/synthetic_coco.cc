@@ -814,6 +814,16 @@ int ClassIndexOf(const std::string& name) {
 
 }  // namespace
 
+const char* SyntheticLayoutName(SyntheticLayout layout) {
+  switch (layout) {
+    case SyntheticLayout::kImagesSplit: return "images_split";
+    case SyntheticLayout::kRoboflow: return "roboflow";
+    case SyntheticLayout::kLabelme: return "labelme";
+    case SyntheticLayout::kCoco2017: break;
+  }
+  return "coco2017";
+}
+
 absl::StatusOr<std::vector<double>> SyntheticClassFrequencies(const SyntheticCocoOptions& options) {
   RETURN_IF_ERROR(Validate(options));
   constexpr int kRanked = 79;

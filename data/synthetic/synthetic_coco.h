@@ -36,6 +36,9 @@ enum class SyntheticLayout {
   kLabelme,
 };
 
+// The layout's --layout name: coco2017, images_split, roboflow or labelme.
+const char* SyntheticLayoutName(SyntheticLayout layout);
+
 struct SyntheticCocoOptions {
   std::string out_dir;  // receives the splits in `layout`
   SyntheticLayout layout = SyntheticLayout::kCoco2017;
