@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -12,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "data/coco/coco_reader.h"
 #include "data/coco/label_space.h"
 #include "data/coco/layouts.h"
@@ -34,19 +35,16 @@ std::string HashHex(const std::string& key) {
     hash ^= c;
     hash *= 1099511628211ULL;
   }
-  char buffer[17];
-  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
-  return buffer;
+  return absl::StrFormat("%016x", hash);
 }
 
 std::string OptionsHash(const SyntheticDataConfig& config) {
-  return HashHex("v" + std::to_string(coco::data::kSyntheticCocoVersion) + " train " +
-                 std::to_string(config.train_images()) + " val " + std::to_string(config.val_images()) + " size " +
-                 std::to_string(config.image_size()) + " seed " + std::to_string(config.seed()));
+  return HashHex(absl::StrCat("v", coco::data::kSyntheticCocoVersion, " train ", config.train_images(), " val ",
+                              config.val_images(), " size ", config.image_size(), " seed ", config.seed()));
 }
 
 std::string EmojiOptionsHash(const EmojiDataConfig& config) {
-  return HashHex("emoji v" + std::to_string(coco::data::kEmojiCocoVersion) + " " + config.ShortDebugString());
+  return HashHex(absl::StrCat("emoji v", coco::data::kEmojiCocoVersion, " ", config.ShortDebugString()));
 }
 
 bool IsComplete(const std::string& root) {
@@ -151,7 +149,7 @@ constexpr uint64_t kCalibrationSeed = 0xca1b4a7e5eedULL;
 
 uint64_t CalibrationRank(const std::string& file_name, int64_t id) {
   uint64_t hash = 1469598103934665603ULL ^ kCalibrationSeed;  // FNV-1a
-  const std::string key = file_name + "\n" + std::to_string(id);
+  const std::string key = absl::StrCat(file_name, "\n", id);
   for (unsigned char c : key) {
     hash ^= c;
     hash *= 1099511628211ULL;
@@ -169,8 +167,8 @@ absl::Status HoldOutCalibration(double fraction, DatasetSplits& splits) {
   const int64_t total = static_cast<int64_t>(splits.train.images.size());
   const int64_t wanted = std::max<int64_t>(1, std::llround(fraction * static_cast<double>(total)));
   if (wanted >= total) {
-    return absl::InvalidArgumentError("data.calibration_fraction " + std::to_string(fraction) + " of " +
-                                      std::to_string(total) + " training images leaves none to train on");
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data.calibration_fraction %f of %d training images leaves none to train on", fraction, total));
   }
   coco::data::CocoDataset train = std::move(splits.train);
   splits.calibration.source = train.source + " (calibration)";
@@ -232,7 +230,7 @@ absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& co
   std::error_code error;
   fs::create_directories(cache_root, error);
   if (error) return absl::UnavailableError("cannot create cache directory '" + cache_root + "': " + error.message());
-  const std::string temporary = root + ".tmp-" + std::to_string(::getpid());
+  const std::string temporary = absl::StrCat(root, ".tmp-", ::getpid());
   fs::remove_all(temporary, error);
   LOG(INFO) << "Generating the synthetic dataset (" << config.train_images() << " train / " << config.val_images()
             << " val images at " << config.image_size() << " px) into " << root << " (once; later runs reuse it)";
@@ -255,9 +253,9 @@ absl::StatusOr<std::string> EnsureSyntheticDataset(const SyntheticDataConfig& co
 
 std::string EmojiSetDescription(const EmojiDataConfig& config) {
   switch (config.set()) {
-    case EmojiDataConfig::PRETRAIN: return std::to_string(config.classes()) + "-class pretraining set";
+    case EmojiDataConfig::PRETRAIN: return absl::StrCat(config.classes(), "-class pretraining set");
     case EmojiDataConfig::PRETRAIN_MULTILABEL:
-      return std::to_string(config.classes()) + "-class multi-label pretraining set";
+      return absl::StrCat(config.classes(), "-class multi-label pretraining set");
     default: return "COCO-80 set (val in OpenMoji)";
   }
 }
@@ -273,7 +271,7 @@ absl::StatusOr<std::string> EnsureEmojiDataset(const EmojiDataConfig& config, co
                 : config.set() == EmojiDataConfig::PRETRAIN_MULTILABEL ? coco::data::EmojiSet::kPretrainMultiLabel
                                                                        : coco::data::EmojiSet::kCoco80;
   // WriteEmojiCoco creates its folder whole or not at all; the pid keeps two processes generating at once apart.
-  options.out_dir = root + ".tmp-" + std::to_string(::getpid());
+  options.out_dir = absl::StrCat(root, ".tmp-", ::getpid());
   options.emoji_dir = coco::data::ResolveEmojiDir("");
   options.seed = config.seed();
   options.image_size = config.image_size();
@@ -313,8 +311,7 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     }
     for (const DataSourceConfig& source : data.train()) train_specs.push_back(SpecFromConfig(source));
     for (const DataSourceConfig& source : data.val()) val_specs.push_back(SpecFromConfig(source));
-    splits.description =
-        std::to_string(train_specs.size()) + " train and " + std::to_string(val_specs.size()) + " val sources";
+    splits.description = absl::StrCat(train_specs.size(), " train and ", val_specs.size(), " val sources");
   } else {
     std::string train_split = "train2017", val_split = "val2017";
     std::string layout_name = "COCO 2017";
@@ -334,9 +331,9 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     } else {
       ASSIGN_OR_RETURN(splits.root, EnsureSyntheticDataset(data.synthetic(), cache_root));
       ASSIGN_OR_RETURN(layout, coco::data::DetectLayout(splits.root));
-      splits.description = "synthetic COCO (" + std::to_string(data.synthetic().train_images()) + " train / " +
-                           std::to_string(data.synthetic().val_images()) + " val, " +
-                           std::to_string(data.synthetic().image_size()) + " px) at " + splits.root;
+      splits.description =
+          absl::StrCat("synthetic COCO (", data.synthetic().train_images(), " train / ", data.synthetic().val_images(),
+                       " val, ", data.synthetic().image_size(), " px) at ", splits.root);
     }
     train_specs.push_back(
         {fs::path(layout.train.annotations).filename().string(), layout.train.annotations, layout.train.images});
@@ -421,12 +418,12 @@ absl::StatusOr<DatasetSplits> LoadDatasetSplits(const DataConfig& data, const st
     for (size_t s = 0; s < splits.train_sources.size(); ++s) {
       const SourceSummary& source = splits.train_sources[s];
       const int64_t held = splits.calibration_sources.empty() ? 0 : splits.calibration_sources[s].image_count;
-      splits.description += "; train " + source.name + " (" + std::to_string(source.image_count) + " images" +
-                            (held > 0 ? " + " + std::to_string(held) + " for calibration" : "") +
-                            (source.weight != 1.0 ? ", weight " + std::to_string(source.weight) : "") + ")";
+      absl::StrAppend(&splits.description, "; train ", source.name, " (", source.image_count, " images",
+                      held > 0 ? absl::StrCat(" + ", held, " for calibration") : "",
+                      source.weight != 1.0 ? absl::StrFormat(", weight %f", source.weight) : "", ")");
     }
     for (const SourceSummary& source : splits.val_sources) {
-      splits.description += "; val " + source.name + " (" + std::to_string(source.image_count) + " images)";
+      absl::StrAppend(&splits.description, "; val ", source.name, " (", source.image_count, " images)");
     }
   }
   return splits;

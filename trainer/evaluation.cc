@@ -4,11 +4,12 @@
 #include <torch/utils.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <iostream>
 #include <mutex>
 #include <numeric>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "metrics/thresholds.h"
 #include "metrics/top_k_accuracy.h"
 #include "tools/cc/status_macros.h"
@@ -193,7 +194,7 @@ absl::StatusOr<metrics::MultilabelAccumulator> AccumulateRows(const EvalRows& ro
     if (!grouped) continue;
     const int64_t sample = rows.samples[row];
     if (sample < 0 || sample >= static_cast<int64_t>(groups->of_sample.size())) {
-      return absl::InternalError("sample " + std::to_string(sample) + " has no group");
+      return absl::InternalError(absl::StrCat("sample ", sample, " has no group"));
     }
     RETURN_IF_ERROR(
         (*per_group)[static_cast<size_t>(groups->of_sample[static_cast<size_t>(sample)])].Add(scores, targets, 1));
@@ -268,21 +269,18 @@ std::vector<std::pair<std::string, double>> EvalSummary::Values() const {
 }
 
 std::string EvalSummary::OneLine() const {
-  char buffer[256];
-  std::snprintf(buffer, sizeof(buffer),
-                "mAP %.2f  micro-F1 %.2f  macro-F1 %.2f  accuracy %.2f (labels %.2f)  tuned micro-F1 %.2f", 100 * map,
-                100 * micro_f1, 100 * macro_f1, 100 * subset_accuracy, 100 * label_accuracy, 100 * tuned_micro_f1);
-  char tuning[64];
+  std::string line = absl::StrFormat(
+      "mAP %.2f  micro-F1 %.2f  macro-F1 %.2f  accuracy %.2f (labels %.2f)  tuned micro-F1 %.2f", 100 * map,
+      100 * micro_f1, 100 * macro_f1, 100 * subset_accuracy, 100 * label_accuracy, 100 * tuned_micro_f1);
   if (calibration_samples > 0) {
-    std::snprintf(tuning, sizeof(tuning), " (val-tuned oracle %.2f)", 100 * val_tuned_micro_f1);
+    absl::StrAppend(&line, absl::StrFormat(" (val-tuned oracle %.2f)", 100 * val_tuned_micro_f1));
   } else {
-    std::snprintf(tuning, sizeof(tuning), " (tuned on val itself)");
+    absl::StrAppend(&line, " (tuned on val itself)");
   }
-  char top_k[64] = "";
   if (single_label) {
-    std::snprintf(top_k, sizeof(top_k), "  top-1 %.2f  top-5 %.2f", 100 * top1_accuracy, 100 * top5_accuracy);
+    absl::StrAppend(&line, absl::StrFormat("  top-1 %.2f  top-5 %.2f", 100 * top1_accuracy, 100 * top5_accuracy));
   }
-  return std::string(buffer) + tuning + top_k;
+  return line;
 }
 
 }  // namespace trainer

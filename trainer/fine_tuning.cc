@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "data/coco/label_space.h"
 #include "mobilenet/pretrained_weights.h"
 #include "mobilenet/state_dict_io.h"
@@ -63,10 +64,10 @@ absl::StatusOr<FineTuneResult> ApplyFineTuning(const FineTuneConfig& config, con
       ASSIGN_OR_RETURN(std::vector<std::string> trained_on, coco::data::ReadClassList(classes_file));
       if (trained_on != class_names) {
         if (!config.allow_partial()) {
-          return absl::FailedPreconditionError("fine_tune.init_weights '" + weights + "' was trained on " +
-                                               std::to_string(trained_on.size()) + " classes (" + classes_file +
-                                               ") that differ from this run's " + std::to_string(class_names.size()) +
-                                               ": set fine_tune.allow_partial to re-initialise the classifier");
+          return absl::FailedPreconditionError(
+              absl::StrCat("fine_tune.init_weights '", weights, "' was trained on ", trained_on.size(), " classes (",
+                           classes_file, ") that differ from this run's ", class_names.size(),
+                           ": set fine_tune.allow_partial to re-initialise the classifier"));
         }
         for (auto it = state.begin(); it != state.end();) {
           it = it->first.rfind("classifier.", 0) == 0 ? state.erase(it) : std::next(it);

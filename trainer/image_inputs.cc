@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/str_cat.h"
+
 namespace trainer {
 namespace {
 
@@ -75,7 +77,7 @@ absl::Status ExpandPattern(const std::string& pattern, const ImageInputOptions& 
   }
   if (result != 0) {
     globfree(&matches);
-    return absl::UnavailableError("cannot expand '" + pattern + "' (glob error " + std::to_string(result) + ")");
+    return absl::UnavailableError(absl::StrCat("cannot expand '", pattern, "' (glob error ", result, ")"));
   }
   absl::Status status;
   for (size_t i = 0; i < matches.gl_pathc && status.ok(); ++i) {

@@ -1,9 +1,10 @@
 #include "trainer/prediction_format.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tools/cc/json_string.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <numeric>
 
 namespace trainer {
@@ -21,10 +22,8 @@ std::vector<size_t> ByProbability(const float* probabilities, size_t count) {
 std::string JsonScores(const std::vector<size_t>& classes, const float* probabilities, const PredictionFormat& format) {
   std::string out = "[";
   for (size_t i = 0; i < classes.size(); ++i) {
-    char score[32];
-    std::snprintf(score, sizeof(score), "%.6g", static_cast<double>(probabilities[classes[i]]));
-    out += (i ? ", " : "") + std::string("{\"name\": ") + coco::JsonString(format.class_names[classes[i]]) +
-           ", \"score\": " + score + "}";
+    absl::StrAppend(&out, i ? ", " : "", "{\"name\": ", coco::JsonString(format.class_names[classes[i]]),
+                    absl::StrFormat(", \"score\": %.6g}", static_cast<double>(probabilities[classes[i]])));
   }
   return out + "]";
 }
@@ -52,16 +51,14 @@ std::string TextPredictionLine(const std::string& file, const float* probabiliti
   std::string labels;
   for (size_t c : order) {
     if (probabilities[c] < format.thresholds[c]) continue;
-    char item[32];
-    std::snprintf(item, sizeof(item), " %.3f", static_cast<double>(probabilities[c]));
-    labels += (labels.empty() ? "" : ", ") + format.class_names[c] + item;
+    absl::StrAppend(&labels, labels.empty() ? "" : ", ", format.class_names[c],
+                    absl::StrFormat(" %.3f", static_cast<double>(probabilities[c])));
   }
   if (labels.empty()) {
     labels = "(none over threshold; top:";
     for (int k = 0; k < format.top_k && k < static_cast<int>(order.size()); ++k) {
-      char item[32];
-      std::snprintf(item, sizeof(item), " %.3f", static_cast<double>(probabilities[order[k]]));
-      labels += " " + format.class_names[order[k]] + item;
+      absl::StrAppend(&labels, " ", format.class_names[order[k]],
+                      absl::StrFormat(" %.3f", static_cast<double>(probabilities[order[k]])));
     }
     labels += ")";
   }

@@ -3,7 +3,6 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "glog/logging.h"
 #include "metrics/statistics.h"
 #include "tools/cc/atomic_file.h"
@@ -29,8 +30,7 @@ class SweepErrors : public google::protobuf::io::ErrorCollector {
  public:
   explicit SweepErrors(std::string source) : source_(std::move(source)) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    text_ += (text_.empty() ? "" : "\n") + source_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
-             ": " + message;
+    absl::StrAppend(&text_, text_.empty() ? "" : "\n", source_, ":", line + 1, ":", column + 1, ": ", message);
   }
   std::string text_;
 
@@ -45,17 +45,7 @@ std::string ReplaceAll(std::string text, const std::string& from, const std::str
   return text;
 }
 
-std::string Percent(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.2f", 100 * value);
-  return buffer;
-}
-
-std::string Fixed(double value, const char* format) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), format, value);
-  return buffer;
-}
+std::string Percent(double value) { return absl::StrFormat("%.2f", 100 * value); }
 
 // Appends the set fields of `message` below `prefix` to `out`.
 void FlattenSetFields(const google::protobuf::Message& message, const std::string& prefix, std::vector<HParam>& out) {
@@ -67,7 +57,7 @@ void FlattenSetFields(const google::protobuf::Message& message, const std::strin
     const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
     for (int i = 0; i < count; ++i) {
       const std::string name =
-          prefix + field->name() + (field->is_repeated() ? "[" + std::to_string(i) + "]" : std::string());
+          absl::StrCat(prefix, field->name(), field->is_repeated() ? absl::StrCat("[", i, "]") : std::string());
       const bool repeated = field->is_repeated();
       switch (field->cpp_type()) {
         case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -105,35 +95,37 @@ constexpr char kCsvHeader[] =
 constexpr int kCsvFields = 15;
 
 // A column of the markdown tables: a metric of SweepRow, shown in percent (quality metrics, which also get a paired
-// difference column) or with a fixed format.
+// difference column) or with a fixed number of decimals.
 struct Column {
   const char* name;
   double SweepRow::*field;
-  const char* format;  // nullptr: percent
+  int decimals;  // kPercent: percent
 };
+
+constexpr int kPercent = -1;
 
 const std::vector<Column>& Columns() {
   static const auto* columns = new std::vector<Column>{
-      {"mAP", &SweepRow::map, nullptr},
-      {"micro-F1", &SweepRow::micro_f1, nullptr},
-      {"macro-F1", &SweepRow::macro_f1, nullptr},
-      {"accuracy", &SweepRow::accuracy, nullptr},
-      {"tuned micro-F1", &SweepRow::tuned_micro_f1, nullptr},
-      {"tuned macro-F1", &SweepRow::tuned_macro_f1, nullptr},
-      {"val-tuned micro-F1 (oracle)", &SweepRow::val_tuned_micro_f1, nullptr},
-      {"train time (s)", &SweepRow::train_seconds, "%.0f"},
-      {"images/s", &SweepRow::images_per_second, "%.1f"},
+      {"mAP", &SweepRow::map, kPercent},
+      {"micro-F1", &SweepRow::micro_f1, kPercent},
+      {"macro-F1", &SweepRow::macro_f1, kPercent},
+      {"accuracy", &SweepRow::accuracy, kPercent},
+      {"tuned micro-F1", &SweepRow::tuned_micro_f1, kPercent},
+      {"tuned macro-F1", &SweepRow::tuned_macro_f1, kPercent},
+      {"val-tuned micro-F1 (oracle)", &SweepRow::val_tuned_micro_f1, kPercent},
+      {"train time (s)", &SweepRow::train_seconds, 0},
+      {"images/s", &SweepRow::images_per_second, 1},
   };
   return *columns;
 }
 
 // The paired-difference table leaves out the oracle and the speed columns.
 bool HasDifferenceColumn(const Column& column) {
-  return column.format == nullptr && column.field != &SweepRow::val_tuned_micro_f1;
+  return column.decimals == kPercent && column.field != &SweepRow::val_tuned_micro_f1;
 }
 
 std::string Value(const Column& column, double value) {
-  return column.format == nullptr ? Percent(value) : Fixed(value, column.format);
+  return column.decimals == kPercent ? Percent(value) : absl::StrFormat("%.*f", column.decimals, value);
 }
 
 // "8.00 ± 0.41" over the seeds; a single seed has no standard deviation.
@@ -143,7 +135,7 @@ std::string MeanAndDeviation(const Column& column, const std::vector<double>& va
   return Value(column, mean) + " ± " + Value(column, metrics::SampleStandardDeviation(values));
 }
 
-std::string Signed(double value) { return Fixed(100 * value, "%+.2f"); }
+std::string Signed(double value) { return absl::StrFormat("%+.2f", 100 * value); }
 
 // "+0.93 [-0.41, +2.27]" in percentage points, bold when the interval excludes 0; "+0.93 (n/a)" below two pairs.
 // Differences identical for every seed (metrics that move in coarse steps, such as accuracy on a few hundred images,
@@ -185,18 +177,16 @@ std::string SweepHeader(const SweepConfig& sweep, const SweepOptions& options, i
       without_calibration += " " + row.label + ",";
     }
   }
-  std::string header =
-      "# " + sweep.description() + "\n\nBudget: " +
-      (options.full
-           ? std::string("each experiment's own config (--full)")
-           : "quick (" + std::to_string(sweep.quick_budget_size()) + " overlay(s) in " + options.sweep_path + ")") +
-      ". Seeds: " + std::to_string(seeds) + " (training.seed 0" +
-      (seeds > 1 ? ".." + std::to_string(seeds - 1) : std::string()) +
-      "; each moves the initial weights, the data order and augmentation, not the data); cells are the mean" +
-      (seeds > 1 ? " ± sample standard deviation" : std::string()) +
+  std::string header = absl::StrCat(
+      "# ", sweep.description(), "\n\nBudget: ",
+      options.full ? std::string("each experiment's own config (--full)")
+                   : absl::StrCat("quick (", sweep.quick_budget_size(), " overlay(s) in ", options.sweep_path, ")"),
+      ". Seeds: ", seeds, " (training.seed 0", seeds > 1 ? absl::StrCat("..", seeds - 1) : std::string(),
+      "; each moves the initial weights, the data order and augmentation, not the data); cells are the mean",
+      seeds > 1 ? " ± sample standard deviation" : "",
       " over seeds. Accuracy is subset accuracy. Tuned columns: per-class thresholds tuned on each run's "
       "calibration split (training images held out of training, data.calibration_fraction) and applied to the "
-      "validation split; val-tuned (oracle) tunes them on the validation split itself, an optimistic upper bound.";
+      "validation split; val-tuned (oracle) tunes them on the validation split itself, an optimistic upper bound.");
   if (!without_calibration.empty()) {
     without_calibration.pop_back();
     header += " Runs without a calibration split (data.calibration_fraction 0), whose tuned columns are val-tuned:" +
@@ -222,13 +212,13 @@ absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path) {
     if (run.label().empty() ||
         run.label().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
             std::string::npos) {
-      return absl::InvalidArgumentError(path + ": run " + std::to_string(i) +
-                                        ": label must be [A-Za-z0-9_.-]+, got \"" + run.label() + "\"");
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": run ", i, ": label must be [A-Za-z0-9_.-]+, got \"", run.label(), "\""));
     }
     if (run.config().empty()) return absl::InvalidArgumentError(path + ": run " + run.label() + ": config is empty");
   }
   if (config.seeds() < 1 || config.seeds() > 100) {
-    return absl::InvalidArgumentError(path + ": seeds must be in [1, 100], got " + std::to_string(config.seeds()));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": seeds must be in [1, 100], got ", config.seeds()));
   }
   return config;
 }
@@ -248,13 +238,13 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
     const std::vector<const SweepRow*>& runs = by_label[label];
     int64_t skipped = 0;
     for (const SweepRow* run : runs) skipped += run->skipped_steps;
-    table += "| " + label + " | " + runs.front()->config + " | " + std::to_string(runs.size()) + " |";
+    absl::StrAppend(&table, "| ", label, " | ", runs.front()->config, " | ", runs.size(), " |");
     for (const Column& column : Columns()) {
       std::vector<double> values;
       for (const SweepRow* run : runs) values.push_back(run->*column.field);
       table += " " + MeanAndDeviation(column, values) + " |";
     }
-    table += " " + std::to_string(skipped) + " |\n";
+    absl::StrAppend(&table, " ", skipped, " |\n");
   }
   if (labels.size() < 2) return table;
 
@@ -278,7 +268,7 @@ std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
       if (auto base = baseline.find(run->seed); base != baseline.end())
         runs.push_back(run), bases.push_back(base->second);
     }
-    table += "| " + labels[l] + " | " + std::to_string(runs.size()) + " |";
+    absl::StrAppend(&table, "| ", labels[l], " | ", runs.size(), " |");
     for (const Column& column : Columns()) {
       if (!HasDifferenceColumn(column)) continue;
       if (runs.empty()) {
@@ -347,11 +337,11 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
       integer(fields[14], row.skipped_steps);
     }
     if (!valid) {
-      return absl::InvalidArgumentError(path + ":" + std::to_string(number) + ": expected " +
-                                        std::to_string(kCsvFields) +
-                                        " comma-separated fields (run, config, seed, 8 metrics, calibration images, "
-                                        "2 speeds, skipped steps) as SweepCsv writes them, got \"" +
-                                        line + "\"");
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": expected ", kCsvFields,
+                       " comma-separated fields (run, config, seed, 8 metrics, calibration images, "
+                       "2 speeds, skipped steps) as SweepCsv writes them, got \"",
+                       line, "\""));
     }
     rows.push_back(row);
   }
@@ -361,13 +351,13 @@ absl::StatusOr<std::vector<SweepRow>> ParseSweepCsv(const std::string& text, con
 std::string SweepCsv(const std::vector<SweepRow>& rows) {
   std::string csv = std::string(kCsvHeader) + "\n";
   for (const SweepRow& row : rows) {
-    csv += row.label + "," + row.config + "," + std::to_string(row.seed);
+    absl::StrAppend(&csv, row.label, ",", row.config, ",", row.seed);
     for (double value : {row.map, row.micro_f1, row.macro_f1, row.accuracy, row.tuned_micro_f1, row.tuned_macro_f1,
                          row.val_tuned_micro_f1, row.val_tuned_macro_f1}) {
-      csv += "," + Fixed(value, "%.6f");
+      absl::StrAppend(&csv, absl::StrFormat(",%.6f", value));
     }
-    csv += "," + std::to_string(row.calibration_images) + "," + Fixed(row.train_seconds, "%.2f") + "," +
-           Fixed(row.images_per_second, "%.2f") + "," + std::to_string(row.skipped_steps) + "\n";
+    absl::StrAppend(&csv, absl::StrFormat(",%d,%.2f,%.2f,%d\n", row.calibration_images, row.train_seconds,
+                                          row.images_per_second, row.skipped_steps));
   }
   return csv;
 }
@@ -384,7 +374,7 @@ std::vector<HParam> SweepRunHparams(const SweepRun& run, int seed) {
       if (fields.has_training() && fields.training().ByteSizeLong() == 0) fields.clear_training();
       FlattenSetFields(fields, "", hparams);
     } else {
-      hparams.push_back({"override[" + std::to_string(i) + "]", run.override(i)});
+      hparams.push_back({absl::StrCat("override[", i, "]"), run.override(i)});
     }
   }
   return hparams;
@@ -397,7 +387,7 @@ std::vector<std::string> SweepMetricTags() {
 absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
   ASSIGN_OR_RETURN(SweepConfig sweep, ReadSweepConfig(options.sweep_path));
   const int seeds = options.seeds > 0 ? options.seeds : sweep.seeds();
-  if (seeds > 100) return absl::InvalidArgumentError("--seeds must be in [1, 100], got " + std::to_string(seeds));
+  if (seeds > 100) return absl::InvalidArgumentError(absl::StrCat("--seeds must be in [1, 100], got ", seeds));
   std::error_code error;
   std::filesystem::create_directories(options.out_dir, error);
   if (error) return absl::UnavailableError("cannot create '" + options.out_dir + "': " + error.message());
@@ -406,12 +396,9 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
     ASSIGN_OR_RETURN(finished, ReadFinishedRuns(options.out_dir + "/results.csv"));
     for (const auto& [key, row] : finished) {
       if (key.second >= seeds) {
-        return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + key.first +
-                                             " with seed " + std::to_string(key.second) +
-                                             " but this invocation runs "
-                                             "seeds 0.." +
-                                             std::to_string(seeds - 1) +
-                                             ": resume with --seeds=" + std::to_string(key.second + 1) + " or more");
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--resume: ", options.out_dir, "/results.csv has run ", key.first, " with seed ", key.second,
+            " but this invocation runs seeds 0..", seeds - 1, ": resume with --seeds=", key.second + 1, " or more"));
       }
     }
   }
@@ -434,10 +421,10 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
   // Seed by seed, so that a run can start from an earlier run of its seed ($SEED_DIR) and the first seed's table is
   // complete first.
   for (int seed = 0; seed < seeds; ++seed) {
-    const std::string seed_dir = options.out_dir + "/seed_" + std::to_string(seed);
+    const std::string seed_dir = absl::StrCat(options.out_dir, "/seed_", seed);
     for (const SweepRun& run : sweep.run()) {
-      const std::string name = run.label() + " (seed " + std::to_string(seed) + ")";
-      const std::string progress = std::to_string(rows.size() + 1) + "/" + std::to_string(total);
+      const std::string name = absl::StrCat(run.label(), " (seed ", seed, ")");
+      const std::string progress = absl::StrCat(rows.size() + 1, "/", total);
       if (auto done = finished.find({run.label(), seed}); done != finished.end()) {
         if (done->second.config != run.config()) {
           return absl::FailedPreconditionError("--resume: " + options.out_dir + "/results.csv has run " + run.label() +
@@ -456,7 +443,7 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
         request.overrides.push_back(ReplaceAll(ReplaceAll(text, "$SEED_DIR", seed_dir), "$SWEEP_DIR", options.out_dir));
       }
       request.overrides.insert(request.overrides.end(), options.overrides.begin(), options.overrides.end());
-      request.overrides.push_back("training { seed: " + std::to_string(seed) + " }");  // last: the sweep's seed wins
+      request.overrides.push_back(absl::StrCat("training { seed: ", seed, " }"));  // last: the sweep's seed wins
       absl::StatusOr<LoadedConfig> loaded = LoadTrainConfig(request);
       if (!loaded.ok()) {
         return absl::InvalidArgumentError("sweep run " + name + ": " + std::string(loaded.status().message()));

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+
 namespace trainer {
 
 void MaybePauseForTest(int64_t global_step) {
@@ -21,7 +23,7 @@ void MaybePauseForTest(int64_t global_step) {
   const int fd = ::open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
   if (fd < 0) return;  // another process paused here already
   // The file names the paused process, so a test can kill exactly that one among several workers.
-  const std::string pid = std::to_string(::getpid()) + "\n";
+  const std::string pid = absl::StrCat(::getpid(), "\n");
   (void)!::write(fd, pid.data(), pid.size());
   ::close(fd);
   std::cerr << "Test pause after step " << global_step << ": waiting for " << path << ".release" << std::endl;

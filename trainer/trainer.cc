@@ -13,6 +13,8 @@
 #include <limits>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "data/image_loader.h"
 #include "data/repeat_factors.h"
 #include "glog/logging.h"
@@ -53,9 +55,7 @@ double Seconds(Clock::time_point since) { return std::chrono::duration<double>(C
 
 std::string Duration(double seconds) {
   const auto s = static_cast<long long>(std::max(0.0, seconds));
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%lld:%02lld", s / 60, s % 60);
-  return buffer;
+  return absl::StrFormat("%d:%02d", s / 60, s % 60);
 }
 
 const char* MetricName(TrainingConfig::Metric metric) {
@@ -167,30 +167,24 @@ coco::data::LoaderOptions MakeLoaderOptions(const TrainConfig& config, bool trai
 }
 
 std::string ModelDescription(const TrainConfig& config, int64_t num_classes, int64_t parameters) {
-  char buffer[256];
-  std::snprintf(
-      buffer, sizeof(buffer), "MobileNet%s width %.2f, output stride %d, %s init, %lld classes, %lld parameters",
+  return absl::StrFormat(
+      "MobileNet%s width %.2f, output stride %d, %s init, %d classes, %d parameters",
       config.model().has_mobilenet_v1() ? "V1" : "V2", config.model().width_mult(), config.model().output_stride(),
-      config.model().init() == ModelConfig::TORCHVISION ? "torchvision" : "research-notes",
-      static_cast<long long>(num_classes), static_cast<long long>(parameters));
-  return buffer;
+      config.model().init() == ModelConfig::TORCHVISION ? "torchvision" : "research-notes", num_classes, parameters);
 }
 
 // The single-line progress bar (terminals) or a periodic log line. `eta_seconds`: the rest of this epoch;
 // `run_eta_seconds`: the rest of the run, evaluations included once one has been timed (`eval_timed`).
 void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64_t steps, double loss, double lr,
                     double images_per_second, double eta_seconds, double run_eta_seconds, bool eval_timed) {
-  char line[256];
-  std::snprintf(line, sizeof(line),
-                "epoch %lld/%lld  step %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s (run %s%s)",
-                static_cast<long long>(epoch + 1), static_cast<long long>(epochs), static_cast<long long>(step),
-                static_cast<long long>(steps), loss, lr, images_per_second, Duration(eta_seconds).c_str(),
-                Duration(run_eta_seconds).c_str(), eval_timed ? "" : " + evaluation");
+  const std::string line = absl::StrFormat(
+      "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e  %.1f img/s  ETA %s (run %s%s)", epoch + 1, epochs, step, steps,
+      loss, lr, images_per_second, Duration(eta_seconds), Duration(run_eta_seconds), eval_timed ? "" : " + evaluation");
   if (bar) {
     constexpr int kWidth = 24;
     const int filled = steps > 0 ? static_cast<int>(kWidth * step / steps) : 0;
     std::fprintf(stderr, "\r[%s%s] %s\033[K", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, '.').c_str(), line);
+                 std::string(kWidth - filled, '.').c_str(), line.c_str());
     std::fflush(stderr);
   } else {
     LOG(INFO) << line;
@@ -199,26 +193,21 @@ void ReportProgress(bool bar, int64_t epoch, int64_t epochs, int64_t step, int64
 
 // "0.1", "0.25": the shortest form that reads back as the same double.
 std::string FormatNumber(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  std::string text = absl::StrFormat("%.17g", value);
   for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
+    text = absl::StrFormat("%.*g", precision, value);
+    if (std::strtod(text.c_str(), nullptr) == value) break;
   }
-  return buffer;
+  return text;
 }
 
 // 41.27 for 0.4127, as the evaluation lines print metrics.
-std::string FormatPercent(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.2f", 100 * value);
-  return buffer;
-}
+std::string FormatPercent(double value) { return absl::StrFormat("%.2f", 100 * value); }
 
 // "3 classes (person, car, dog)"; long lists are cut after the first five.
 std::string DescribeClasses(const std::vector<std::string>& names) {
-  std::string text = std::to_string(names.size()) + " classes (";
-  for (size_t i = 0; i < names.size() && i < 5; ++i) text += (i ? ", " : "") + names[i];
+  std::string text = absl::StrCat(names.size(), " classes (");
+  for (size_t i = 0; i < names.size() && i < 5; ++i) absl::StrAppend(&text, i ? ", " : "", names[i]);
   return text + (names.size() > 5 ? ", ...)" : ")");
 }
 
@@ -439,9 +428,9 @@ std::string TrainingRun::ThresholdProvenance() const {
     return "tuned for per-class F1 on the validation split itself (data.calibration_fraction 0: no calibration "
            "split), so the validation metrics with them are an optimistic upper bound";
   }
-  return "tuned for per-class F1 on the calibration split: " + std::to_string(splits_.calibration.images.size()) +
-         " training images held out of training (data.calibration_fraction " +
-         FormatNumber(config_.data().calibration_fraction()) + ", listed in calibration_images.txt)";
+  return absl::StrCat("tuned for per-class F1 on the calibration split: ", splits_.calibration.images.size(),
+                      " training images held out of training (data.calibration_fraction ",
+                      FormatNumber(config_.data().calibration_fraction()), ", listed in calibration_images.txt)");
 }
 
 absl::Status TrainingRun::BuildModelAndEma() {
@@ -574,9 +563,8 @@ absl::Status TrainingRun::ResumeFromCheckpoint() {
   }
   if (run_) RETURN_IF_ERROR(run_->TruncateMetricsAfter(progress_.global_step));
   LOG(INFO) << "Resumed from " << last << " after epoch " << progress_.epochs_completed
-            << (progress_.steps_into_epoch > 0
-                    ? " and " + std::to_string(progress_.steps_into_epoch) + " steps of the next"
-                    : std::string())
+            << (progress_.steps_into_epoch > 0 ? absl::StrCat(" and ", progress_.steps_into_epoch, " steps of the next")
+                                               : std::string())
             << " (global step " << progress_.global_step << ")";
   return absl::OkStatus();
 }
@@ -650,11 +638,10 @@ absl::Status TrainingRun::Collectively(const std::function<void()>& work) {
     work();
   } catch (const std::exception& error) {  // c10::Error, or Gloo's own exceptions from a collective
     if (!data_parallel_) throw;
-    return absl::UnavailableError("rank " + std::to_string(options_.rank) + ", step " +
-                                  std::to_string(progress_.global_step) +
-                                  ": a collective failed (another process "
-                                  "died or stopped answering): " +
-                                  distributed::ExceptionMessage(error));
+    return absl::UnavailableError(absl::StrCat("rank ", options_.rank, ", step ", progress_.global_step,
+                                               ": a collective failed (another process "
+                                               "died or stopped answering): ",
+                                               distributed::ExceptionMessage(error)));
   }
   return absl::OkStatus();
 }
@@ -906,9 +893,9 @@ absl::Status TrainingRun::SaveCheckpoints(bool last, bool best) {
     RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*winner), run_->File("model_best.pt")));
     RETURN_IF_ERROR(
         metrics::WriteThresholds(best_thresholds_, run_->File("thresholds.txt"),
-                                 "Provenance: model_best.pt's weights (epoch " + std::to_string(progress_.best_epoch) +
-                                     (ema_ ? progress_.best_is_ema ? ", EMA weights" : ", raw weights" : "") +
-                                     "), thresholds " + ThresholdProvenance() + "."));
+                                 absl::StrCat("Provenance: model_best.pt's weights (epoch ", progress_.best_epoch,
+                                              ema_ ? progress_.best_is_ema ? ", EMA weights" : ", raw weights" : "",
+                                              "), thresholds ", ThresholdProvenance(), ".")));
   }
   return absl::OkStatus();
 }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tools/fuzz/fuzz_check.h"
 #include "trainer/config/config_loader.h"
 
@@ -43,7 +45,7 @@ std::vector<std::string> SplitLayers(const std::string& text) {
 std::string Directory(const std::string& name) {
   const char* test_tmp = std::getenv("TEST_TMPDIR");
   const std::string root = test_tmp != nullptr ? test_tmp : std::filesystem::temp_directory_path().string();
-  const std::string path = root + "/" + name + "-" + std::to_string(getpid());
+  const std::string path = absl::StrCat(root, "/", name, "-", getpid());
   std::filesystem::create_directories(path);
   return path;
 }
@@ -61,9 +63,7 @@ std::string Fnv1a64Hex(const std::string& text) {
     hash ^= c;
     hash *= 1099511628211ULL;
   }
-  char buffer[17];
-  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
-  return buffer;
+  return absl::StrFormat("%016x", hash);
 }
 
 // Loads the config from files holding `layers` (base, overlay, overrides), as a run does.
@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> layers = SplitLayers(std::string(reinterpret_cast<const char*>(data), size));
   std::vector<std::string> sources = {directory + "/base.pbtxt"};
   if (layers.size() > 1) sources.push_back(directory + "/overlay.pbtxt");
-  for (size_t i = 2; i < layers.size(); ++i) sources.push_back("--override[" + std::to_string(i - 2) + "]");
+  for (size_t i = 2; i < layers.size(); ++i) sources.push_back(absl::StrCat("--override[", i - 2, "]"));
 
   const absl::StatusOr<trainer::LoadedConfig> loaded = Load(directory, layers);
   if (!loaded.ok()) {

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -15,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "losses/class_weights.h"
 #include "losses/loss_builder.h"
 #include "tools/cc/status_macros.h"
@@ -34,7 +35,7 @@ class CollectingErrors : public google::protobuf::io::ErrorCollector {
   explicit CollectingErrors(std::string source) : source_(std::move(source)) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
     if (!text_.empty()) text_ += "\n";
-    text_ += source_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
+    absl::StrAppend(&text_, source_, ":", line + 1, ":", column + 1, ": ", message);
   }
   void AddWarning(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
     AddError(line, column, "warning: " + message);
@@ -106,7 +107,7 @@ std::string LocateInLayers(const std::vector<Layer>& layers, const std::string& 
           location = tree->GetLocation(field, earlier);
         }
         if (location.line < 0) break;
-        return layer->source + ":" + std::to_string(location.line + 1);
+        return absl::StrCat(layer->source, ":", location.line + 1);
       }
       if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) break;
       message = field->is_repeated() ? &reflection->GetRepeatedMessage(*message, field, element)
@@ -239,9 +240,7 @@ std::string Hash64Hex(const std::string& text) {
     hash ^= c;
     hash *= 1099511628211ULL;
   }
-  char buffer[17];
-  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
-  return buffer;
+  return absl::StrFormat("%016x", hash);
 }
 
 std::string BaseName(const std::string& path) {
@@ -295,7 +294,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.InRange("model.width_mult", model.width_mult(), 0.0, 4.0, /*low_open=*/true);
   check.Require("model.output_stride",
                 model.output_stride() == 8 || model.output_stride() == 16 || model.output_stride() == 32,
-                "must be 8, 16 or 32, got " + std::to_string(model.output_stride()));
+                absl::StrCat("must be 8, 16 or 32, got ", model.output_stride()));
   check.InRange("model.dropout", model.dropout(), 0.0, 1.0, false, /*high_open=*/true);
   check.AtLeast("model.num_classes", model.num_classes(), 0);
 
@@ -323,7 +322,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   for (int split = 0; split < 2; ++split) {
     const auto& sources = split == 0 ? data.train() : data.val();
     for (int i = 0; i < sources.size(); ++i) {
-      const std::string field = std::string(split == 0 ? "data.train" : "data.val") + "[" + std::to_string(i) + "]";
+      const std::string field = absl::StrCat(split == 0 ? "data.train" : "data.val", "[", i, "]");
       check.Require(field + ".annotations", !sources[i].annotations().empty(), "must name a COCO instances JSON");
       check.AtLeast(field + ".weight", sources[i].weight(), 0.0, /*open=*/true);
     }
@@ -334,7 +333,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   for (int i = 0; i < space.alias_size(); ++i) {
     const std::string& alias = space.alias(i);
     const size_t equals = alias.find('=');
-    check.Require("data.label_space.alias[" + std::to_string(i) + "]",
+    check.Require(absl::StrCat("data.label_space.alias[", i, "]"),
                   equals != std::string::npos && equals > 0 && equals + 1 < alias.size(),
                   "must be \"old name=new name\", got \"" + alias + "\"");
   }
@@ -357,9 +356,9 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.AtLeast("data.augmentation.rand_augment.num_ops", rand_augment.num_ops(), 0);
   check.InRange("data.augmentation.rand_augment.magnitude", rand_augment.magnitude(), 0, 30);
   check.Require("data.augmentation.rand_augment.fill", rand_augment.fill_size() == 0 || rand_augment.fill_size() == 3,
-                "must have 3 values (R G B) or none, got " + std::to_string(rand_augment.fill_size()));
+                absl::StrCat("must have 3 values (R G B) or none, got ", rand_augment.fill_size()));
   for (int i = 0; i < rand_augment.fill_size(); ++i) {
-    check.InRange("data.augmentation.rand_augment.fill[" + std::to_string(i) + "]", rand_augment.fill(i), 0, 255);
+    check.InRange(absl::StrCat("data.augmentation.rand_augment.fill[", i, "]"), rand_augment.fill(i), 0, 255);
   }
   const std::pair<std::string, const MixConfig*> mixes[] = {{"mixup", &augmentation.mixup()},
                                                             {"cutmix", &augmentation.cutmix()}};
@@ -368,11 +367,10 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
     check.InRange("data.augmentation." + name + ".probability", mix->probability(), 0.0, 1.0);
   }
   const double mix_probability = augmentation.mixup().probability() + augmentation.cutmix().probability();
-  std::ostringstream mix_sum;
-  mix_sum << mix_probability;
-  check.Require(
-      "data.augmentation.cutmix.probability", mix_probability <= 1.0,
-      "+ data.augmentation.mixup.probability must be <= 1 (one draw picks at most one), got " + mix_sum.str());
+  check.Require("data.augmentation.cutmix.probability", mix_probability <= 1.0,
+                absl::StrFormat("+ data.augmentation.mixup.probability must be <= 1 (one draw picks at most one), "
+                                "got %g",
+                                mix_probability));
   // Mixed targets hold fractions; softmax cross-entropy counts every target > 0 as a positive and refuses a row
   // with two, as a mixed row from two single-label rows is.
   check.Require("data.augmentation.mixup", !(config.loss().has_softmax_cross_entropy() && mix_probability > 0),
@@ -388,15 +386,16 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   for (const char* name : {"mean", "std"}) {
     const auto& values = std::string(name) == "mean" ? normalization.mean() : normalization.std();
     const std::string field = std::string("data.normalization.") + name;
-    check.Require(field, values.empty() || values.size() == 3,
-                  "must have 3 values (R, G, B) or none (ImageNet's), got " + std::to_string(values.size()) +
-                      (values.size() > 3 ? " (a later layer appends to it: clear: \"data.normalization\" first)" : ""));
+    check.Require(
+        field, values.empty() || values.size() == 3,
+        absl::StrCat("must have 3 values (R, G, B) or none (ImageNet's), got ", values.size(),
+                     values.size() > 3 ? " (a later layer appends to it: clear: \"data.normalization\" first)" : ""));
     for (int c = 0; c < values.size(); ++c) {
-      const std::string element = field + "[" + std::to_string(c) + "]";
+      const std::string element = absl::StrCat(field, "[", c, "]");
       if (std::string(name) == "std") {
         check.AtLeast(element, values[c], 0.0, /*open=*/true);
       } else {
-        check.Require(element, std::isfinite(values[c]), "must be finite, got " + std::to_string(values[c]));
+        check.Require(element, std::isfinite(values[c]), absl::StrFormat("must be finite, got %f", values[c]));
       }
     }
   }
@@ -427,9 +426,8 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   if (schedule.has_step()) {
     int previous = 0;
     for (int milestone : schedule.step().milestone_epochs()) {
-      check.Require(
-          "schedule.step.milestone_epochs", milestone > previous,
-          "must be increasing and >= 1, got " + std::to_string(milestone) + " after " + std::to_string(previous));
+      check.Require("schedule.step.milestone_epochs", milestone > previous,
+                    absl::StrCat("must be increasing and >= 1, got ", milestone, " after ", previous));
       previous = milestone;
     }
     check.InRange("schedule.step.gamma", schedule.step().gamma(), 0.0, 1.0, true);
@@ -536,7 +534,7 @@ absl::StatusOr<LoadedConfig> LoadTrainConfig(const ConfigRequest& request) {
     inputs.emplace_back(file, *std::move(text));
   }
   for (size_t i = 0; i < request.overrides.size(); ++i) {
-    inputs.emplace_back("--override[" + std::to_string(i) + "]", request.overrides[i]);
+    inputs.emplace_back(absl::StrCat("--override[", i, "]"), request.overrides[i]);
   }
 
   std::vector<Layer> layers;

@@ -2,15 +2,16 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "tools/cc/status_macros.h"
 
 namespace trainer {
 
 absl::StatusOr<mobilenet::MobileNetOptions> ModelOptionsFromConfig(const ModelConfig& config, int64_t dataset_classes) {
   if (config.num_classes() != 0 && config.num_classes() != dataset_classes) {
-    return absl::InvalidArgumentError("model.num_classes is " + std::to_string(config.num_classes()) +
-                                      " but the dataset has " + std::to_string(dataset_classes) +
-                                      " classes (0 takes the dataset's)");
+    return absl::InvalidArgumentError(absl::StrCat("model.num_classes is ", config.num_classes(),
+                                                   " but the dataset has ", dataset_classes,
+                                                   " classes (0 takes the dataset's)"));
   }
   if (dataset_classes < 1) return absl::InvalidArgumentError("the dataset has no classes");
   mobilenet::MobileNetOptions options;

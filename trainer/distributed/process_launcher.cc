@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+
 extern char** environ;
 
 namespace trainer::distributed {
@@ -57,15 +59,15 @@ WorkerExit ExitOf(int rank, int status) {
 }  // namespace
 
 std::string WorkerExit::Describe() const {
-  const std::string who = "rank " + std::to_string(rank);
+  const std::string who = absl::StrCat("rank ", rank);
   if (killed_at_deadline) return who + " still running at the deadline, killed";
-  if (exited) return who + " exited with " + std::to_string(exit_code);
-  return who + " killed by signal " + std::to_string(term_signal) + " (" + strsignal(term_signal) + ")";
+  if (exited) return absl::StrCat(who, " exited with ", exit_code);
+  return absl::StrCat(who, " killed by signal ", term_signal, " (", strsignal(term_signal), ")");
 }
 
 std::string WorkerResultPath(const std::string& name, int rank) {
   const char* directory = std::getenv("TEST_TMPDIR");
-  return std::string(directory != nullptr ? directory : "/tmp") + "/" + name + "_rank" + std::to_string(rank) + ".pt";
+  return absl::StrCat(directory != nullptr ? directory : "/tmp", "/", name, "_rank", rank, ".pt");
 }
 
 ReservedPort::ReservedPort() {
@@ -91,13 +93,13 @@ ReservedPort::~ReservedPort() { close(socket_fd_); }
 
 std::vector<WorkerExit> RunWorkers(const std::string& scenario, int world_size, std::chrono::seconds deadline) {
   const ReservedPort reserved;  // until every process has ended: rank 0's store binds it whenever it gets there
-  const std::string port = std::to_string(reserved.port());
+  const std::string port = absl::StrCat(reserved.port());
   std::vector<pid_t> pids;
   for (int rank = 0; rank < world_size; ++rank) {
-    pids.push_back(Spawn(EnvironmentWith({{"RANK", std::to_string(rank)},
-                                          {"WORLD_SIZE", std::to_string(world_size)},
-                                          {"LOCAL_RANK", std::to_string(rank)},
-                                          {"LOCAL_WORLD_SIZE", std::to_string(world_size)},
+    pids.push_back(Spawn(EnvironmentWith({{"RANK", absl::StrCat(rank)},
+                                          {"WORLD_SIZE", absl::StrCat(world_size)},
+                                          {"LOCAL_RANK", absl::StrCat(rank)},
+                                          {"LOCAL_WORLD_SIZE", absl::StrCat(world_size)},
                                           {"MASTER_ADDR", "127.0.0.1"},
                                           {"MASTER_PORT", port},
                                           {kScenarioVariable, scenario}})));

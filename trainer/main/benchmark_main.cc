@@ -17,6 +17,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gflags/gflags.h"
 #include "tools/cc/command.h"
 #include "tools/cc/main_runner.h"
@@ -119,37 +121,35 @@ struct Setting {
 };
 
 std::string CommonArguments(const Setting& s) {
-  return " --batch_size " + std::to_string(FLAGS_batch_size) + " --resolution " + std::to_string(FLAGS_resolution) +
-         " --threads " + std::to_string(FLAGS_threads) + " --steps " + std::to_string(FLAGS_steps) + " --warmup " +
-         std::to_string(FLAGS_warmup) + " --precision " + s.precision;
+  return absl::StrCat(" --batch_size ", FLAGS_batch_size, " --resolution ", FLAGS_resolution, " --threads ",
+                      FLAGS_threads, " --steps ", FLAGS_steps, " --warmup ", FLAGS_warmup, " --precision ",
+                      s.precision);
 }
 
 absl::StatusOr<Measurement> MeasureOurs(const std::string& step_binary, const Setting& s,
                                         const std::string& data_root) {
-  const std::string command = AllocatorEnvironment(s.allocator) + step_binary + CommonArguments(s) +
-                              " --output_stride " + std::to_string(FLAGS_output_stride) + " --mode " +
-                              (s.mode == "pipeline" ? "pipeline --data_root " + data_root : s.mode) +
-                              " --loader_threads " + std::to_string(FLAGS_loader_threads) +
-                              (s.layout == "channels_last" ? " --channels_last" : " --nochannels_last");
+  const std::string command = absl::StrCat(
+      AllocatorEnvironment(s.allocator), step_binary, CommonArguments(s), " --output_stride ", FLAGS_output_stride,
+      " --mode ", s.mode == "pipeline" ? "pipeline --data_root " + data_root : s.mode, " --loader_threads ",
+      FLAGS_loader_threads, s.layout == "channels_last" ? " --channels_last" : " --nochannels_last");
   return RunMeasurement(command, s.allocator == "glibc_tuned" ? "glibc" : s.allocator);
 }
 
 absl::StatusOr<Measurement> MeasureReference(const std::string& script, const Setting& s,
                                              const std::string& data_root) {
   const std::string command =
-      AllocatorEnvironment(s.allocator) + FLAGS_python + " " + script + CommonArguments(s) + " --loader_workers " +
-      std::to_string(FLAGS_loader_threads) + (s.layout == "channels_last" ? " --channels_last" : "") +
-      (s.mode == "pipeline" ? " --data_root " + data_root : "") + (s.mode == "eval" ? " --eval" : "");
+      absl::StrCat(AllocatorEnvironment(s.allocator), FLAGS_python, " ", script, CommonArguments(s),
+                   " --loader_workers ", FLAGS_loader_threads, s.layout == "channels_last" ? " --channels_last" : "",
+                   s.mode == "pipeline" ? " --data_root " + data_root : "", s.mode == "eval" ? " --eval" : "");
   return RunMeasurement(command, "");
 }
 
 // ONNX Runtime on the exported network, under the same allocator environment as our row.
 absl::StatusOr<Measurement> MeasureOnnxRuntime(const std::string& script, const std::string& node_modules,
                                                const std::string& model, const Setting& s) {
-  const std::string command = AllocatorEnvironment(s.allocator) + "node " + script + " " + node_modules + " " + model +
-                              " " + std::to_string(FLAGS_batch_size) + " " + std::to_string(FLAGS_resolution) + " " +
-                              std::to_string(FLAGS_threads) + " " + std::to_string(FLAGS_steps) + " " +
-                              std::to_string(FLAGS_warmup);
+  const std::string command =
+      absl::StrCat(AllocatorEnvironment(s.allocator), "node ", script, " ", node_modules, " ", model, " ",
+                   FLAGS_batch_size, " ", FLAGS_resolution, " ", FLAGS_threads, " ", FLAGS_steps, " ", FLAGS_warmup);
   return RunMeasurement(command, "");
 }
 
@@ -172,11 +172,7 @@ std::string CpuDescription() {
   return model + " (" + (isa.empty() ? "no AVX2" : isa) + ")";
 }
 
-std::string Cell(const Measurement& m) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%7.2f (%5.0f)", m.images_per_second, m.peak_rss_mib);
-  return text;
-}
+std::string Cell(const Measurement& m) { return absl::StrFormat("%7.2f (%5.0f)", m.images_per_second, m.peak_rss_mib); }
 
 absl::Status Run(const char* argv0) {
   const std::vector<std::string> modes = Split(FLAGS_modes), precisions = Split(FLAGS_precisions),
@@ -210,11 +206,9 @@ absl::Status Run(const char* argv0) {
           "third_party/npm; --node_modules=DIR points elsewhere; --noonnxruntime skips it)");
     }
     const char* tmp = std::getenv("TMPDIR");
-    onnx_model =
-        std::string(tmp != nullptr ? tmp : "/tmp") + "/mobilenet_benchmark_" + std::to_string(getpid()) + ".onnx";
-    RETURN_IF_ERROR(coco::RunCommand(step_binary + " --write_onnx " + onnx_model + " --resolution " +
-                                     std::to_string(FLAGS_resolution) + " --output_stride " +
-                                     std::to_string(FLAGS_output_stride))
+    onnx_model = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/mobilenet_benchmark_", getpid(), ".onnx");
+    RETURN_IF_ERROR(coco::RunCommand(absl::StrCat(step_binary, " --write_onnx ", onnx_model, " --resolution ",
+                                                  FLAGS_resolution, " --output_stride ", FLAGS_output_stride))
                         .status());
   }
   std::string data_root;

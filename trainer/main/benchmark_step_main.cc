@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "data/coco/coco_reader.h"
 #include "data/image_loader.h"
 #include "gflags/gflags.h"
@@ -352,7 +353,7 @@ int main(int argc, char** argv) {
   try {
     figures = Measure();
   } catch (const std::exception& error) {  // c10::Error, or Gloo's own exceptions when a peer died or went silent
-    const std::string where = FLAGS_world_size > 1 ? "rank " + std::to_string(FLAGS_rank) + ": " : "";
+    const std::string where = FLAGS_world_size > 1 ? absl::StrCat("rank ", FLAGS_rank, ": ") : "";
     figures = absl::UnavailableError(where + trainer::distributed::ExceptionMessage(error));
   }
   if (!figures.ok()) {

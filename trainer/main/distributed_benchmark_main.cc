@@ -35,6 +35,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gflags/gflags.h"
 #include "tools/cc/main_runner.h"
 #include "tools/cc/status_macros.h"
@@ -113,7 +115,7 @@ absl::StatusOr<std::vector<std::string>> RunTogether(const std::vector<std::stri
   std::vector<std::string> logs, endings(commands.size());
   std::vector<bool> running;
   for (size_t i = 0; i < commands.size(); ++i) {
-    logs.push_back((directory / ("process" + std::to_string(i) + ".log")).string());
+    logs.push_back((directory / absl::StrCat("process", i, ".log")).string());
     absl::StatusOr<pid_t> pid = Start(commands[i], logs.back());
     if (!pid.ok()) {
       for (pid_t started : pids) kill(-started, SIGKILL);
@@ -133,10 +135,10 @@ absl::StatusOr<std::vector<std::string>> RunTogether(const std::vector<std::stri
       if (!running[i] || waitpid(pids[i], &status, WNOHANG) != pids[i]) continue;
       running[i] = false;
       if (WIFEXITED(status)) {
-        endings[i] = "exited with " + std::to_string(WEXITSTATUS(status));
+        endings[i] = absl::StrCat("exited with ", WEXITSTATUS(status));
         failed |= WEXITSTATUS(status) != 0;
       } else {
-        endings[i] = "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+        endings[i] = absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)), ")");
         failed = true;
       }
     }
@@ -205,9 +207,7 @@ absl::StatusOr<FigureMap> ParseFigures(const std::string& output, const std::vec
 }
 
 std::string Cell(const FigureMap& figures) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%8.2f (%5.0f)", figures.at("images_per_second"), figures.at("peak_rss_mib"));
-  return text;
+  return absl::StrFormat("%8.2f (%5.0f)", figures.at("images_per_second"), figures.at("peak_rss_mib"));
 }
 
 void PrintTable(const FigureMap& ours_single, const FigureMap& python_single, const FigureMap& ours_ddp,
@@ -218,12 +218,11 @@ void PrintTable(const FigureMap& ours_single, const FigureMap& python_single, co
       FLAGS_resolution, FLAGS_resolution, FLAGS_batch_size, FLAGS_warmup, FLAGS_steps);
   std::printf("%-44s %-16s %-16s %11s\n", "run", "ours", "Python", "ours/Python");
   const auto ratio = [](const FigureMap& a, const FigureMap& b, const char* name) { return a.at(name) / b.at(name); };
-  const std::string single_name =
-      "1 process x " + std::to_string(FLAGS_threads) + " threads, batch " + std::to_string(FLAGS_batch_size);
+  const std::string single_name = absl::StrCat("1 process x ", FLAGS_threads, " threads, batch ", FLAGS_batch_size);
   std::printf("%-44s %-16s %-16s %11.2f\n", single_name.c_str(), Cell(ours_single).c_str(), Cell(python_single).c_str(),
               ratio(ours_single, python_single, "images_per_second"));
-  const std::string ddp_name = std::to_string(FLAGS_processes) + " processes x " + std::to_string(threads_per_process) +
-                               " thread(s) (DDP), batch " + std::to_string(FLAGS_processes * FLAGS_batch_size);
+  const std::string ddp_name = absl::StrCat(FLAGS_processes, " processes x ", threads_per_process,
+                                            " thread(s) (DDP), batch ", FLAGS_processes * FLAGS_batch_size);
   std::printf("%-44s %-16s %-16s %11.2f\n", ddp_name.c_str(), Cell(ours_ddp).c_str(), Cell(python_ddp).c_str(),
               ratio(ours_ddp, python_ddp, "images_per_second"));
   std::printf("%-44s %8.2f         %8.2f\n", "scaling efficiency (DDP / 1 process)",
@@ -240,7 +239,7 @@ void PrintTable(const FigureMap& ours_single, const FigureMap& python_single, co
   std::printf("%-44s %8.1f (%3.0f%%)  %8.1f (%3.0f%%)\n", "  gradient sync cost per step, ms", sync_cost(ours_ddp),
               percent(ours_ddp), sync_cost(python_ddp), percent(python_ddp));
   milliseconds_row(
-      "all-reduce of " + std::to_string(static_cast<long>(ours_ddp.at("gradient_floats"))) + " floats alone, ms",
+      absl::StrCat("all-reduce of ", static_cast<long>(ours_ddp.at("gradient_floats")), " floats alone, ms"),
       "allreduce_ms");
   if (ours_ddp.at("gradient_floats") != python_ddp.at("gradient_floats")) {
     std::printf("(Python's model has %.0f gradient floats)\n", python_ddp.at("gradient_floats"));
@@ -285,14 +284,13 @@ absl::Status Run(const char* argv0) {
   const int threads_per_process = std::max(1, FLAGS_threads / FLAGS_processes);
   const std::string environment = "env LD_PRELOAD=" + tcmalloc + " ";
   const auto common = [](int threads) {
-    return " --batch_size " + std::to_string(FLAGS_batch_size) + " --resolution " + std::to_string(FLAGS_resolution) +
-           " --threads " + std::to_string(threads) + " --steps " + std::to_string(FLAGS_steps) + " --warmup " +
-           std::to_string(FLAGS_warmup) + " --precision fp32 --channels_last";
+    return absl::StrCat(" --batch_size ", FLAGS_batch_size, " --resolution ", FLAGS_resolution, " --threads ", threads,
+                        " --steps ", FLAGS_steps, " --warmup ", FLAGS_warmup, " --precision fp32 --channels_last");
   };
   // Every process but the single Python one (which --timeout_s alone bounds) also ends itself a little after the
   // deadline, should this process be gone; a data-parallel one fails when a peer is silent that long.
-  const std::string bounds = " --collective_timeout_s " + std::to_string(FLAGS_collective_timeout_s) +
-                             " --time_limit_s " + std::to_string(FLAGS_timeout_s + 30);
+  const std::string bounds =
+      absl::StrCat(" --collective_timeout_s ", FLAGS_collective_timeout_s, " --time_limit_s ", FLAGS_timeout_s + 30);
   const std::vector<std::string> single_figures = {"images_per_second", "peak_rss_mib"};
   const std::vector<std::string> ddp_figures = {"images_per_second", "peak_rss_mib", "step_ms_synced",
                                                 "step_ms_unsynced",  "allreduce_ms", "gradient_floats"};
@@ -312,9 +310,9 @@ absl::Status Run(const char* argv0) {
   ASSIGN_OR_RETURN(const int our_port, FreeLoopbackPort());
   std::vector<std::string> workers;
   for (int rank = 0; rank < FLAGS_processes; ++rank) {
-    workers.push_back(environment + step_binary + " --mode synthetic" + common(threads_per_process) + " --world_size " +
-                      std::to_string(FLAGS_processes) + " --rank " + std::to_string(rank) +
-                      " --master_addr 127.0.0.1 --master_port " + std::to_string(our_port) + bounds);
+    workers.push_back(absl::StrCat(environment, step_binary, " --mode synthetic", common(threads_per_process),
+                                   " --world_size ", FLAGS_processes, " --rank ", rank,
+                                   " --master_addr 127.0.0.1 --master_port ", our_port, bounds));
   }
   ASSIGN_OR_RETURN(outputs, RunTogether(workers, directory));
   ASSIGN_OR_RETURN(const auto ours_ddp, ParseFigures(outputs[0], ddp_figures));
@@ -324,10 +322,10 @@ absl::Status Run(const char* argv0) {
   ASSIGN_OR_RETURN(const int python_port, FreeLoopbackPort());
   // A static rendezvous on a free port (--standalone always takes port 29400); --redirects/--tee: Debian's
   // torchrun 1.13 crashes on Python 3.11 without them. Its logs go to our temporary directory.
-  const std::string torchrun = environment + FLAGS_python + " -m torch.distributed.run --nnodes 1 --node_rank 0" +
-                               " --nproc_per_node " + std::to_string(FLAGS_processes) +
-                               " --master_addr 127.0.0.1 --master_port " + std::to_string(python_port) +
-                               " --max_restarts 0 --redirects 1 --tee 1 --log_dir " + (directory / "torchrun").string();
+  const std::string torchrun =
+      absl::StrCat(environment, FLAGS_python, " -m torch.distributed.run --nnodes 1 --node_rank 0",
+                   " --nproc_per_node ", FLAGS_processes, " --master_addr 127.0.0.1 --master_port ", python_port,
+                   " --max_restarts 0 --redirects 1 --tee 1 --log_dir ", (directory / "torchrun").string());
   ASSIGN_OR_RETURN(outputs,
                    RunTogether({torchrun + " " + ddp_reference + common(threads_per_process) + bounds}, directory));
   ASSIGN_OR_RETURN(const auto python_ddp, ParseFigures(outputs[0], ddp_figures));

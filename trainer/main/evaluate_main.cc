@@ -4,13 +4,14 @@
 // run's thresholds.txt by default, tuned on its calibration split), with thresholds tuned on this split itself (an
 // optimistic oracle), plus the per-class table; on single-label data (every image has one label) also top-1 and
 // top-5 accuracy.
-#include <cstdio>
 #include <iostream>
 #include <optional>
 
 #include <torch/utils.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "data/image_loader.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
@@ -66,10 +67,9 @@ absl::Status Run() {
   std::vector<std::string> data_classes;
   for (const auto& category : dataset.categories) data_classes.push_back(category.name);
   if (data_classes != loaded.class_names) {
-    return absl::FailedPreconditionError("the run's model has " + std::to_string(loaded.class_names.size()) +
-                                         " classes (" + run_dir + "/classes.txt) but the data maps to " +
-                                         std::to_string(data_classes.size()) + " other ones (" + splits.label_space +
-                                         "): evaluate on data in the same label space");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the run's model has ", loaded.class_names.size(), " classes (", run_dir, "/classes.txt) but the data maps to ",
+        data_classes.size(), " other ones (", splits.label_space, "): evaluate on data in the same label space"));
   }
   coco::data::LoaderOptions options;
   options.batch_size = FLAGS_batch_size;
@@ -113,17 +113,16 @@ absl::Status Run() {
             << "\n== With thresholds tuned on this split itself (oracle: an optimistic upper bound) ==\n"
             << metrics::FormatSummary(summary.at_val_tuned);
   if (summary.single_label) {  // decided from the data: every image has exactly one label
-    char top_k[128];
-    std::snprintf(top_k, sizeof(top_k), "top-1 accuracy %.2f  top-5 accuracy %.2f\n", 100 * summary.top1_accuracy,
-                  100 * summary.top5_accuracy);
-    std::cout << "\n== Single-label data (one label per image): top-k accuracy ==\n" << top_k;
+    std::cout << "\n== Single-label data (one label per image): top-k accuracy ==\n"
+              << absl::StrFormat("top-1 accuracy %.2f  top-5 accuracy %.2f\n", 100 * summary.top1_accuracy,
+                                 100 * summary.top5_accuracy);
   }
   if (!per_source.empty()) std::cout << "\n== Each source at threshold " << config.metrics().threshold() << " ==\n";
   for (size_t g = 0; g < per_source.size(); ++g) {
     const trainer::EvalSummary source = trainer::Summarize(per_source[g]);
     std::cout << "Source " << groups->names[g] << " (" << source.samples << " images"
               << (source.unlabelled_classes > 0
-                      ? ", " + std::to_string(source.unlabelled_classes) + " classes never labelled, left out"
+                      ? absl::StrCat(", ", source.unlabelled_classes, " classes never labelled, left out")
                       : std::string())
               << "): " << source.OneLine() << "\n";
   }

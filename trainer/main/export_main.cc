@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "data/image/image_transforms.h"
 #include "gflags/gflags.h"
 #include "metrics/thresholds.h"
@@ -34,11 +36,7 @@ DEFINE_double(tolerance, 1e-4, "largest |logit difference| allowed, relative to 
 
 namespace {
 
-std::string HumanSize(size_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.2f MB", static_cast<double>(bytes) / 1e6);
-  return text;
-}
+std::string HumanSize(size_t bytes) { return absl::StrFormat("%.2f MB", static_cast<double>(bytes) / 1e6); }
 
 absl::StatusOr<int64_t> ParseBatch(const std::string& batch) {
   if (batch == "dynamic") return 0;
@@ -67,9 +65,9 @@ absl::Status Run() {
     return absl::InvalidArgumentError("--run_dir is required: a training run directory (config.pbtxt, model_best.pt)");
   }
   if (FLAGS_opset != trainer::kOnnxOpsetDefault && FLAGS_opset != trainer::kOnnxOpsetLegacy) {
-    return absl::InvalidArgumentError("--opset=" + std::to_string(FLAGS_opset) +
-                                      ": expected 13 (Clip bounds as inputs) or 10 (Clip bounds as attributes, "
-                                      "for OpenCV DNN)");
+    return absl::InvalidArgumentError(absl::StrCat("--opset=", FLAGS_opset,
+                                                   ": expected 13 (Clip bounds as inputs) or 10 (Clip bounds as "
+                                                   "attributes, for OpenCV DNN)"));
   }
   ASSIGN_OR_RETURN(const int64_t batch, ParseBatch(FLAGS_batch));
   if (FLAGS_check_batches < 1) return absl::InvalidArgumentError("--check_batches must be at least 1");
@@ -137,7 +135,7 @@ absl::Status Run() {
   RETURN_IF_ERROR(coco::WriteFileAtomically(out, bytes));
   std::printf("Wrote %s (%s): %s, %zu classes, opset %d, batch %s, input %lldx%lld%s%s\n", out.c_str(),
               HumanSize(bytes.size()).c_str(), description.arch.c_str(), description.class_names.size(), FLAGS_opset,
-              batch > 0 ? std::to_string(batch).c_str() : "dynamic", static_cast<long long>(description.input_size),
+              batch > 0 ? absl::StrCat(batch).c_str() : "dynamic", static_cast<long long>(description.input_size),
               static_cast<long long>(description.input_size),
               FLAGS_normalize_in_graph ? ", normalisation in the graph" : "",
               FLAGS_sigmoid_output ? ", outputs logits + probabilities" : ", output logits");

@@ -14,6 +14,7 @@
 #include <torch/utils.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_format.h"
 #include "data/image_loader.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
@@ -67,13 +68,8 @@ absl::Status CheckFlags(const std::vector<std::string>& inputs) {
 
 std::string Duration(double seconds) {
   const long total = static_cast<long>(seconds + 0.5);
-  char text[32];
-  if (total >= 3600) {
-    std::snprintf(text, sizeof(text), "%ldh%02ldm", total / 3600, total / 60 % 60);
-  } else {
-    std::snprintf(text, sizeof(text), "%ldm%02lds", total / 60, total % 60);
-  }
-  return text;
+  if (total >= 3600) return absl::StrFormat("%dh%02dm", total / 3600, total / 60 % 60);
+  return absl::StrFormat("%dm%02ds", total / 60, total % 60);
 }
 
 // Progress on stderr: a bar redrawn in place on a terminal, else a log line every --progress_every images.
@@ -85,14 +81,12 @@ class Progress {
     const double seconds = Seconds();
     const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
     const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-    char line[160];
-    std::snprintf(line, sizeof(line), "%lld/%lld images  %.1f images/s  ETA %s", static_cast<long long>(done),
-                  static_cast<long long>(total_), rate, Duration(eta).c_str());
+    const std::string line = absl::StrFormat("%d/%d images  %.1f images/s  ETA %s", done, total_, rate, Duration(eta));
     if (bar_) {
       constexpr int kWidth = 24;
       const int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
       std::fprintf(stderr, "\r[%s%s] %s\033[K", std::string(filled, '#').c_str(),
-                   std::string(kWidth - filled, '.').c_str(), line);
+                   std::string(kWidth - filled, '.').c_str(), line.c_str());
       std::fflush(stderr);
       drawn_ = true;
     } else if (FLAGS_progress_every > 0 && done / FLAGS_progress_every > logged_ / FLAGS_progress_every) {
@@ -219,11 +213,9 @@ absl::Status Run(const std::vector<std::string>& inputs, int64_t* skipped) {
   const double seconds = progress.Seconds();
   progress.Clear();
   if (!out_path.empty()) RETURN_IF_ERROR(coco::WriteFileAtomically(out_path, out_file));
-  char summary[200];
-  std::snprintf(summary, sizeof(summary), "Predicted %lld images (%lld skipped) in %.2f s: %.1f images/s",
-                static_cast<long long>(done - *skipped), static_cast<long long>(*skipped), seconds,
-                seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
-  LOG(INFO) << summary << (out_path.empty() ? "" : "; wrote " + out_path);
+  LOG(INFO) << absl::StrFormat("Predicted %d images (%d skipped) in %.2f s: %.1f images/s", done - *skipped, *skipped,
+                               seconds, seconds > 0 ? static_cast<double>(done) / seconds : 0.0)
+            << (out_path.empty() ? "" : "; wrote " + out_path);
   return absl::OkStatus();
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "google/protobuf/text_format.h"
@@ -116,7 +117,7 @@ absl::StatusOr<trainer::distributed::DistributedEnvironment> DistributedEnvironm
 // Log lines of ranks other than 0 start with "[rank N] " (warnings and errors only: rank 0 tells the story).
 class RankPrefixSink : public google::LogSink {
  public:
-  explicit RankPrefixSink(int rank) : prefix_("[rank " + std::to_string(rank) + "] ") {}
+  explicit RankPrefixSink(int rank) : prefix_(absl::StrCat("[rank ", rank, "] ")) {}
   void send(google::LogSeverity severity, const char* full_filename, const char* base_filename, int line,
             const google::LogMessageTime& time, const char* message, size_t length) override {
     std::cerr << prefix_ << ToString(severity, base_filename, line, time, message, length) << std::endl;
@@ -148,10 +149,10 @@ absl::Status CheckSameConfig(c10d::ProcessGroup& group, const std::string& hash)
   ASSIGN_OR_RETURN(std::vector<std::vector<float>> all, trainer::distributed::AllGather(group, bytes));
   for (size_t rank = 0; rank < all.size(); ++rank) {
     if (all[rank] != bytes) {
-      return absl::FailedPreconditionError("rank " + std::to_string(group.getRank()) + " resolved config hash " + hash +
-                                           " but rank " + std::to_string(rank) + " resolved " +
-                                           std::string(all[rank].begin(), all[rank].end()) +
-                                           ": every process must be given the same config, overrides and data");
+      return absl::FailedPreconditionError(
+          absl::StrCat("rank ", group.getRank(), " resolved config hash ", hash, " but rank ", rank, " resolved ",
+                       std::string(all[rank].begin(), all[rank].end()),
+                       ": every process must be given the same config, overrides and data"));
     }
   }
   return absl::OkStatus();
@@ -229,7 +230,7 @@ absl::StatusOr<ProcessSetup> JoinProcessGroup(const std::string& config_hash) {
                                         " in a distributed run: give --device=cuda, "
                                         "and each process trains on cuda:LOCAL_RANK");
     }
-    setup.device = "cuda:" + std::to_string(environment.local_rank);
+    setup.device = absl::StrCat("cuda:", environment.local_rank);
     group_options.backend = trainer::distributed::Backend::kNccl;
   }
   LOG(INFO) << "Joining " << environment.world_size << " processes as rank " << environment.rank << " ("

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "tools/cc/status_macros.h"
 
 namespace trainer {
@@ -203,7 +204,7 @@ FoldedConv FoldBatchNorm(const torch::nn::Conv2dImpl& conv, const torch::nn::Bat
 absl::StatusOr<onnx::ModelProto> ExportMobileNetToOnnx(mobilenet::MobileNetImpl& model,
                                                        const OnnxExportOptions& options) {
   if (options.opset != kOnnxOpsetDefault && options.opset != kOnnxOpsetLegacy) {
-    return absl::InvalidArgumentError("opset must be 13 or 10, got " + std::to_string(options.opset));
+    return absl::InvalidArgumentError(absl::StrCat("opset must be 13 or 10, got ", options.opset));
   }
   if (options.batch < 0) return absl::InvalidArgumentError("batch must be 0 (dynamic) or positive");
   if (options.input_size < 1) return absl::InvalidArgumentError("input_size must be positive");

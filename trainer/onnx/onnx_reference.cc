@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tools/cc/status_macros.h"
 
 namespace trainer {
@@ -28,8 +29,8 @@ absl::StatusOr<at::Tensor> TensorFromProto(const onnx::TensorProto& proto) {
     }
     return tensor;
   }
-  return absl::UnimplementedError("initializer " + proto.name() + ": only FLOAT tensors are supported, got type " +
-                                  std::to_string(proto.data_type()));
+  return absl::UnimplementedError(
+      absl::StrCat("initializer ", proto.name(), ": only FLOAT tensors are supported, got type ", proto.data_type()));
 }
 
 const onnx::AttributeProto* FindAttribute(const onnx::NodeProto& node, const std::string& name) {
@@ -162,16 +163,14 @@ absl::StatusOr<std::map<std::string, at::Tensor>> EvaluateOnnxGraph(const onnx::
       return absl::InvalidArgumentError("graph input " + input.name() + " must be float32");
     }
     if (type.shape().dim_size() != value.dim()) {
-      return absl::InvalidArgumentError("graph input " + input.name() + " has " +
-                                        std::to_string(type.shape().dim_size()) + " dimensions, the value " +
-                                        std::to_string(value.dim()));
+      return absl::InvalidArgumentError(absl::StrCat("graph input ", input.name(), " has ", type.shape().dim_size(),
+                                                     " dimensions, the value ", value.dim()));
     }
     for (int d = 0; d < type.shape().dim_size(); ++d) {
       const auto& dim = type.shape().dim(d);
       if (dim.has_dim_value() && dim.dim_value() != value.size(d)) {
-        return absl::InvalidArgumentError("graph input " + input.name() + " dimension " + std::to_string(d) +
-                                          " must be " + std::to_string(dim.dim_value()) + ", got " +
-                                          std::to_string(value.size(d)));
+        return absl::InvalidArgumentError(absl::StrCat("graph input ", input.name(), " dimension ", d, " must be ",
+                                                       dim.dim_value(), ", got ", value.size(d)));
       }
     }
     values[input.name()] = value;

@@ -5,9 +5,9 @@
 #include <torch/utils.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <exception>
 
+#include "absl/strings/str_format.h"
 #include "tools/cc/status_macros.h"
 #include "trainer/onnx/onnx_reference.h"
 
@@ -60,13 +60,11 @@ absl::StatusOr<Agreement> CompareGraphWithModel(const onnx::ModelProto& graph, m
   }
   const double allowed = options.relative_tolerance * std::max(1.0, agreement.max_abs_logit);
   if (!(agreement.max_abs_diff <= allowed) || !(agreement.max_abs_diff_probabilities <= allowed)) {
-    char message[256];
-    std::snprintf(message, sizeof(message),
-                  "the exported graph disagrees with the LibTorch model: max |logit difference| %.3g "
-                  "(probabilities %.3g) > allowed %.3g (%.0e x max(1, max |logit| %.3g))",
-                  agreement.max_abs_diff, agreement.max_abs_diff_probabilities, allowed, options.relative_tolerance,
-                  agreement.max_abs_logit);
-    return absl::InternalError(message);
+    return absl::InternalError(
+        absl::StrFormat("the exported graph disagrees with the LibTorch model: max |logit difference| %.3g "
+                        "(probabilities %.3g) > allowed %.3g (%.0e x max(1, max |logit| %.3g))",
+                        agreement.max_abs_diff, agreement.max_abs_diff_probabilities, allowed,
+                        options.relative_tolerance, agreement.max_abs_logit));
   }
   return agreement;
 }

@@ -7,10 +7,12 @@
 
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
+
 namespace trainer {
 
 std::string TestModelName(const TestModelSpec& spec) {
-  return std::string(spec.arch == mobilenet::Arch::kV1 ? "v1" : "v2") + "_os" + std::to_string(spec.output_stride);
+  return absl::StrCat(spec.arch == mobilenet::Arch::kV1 ? "v1" : "v2", "_os", spec.output_stride);
 }
 
 mobilenet::MobileNet MakeTestModel(const TestModelSpec& spec) {

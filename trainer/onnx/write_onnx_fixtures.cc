@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "trainer/onnx/onnx_export.h"
 #include "trainer/onnx/onnx_verify.h"
 #include "trainer/onnx/test_models.h"
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
     TORCH_CHECK(exported.ok(), exported.status().ToString());
     const auto checked = trainer::CheckOnnxModel(*exported);
     TORCH_CHECK(checked.ok(), checked.ToString());
-    std::string name = trainer::TestModelName(fixture.spec) + "_opset" + std::to_string(fixture.opset);
+    std::string name = absl::StrCat(trainer::TestModelName(fixture.spec), "_opset", fixture.opset);
     if (fixture.normalize_and_sigmoid) name += "_normalized_sigmoid_b2";
     std::ofstream(dir + "/" + name + ".onnx", std::ios::binary) << exported->SerializeAsString();
 

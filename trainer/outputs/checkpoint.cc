@@ -5,7 +5,6 @@
 #include <torch/serialize/archive.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -14,6 +13,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "glog/logging.h"
 #include "mobilenet/zip_checksums.h"
 #include "tools/cc/atomic_file.h"
@@ -49,23 +50,19 @@ uint32_t ReadLittleEndian32(std::string_view bytes) {
   return value;
 }
 
-std::string Hex(uint32_t value) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof(buffer), "0x%08x", value);
-  return buffer;
-}
+std::string Hex(uint32_t value) { return absl::StrFormat("0x%08x", value); }
 
 }  // namespace
 
 absl::StatusOr<std::string_view> VerifyCheckpointBytes(const std::string& path, std::string_view file, bool& verified) {
-  const std::string size = std::to_string(file.size()) + " bytes";
+  const std::string size = absl::StrCat(file.size(), " bytes");
   if (file.size() >= kFooterSize && file.substr(file.size() - kFooterSize, kFooterMagic.size()) == kFooterMagic) {
     const std::string_view archive = file.substr(0, file.size() - kFooterSize);
     const std::string_view footer = file.substr(archive.size());
     const uint32_t version = ReadLittleEndian32(footer.substr(12));
     if (version != kFooterVersion) {
-      return absl::DataLossError("checkpoint '" + path + "' has checksum footer version " + std::to_string(version) +
-                                 "; this build reads version " + std::to_string(kFooterVersion));
+      return absl::DataLossError(absl::StrCat("checkpoint '", path, "' has checksum footer version ", version,
+                                              "; this build reads version ", kFooterVersion));
     }
     const uint32_t recorded = ReadLittleEndian32(footer.substr(8));
     const uint32_t actual = Crc32c(archive);

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
 #include "mobilenet/zip_checksums.h"
 #include "tools/fuzz/fuzz_check.h"
 #include "trainer/outputs/checkpoint.h"
@@ -82,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool damaged_verified = false;
     const absl::StatusOr<std::string_view> refused =
         trainer::VerifyCheckpointBytes("damaged.ckpt", damaged, damaged_verified);
-    FUZZ_CHECK(!refused.ok(), "a byte changed at " + std::to_string(at) + " went unnoticed");
+    FUZZ_CHECK(!refused.ok(), absl::StrCat("a byte changed at ", at, " went unnoticed"));
     CheckRefusal(refused.status(), "damaged.ckpt");
   }
   return 0;

@@ -1,11 +1,12 @@
 #include "trainer/outputs/contact_sheet.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "trainer/outputs/svg_chart.h"
 
 namespace trainer {
@@ -15,11 +16,7 @@ constexpr double kTileWidth = 200, kImageHeight = 150, kLineHeight = 14, kGap = 
 constexpr size_t kMaxLines = 6;  // tags shown under an image; the rest are counted
 constexpr const char *kHit = "#2ca02c", *kMiss = "#ff7f0e", *kFalseAlarm = "#d62728";
 
-std::string Px(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.1f", value);
-  return buffer;
-}
+std::string Px(double value) { return absl::StrFormat("%.1f", value); }
 
 // The file as a data URI, or "" when it cannot be read or is neither JPEG nor PNG (by its first bytes).
 std::string DataUri(const std::string& path) {
@@ -70,7 +67,7 @@ std::string SvgContactSheet(const std::string& title, const std::vector<SheetTil
     for (size_t i = 0; i < lines.size() && i < kMaxLines; ++i) {
       line_y += kLineHeight;
       const bool last_shown = i + 1 == kMaxLines && lines.size() > kMaxLines;
-      svg += last_shown ? Text(x, line_y, "#444444", "... and " + std::to_string(lines.size() - i) + " more")
+      svg += last_shown ? Text(x, line_y, "#444444", absl::StrCat("... and ", lines.size() - i, " more"))
                         : Text(x, line_y, lines[i].second, lines[i].first);
     }
     svg += "</g>\n";

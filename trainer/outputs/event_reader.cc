@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "trainer/outputs/crc32c.h"
 
 namespace trainer {
@@ -46,7 +47,7 @@ absl::StatusOr<std::vector<WireField>> DecodeWireFields(std::string_view message
   size_t offset = 0;
   while (offset < message.size()) {
     const size_t start = offset;
-    const std::string where = "protobuf field at byte " + std::to_string(start);
+    const std::string where = absl::StrCat("protobuf field at byte ", start);
     uint64_t key = 0;
     if (!ReadVarint(message, offset, key)) return absl::DataLossError(where + ": truncated key");
     WireField field;
@@ -67,8 +68,7 @@ absl::StatusOr<std::vector<WireField>> DecodeWireFields(std::string_view message
       field.bytes = std::string(message.substr(offset, length));
       offset += length;
     } else {
-      return absl::DataLossError(where + ": wire type " + std::to_string(field.wire_type) +
-                                 " is not one of 0, 1, 2, 5");
+      return absl::DataLossError(absl::StrCat(where, ": wire type ", field.wire_type, " is not one of 0, 1, 2, 5"));
     }
     fields.push_back(std::move(field));
   }
@@ -101,8 +101,7 @@ absl::StatusOr<std::vector<std::string>> ReadEventRecords(const std::string& pat
   std::vector<std::string> records;
   size_t offset = 0;
   while (offset < bytes.size()) {
-    const std::string where =
-        path + ": record " + std::to_string(records.size()) + " at byte " + std::to_string(offset);
+    const std::string where = absl::StrCat(path, ": record ", records.size(), " at byte ", offset);
     if (bytes.size() - offset < 12) return absl::DataLossError(where + ": truncated header");
     const uint64_t length = ReadLittleEndian(bytes, offset, 8);
     if (MaskCrc32c(Crc32c(std::string_view(bytes).substr(offset, 8))) != ReadLittleEndian(bytes, offset + 8, 4)) {
@@ -110,7 +109,7 @@ absl::StatusOr<std::vector<std::string>> ReadEventRecords(const std::string& pat
     }
     // Compared this way round: a forged length near 2^64 would wrap `length + 4` past the check.
     if (length > bytes.size() - offset - 12 || bytes.size() - offset - 12 - length < 4) {
-      return absl::DataLossError(where + ": truncated data (the record says " + std::to_string(length) + " bytes)");
+      return absl::DataLossError(absl::StrCat(where, ": truncated data (the record says ", length, " bytes)"));
     }
     const std::string_view data = std::string_view(bytes).substr(offset + 12, length);
     if (MaskCrc32c(Crc32c(data)) != ReadLittleEndian(bytes, offset + 12 + length, 4)) {
@@ -130,8 +129,8 @@ absl::StatusOr<std::vector<tensorboard::Event>> ReadEventFile(const std::string&
   for (const std::string& data : *records) {
     tensorboard::Event event;
     if (!event.ParseFromString(data)) {
-      return absl::DataLossError(path + ": record " + std::to_string(events.size()) + " at byte " +
-                                 std::to_string(offset) + ": not an Event proto");
+      return absl::DataLossError(
+          absl::StrCat(path, ": record ", events.size(), " at byte ", offset, ": not an Event proto"));
     }
     events.push_back(std::move(event));
     offset += 12 + data.size() + 4;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tools/fuzz/fuzz_check.h"
 #include "tools/fuzz/input_file.h"
 #include "trainer/outputs/crc32c.h"
@@ -64,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (framed) {
     FUZZ_CHECK(payload_parses, "a payload that is not an Event was read");
-    FUZZ_CHECK(events->size() == 1, "one record read as " + std::to_string(events->size()) + " Events");
+    FUZZ_CHECK(events->size() == 1, absl::StrCat("one record read as ", events->size(), " Events"));
     FUZZ_CHECK((*events)[0].SerializeAsString() == payload.SerializeAsString(), "the record read as another Event");
   }
 
@@ -74,10 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<std::vector<tensorboard::Event>> reread = Read(rewritten, ".rewritten.tfevents");
   FUZZ_CHECK(reread.ok(), "Events written again do not read back: " + reread.status().ToString());
   FUZZ_CHECK(reread->size() == events->size(),
-             std::to_string(events->size()) + " Events written, " + std::to_string(reread->size()) + " read back");
+             absl::StrCat(events->size(), " Events written, ", reread->size(), " read back"));
   for (size_t i = 0; i < events->size(); ++i) {
     FUZZ_CHECK((*reread)[i].SerializeAsString() == (*events)[i].SerializeAsString(),
-               "Event " + std::to_string(i) + " changed in the round trip");
+               absl::StrCat("Event ", i, " changed in the round trip"));
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "tools/cc/atomic_file.h"
 #include "trainer/outputs/crc32c.h"
 #include "trainer/outputs/tensorboard.pb.h"
@@ -96,7 +97,7 @@ absl::StatusOr<std::unique_ptr<EventWriter>> EventWriter::Create(const std::stri
   char host[256] = "localhost";
   ::gethostname(host, sizeof(host) - 1);
   const auto seconds = static_cast<long long>(WallTime());
-  const std::string path = dir + "/events.out.tfevents." + std::to_string(seconds) + "." + host;
+  const std::string path = absl::StrCat(dir, "/events.out.tfevents.", seconds, ".", host);
   std::unique_ptr<EventWriter> writer(new EventWriter(path));
   tensorboard::Event event;
   event.set_wall_time(WallTime());
@@ -119,7 +120,7 @@ absl::Status EventWriter::WriteScalar(const std::string& tag, double value, int6
 
 absl::Status EventWriter::WritePrCurves(const std::vector<PrCurveInput>& curves, int num_thresholds, int64_t step) {
   if (num_thresholds < 2) {
-    return absl::InvalidArgumentError("PR curves need at least 2 thresholds, got " + std::to_string(num_thresholds));
+    return absl::InvalidArgumentError(absl::StrCat("PR curves need at least 2 thresholds, got ", num_thresholds));
   }
   tensorboard::Event event;
   event.set_wall_time(WallTime());

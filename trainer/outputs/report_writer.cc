@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <numeric>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "glog/logging.h"
 #include "metrics/report.h"
 #include "tools/cc/status_macros.h"
@@ -14,13 +15,7 @@
 namespace trainer {
 namespace {
 
-std::string Format(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), format, value);
-  return buffer;
-}
-
-std::string Percent(double value) { return Format("%.2f", 100.0 * value); }
+std::string Percent(double value) { return absl::StrFormat("%.2f", 100.0 * value); }
 
 Series Collect(const std::vector<MetricsRecord>& history, const std::string& kind, const std::string& value_name,
                const std::string& series_name, bool by_epoch, bool epoch_mean = false) {
@@ -70,9 +65,9 @@ std::string SourcesTable(const std::vector<SourceReport>& sources, const metrics
       "| source | images | mAP | micro-F1 | macro-F1 | classes never labelled (excluded) |\n"
       "|---|---|---|---|---|---|\n";
   auto row = [&](const std::string& name, const metrics::MultilabelMetrics& m) {
-    table += "| " + name + " | " + std::to_string(m.num_samples) + " | " + Percent(m.mean_average_precision) + " | " +
-             Percent(m.thresholded.overall_f1) + " | " + Percent(m.thresholded.mean_class_f1) + " | " +
-             std::to_string(m.num_unlabelled_classes) + " |\n";
+    absl::StrAppend(&table, "| ", name, " | ", m.num_samples, " | ", Percent(m.mean_average_precision), " | ",
+                    Percent(m.thresholded.overall_f1), " | ", Percent(m.thresholded.mean_class_f1), " | ",
+                    m.num_unlabelled_classes, " |\n");
   };
   for (const SourceReport& source : sources) row(source.name, source.metrics);
   row("all sources", combined);
@@ -89,11 +84,11 @@ std::string ClassApChart(const ReportInputs& in) {
   for (size_t c : order) {
     const metrics::ClassMetrics& m = in.class_ap[c];
     bars.push_back({m.name, m.average_precision,
-                    m.name + ": " + std::to_string(in.train_positives[c]) + " training positives, AP " +
-                        (std::isfinite(m.average_precision) ? Percent(m.average_precision) + "%"
-                                                            : std::string("n/a (no validation positives)"))});
+                    absl::StrCat(m.name, ": ", in.train_positives[c], " training positives, AP ",
+                                 std::isfinite(m.average_precision) ? Percent(m.average_precision) + "%"
+                                                                    : std::string("n/a (no validation positives)"))});
   }
-  const ChartOptions options{"validation AP per class at epoch " + std::to_string(in.class_ap_epoch),
+  const ChartOptions options{absl::StrCat("validation AP per class at epoch ", in.class_ap_epoch),
                              {"class, most positive training labels first"},
                              {"average precision (%)", false, /*percent=*/true}};
   return SvgBarChart(options, bars);
@@ -131,22 +126,22 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
   md += "- config: `config.pbtxt` (hash `" + in.config_hash + "`)\n";
   md += "- data: " + in.data_description + "\n";
   md += "- model: " + in.model_description + "\n";
-  md += "- training: " + std::to_string(in.epochs) + " epochs, " + std::to_string(in.steps) + " steps (" +
-        std::to_string(in.skipped_steps) + " skipped for a non-finite loss or gradient), " +
-        Format("%.1f", in.train_seconds) + " s, " + Format("%.1f", in.images_per_second) + " images/s on " +
-        std::to_string(in.threads) + " threads" +
-        (in.world_size > 1 ? " per process, x " + std::to_string(in.world_size) + " data-parallel processes (about " +
-                                 Format("%.1f", in.images_per_second * in.world_size) + " images/s in all)"
-                           : std::string()) +
-        "\n";
-  md += "- best " + in.best_metric_name + ": " + Percent(in.best_metric) + " at epoch " +
-        std::to_string(in.best_epoch) +
-        (in.ema ? in.best_is_ema ? " (EMA weights; `model_best.pt` holds them, `checkpoints/best.ckpt` that epoch's "
-                                   "training state)"
-                                 : " (raw weights, better than the EMA weights; `checkpoints/best.ckpt`, "
-                                   "`model_best.pt`)"
-                : " (`checkpoints/best.ckpt`, `model_best.pt`)") +
-        "\n\n";
+  absl::StrAppend(
+      &md,
+      absl::StrFormat("- training: %d epochs, %d steps (%d skipped for a non-finite loss or gradient), %.1f s, "
+                      "%.1f images/s on %d threads",
+                      in.epochs, in.steps, in.skipped_steps, in.train_seconds, in.images_per_second, in.threads),
+      in.world_size > 1 ? absl::StrFormat(" per process, x %d data-parallel processes (about %.1f images/s in all)",
+                                          in.world_size, in.images_per_second * in.world_size)
+                        : std::string(),
+      "\n");
+  absl::StrAppend(&md, "- best ", in.best_metric_name, ": ", Percent(in.best_metric), " at epoch ", in.best_epoch,
+                  in.ema ? in.best_is_ema ? " (EMA weights; `model_best.pt` holds them, `checkpoints/best.ckpt` "
+                                            "that epoch's training state)"
+                                          : " (raw weights, better than the EMA weights; `checkpoints/best.ckpt`, "
+                                            "`model_best.pt`)"
+                         : " (`checkpoints/best.ckpt`, `model_best.pt`)",
+                  "\n\n");
   md +=
       "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) maximise "
       "each class's F1; they were " +
@@ -160,9 +155,8 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
             : "\n\n";
   md += MetricsTable(in) + "\n";
   if (in.at_threshold.num_unlabelled_classes > 0) {
-    md += std::to_string(in.at_threshold.num_unlabelled_classes) + " of " +
-          std::to_string(in.at_threshold.num_classes) +
-          " classes are labelled by no validation source and are left out of every mean.\n\n";
+    absl::StrAppend(&md, in.at_threshold.num_unlabelled_classes, " of ", in.at_threshold.num_classes,
+                    " classes are labelled by no validation source and are left out of every mean.\n\n");
   }
   if (!in.by_source.empty()) {
     md +=
@@ -176,21 +170,24 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
       "powers of ten), so the first epoch's high loss leaves the later epochs readable: the thin line is each logged "
       "step, the thick one each epoch's mean.*\n\n![learning rate](curves_lr.svg)\n\n![validation](curves_val.svg)\n\n";
   if (!in.class_ap.empty()) {
-    md +=
-        "## Average precision per class\n\n![per-class AP](ap_by_class.svg)\n\n*Validation AP of each class at epoch " +
-        std::to_string(in.class_ap_epoch) +
-        (in.class_ap_epoch == in.best_epoch ? " (the best epoch)"
-                                            : " (the last epoch: this run resumed after the best one, whose "
-                                              "per-class APs were not kept)") +
+    absl::StrAppend(
+        &md,
+        "## Average precision per class\n\n![per-class AP](ap_by_class.svg)\n\n*Validation AP of each class at epoch ",
+        in.class_ap_epoch,
+        in.class_ap_epoch == in.best_epoch ? " (the best epoch)"
+                                           : " (the last epoch: this run resumed after the best one, whose "
+                                             "per-class APs were not kept)",
         ", classes ordered by their positive training labels, most first; n/a marks a class without validation "
-        "positives. Hover over a bar for its numbers.*\n\n";
+        "positives. Hover over a bar for its numbers.*\n\n");
   }
   if (!in.contact_sheet.empty()) {
-    md += "## Validation images\n\n![validation images with their tags](val_contact_sheet.svg)\n\n*The first " +
-          std::to_string(in.contact_sheet.size()) +
-          " validation images with the last epoch's predictions at the thresholds of `thresholds_last.txt`: "
-          "\u2713 (green) a true tag predicted, \u2717 (orange) a true tag missed, + (red) a predicted tag that is "
-          "not true (a false alarm).*\n\n";
+    absl::StrAppend(&md,
+                    "## Validation images\n\n![validation images with their tags](val_contact_sheet.svg)\n\n*The "
+                    "first ",
+                    in.contact_sheet.size(),
+                    " validation images with the last epoch's predictions at the thresholds of `thresholds_last.txt`: "
+                    "\u2713 (green) a true tag predicted, \u2717 (orange) a true tag missed, + (red) a predicted tag "
+                    "that is not true (a false alarm).*\n\n");
   }
   if (!in.fine_tune_report.empty()) md += "## Fine-tuning\n\n```\n" + in.fine_tune_report + "\n```\n\n";
   md += std::string("## Per-class metrics (the last epoch, thresholds_last.txt, tuned on the ") +

@@ -1,11 +1,12 @@
 #include "trainer/outputs/run_directory.h"
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tools/cc/atomic_file.h"
 #include "tools/cc/status_macros.h"
 
@@ -17,9 +18,7 @@ std::string Quote(const std::string& text) {
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
     if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-      out += buffer;
+      absl::StrAppend(&out, absl::StrFormat("\\u%04x", static_cast<int>(c)));
       continue;
     }
     out += c;
@@ -29,17 +28,15 @@ std::string Quote(const std::string& text) {
 
 std::string Number(double value) {
   if (!std::isfinite(value)) return "null";
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.9g", value);
-  return buffer;
+  return absl::StrFormat("%.9g", value);
 }
 
 }  // namespace
 
 std::string MetricsRecordToJson(const MetricsRecord& record) {
-  std::string line = "{\"kind\": " + Quote(record.kind) + ", \"step\": " + std::to_string(record.step) +
-                     ", \"epoch\": " + std::to_string(record.epoch);
-  for (const auto& [name, value] : record.values) line += ", " + Quote(name) + ": " + Number(value);
+  std::string line =
+      absl::StrCat("{\"kind\": ", Quote(record.kind), ", \"step\": ", record.step, ", \"epoch\": ", record.epoch);
+  for (const auto& [name, value] : record.values) absl::StrAppend(&line, ", ", Quote(name), ": ", Number(value));
   return line + "}";
 }
 
@@ -52,7 +49,7 @@ absl::StatusOr<std::vector<MetricsRecord>> ReadMetricsJsonl(const std::string& p
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty()) continue;
-    const std::string where = path + ":" + std::to_string(line_number);
+    const std::string where = absl::StrCat(path, ":", line_number);
     if (line.front() != '{' || line.back() != '}') return absl::DataLossError(where + ": not a JSON object");
     MetricsRecord record;
     size_t position = 1;

@@ -2,19 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
+
+#include "absl/strings/str_format.h"
 
 namespace trainer {
 namespace {
 
-std::string Format(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), format, value);
-  return buffer;
-}
-
-std::string Px(double value) { return Format("%.1f", value); }
+std::string Px(double value) { return absl::StrFormat("%.1f", value); }
 
 // The smallest of 1, 2, 5 (times a power of ten) at or above `value` > 0.
 double NiceStep(double value) {
@@ -31,20 +26,16 @@ std::string TickLabel(double value, double step) {
   if (decimals > 6) {  // tiny values: scientific notation with the digits the step resolves
     const double magnitude = std::floor(std::log10(std::max(std::fabs(value), step)) + 1e-9);
     const int digits = std::max(0, static_cast<int>(magnitude + decimals));
-    char buffer[64];
-    std::snprintf(buffer, sizeof(buffer), "%.*e", digits, value);
-    return buffer;
+    return absl::StrFormat("%.*e", digits, value);
   }
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
-  return buffer;
+  return absl::StrFormat("%.*f", decimals, value);
 }
 
 const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
 // The document's opening: size, white background and the title centred at the top.
 std::string SvgStart(double width, double height, const std::string& title) {
-  const std::string w = Format("%.0f", width), h = Format("%.0f", height);
+  const std::string w = absl::StrFormat("%.0f", width), h = absl::StrFormat("%.0f", height);
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " +
          h + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"" + w + "\" height=\"" + h +
          "\" fill=\"white\"/>\n<text x=\"" + Px(width / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" +
@@ -110,7 +101,7 @@ Ticks LogTicks(double min, double max) {
   Ticks ticks;
   for (size_t i = first; i <= last; ++i) {
     ticks.values.push_back(candidates[i]);
-    ticks.labels.push_back(Format("%g", candidates[i]));
+    ticks.labels.push_back(absl::StrFormat("%g", candidates[i]));
   }
   return ticks;
 }
