@@ -280,6 +280,7 @@ absl::StatusOr<std::string> EnsureEmojiDataset(const EmojiDataConfig& config, co
   options.classes = config.classes();
   options.train_per_class = config.train_per_class();
   options.val_per_class = config.val_per_class();
+  options.line_art_fraction = config.line_art_fraction();
   options.progress_every = 1000;
   LOG(INFO) << "Generating the emoji " << EmojiSetDescription(config) << " from " << options.emoji_dir << " into "
             << root << " (once; later runs reuse it)";

@@ -92,6 +92,7 @@ absl::Status Validate(const EmojiCocoOptions& options) {
   };
   RETURN_IF_ERROR(fraction(options.dark_fraction, "dark_fraction"));
   RETURN_IF_ERROR(fraction(options.blur_fraction, "blur_fraction"));
+  RETURN_IF_ERROR(fraction(options.line_art_fraction, "line_art_fraction"));
   if (options.set != EmojiSet::kPretrain) {
     if (options.train_images < 0 || options.val_images < 0 || options.train_images + options.val_images == 0 ||
         options.train_images >= kValIdBase || options.val_images >= kValIdBase) {
@@ -147,8 +148,8 @@ absl::Status ParallelFor(int64_t n, int threads, const std::function<absl::Statu
 
 // Decodes every (emoji, artwork) the set can draw, once.
 absl::StatusOr<std::vector<Sprite>> LoadSprites(const EmojiCatalog& catalog, const std::vector<int>& entries,
-                                                const std::vector<Artwork>& artworks, int threads) {
-  std::vector<Sprite> sprites(catalog.entries().size() * kNumArtworks);
+                                                const std::vector<Artwork>& artworks, bool line_art, int threads) {
+  std::vector<Sprite> sprites(catalog.entries().size() * kNumArtworks * 2);
   std::vector<std::pair<int, Artwork>> wanted;
   for (int entry : entries) {
     for (Artwork artwork : artworks) wanted.emplace_back(entry, artwork);
@@ -163,7 +164,8 @@ absl::StatusOr<std::vector<Sprite>> LoadSprites(const EmojiCatalog& catalog, con
                                                       catalog.entries()[static_cast<size_t>(entry)].short_name +
                                                       "'); " + ReinstallHint(catalog.dir()));
     }
-    sprites[static_cast<size_t>(entry) * kNumArtworks + static_cast<size_t>(artwork)] = *std::move(sprite);
+    if (line_art && artwork != Artwork::kOpenMoji) sprites[SpriteIndex(entry, artwork, true)] = LineArtVariant(*sprite);
+    sprites[SpriteIndex(entry, artwork, false)] = *std::move(sprite);
     return absl::OkStatus();
   }));
   return sprites;
@@ -303,7 +305,7 @@ std::string InstancesJson(const EmojiCocoOptions& options, const EmojiCocoResult
               std::to_string(x1) + "," + std::to_string(y0) + "," + std::to_string(x1) + "," + std::to_string(y1) +
               "," + std::to_string(x0) + "," + std::to_string(y1) +
               "]],\"emoji\":" + JsonString(catalog.entries()[static_cast<size_t>(paste.entry)].short_name) +
-              ",\"artwork\":\"" + ArtworkName(paste.artwork) + "\"}";
+              ",\"artwork\":\"" + ArtworkName(paste.artwork) + "\"" + (paste.line_art ? ",\"line_art\":true}" : "}");
     }
   }
   json += "],\"categories\":[";
@@ -341,6 +343,7 @@ std::string Readme(const EmojiCocoOptions& options, const EmojiCatalog& catalog,
          << "\nval_per_class: " << options.val_per_class << "\n";
   }
   text << "dark_fraction: " << options.dark_fraction << "\nblur_fraction: " << options.blur_fraction << "\n";
+  if (options.line_art_fraction > 0) text << "line_art_fraction: " << options.line_art_fraction << "\n";
   std::ifstream version(catalog.dir() + "/VERSION");
   std::string artwork_version;
   if (version && std::getline(version, artwork_version)) text << "artwork: " << artwork_version << "\n";
@@ -420,6 +423,7 @@ absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const 
     setup.coco.max_clutter = options.max_clutter;
     setup.coco.dark_fraction = options.dark_fraction;
     setup.coco.blur_fraction = options.blur_fraction;
+    setup.coco.line_art_fraction = options.line_art_fraction;
     for (const CategoryEmoji& category : catalog.coco()) {
       result.categories.push_back(category.category);
       setup.coco.class_emoji.push_back(category.emoji);
@@ -439,6 +443,7 @@ absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const 
     setup.coco.dark_fraction = options.dark_fraction;
     setup.coco.blur_fraction = options.blur_fraction;
     setup.coco.may_mirror = false;
+    setup.coco.line_art_fraction = options.line_art_fraction;
     for (size_t c = 0; c < setup.pretrain_classes.size(); ++c) {
       const EmojiEntry& entry = catalog.entries()[static_cast<size_t>(setup.pretrain_classes[c])];
       result.categories.push_back({static_cast<int64_t>(c) + 1, entry.short_name, entry.category});
@@ -465,7 +470,7 @@ absl::StatusOr<EmojiCocoResult> Generate(const EmojiCocoOptions& options, const 
     drawn.insert(drawn.end(), setup.pretrain.clutter.begin(), setup.pretrain.clutter.end());
     artworks = {Artwork::kNoto, Artwork::kTwemoji};
   }
-  ASSIGN_OR_RETURN(setup.sprites, LoadSprites(catalog, drawn, artworks, threads));
+  ASSIGN_OR_RETURN(setup.sprites, LoadSprites(catalog, drawn, artworks, options.line_art_fraction > 0, threads));
 
   std::error_code error;
   fs::create_directories(staging + "/annotations", error);

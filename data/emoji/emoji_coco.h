@@ -65,9 +65,12 @@ struct EmojiCocoOptions {
   int64_t val_per_class = 10;
   // Both.
   double dark_fraction = 0.06;  // images whose brightness is scaled to 10-25%
-  double blur_fraction = 0.2;   // pastes blurred (Gaussian, sigma 0.4-1.4 px at 128 px, in proportion above)
-  int threads = 0;              // 0: one per core
-  int64_t progress_every = 0;   // log a line every this many images (0: never)
+  // kCoco80 and kPretrainMultiLabel: Noto / Twemoji pastes drawn as line art (LineArtVariant, emoji_sprite.h); 0
+  // leaves the pictures exactly as without it.
+  double line_art_fraction = 0;
+  double blur_fraction = 0.2;  // pastes blurred (Gaussian, sigma 0.4-1.4 px at 128 px, in proportion above)
+  int threads = 0;             // 0: one per core
+  int64_t progress_every = 0;  // log a line every this many images (0: never)
 };
 
 struct ImageRecord {

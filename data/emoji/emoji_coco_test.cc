@@ -311,6 +311,41 @@ TEST_F(EmojiCocoTest, MultiLabelPretrainSetLabelsEveryPasteOverItsClasses) {
   EXPECT_GT(multi, 140);
 }
 
+// line_art_fraction redraws about that share of the train split's pastes and none of val's (OpenMoji stays the unseen
+// style); the JSON marks each redrawn paste, and labels do not depend on the style.
+TEST_F(EmojiCocoTest, LineArtRedrawsTrainPastesOnly) {
+  EmojiCocoOptions options = Small("line_art");
+  options.line_art_fraction = 0.5;
+  const absl::StatusOr<EmojiCocoResult> result = WriteEmojiCoco(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const EmojiCocoOptions plain_options = Small("no_line_art");
+  const absl::StatusOr<EmojiCocoResult> plain = WriteEmojiCoco(plain_options);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  for (size_t s = 0; s < result->splits.size(); ++s) {
+    const SplitRecord& split = result->splits[s];
+    int64_t pastes = 0, line_art = 0;
+    for (size_t i = 0; i < split.images.size(); ++i) {
+      for (const PasteRecord& paste : split.images[i].pastes) pastes += 1, line_art += paste.line_art;
+    }
+    const std::string json = ReadAll(options.out_dir + "/annotations/instances_" + split.name + ".json");
+    int64_t marked = 0;
+    for (size_t at = json.find("\"line_art\":true"); at != std::string::npos;
+         at = json.find("\"line_art\":true", at + 1)) {
+      ++marked;
+    }
+    if (split.name == "train2017") {
+      EXPECT_NEAR(static_cast<double>(line_art) / pastes, 0.5, 0.1) << pastes << " pastes";
+      EXPECT_GT(marked, 0);
+    } else {
+      EXPECT_EQ(line_art, 0);
+      EXPECT_EQ(marked, 0);
+    }
+  }
+  EXPECT_EQ(ReadAll(plain_options.out_dir + "/annotations/instances_train2017.json").find("line_art"),
+            std::string::npos);
+  EXPECT_NE(ReadAll(options.out_dir + "/README.txt").find("line_art_fraction: 0.5"), std::string::npos);
+}
+
 void ExpectNoOutput(const std::string& out_dir) {
   EXPECT_FALSE(fs::exists(out_dir)) << out_dir;
   EXPECT_FALSE(fs::exists(out_dir + ".partial")) << out_dir << ".partial";

@@ -78,6 +78,49 @@ TEST(EmojiSpriteTest, PremultipliesAndAveragesEachMipLevel) {
   EXPECT_EQ(half[2 * 4 + 3], 0);
 }
 
+// 64 x 64 (lines 2 texels wide): a 32 x 32 square at [16, 48) whose left half is (200, 40, 40) and right half
+// (20, 30, 230), both opaque, on transparency. Flattened to 4 levels per channel (k * 85, nearest): (170, 0, 0) and
+// (0, 0, 255). Worked by hand: outside, texels within 2 (Chebyshev) of the square are line; inside, texels within 1
+// of the outside or of the other colour are line; the rest keep their flattened colour.
+TEST(EmojiSpriteTest, LineArtFlattensColoursAndDrawsOutlinesAndColourBorders) {
+  const absl::StatusOr<Sprite> sprite = DecodeSprite(
+      RgbaPng(64,
+              [](int x, int y) {
+                if (x < 16 || x >= 48 || y < 16 || y >= 48) {
+                  return std::array<uint8_t, 4>{};
+                }
+                return x < 32 ? std::array<uint8_t, 4>{200, 40, 40, 255} : std::array<uint8_t, 4>{20, 30, 230, 255};
+              }),
+      "square.png");
+  ASSERT_TRUE(sprite.ok()) << sprite.status();
+  const Sprite line_art = LineArtVariant(*sprite);
+  ASSERT_EQ(line_art.size, 64);
+  ASSERT_EQ(line_art.levels.size(), sprite->levels.size());  // mipmaps rebuilt down to 4 x 4
+  const auto texel = [&](int x, int y) {
+    const uint8_t* t = &line_art.levels[0][(static_cast<size_t>(y) * 64 + x) * 4];
+    return std::array<int, 4>{t[0], t[1], t[2], t[3]};
+  };
+  const std::array<int, 4> line{24, 24, 24, 255}, red{170, 0, 0, 255}, blue{0, 0, 255, 255}, none{0, 0, 0, 0};
+  int lines = 0;
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      const bool inside = x >= 16 && x < 48 && y >= 16 && y < 48;
+      const int to_outside = inside ? std::min({x - 16, 47 - x, y - 16, 47 - y}) + 1
+                                    : std::max({16 - x, x - 47, 16 - y, y - 47});  // Chebyshev to the square
+      std::array<int, 4> expected = none;
+      if (inside) {
+        const bool colour_border = x == 31 || x == 32;
+        expected = to_outside <= 1 || colour_border ? line : (x < 32 ? red : blue);
+      } else if (to_outside <= 2) {
+        expected = line;
+      }
+      ASSERT_EQ(texel(x, y), expected) << "texel (" << x << ", " << y << ")";
+      lines += expected == line;
+    }
+  }
+  EXPECT_EQ(lines, 36 * 36 - 30 * 30 + 2 * 30);  // the outline ring, 6 texels wide in all, and the 2-wide divide
+}
+
 TEST(EmojiSpriteTest, TruncatedNonSquareAndForeignDataAreErrorsNamingTheFile) {
   std::vector<uint8_t> png = RgbaPng(16, [](int x, int y) { return std::array<uint8_t, 4>{1, 2, 3, 255}; });
   png.resize(png.size() / 2);

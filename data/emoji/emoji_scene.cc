@@ -61,6 +61,11 @@ PastePlan PlanLook(double side, double max_degrees, bool may_mirror, double blur
   return paste;
 }
 
+// No draw from `rng` when `fraction` is 0, so sets without line art keep their pictures.
+bool ChooseLineArt(double fraction, Artwork artwork, EmojiRng& rng) {
+  return fraction > 0 && artwork != Artwork::kOpenMoji && rng.Bernoulli(fraction);
+}
+
 Artwork ChooseArtwork(ArtworkChoice choice, EmojiRng& rng) {
   if (choice == ArtworkChoice::kOpenMojiOnly) return Artwork::kOpenMoji;
   return rng.Bernoulli(0.5) ? Artwork::kNoto : Artwork::kTwemoji;
@@ -149,6 +154,7 @@ ScenePlan PlanCocoScene(const CocoSceneConfig& config, ArtworkChoice artwork, Em
       object.class_index = labels[l];
       object.entry = emoji[static_cast<size_t>(rng.Index(static_cast<int>(emoji.size())))];
       object.artwork = ChooseArtwork(artwork, rng);
+      object.line_art = ChooseLineArt(config.line_art_fraction, object.artwork, rng);
       const double side = (i == 0 ? first : std::max(0.15, first * rng.Uniform(0.6, 0.9))) * config.image_size;
       object.paste = PlanLook(side, 25, config.may_mirror, config.blur_fraction, config.image_size, rng);
       plan.objects.push_back(object);
@@ -162,6 +168,7 @@ ScenePlan PlanCocoScene(const CocoSceneConfig& config, ArtworkChoice artwork, Em
     SceneObject object;
     object.entry = config.clutter[static_cast<size_t>(rng.Index(static_cast<int>(config.clutter.size())))];
     object.artwork = ChooseArtwork(artwork, rng);
+    object.line_art = ChooseLineArt(config.line_art_fraction, object.artwork, rng);
     object.paste = PlanLook(rng.Uniform(0.15, 0.3) * config.image_size, 40, config.may_mirror, config.blur_fraction,
                             config.image_size, rng);
     plan.objects.push_back(object);
@@ -213,13 +220,13 @@ RenderedScene RenderScene(const ScenePlan& plan, const std::vector<Sprite>& spri
   scene.dark = plan.dark;
   for (size_t i = 0; i < plan.objects.size(); ++i) {
     const SceneObject& object = plan.objects[i];
-    const Sprite& sprite =
-        sprites[static_cast<size_t>(object.entry) * kNumArtworks + static_cast<size_t>(object.artwork)];
+    const Sprite& sprite = sprites[SpriteIndex(object.entry, object.artwork, object.line_art)];
     const PastedBox box = Paste(sprite, object.paste, static_cast<int16_t>(i), canvas);
     PasteRecord record;
     record.class_index = object.class_index;
     record.entry = object.entry;
     record.artwork = object.artwork;
+    record.line_art = object.line_art;
     record.x = box.x0, record.y = box.y0, record.width = box.x1 - box.x0, record.height = box.y1 - box.y0;
     record.area = box.opaque_pixels;
     scene.pastes.push_back(record);

@@ -18,8 +18,14 @@ struct SceneObject {
   int class_index = -1;  // -1: clutter (unlabelled)
   int entry = -1;        // emoji, an index into EmojiCatalog::entries()
   Artwork artwork = Artwork::kNoto;
+  bool line_art = false;  // drawn as LineArtVariant of its artwork (emoji_sprite.h)
   PastePlan paste;
 };
+
+// Where RenderScene finds the sprite of (entry, artwork, line art) in its table.
+inline size_t SpriteIndex(int entry, Artwork artwork, bool line_art) {
+  return (static_cast<size_t>(entry) * kNumArtworks + static_cast<size_t>(artwork)) * 2 + (line_art ? 1 : 0);
+}
 
 struct ScenePlan {
   BackgroundPlan background;
@@ -41,7 +47,8 @@ struct CocoSceneConfig {
   int max_clutter = 3;
   double dark_fraction = 0.06;
   double blur_fraction = 0.2;
-  bool may_mirror = true;  // false where mirroring changes what an emoji means (arrows among the classes)
+  bool may_mirror = true;        // false where mirroring changes what an emoji means (arrows among the classes)
+  double line_art_fraction = 0;  // Noto / Twemoji pastes drawn as line art (never OpenMoji ones)
 };
 
 // A multi-label picture: each class present with its frequency (at most max_objects classes: a random subset is
@@ -70,6 +77,7 @@ struct PasteRecord {
   int class_index = -1;  // contiguous class of the JSON's categories; -1 for clutter
   int entry = -1;        // index into EmojiCatalog::entries()
   Artwork artwork = Artwork::kNoto;
+  bool line_art = false;
   int x = 0, y = 0, width = 0, height = 0;  // tight box of its pixels with alpha >= 1/2 (the annotation's bbox)
   int64_t area = 0;                         // those pixels
   double visible_fraction = 0;              // of them, the share no later paste covers
@@ -81,7 +89,7 @@ struct RenderedScene {
   std::vector<PasteRecord> pastes;  // in drawing order
 };
 
-// Draws `plan`. `sprites` holds entry * kNumArtworks + artwork; every sprite the plan names must be decoded.
+// Draws `plan`. `sprites` holds SpriteIndex(entry, artwork, line_art); every sprite the plan names must be there.
 RenderedScene RenderScene(const ScenePlan& plan, const std::vector<Sprite>& sprites, int image_size,
                           uint64_t noise_seed);
 

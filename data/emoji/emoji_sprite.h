@@ -28,6 +28,12 @@ absl::StatusOr<Sprite> DecodeSprite(const std::vector<uint8_t>& png, const std::
 // Reads and decodes the file at `path`.
 absl::StatusOr<Sprite> ReadSprite(const std::string& path);
 
+// The same emoji redrawn as line art, the look of OpenMoji-style sets: colours flattened to 4 levels per channel, a
+// dark line along the shape's border and wherever two flattened colours meet. Training on such variants of Noto and
+// Twemoji teaches features that survive a change of drawing style (domain randomisation), without ever showing the
+// held-out style itself.
+Sprite LineArtVariant(const Sprite& sprite);
+
 }  // namespace coco::data
 
 #endif  // DATA_EMOJI_EMOJI_SPRITE_H_

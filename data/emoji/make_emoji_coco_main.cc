@@ -46,6 +46,9 @@ DEFINE_int64(train_per_class, 50, "pretrain: train2017 images per class.");
 DEFINE_int64(val_per_class, 10, "pretrain: val2017 images per class (same artwork, other composites).");
 DEFINE_double(dark_fraction, 0.06, "Fraction of images whose brightness is scaled down to 10-25%.");
 DEFINE_double(blur_fraction, 0.2, "Fraction of pasted emoji that are blurred.");
+DEFINE_double(line_art_fraction, 0,
+              "coco80, pretrain_multilabel: fraction of Noto / Twemoji pastes redrawn as line art (flat colours, "
+              "dark outlines).");
 DEFINE_int32(threads, 0, "Rendering threads (0: one per core).");
 DEFINE_int64(progress_every, 10000, "Log progress every this many images (0: never).");
 DEFINE_string(contact_sheet, "",
@@ -98,6 +101,7 @@ absl::Status Run() {
   options.val_per_class = FLAGS_val_per_class;
   options.dark_fraction = FLAGS_dark_fraction;
   options.blur_fraction = FLAGS_blur_fraction;
+  options.line_art_fraction = FLAGS_line_art_fraction;
   options.threads = FLAGS_threads;
   options.progress_every = FLAGS_progress_every;
   const auto start = std::chrono::steady_clock::now();
