@@ -40,7 +40,8 @@ absl::Status Run(const char* argv0) {
   options.experiments_dir = FLAGS_experiments_dir.empty() ? trainer::FindExperimentsDir(argv0)
                                                           : trainer::ResolveUserPath(FLAGS_experiments_dir);
   if (options.experiments_dir.empty()) return absl::NotFoundError("cannot find experiments/: pass --experiments_dir");
-  if (FLAGS_sweep.empty()) return absl::InvalidArgumentError("--sweep is required (losses, finetune, ablations, transfer, or a sweep .pbtxt)");
+  if (FLAGS_sweep.empty())
+    return absl::InvalidArgumentError("--sweep is required (losses, finetune, ablations, transfer, or a sweep .pbtxt)");
   const bool is_path = FLAGS_sweep.find('/') != std::string::npos || FLAGS_sweep.find(".pbtxt") != std::string::npos;
   options.sweep_path =
       is_path ? trainer::ResolveUserPath(FLAGS_sweep) : options.experiments_dir + "/sweeps/" + FLAGS_sweep + ".pbtxt";
