@@ -22,5 +22,5 @@ for config in "${root}"/experiments/*.pbtxt; do
   grep -q "name: \"${name}\"" <<< "${via_target}" || { echo "${name}: resolved name missing" >&2; exit 1; }
   count=$((count + 1))
 done
-[[ "${count}" -eq 18 ]] || { echo "expected 18 experiments, found ${count}" >&2; exit 1; }
+[[ "${count}" -eq 19 ]] || { echo "expected 19 experiments, found ${count}" >&2; exit 1; }
 echo "PASS: ${count} experiment targets"
