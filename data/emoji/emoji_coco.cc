@@ -93,6 +93,9 @@ absl::Status Validate(const EmojiCocoOptions& options) {
   RETURN_IF_ERROR(fraction(options.dark_fraction, "dark_fraction"));
   RETURN_IF_ERROR(fraction(options.blur_fraction, "blur_fraction"));
   RETURN_IF_ERROR(fraction(options.line_art_fraction, "line_art_fraction"));
+  if (options.set == EmojiSet::kPretrain && options.line_art_fraction > 0) {
+    return absl::InvalidArgumentError("line_art_fraction applies to the multi-label sets, not to pretrain");
+  }
   if (options.set != EmojiSet::kPretrain) {
     if (options.train_images < 0 || options.val_images < 0 || options.train_images + options.val_images == 0 ||
         options.train_images >= kValIdBase || options.val_images >= kValIdBase) {

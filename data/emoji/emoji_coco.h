@@ -1,4 +1,4 @@
-// Two COCO-format data sets drawn from real emoji artwork (emoji_catalog.h), offline and deterministically:
+// Three COCO-format data sets drawn from real emoji artwork (emoji_catalog.h), offline and deterministically:
 //
 // - kCoco80: multi-label pictures of the 80 COCO 2017 categories, in COCO 2017's layout and ids. Each image is a
 //   background with 0-`max_objects` emoji of COCO categories (drawn per coco_emoji.tsv) with COCO's class
@@ -63,14 +63,14 @@ struct EmojiCocoOptions {
   // kPretrain.
   int64_t train_per_class = 50;
   int64_t val_per_class = 10;
-  // Both.
-  double dark_fraction = 0.06;  // images whose brightness is scaled to 10-25%
   // kCoco80 and kPretrainMultiLabel: Noto / Twemoji pastes drawn as line art (LineArtVariant, emoji_sprite.h); 0
   // leaves the pictures exactly as without it.
   double line_art_fraction = 0;
-  double blur_fraction = 0.2;  // pastes blurred (Gaussian, sigma 0.4-1.4 px at 128 px, in proportion above)
-  int threads = 0;             // 0: one per core
-  int64_t progress_every = 0;  // log a line every this many images (0: never)
+  // Every set.
+  double dark_fraction = 0.06;  // images whose brightness is scaled to 10-25%
+  double blur_fraction = 0.2;   // pastes blurred (Gaussian, sigma 0.4-1.4 px at 128 px, in proportion above)
+  int threads = 0;              // 0: one per core
+  int64_t progress_every = 0;   // log a line every this many images (0: never)
 };
 
 struct ImageRecord {

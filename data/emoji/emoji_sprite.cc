@@ -113,9 +113,9 @@ Sprite LineArtVariant(const Sprite& sprite) {
           const int yy = y + dy, xx = x + dx;
           const int there = yy < 0 || xx < 0 || yy >= n || xx >= n ? -1 : flat[static_cast<size_t>(yy) * n + xx];
           if (there >= 0) near_shape = true;
-          // Inside, a line needs a neighbour of another colour (or the outside) within half the width, so two regions'
-          // lines meet in one line about `width` wide, and the border line is that plus the outer outline.
-          const bool close = std::abs(dx) * 2 <= width && std::abs(dy) * 2 <= width;
+          // Inside, a line needs a neighbour of another colour (or the outside) within half the width (at least 1), so
+          // two regions' lines meet in one line about `width` wide, and the border line is that plus the outer outline.
+          const bool close = std::max(std::abs(dx), std::abs(dy)) <= std::max(1, width / 2);
           if (here < 0 ? there >= 0 : (there != here && close)) edge = true;
         }
       }

@@ -312,6 +312,9 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
     check.AtLeast<int64_t>("data.emoji.train_per_class", emoji.train_per_class(), 1);
     check.AtLeast<int64_t>("data.emoji.val_per_class", emoji.val_per_class(), 1);
     check.InRange("data.emoji.line_art_fraction", emoji.line_art_fraction(), 0.0, 1.0);
+    check.Require("data.emoji.line_art_fraction",
+                  emoji.set() != EmojiDataConfig::PRETRAIN || emoji.line_art_fraction() == 0,
+                  "applies to COCO80 and PRETRAIN_MULTILABEL only");
   } else {
     check.Require("data.coco.train_split", !data.coco().train_split().empty(), "must not be empty");
     check.Require("data.coco.val_split", !data.coco().val_split().empty(), "must not be empty");

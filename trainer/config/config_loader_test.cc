@@ -213,6 +213,10 @@ TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {
               HasSubstr("--override[0]:1: data.calibration_fraction must be in [0, 0.5], got 0.6"));
   EXPECT_THAT(error("data { calibration_fraction: -0.1 }"), HasSubstr("data.calibration_fraction must be in [0, 0.5]"));
   EXPECT_EQ(error("data { calibration_fraction: 0 }"), "no error");  // same-split tuning
+  EXPECT_THAT(error("data { emoji { line_art_fraction: 1.5 } }"),
+              HasSubstr("data.emoji.line_art_fraction must be in [0, 1], got 1.5"));
+  EXPECT_THAT(error("data { emoji { set: PRETRAIN line_art_fraction: 0.5 } }"),
+              HasSubstr("data.emoji.line_art_fraction applies to COCO80 and PRETRAIN_MULTILABEL only"));
   EXPECT_EQ(error("data { train { annotations: 'a.json' } val { annotations: 'b.json' } "
                   "label_space { kind: UNION alias: 'a=b' } sampling { repeat_factor_threshold: 0.001 } }"),
             "no error");
