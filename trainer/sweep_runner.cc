@@ -362,6 +362,29 @@ std::string SweepCsv(const std::vector<SweepRow>& rows) {
   return csv;
 }
 
+SweepRow SweepRowOf(const SweepRun& run, int seed, const TrainResult& result) {
+  SweepRow row;
+  row.label = run.label();
+  row.config = run.config();
+  row.seed = seed;
+  // With optimizer.ema the raw weights train exactly as without it, so their row would repeat the run without EMA:
+  // the row is the EMA weights' final evaluation, what the EMA adds (and not the better of the two, a choice on val).
+  const EvalSummary& eval = result.final_ema_eval ? *result.final_ema_eval : result.final_eval;
+  row.map = eval.map;
+  row.micro_f1 = eval.micro_f1;
+  row.macro_f1 = eval.macro_f1;
+  row.accuracy = eval.subset_accuracy;
+  row.tuned_micro_f1 = eval.tuned_micro_f1;
+  row.tuned_macro_f1 = eval.tuned_macro_f1;
+  row.val_tuned_micro_f1 = eval.val_tuned_micro_f1;
+  row.val_tuned_macro_f1 = eval.val_tuned_macro_f1;
+  row.calibration_images = eval.calibration_samples;
+  row.train_seconds = result.train_seconds;
+  row.images_per_second = result.images_per_second;
+  row.skipped_steps = result.skipped_steps;
+  return row;
+}
+
 std::vector<HParam> SweepRunHparams(const SweepRun& run, int seed) {
   std::vector<HParam> hparams = {{"run", run.label()}, {"config", run.config()}, {"seed", double(seed)}};
   for (int i = 0; i < run.override_size(); ++i) {
@@ -471,24 +494,7 @@ absl::StatusOr<SweepOutcome> RunSweep(const SweepOptions& options) {
         outcome.stopped_seed = seed;
         return outcome;  // results.{md,csv} already hold every finished run
       }
-      SweepRow row;
-      row.label = run.label();
-      row.config = run.config();
-      row.seed = seed;
-      const EvalSummary& eval = result->final_eval;
-      row.map = eval.map;
-      row.micro_f1 = eval.micro_f1;
-      row.macro_f1 = eval.macro_f1;
-      row.accuracy = eval.subset_accuracy;
-      row.tuned_micro_f1 = eval.tuned_micro_f1;
-      row.tuned_macro_f1 = eval.tuned_macro_f1;
-      row.val_tuned_micro_f1 = eval.val_tuned_micro_f1;
-      row.val_tuned_macro_f1 = eval.val_tuned_macro_f1;
-      row.calibration_images = eval.calibration_samples;
-      row.train_seconds = result->train_seconds;
-      row.images_per_second = result->images_per_second;
-      row.skipped_steps = result->skipped_steps;
-      rows.push_back(row);
+      rows.push_back(SweepRowOf(run, seed, *result));
       RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.md",
                                                 SweepHeader(sweep, options, seeds, rows) + SweepMarkdown(rows)));
       RETURN_IF_ERROR(coco::WriteFileAtomically(options.out_dir + "/results.csv", SweepCsv(rows)));

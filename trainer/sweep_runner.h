@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "trainer/config/sweep.pb.h"
 #include "trainer/outputs/event_writer.h"
+#include "trainer/trainer.h"
 
 namespace trainer {
 
@@ -45,6 +46,9 @@ struct SweepRow {
 };
 
 absl::StatusOr<SweepConfig> ReadSweepConfig(const std::string& path);
+
+// The row of one finished run: its final evaluation, or with optimizer.ema its EMA weights' final evaluation.
+SweepRow SweepRowOf(const SweepRun& run, int seed, const TrainResult& result);
 
 // A sweep run's hyperparameters for TensorBoard's HParams view: "run" (its label), "config", "seed", then each field
 // its overrides set (before $SEED_DIR / $SWEEP_DIR are replaced, so the seeds of a run agree), named by its path in

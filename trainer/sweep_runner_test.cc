@@ -39,7 +39,35 @@ TEST(SweepTest, CheckedInSweepsResolve) {
     }
     ++sweeps;
   }
-  EXPECT_EQ(sweeps, 4);
+  EXPECT_EQ(sweeps, 5);
+}
+
+// A run's row is its final evaluation; with optimizer.ema, the EMA weights' final evaluation (the raw weights train
+// as without EMA, so their row would only repeat the baseline's). Speeds come from the run either way.
+TEST(SweepTest, RowOfAnEmaRunIsTheEmaWeightsFinalEvaluation) {
+  SweepRun run;
+  run.set_label("ema");
+  run.set_config("baseline_bce");
+  TrainResult result;
+  result.final_eval.map = 0.10;
+  result.final_eval.tuned_micro_f1 = 0.30;
+  result.final_eval.calibration_samples = 200;
+  result.train_seconds = 12.5;
+  const SweepRow raw = SweepRowOf(run, 2, result);
+  EXPECT_EQ(raw.label, "ema");
+  EXPECT_EQ(raw.seed, 2);
+  EXPECT_DOUBLE_EQ(raw.map, 0.10);
+  EXPECT_DOUBLE_EQ(raw.tuned_micro_f1, 0.30);
+
+  result.final_ema_eval = EvalSummary{};
+  result.final_ema_eval->map = 0.25;
+  result.final_ema_eval->tuned_micro_f1 = 0.35;
+  result.final_ema_eval->calibration_samples = 200;
+  const SweepRow ema = SweepRowOf(run, 2, result);
+  EXPECT_DOUBLE_EQ(ema.map, 0.25);
+  EXPECT_DOUBLE_EQ(ema.tuned_micro_f1, 0.35);
+  EXPECT_EQ(ema.calibration_images, 200);
+  EXPECT_DOUBLE_EQ(ema.train_seconds, 12.5);
 }
 
 // One markdown line per run label (mean over its seeds), one CSV line per run and seed.

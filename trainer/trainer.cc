@@ -858,6 +858,7 @@ absl::Status TrainingRun::EvaluateEpoch(int64_t epoch, double mean_loss, double 
   }
   result_.final_eval = summary;
   result_.final_eval_by_source = std::move(by_source);
+  result_.final_ema_eval = std::move(ema_summary);
   evaluated_ = true;
   return absl::OkStatus();
 }
@@ -917,6 +918,9 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
     // Resumed after the last epoch: evaluate once more so the outputs are complete, and rewrite model_last.pt from
     // last.ckpt (a kill between the two writes at the end of the last epoch would leave an older one).
     ASSIGN_OR_RETURN(result_.final_eval, EvaluateModel(model_, &result_.final_eval_by_source, &final_rows_));
+    if (ema_) {
+      ASSIGN_OR_RETURN(result_.final_ema_eval, EvaluateModel(ema_model_, nullptr));
+    }
     if (run_) RETURN_IF_ERROR(mobilenet::WriteStateDict(mobilenet::GetStateDict(*model_), run_->File("model_last.pt")));
   }
   TrainResult result = Partial();

@@ -4,6 +4,7 @@
 #define TRAINER_TRAINER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ struct TrainResult {
   double train_seconds = 0.0;
   double images_per_second = 0.0;
   EvalSummary final_eval;                        // last evaluated epoch
+  // optimizer.ema: the EMA weights' evaluation at the last evaluated epoch (what a sweep reports for such a run).
+  std::optional<EvalSummary> final_ema_eval;
   std::vector<SourceEval> final_eval_by_source;  // the same, per validation source when there are several
   double best_metric = 0.0;
   int64_t best_epoch = 0;

@@ -572,6 +572,12 @@ bool ExpectBestIsTheBetterOfRawAndEma(const TrainOptions& options, const TrainRe
     }
   }
   EXPECT_EQ(raw.size(), ema.size());
+  // The result carries the last EMA evaluation (what a sweep reports for the run) beside the raw one.
+  EXPECT_TRUE(result.final_ema_eval.has_value());
+  if (result.final_ema_eval && !ema.empty()) {
+    EXPECT_NEAR(result.final_ema_eval->map, ema.rbegin()->second, 1e-9);
+    EXPECT_NEAR(result.final_eval.map, raw.rbegin()->second, 1e-9);
+  }
   std::vector<Best> expected;
   double best = -1.0;
   for (const auto& [epoch, raw_map] : raw) {
