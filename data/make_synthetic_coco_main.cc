@@ -41,6 +41,9 @@ DEFINE_double(rarest_fraction, 0.003, "shapes, emoji_coco80: fraction of images 
 DEFINE_double(instances_per_label, 2.5,
               "Mean instances (annotations) of a category present in an image (emoji sets: 1.3 unless given).");
 DEFINE_double(dark_fraction, 0.06, "Fraction of images whose brightness is scaled down to 10-25%.");
+DEFINE_double(line_art_fraction, 0,
+              "emoji_coco80, emoji_pretrain_multilabel: fraction of the Noto / Twemoji pastes redrawn as line art (flat "
+              "colours, dark outlines; data/emoji/README.md).");
 DEFINE_int32(classes, 1000, "emoji_pretrain, emoji_pretrain_multilabel: number of emoji classes.");
 DEFINE_int64(train_per_class, 50, "emoji_pretrain: train2017 images per class.");
 DEFINE_int64(val_per_class, 10, "emoji_pretrain: val2017 images per class.");
@@ -63,7 +66,7 @@ std::string UserPath(const std::string& path) {
 }
 
 absl::Status WriteShapes(coco::data::SyntheticLayout layout) {
-  for (const char* flag : {"classes", "train_per_class", "val_per_class", "emoji_dir"}) {
+  for (const char* flag : {"classes", "train_per_class", "val_per_class", "emoji_dir", "line_art_fraction"}) {
     if (Given(flag)) return absl::InvalidArgumentError(std::string("--") + flag + " applies to the emoji sources only");
   }
   coco::data::SyntheticCocoOptions options;
@@ -117,6 +120,7 @@ absl::Status WriteEmoji(coco::data::EmojiSet set, coco::data::SyntheticLayout la
   if (Given("rarest_fraction")) options.rarest_fraction = FLAGS_rarest_fraction;
   if (Given("instances_per_label")) options.instances_per_label = FLAGS_instances_per_label;
   if (Given("dark_fraction")) options.dark_fraction = FLAGS_dark_fraction;
+  options.line_art_fraction = FLAGS_line_art_fraction;  // WriteEmojiCoco refuses it for the single-label set
   options.threads = FLAGS_threads;
   options.progress_every = FLAGS_progress_every;
   const auto start = std::chrono::steady_clock::now();

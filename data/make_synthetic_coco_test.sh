@@ -19,8 +19,28 @@ expect_error "--layout=voc: expected coco2017, images_split, roboflow or labelme
 expect_error "--annotations_only applies to --source=shapes only" --source=emoji_pretrain --annotations_only
 expect_error "--classes applies to the emoji sources only" --classes=5
 expect_error "--person_fraction and --rarest_fraction apply to" --source=emoji_pretrain --person_fraction=0.2
+expect_error "--line_art_fraction applies to the emoji sources only" --line_art_fraction=0.5
+expect_error "line_art_fraction applies to the multi-label sets, not to pretrain" --source=emoji_pretrain \
+  --line_art_fraction=0.5
+expect_error "line_art_fraction" --source=emoji_coco80 --line_art_fraction=1.5
 # The default source still writes the shapes.
 "${bin}" --out="${TEST_TMPDIR}/shapes" --train_images=2 --val_images=1 --image_size=32 --threads=1 > /dev/null 2>&1 \
   || fail "make_synthetic_coco --source=shapes failed"
 [[ -f ${TEST_TMPDIR}/shapes/annotations/instances_train2017.json ]] || fail "no shapes train JSON"
+
+# --line_art_fraction reaches the emoji generator: every training paste (Noto / Twemoji) redrawn, no val paste
+# (OpenMoji is never redrawn). Needs the artwork tools/setup.sh installs: fails under CI without it, skips elsewhere.
+workspace=$(dirname "$(dirname "$(readlink -f "${TEST_SRCDIR}/coco_multilabel/data/make_synthetic_coco_test.sh")")")
+artwork="${COCO_MULTILABEL_EMOJI_DIR:-${workspace}/third_party/npm/emoji}"
+if [[ -f "${artwork}/emoji.json" ]]; then
+  "${bin}" --out="${TEST_TMPDIR}/line_art" --source=emoji_coco80 --emoji_dir="${artwork}" --line_art_fraction=1 \
+    --train_images=4 --val_images=2 --threads=1 > /dev/null 2>&1 || fail "emoji_coco80 --line_art_fraction=1 failed"
+  redrawn=$(grep -o '"line_art":true' "${TEST_TMPDIR}/line_art/annotations/instances_train2017.json" | wc -l)
+  (( redrawn > 0 )) || fail "no line-art paste in train2017 with --line_art_fraction=1"
+  ! grep -q '"line_art":true' "${TEST_TMPDIR}/line_art/annotations/instances_val2017.json" ||
+    fail "a val2017 (OpenMoji) paste was redrawn as line art"
+else
+  [[ "${CI:-}" == "true" ]] && fail "emoji artwork missing at ${artwork} (run bash tools/setup.sh)"
+  echo "SKIPPED the line-art check: emoji artwork missing at ${artwork}; run bash tools/setup.sh"
+fi
 echo "PASS"
