@@ -264,6 +264,12 @@ class TrainingRun {
   // " (EMA weights)" or " (raw weights)" with EMA on: which weights model_best.pt holds; "" without EMA.
   std::string BestSource() const { return ema_ ? progress_.best_is_ema ? " (EMA weights)" : " (raw weights)" : ""; }
   absl::Status SaveCheckpoints(bool last, bool best);
+  // Stores the training time and images so far (the finished epochs' plus the current epoch's part) in progress_,
+  // for the next checkpoint.
+  void NoteTrainingSoFar(double epoch_seconds, int64_t epoch_images) {
+    progress_.train_seconds = seconds_training_ + epoch_seconds;
+    progress_.images_trained = images_trained_ + epoch_images;
+  }
   // Appends to metrics.jsonl and TensorBoard on rank 0; nothing elsewhere.
   absl::Status Record(const MetricsRecord& record) { return run_ ? run_->Append(record) : absl::OkStatus(); }
   // TensorBoard's per-class PR curves ("pr_curve/<class>") of a validation pass, at the current step.
@@ -558,6 +564,8 @@ absl::Status TrainingRun::ResumeFromCheckpoint() {
   }
   restored.class_names = class_names_;
   progress_ = restored;
+  seconds_training_ = progress_.train_seconds;  // the invocations before this one
+  images_trained_ = progress_.images_trained;
   if (execution_.fp16 && progress_.loss_scale > 0) {
     loss_scaler_.Restore(progress_.loss_scale, progress_.loss_scale_good_steps);
   }
@@ -703,6 +711,9 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
         // Stopped between steps: the position is `step` steps into the epoch.
         progress_.steps_into_epoch = step;
         stopped_by_signal_ = next.stop_signal;
+        seconds_training_ += Seconds(epoch_start);
+        images_trained_ += epoch_images;
+        NoteTrainingSoFar(0.0, 0);
         return SaveCheckpoints(/*last=*/true, /*best=*/false);
       }
       if (!next.every_process_has_a_batch) {
@@ -726,6 +737,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
     const int32_t every = training_.checkpoint_every_steps();
     if (every > 0 && progress_.global_step % every == 0 && step + 1 < steps_per_epoch_) {
       progress_.steps_into_epoch = step + 1;
+      NoteTrainingSoFar(Seconds(epoch_start), epoch_images);
       RETURN_IF_ERROR(SaveCheckpoints(/*last=*/true, /*best=*/false));
     }
     MaybePauseForTest(progress_.global_step);
@@ -757,6 +769,7 @@ absl::Status TrainingRun::RunEpoch(int64_t epoch) {
   const double seconds = Seconds(epoch_start);
   seconds_training_ += seconds;
   images_trained_ += epoch_images;
+  NoteTrainingSoFar(0.0, 0);
   double mean_loss = loss_count > 0 ? loss_sum / loss_count : std::numeric_limits<double>::quiet_NaN();
   if (data_parallel_) {
     // The epoch's loss over every process's shard (each process's mean, averaged), as one process would log it.

@@ -654,6 +654,8 @@ TEST(TrainerTest, ResumedRunKeepsWhichWeightsWereBest) {
   ASSERT_TRUE(finished.ok()) << finished.status();
   EXPECT_TRUE(ExpectBestIsTheBetterOfRawAndEma(resumed, *finished));
   EXPECT_EQ(finished->best_epoch, 2);
+  // The resumed run's training time counts the first invocation's two epochs too (the checkpoint carries them).
+  EXPECT_GT(finished->train_seconds, stopped->train_seconds);
   EXPECT_EQ(ReadAll(resumed.run_dir + "/model_best.pt"), best_weights);
 }
 

@@ -111,6 +111,8 @@ absl::Status WriteCheckpoint(const std::string& path, const torch::nn::Module& m
     archive.write("config_hash", c10::IValue(progress.config_hash));
     archive.write("loss_scale", torch::tensor(progress.loss_scale, torch::kFloat64));
     archive.write("loss_scale_good_steps", Scalar(progress.loss_scale_good_steps));
+    archive.write("train_seconds", torch::tensor(progress.train_seconds, torch::kFloat64));
+    archive.write("images_trained", Scalar(progress.images_trained));
     std::string class_names;
     for (const std::string& name : progress.class_names) class_names += name + "\n";
     archive.write("class_names", c10::IValue(class_names));
@@ -182,6 +184,9 @@ absl::Status ReadCheckpoint(const std::string& path, torch::nn::Module& model, t
     progress.config_hash = hash.toStringRef();
     progress.loss_scale = read_scalar("loss_scale").item<double>();
     progress.loss_scale_good_steps = read_scalar("loss_scale_good_steps").item<int64_t>();
+    torch::Tensor train_seconds, images_trained;  // absent from older checkpoints
+    progress.train_seconds = archive.try_read("train_seconds", train_seconds) ? train_seconds.item<double>() : 0.0;
+    progress.images_trained = archive.try_read("images_trained", images_trained) ? images_trained.item<int64_t>() : 0;
     c10::IValue class_names;
     progress.class_names.clear();
     if (archive.try_read("class_names", class_names)) {

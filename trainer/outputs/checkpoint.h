@@ -29,6 +29,10 @@ struct TrainingProgress {
   std::string config_hash;   // resuming with a different config is refused
   double loss_scale = 0.0;   // FP16 dynamic loss scale (0 when unused)
   int64_t loss_scale_good_steps = 0;
+  // Seconds spent in training steps and images trained up to the checkpoint, over every invocation of the run (0 in
+  // files written before these were stored), so that a resumed run reports its whole training time.
+  double train_seconds = 0.0;
+  int64_t images_trained = 0;
   // The classifier's classes in index order; resuming on data that maps to other classes is refused. Empty when
   // read from a checkpoint written before class names were stored.
   std::vector<std::string> class_names;
