@@ -140,9 +140,11 @@ std::string Signed(double value) { return absl::StrFormat("%+.2f", 100 * value);
 // "+0.93 [-0.41, +2.27]" in percentage points, bold when the interval excludes 0; "+0.93 (n/a)" below two pairs.
 // Differences identical for every seed (metrics that move in coarse steps, such as accuracy on a few hundred images,
 // with few seeds) give a zero-width interval that says nothing about the noise: "+0.20 (same every seed)", not bold.
+// Identical up to floating-point rounding counts as identical: k/500 - j/500 differs in its last bits between seeds.
 std::string DifferenceCell(const metrics::PairedDifference& difference) {
+  constexpr double kRounding = 1e-12;  // far below any real difference of metrics in [0, 1] on a few hundred images
   if (!difference.defined) return Signed(difference.mean) + " (n/a)";
-  if (difference.standard_deviation == 0.0) return Signed(difference.mean) + " (same every seed)";
+  if (difference.standard_deviation < kRounding) return Signed(difference.mean) + " (same every seed)";
   const std::string cell =
       Signed(difference.mean) + " [" + Signed(difference.low()) + ", " + Signed(difference.high()) + "]";
   return difference.ExcludesZero() ? "**" + cell + "**" : cell;
@@ -367,8 +369,9 @@ SweepRow SweepRowOf(const SweepRun& run, int seed, const TrainResult& result) {
   row.label = run.label();
   row.config = run.config();
   row.seed = seed;
-  // With optimizer.ema the raw weights train exactly as without it, so their row would repeat the run without EMA:
-  // the row is the EMA weights' final evaluation, what the EMA adds (and not the better of the two, a choice on val).
+  // With optimizer.ema the raw weights train as without it (up to the random draws the EMA's model copy takes when
+  // built, which move dropout's masks as another seed would), so their row would measure seed noise: the row is the
+  // EMA weights' final evaluation, what the EMA adds (and not the better of the two, which would be a choice on val).
   const EvalSummary& eval = result.final_ema_eval ? *result.final_ema_eval : result.final_eval;
   row.map = eval.map;
   row.micro_f1 = eval.micro_f1;

@@ -42,8 +42,8 @@ TEST(SweepTest, CheckedInSweepsResolve) {
   EXPECT_EQ(sweeps, 5);
 }
 
-// A run's row is its final evaluation; with optimizer.ema, the EMA weights' final evaluation (the raw weights train
-// as without EMA, so their row would only repeat the baseline's). Speeds come from the run either way.
+// A run's row is its final evaluation; with optimizer.ema, the EMA weights' final evaluation (what the EMA adds).
+// Speeds come from the run either way.
 TEST(SweepTest, RowOfAnEmaRunIsTheEmaWeightsFinalEvaluation) {
   SweepRun run;
   run.set_label("ema");
@@ -108,6 +108,11 @@ TEST(SweepTest, MarkdownShowsMeanSdAndPairedIntervals) {
     other.map = other_map[seed];
     other.micro_f1 = 0.25 + 0.01 * seed;
     other.macro_f1 = 0.002;  // the same +0.20 points for every seed: a zero-width interval, which must not be bold
+    // Two more correct answers out of 500 for every seed: the same +0.40 points, though in floating point the three
+    // differences are not equal (their standard deviation is about 4e-18).
+    const int correct[] = {28, 31, 30};
+    base.accuracy = correct[seed] / 500.0;
+    other.accuracy = (correct[seed] + 2) / 500.0;
     rows.push_back(base);
     rows.push_back(other);
   }
@@ -116,7 +121,7 @@ TEST(SweepTest, MarkdownShowsMeanSdAndPairedIntervals) {
   EXPECT_THAT(markdown, HasSubstr("| focal | focal | 3 | 14.00 ± 3.00 | 26.00 ± 1.00 |"));
   EXPECT_THAT(markdown, HasSubstr("| run | pairs | mAP (95% CI) | micro-F1 (95% CI) |"));
   EXPECT_THAT(markdown, HasSubstr("| focal | 3 | +2.00 [-0.48, +4.48] | **+6.00 [+3.52, +8.48]** | "
-                                  "+0.20 (same every seed) |"));
+                                  "+0.20 (same every seed) | +0.40 (same every seed) |"));
 
   rows.resize(2);  // one seed each: no interval
   EXPECT_THAT(SweepMarkdown(rows), HasSubstr("| focal | 1 | +1.00 (n/a) | +5.00 (n/a) |"));
