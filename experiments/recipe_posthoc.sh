@@ -2,7 +2,8 @@
 # The recipe pieces that need no training, measured on a finished sweep's baseline runs (one per seed):
 #   final        the run's last weights (model_last.pt), as the sweep's rows report them
 #   flip         the same weights with test-time flips (evaluate --tta=flip: logits of the image and its mirror averaged)
-#   average      model_best.pt and model_last.pt averaged by //trainer:average (the two checkpoints a run keeps)
+#   average      model_best.pt and model_last.pt averaged by //trainer:average (the two weights a run keeps; the
+#                first was chosen by val mAP, so this variant carries that choice)
 #   average_flip the average with test-time flips
 # Prints, per variant, val mAP and micro-F1 at 0.5 (mean and sample sd over seeds, percent) and the paired difference
 # to `final` with its 95 % Student-t interval, as CSV lines in experiments/results/'s format.
@@ -23,9 +24,9 @@ trap 'rm -rf "${work}"' EXIT
 evaluate() {
   "${root}/trainer/evaluate" --run_dir="$1" --weights="$2" --tta="$3" --thresholds=none > "${work}/eval.log" 2>&1 ||
     { cat "${work}/eval.log" >&2; echo "evaluate failed on $2" >&2; exit 1; }
-  awk '/== At threshold 0.5 ==/ { at = 1 } at && /^mAP / { map = $2 }
-       at && /^all +OP/ { for (i = 1; i < NF; ++i) if ($i == "OF1") { f1 = $(i + 1); exit } }
-       END { if (map == "" || f1 == "") exit 1; print map, f1 }' "${work}/eval.log" ||
+  awk '/== At threshold 0.5 ==/ { at = 1; next } at && /^== / { exit } at && /^mAP / { map = $2 }
+       at && /^all +OP/ { for (i = 1; i < NF; ++i) if ($i == "OF1" && f1 == "") f1 = $(i + 1) }
+       END { if (map !~ /^[0-9.]+$/ || f1 !~ /^[0-9.]+$/) exit 1; print map, f1 }' "${work}/eval.log" ||
     { cat "${work}/eval.log" >&2; echo "no mAP / OF1 at threshold 0.5 in evaluate's output" >&2; exit 1; }
 }
 
@@ -37,10 +38,13 @@ for run in "${sweep}"/seed_*/"${label}"; do
   "${root}/trainer/average" --out="${work}/average.pt" "${run}/model_best.pt" "${run}/model_last.pt" 2> "${work}/avg.log" ||
     { cat "${work}/avg.log" >&2; exit 1; }
   echo "seed ${seed}: $(grep -o 'best [^:]*: [0-9.]* at epoch [0-9]*' "${run}/report.md" 2>/dev/null || true)" >&2
-  echo "${seed} final $(evaluate "${run}" "${run}/model_last.pt" none)" >> "${rows}"
-  echo "${seed} flip $(evaluate "${run}" "${run}/model_last.pt" flip)" >> "${rows}"
-  echo "${seed} average $(evaluate "${run}" "${work}/average.pt" none)" >> "${rows}"
-  echo "${seed} average_flip $(evaluate "${run}" "${work}/average.pt" flip)" >> "${rows}"
+  # An assignment (not an argument of echo) so that a failed evaluation stops the script.
+  final=$(evaluate "${run}" "${run}/model_last.pt" none)
+  flip=$(evaluate "${run}" "${run}/model_last.pt" flip)
+  average=$(evaluate "${run}" "${work}/average.pt" none)
+  average_flip=$(evaluate "${run}" "${work}/average.pt" flip)
+  printf '%s final %s\n%s flip %s\n%s average %s\n%s average_flip %s\n' "${seed}" "${final}" "${seed}" "${flip}" \
+    "${seed}" "${average}" "${seed}" "${average_flip}" >> "${rows}"
   seeds=$((seeds + 1))
 done
 (( seeds > 0 )) || { echo "no ${sweep}/seed_*/${label}/model_last.pt" >&2; exit 1; }
@@ -48,7 +52,7 @@ cat "${rows}" >&2
 
 /usr/bin/python3 - "${rows}" <<'EOF'
 import statistics, sys
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 values = {}  # variant -> seed -> (map, f1)
 for line in open(sys.argv[1]):
     seed, variant, m, f = line.split()
@@ -66,9 +70,13 @@ for variant, by_seed in values.items():
     if variant == "final": continue
     out = [variant, str(len(by_seed))]
     for k in range(2):
-        d = [by_seed[s][k] - base[s][k] for s in by_seed]
+        # Differences of two-decimal figures, rounded back to two decimals so that equal ones compare equal.
+        d = [round(by_seed[s][k] - base[s][k], 2) for s in by_seed]
         mean = statistics.mean(d)
-        if len(d) < 2 or statistics.stdev(d) == 0:
+        if len(d) < 2 or len(d) - 1 not in T975:
+            out += ["%+.2f" % mean, "n/a", "n/a", "no"]
+            continue
+        if len(set(d)) == 1:  # the same every seed: no interval (the results pages print "same every seed")
             out += ["%+.2f" % mean, "", "", "no"]
             continue
         half = T975[len(d) - 1] * statistics.stdev(d) / len(d) ** 0.5

@@ -8,7 +8,7 @@ mkdir -p "${out}/experiments" "${out}/trainer"
 # Relative --out_dir and --page_dirs (their defaults) name folders under the working directory, as in the checkout.
 (cd "${out}" && "${root}/tools/results_page/make_results_page" --results_dir="${root}/experiments/results")
 count=0 failures=0
-for page in experiments/PRETRAINING.md experiments/RESULTS.md experiments/RESULTS_QUICK.md trainer/SPEED.md; do
+for page in experiments/PRETRAINING.md experiments/RECIPE.md experiments/RESULTS.md experiments/RESULTS_QUICK.md trainer/SPEED.md; do
   if ! diff -u "${root}/${page}" "${out}/${page}"; then
     echo "FAIL: ${page} differs from what experiments/results/ generates (diff above: committed, then generated)." \
          "Edit experiments/results/, not the page, then regenerate: bazel run //experiments:make_results_page" >&2

@@ -1,5 +1,5 @@
-// Writes the results pages (experiments/RESULTS.md, RESULTS_QUICK.md) and the speed page (trainer/SPEED.md) from their
-// templates and CSV tables.
+// Writes the results pages (experiments/PRETRAINING.md, RECIPE.md, RESULTS.md, RESULTS_QUICK.md) and the speed page
+// (trainer/SPEED.md) from their templates and CSV tables.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>

@@ -1,7 +1,7 @@
 // Trivial baselines on a config's validation split, scored by the same metrics as training runs: every image gets
 // (a) the training set's class frequencies as probabilities, (b) `person` only (probability 1, others 0). A trained
 // model must beat both to have learned anything beyond the label prior.
-//   bazel run //trainer:baselines [-- --config=baseline_bce --data_root=DIR]
+//   bazel run //trainer:baselines [-- --config=baseline_bce --data_root=DIR]   (default: the default run's data)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,8 +18,8 @@
 #include "trainer/dataset_source.h"
 #include "trainer/paths.h"
 
-DEFINE_string(config, "baseline_bce", "experiment name or .pbtxt whose data section names the dataset");
-DEFINE_string(data_root, "", "COCO-layout root; empty: the config's source (the synthetic dataset by default)");
+DEFINE_string(config, "emoji_finetune", "experiment name or .pbtxt whose data section names the dataset");
+DEFINE_string(data_root, "", "COCO-layout root; empty: the config's source (the COCO-80 emoji set by default)");
 DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
 

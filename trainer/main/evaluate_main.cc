@@ -1,4 +1,4 @@
-// bazel run //trainer:evaluate -- --run_dir=runs/baseline_bce-... [--weights=...] [--split=val|train|calibration]
+// bazel run //trainer:evaluate -- --run_dir=runs/emoji_finetune-... [--weights=...] [--split=val|train|calibration]
 //     [--thresholds=run|none|path] [--data_root=DIR] [--tta=none|flip]
 // Evaluates a trained model on a dataset split: every metric at the global threshold, with a thresholds file (the
 // run's thresholds.txt by default, tuned on its calibration split), with thresholds tuned on this split itself (an

@@ -28,7 +28,7 @@ caller="${BUILD_WORKING_DIRECTORY:-${PWD}}"
 absolute() { [[ "$1" = /* ]] && echo "$1" || echo "${caller}/$1"; }
 if [[ -z "${run_dir}" ]]; then
   run_dir="$(ls -d "${workspace}"/runs/baseline_bce-* 2>/dev/null | sort | tail -1)"
-  [[ -n "${run_dir}" ]] || { echo "no runs/baseline_bce-* run: train one (bazel run //trainer:train) or give --run_dir" >&2; exit 2; }
+  [[ -n "${run_dir}" ]] || { echo "no runs/baseline_bce-* run: train one (bazel run //experiments:baseline_bce) or give --run_dir" >&2; exit 2; }
 else
   run_dir="$(absolute "${run_dir}")"
 fi

@@ -1,4 +1,4 @@
-// bazel run //trainer:predict -- --run_dir=runs/baseline_bce-... photos/ more/*.png one.jpg
+// bazel run //trainer:predict -- --run_dir=runs/emoji_finetune-... photos/ more/*.png one.jpg
 // Tags image files, directories and glob patterns with a trained run: one JSON Lines record per image, in sorted
 // order, to stdout or --out (trainer/README.md, "bazel run //trainer:predict", has every flag and the format).
 // Unreadable or undecodable files are reported and skipped; the exit status is then 3.

@@ -30,7 +30,9 @@
 #include "trainer/stop_signal.h"
 #include "trainer/trainer.h"
 
-DEFINE_string(config, "baseline_bce", "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay");
+DEFINE_string(config, "emoji_finetune",
+              "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay; the default fine-tunes the shipped "
+              "pretrained:v2 weights on the COCO-80 emoji set");
 DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'training { epochs: 1 }'");
 DEFINE_string(data_root, "",
               "dataset root in a known layout (COCO 2017, images/<split>, Roboflow train/ valid/), recorded in the "
