@@ -41,9 +41,10 @@ DEFINE_double(rarest_fraction, 0.003, "shapes, emoji_coco80: fraction of images 
 DEFINE_double(instances_per_label, 2.5,
               "Mean instances (annotations) of a category present in an image (emoji sets: 1.3 unless given).");
 DEFINE_double(dark_fraction, 0.06, "Fraction of images whose brightness is scaled down to 10-25%.");
-DEFINE_double(line_art_fraction, 0,
-              "emoji_coco80, emoji_pretrain_multilabel: fraction of the Noto / Twemoji pastes redrawn as line art (flat "
-              "colours, dark outlines; data/emoji/README.md).");
+DEFINE_double(
+    line_art_fraction, 0,
+    "emoji_coco80, emoji_pretrain_multilabel: fraction of the Noto / Twemoji pastes redrawn as line art (flat "
+    "colours, dark outlines; data/emoji/README.md).");
 DEFINE_int32(classes, 1000, "emoji_pretrain, emoji_pretrain_multilabel: number of emoji classes.");
 DEFINE_int64(train_per_class, 50, "emoji_pretrain: train2017 images per class.");
 DEFINE_int64(val_per_class, 10, "emoji_pretrain: val2017 images per class.");

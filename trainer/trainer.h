@@ -60,9 +60,10 @@ struct TrainResult {
   int64_t skipped_steps = 0;
   std::vector<int64_t> skipped_at;        // global steps skipped in this invocation
   std::vector<double> epoch_mean_losses;  // this invocation's epochs
+  // Time in training steps and its rate, over every invocation of the run (a resumed run's include the checkpoint's).
   double train_seconds = 0.0;
   double images_per_second = 0.0;
-  EvalSummary final_eval;                        // last evaluated epoch
+  EvalSummary final_eval;  // last evaluated epoch
   // optimizer.ema: the EMA weights' evaluation at the last evaluated epoch (what a sweep reports for such a run).
   std::optional<EvalSummary> final_ema_eval;
   std::vector<SourceEval> final_eval_by_source;  // the same, per validation source when there are several

@@ -20,7 +20,8 @@
 
 DEFINE_string(config, "emoji_finetune", "experiment name or .pbtxt whose data section names the dataset");
 DEFINE_string(data_root, "", "COCO-layout root; empty: the config's source (the COCO-80 emoji set by default)");
-DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_string(cache_dir, "",
+              "cache of the generated datasets (emoji sets, synthetic shapes); default ~/.cache/coco-multilabel");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
 
 namespace {

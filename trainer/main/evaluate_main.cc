@@ -33,7 +33,8 @@ DEFINE_string(split, "val",
 DEFINE_string(thresholds, "run", "per-class thresholds: run (<run_dir>/thresholds.txt), none, or a path");
 DEFINE_string(data_root, "",
               "dataset root in a known layout (COCO 2017, images/<split>, Roboflow); empty: the run config's source");
-DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_string(cache_dir, "",
+              "cache of the generated datasets (emoji sets, synthetic shapes); default ~/.cache/coco-multilabel");
 DEFINE_string(device, "cpu", "cpu, cuda or cuda:N");
 DEFINE_int32(batch_size, 64, "evaluation batch size");
 DEFINE_string(tta, "none",

@@ -26,7 +26,8 @@ DEFINE_int32(seeds, 0,
 DEFINE_string(override, "", "text-format TrainConfig merged into every run");
 DEFINE_string(out_dir, "", "output directory; default <workspace>/runs/sweep_<name>-<time>");
 DEFINE_string(data_root, "", "COCO-layout root; empty: the configs' source (synthetic)");
-DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_string(cache_dir, "",
+              "cache of the generated datasets (emoji sets, synthetic shapes); default ~/.cache/coco-multilabel");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
 DEFINE_int32(threads, 0, "intra-op threads; 0: each config's training.threads");
 DEFINE_bool(resume, false,

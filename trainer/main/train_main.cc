@@ -30,9 +30,10 @@
 #include "trainer/stop_signal.h"
 #include "trainer/trainer.h"
 
-DEFINE_string(config, "emoji_finetune",
-              "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay; the default fine-tunes the shipped "
-              "pretrained:v2 weights on the COCO-80 emoji set");
+DEFINE_string(
+    config, "emoji_finetune",
+    "experiment name (experiments/NAME.pbtxt) or path to a .pbtxt overlay; the default fine-tunes the shipped "
+    "pretrained:v2 weights on the COCO-80 emoji set");
 DEFINE_string(override, "", "text-format TrainConfig merged on top, e.g. 'training { epochs: 1 }'");
 DEFINE_string(data_root, "",
               "dataset root in a known layout (COCO 2017, images/<split>, Roboflow train/ valid/), recorded in the "
@@ -49,7 +50,8 @@ DEFINE_int32(threads, 0, "intra-op threads; 0: training.threads of the config");
 DEFINE_bool(resume, false,
             "continue from <run_dir>/checkpoints/last.ckpt (default run_dir: the newest run of --config)");
 DEFINE_string(experiments_dir, "", "where experiment configs live; default: found from runfiles or the workspace");
-DEFINE_string(cache_dir, "", "synthetic dataset cache; default ~/.cache/coco-multilabel");
+DEFINE_string(cache_dir, "",
+              "cache of the generated datasets (emoji sets, synthetic shapes); default ~/.cache/coco-multilabel");
 DEFINE_bool(print_config, false, "print the resolved config and exit");
 // Distributed data-parallel training (trainer/distributed/README.md). torchrun sets RANK, WORLD_SIZE, LOCAL_RANK,
 // LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT; these flags give the same values without it and win over them.
