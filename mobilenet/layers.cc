@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "mobilenet/batchnorm_relu6.h"
+#include "mobilenet/depthwise_conv.h"
 
 namespace mobilenet {
 
@@ -31,7 +32,8 @@ ConvBNReLU6BlockImpl::ConvBNReLU6BlockImpl(const ConvBNReLU6Options& options)
                 torch::nn::BatchNorm2d(options.out_channels()),
                 torch::nn::ReLU6(torch::nn::ReLU6Options().inplace(options.inplace()))),
       fuse_(options.fuse_batchnorm_relu6()),
-      fold_(options.fold_batchnorm()) {}
+      fold_(options.fold_batchnorm()),
+      depthwise_kernel_(options.depthwise_kernel()) {}
 
 torch::Tensor ConvBNReLU6BlockImpl::forward(torch::Tensor x) {
   auto* conv = (begin() + 0)->ptr()->as<torch::nn::Conv2d>();
@@ -39,7 +41,7 @@ torch::Tensor ConvBNReLU6BlockImpl::forward(torch::Tensor x) {
   if (fold_ && CanFoldBatchNorm(*conv, *bn)) {
     x = ConvWithFoldedBatchNorm(*conv, *bn, x);
   } else {
-    x = conv->forward(x);
+    x = depthwise_kernel_ && CanRunDepthwiseConv(*conv, x) ? DepthwiseConv3x3(*conv, x) : conv->forward(x);
     if (sync_ && bn->is_training()) {
       x = SyncBatchNormTraining(*bn, x, sync_);
     } else if (fuse_ && CanFuseBatchNormReLU6(*bn, x)) {

@@ -41,6 +41,8 @@ struct ConvBNReLU6Options {
   TORCH_ARG(bool, inplace) = true;
   // In training mode, run BatchNorm + ReLU6 as one fused autograd function (batchnorm_relu6.h) when it applies.
   TORCH_ARG(bool, fuse_batchnorm_relu6) = true;
+  // Run a depthwise 3 x 3 convolution on the project's own loops when it applies (depthwise_conv.h).
+  TORCH_ARG(bool, depthwise_kernel) = true;
   // With BatchNorm in eval mode, fold it into the convolution (ConvWithFoldedBatchNorm).
   TORCH_ARG(bool, fold_batchnorm) = true;
 };
@@ -58,7 +60,8 @@ torch::Tensor ConvWithFoldedBatchNorm(const torch::nn::Conv2dImpl& conv, const t
 
 // The three modules under their torchvision names (state dicts, the summary and the freezer see them as before);
 // forward() runs the fused BatchNorm + ReLU6 in training and the folded convolution + ReLU6 in eval when the options
-// ask for them and they apply, else the modules one after the other. After SetBatchNormSync, training-mode
+// ask for them and they apply, else the modules one after the other; a depthwise convolution runs on the project's
+// own loops when asked and it applies. After SetBatchNormSync, training-mode
 // BatchNorm uses the statistics of every process (sync_batchnorm.h) and is not fused.
 class ConvBNReLU6BlockImpl : public ChainImpl, public SyncsBatchNorm {
  public:
@@ -69,6 +72,7 @@ class ConvBNReLU6BlockImpl : public ChainImpl, public SyncsBatchNorm {
  private:
   bool fuse_;
   bool fold_;
+  bool depthwise_kernel_;
   AllReduceSum sync_;  // empty: per-process BatchNorm
 };
 TORCH_MODULE(ConvBNReLU6Block);

@@ -32,6 +32,9 @@ struct MobileNetOptions {
   // In training mode, BatchNorm + ReLU6 run as one fused autograd function (batchnorm_relu6.h): the same numbers,
   // fewer passes over memory. Off: LibTorch's BatchNorm2d and ReLU6 modules.
   TORCH_ARG(bool, fuse_batchnorm_relu6) = true;
+  // Depthwise 3 x 3 convolutions on channels_last float inputs run on the project's own loops (depthwise_conv.h),
+  // forward and backward (in eval only where BatchNorm is not folded into them). Off: LibTorch's convolution.
+  TORCH_ARG(bool, depthwise_kernel) = true;
   // In eval mode, every BatchNorm is folded into the convolution before it (layers.h, ConvWithFoldedBatchNorm): the
   // same function up to float rounding, one pass less over each activation. Off: the modules one by one.
   TORCH_ARG(bool, fold_batchnorm) = true;

@@ -37,6 +37,7 @@ Features BuildMobileNetV1Features(const MobileNetOptions& options) {
                                       .groups(channels)
                                       .inplace(inplace)
                                       .fuse_batchnorm_relu6(fuse)
+                                      .depthwise_kernel(options.depthwise_kernel())
                                       .fold_batchnorm(fold))},
         {"pointwise", ConvBNReLU6(ConvBNReLU6Options(channels, out_channels)
                                       .kernel_size(1)

@@ -22,6 +22,7 @@ struct InvertedResidualOptions {
   TORCH_ARG(int64_t, expand_ratio) = 6;
   TORCH_ARG(bool, inplace) = true;
   TORCH_ARG(bool, fuse) = true;
+  TORCH_ARG(bool, depthwise_kernel) = true;
   TORCH_ARG(bool, fold_batchnorm) = true;
 };
 
@@ -51,6 +52,7 @@ class InvertedResidualImpl : public torch::nn::Cloneable<InvertedResidualImpl>,
                                      .groups(hidden)
                                      .inplace(options_.inplace())
                                      .fuse_batchnorm_relu6(options_.fuse())
+                                     .depthwise_kernel(options_.depthwise_kernel())
                                      .fold_batchnorm(options_.fold_batchnorm())));
     project_conv_ = torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, options_.out_channels(), 1).bias(false));
     project_bn_ = torch::nn::BatchNorm2d(options_.out_channels());
@@ -133,6 +135,7 @@ Features BuildMobileNetV2Features(const MobileNetOptions& options) {
                                              .expand_ratio(stage.expand_ratio)
                                              .inplace(inplace)
                                              .fuse(fuse)
+                                             .depthwise_kernel(options.depthwise_kernel())
                                              .fold_batchnorm(fold)));
       channels = out_channels;
     }

@@ -61,9 +61,12 @@ DEFINE_int32(warmup, 2, "unmeasured steps first");
 DEFINE_int32(loader_threads, 2, "decoding threads (pipeline mode)");
 DEFINE_int32(output_stride, 32, "32 (torchvision's network, as the reference), 16 or 8 (dilated, as the default run)");
 DEFINE_bool(fuse_batchnorm_relu6, true, "the model's fused BatchNorm + ReLU6 in training (false: LibTorch's modules)");
+DEFINE_bool(depthwise_kernel, true,
+            "the model's own depthwise 3x3 convolution loops (mobilenet/depthwise_conv.h; false: LibTorch's "
+            "convolution)");
 DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
 DEFINE_string(kernel_isa, "best",
-              "the fused BatchNorm + ReLU6 kernels' instruction set: best (what the CPU supports), baseline, avx2 or "
+              "the fused BatchNorm + ReLU6 and depthwise kernels' instruction set: best (what the CPU supports), baseline, avx2 or "
               "avx512 (must be supported)");
 DEFINE_string(engine, "onednn",
               "eval mode, fp32: onednn (the model compiled into oneDNN primitives, mobilenet/dnnl_inference.h, as "
@@ -213,6 +216,7 @@ absl::StatusOr<Figures> Measure() {
                                  .output_stride(FLAGS_output_stride)
                                  .inplace_activation(!bf16)
                                  .fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6)
+                                 .depthwise_kernel(FLAGS_depthwise_kernel)
                                  .fold_batchnorm(FLAGS_fold_batchnorm)
                                  .init(mobilenet::InitScheme::kTorchvision));
   // As the trainer does it, with the depthwise strides DDP's buckets need in data-parallel runs.

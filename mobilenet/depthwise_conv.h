@@ -1,0 +1,25 @@
+// A depthwise 3 x 3 convolution (groups = channels, no bias) on channels_last float tensors as one autograd function
+// with loops of its own (depthwise_conv_kernels.inc): the forward pass, the input gradient and the weight gradient
+// each read their inputs once per row block, with the weight gradient's nine partial sums per channel held in
+// registers. LibTorch 1.13 runs this layer through oneDNN's generic depthwise path; the numbers are the same up to
+// float rounding (sums taken in another order).
+#ifndef MOBILENET_DEPTHWISE_CONV_H_
+#define MOBILENET_DEPTHWISE_CONV_H_
+
+#include <torch/nn/modules/conv.h>
+#include <torch/types.h>
+
+namespace mobilenet {
+
+// True when DepthwiseConv3x3 can serve conv(input): `conv` is depthwise (groups = in = out channels, more than one),
+// 3 x 3, without bias, with zero padding and the same stride, dilation and padding along both axes, and float
+// weights; `input` is a non-empty 4-d float CPU tensor in channels_last, and CPU autocast is off (under autocast
+// the convolution runs in bf16, which these loops do not).
+bool CanRunDepthwiseConv(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
+
+// conv(input), channels_last; gradients flow to `input` and conv.weight. Requires CanRunDepthwiseConv(conv, input).
+torch::Tensor DepthwiseConv3x3(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
+
+}  // namespace mobilenet
+
+#endif  // MOBILENET_DEPTHWISE_CONV_H_

@@ -1,0 +1,201 @@
+// The depthwise convolution's own loops against LibTorch's convolution (torch::conv2d with groups = channels,
+// differentiated by autograd): output, input gradient and weight gradient, under every build of the loops the CPU
+// can run.
+#include "mobilenet/depthwise_conv.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <tuple>
+
+#include "gtest/gtest.h"
+#include "mobilenet/batchnorm_relu6_kernels.h"
+#include "mobilenet/layers.h"
+
+namespace mobilenet {
+namespace {
+
+struct Case {
+  std::string name;
+  int64_t batch, channels, height, width, stride, dilation, padding;
+};
+
+torch::nn::Conv2d MakeDepthwise(const Case& c) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(c.channels, c.channels, 3)
+                               .stride(c.stride)
+                               .dilation(c.dilation)
+                               .padding(c.padding)
+                               .groups(c.channels)
+                               .bias(false));
+}
+
+// Runs the loops on `isa` for one test's scope, then on the best the CPU supports again.
+class ScopedKernelIsa {
+ public:
+  explicit ScopedKernelIsa(KernelIsa isa) : supported_(SetKernelIsa(isa)) {}
+  ~ScopedKernelIsa() {
+    SetKernelIsa(CpuSupports(KernelIsa::kAvx512) ? KernelIsa::kAvx512
+                 : CpuSupports(KernelIsa::kAvx2) ? KernelIsa::kAvx2
+                                                 : KernelIsa::kBaseline);
+  }
+  bool supported() const { return supported_; }
+
+ private:
+  bool supported_;
+};
+
+// The largest difference between `actual` and `expected`, relative to expected's largest magnitude.
+double RelativeError(const torch::Tensor& actual, const torch::Tensor& expected) {
+  return (actual - expected).abs().max().item<double>() / std::max(1e-12, expected.abs().max().item<double>());
+}
+
+struct Results {
+  torch::Tensor output, input_grad, weight_grad;
+};
+
+// sum(upstream * conv(input)) differentiated, through the own loops or through LibTorch's convolution.
+Results Differentiate(torch::nn::Conv2d& conv, const torch::Tensor& input, const torch::Tensor& upstream, bool own) {
+  conv->zero_grad();
+  const torch::Tensor x = input.clone().requires_grad_(true);
+  torch::Tensor y;
+  if (own) {
+    EXPECT_TRUE(CanRunDepthwiseConv(*conv, x));
+    y = DepthwiseConv3x3(*conv, x);
+  } else {
+    y = torch::conv2d(x, conv->weight, {}, conv->options.stride(),
+                      c10::get<torch::ExpandingArray<2>>(conv->options.padding()), conv->options.dilation(),
+                      conv->options.groups());
+  }
+  (y * upstream).sum().backward();
+  return {y.detach(), x.grad().clone(), conv->weight.grad().clone()};
+}
+
+constexpr double kTolerance = 1e-5;  // relative to the largest magnitude; float sums in another order
+
+class DepthwiseConvTest : public ::testing::TestWithParam<std::tuple<Case, KernelIsa>> {};
+
+TEST_P(DepthwiseConvTest, MatchesLibTorchForwardAndBothGradients) {
+  const Case& c = std::get<0>(GetParam());
+  const ScopedKernelIsa isa(std::get<1>(GetParam()));
+  if (!isa.supported()) GTEST_SKIP() << "this CPU cannot run " << KernelIsaName(std::get<1>(GetParam()));
+  torch::set_num_threads(2);  // rows are split between threads; the weight gradient adds per-thread sums
+  torch::manual_seed(3);
+  torch::nn::Conv2d conv = MakeDepthwise(c);
+  const torch::Tensor input =
+      torch::randn({c.batch, c.channels, c.height, c.width}).contiguous(torch::MemoryFormat::ChannelsLast);
+  const int64_t out_height = (c.height + 2 * c.padding - 2 * c.dilation - 1) / c.stride + 1;
+  const int64_t out_width = (c.width + 2 * c.padding - 2 * c.dilation - 1) / c.stride + 1;
+  const torch::Tensor upstream = torch::randn({c.batch, c.channels, out_height, out_width});
+  const Results reference = Differentiate(conv, input, upstream, false);
+  const Results own = Differentiate(conv, input, upstream, true);
+
+  ASSERT_EQ(own.output.sizes(), reference.output.sizes());
+  EXPECT_TRUE(own.output.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_LT(RelativeError(own.output, reference.output), kTolerance);
+  EXPECT_LT(RelativeError(own.input_grad, reference.input_grad), kTolerance);
+  EXPECT_LT(RelativeError(own.weight_grad, reference.weight_grad), kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DepthwiseConvTest,
+    ::testing::Combine(
+        ::testing::Values(
+            // name, batch, channels, height, width, stride, dilation, padding
+            Case{"WholeBlocks", 2, 32, 7, 9, 1, 1, 1},
+            // 40 = two blocks of 16 and a partial one; odd sizes at stride 2.
+            Case{"PartialBlockStride2", 2, 40, 9, 7, 2, 1, 1},
+            Case{"EvenSizeStride2", 2, 16, 8, 6, 2, 1, 1},
+            // Fewer channels than one block: the scalar loops alone.
+            Case{"ThreeChannelsDilated", 3, 3, 6, 5, 1, 2, 2},
+            Case{"Stride2Dilated", 2, 24, 7, 6, 2, 2, 2},
+            // Dilation past the image: border rows see one or two of the three rows, some positions none.
+            Case{"DilationBeyondTheImage", 1, 20, 3, 4, 1, 4, 4},
+            Case{"NoPadding", 2, 17, 6, 5, 1, 1, 0},
+            Case{"TinyImage", 2, 48, 2, 1, 1, 1, 1}),
+        ::testing::Values(KernelIsa::kBaseline, KernelIsa::kAvx2, KernelIsa::kAvx512)),
+    [](const ::testing::TestParamInfo<std::tuple<Case, KernelIsa>>& info) {
+      return std::get<0>(info.param).name + "_" + KernelIsaName(std::get<1>(info.param));
+    });
+
+// The comparison above can fail: the own loops run with one tap of one channel changed differ from LibTorch's
+// convolution with the weights as they are, in the output and both gradients.
+TEST(DepthwiseConvTest, ComparisonCatchesOneWrongTap) {
+  torch::manual_seed(4);
+  const Case c{"", 2, 40, 9, 7, 1, 1, 1};
+  torch::nn::Conv2d conv = MakeDepthwise(c);
+  const torch::Tensor input =
+      torch::randn({c.batch, c.channels, c.height, c.width}).contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor upstream = torch::randn({c.batch, c.channels, c.height, c.width});
+  const Results reference = Differentiate(conv, input, upstream, false);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight[37][0][2][1] += 0.05;  // a channel in the partial block, bottom row's middle tap
+  }
+  const Results own = Differentiate(conv, input, upstream, true);
+  EXPECT_GT(RelativeError(own.output, reference.output), 10 * kTolerance);
+  EXPECT_GT(RelativeError(own.input_grad, reference.input_grad), 10 * kTolerance);
+  // The weight gradient does not depend on the weights: it still agrees.
+  EXPECT_LT(RelativeError(own.weight_grad, reference.weight_grad), kTolerance);
+}
+
+TEST(DepthwiseConvTest, ServesChannelsLastFloatDepthwise3x3Only) {
+  const Case c{"", 2, 8, 5, 5, 1, 1, 1};
+  torch::nn::Conv2d conv = MakeDepthwise(c);
+  const torch::Tensor input = torch::randn({2, 8, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(CanRunDepthwiseConv(*conv, input));
+  EXPECT_FALSE(CanRunDepthwiseConv(*conv, input.contiguous()));  // NCHW: LibTorch's convolution
+  EXPECT_FALSE(CanRunDepthwiseConv(*conv, input.to(torch::kBFloat16)));
+  EXPECT_FALSE(CanRunDepthwiseConv(*conv, input.to(torch::kDouble)));
+  EXPECT_FALSE(CanRunDepthwiseConv(*conv, input.narrow(0, 0, 0)));  // empty batch
+  {
+    at::autocast::set_cpu_enabled(true);  // the convolution would run in bf16
+    EXPECT_FALSE(CanRunDepthwiseConv(*conv, input));
+    at::autocast::set_cpu_enabled(false);
+  }
+  torch::nn::Conv2d pointwise(torch::nn::Conv2dOptions(8, 8, 1).bias(false));
+  EXPECT_FALSE(CanRunDepthwiseConv(*pointwise, input));
+  torch::nn::Conv2d grouped(torch::nn::Conv2dOptions(8, 8, 3).padding(1).groups(4).bias(false));
+  EXPECT_FALSE(CanRunDepthwiseConv(*grouped, input));
+  torch::nn::Conv2d with_bias(torch::nn::Conv2dOptions(8, 8, 3).padding(1).groups(8));
+  EXPECT_FALSE(CanRunDepthwiseConv(*with_bias, input));
+  torch::nn::Conv2d five(torch::nn::Conv2dOptions(8, 8, 5).padding(2).groups(8).bias(false));
+  EXPECT_FALSE(CanRunDepthwiseConv(*five, input));
+  torch::nn::Conv2d uneven(torch::nn::Conv2dOptions(8, 8, 3).stride({1, 2}).padding(1).groups(8).bias(false));
+  EXPECT_FALSE(CanRunDepthwiseConv(*uneven, input));
+  torch::nn::Conv2d reflect(
+      torch::nn::Conv2dOptions(8, 8, 3).padding(1).groups(8).bias(false).padding_mode(torch::kReflect));
+  EXPECT_FALSE(CanRunDepthwiseConv(*reflect, input));
+}
+
+// A depthwise Conv-BN-ReLU6 block in training mode gives the same outputs and gradients with and without the own
+// loops (which it uses only for channels_last input).
+TEST(DepthwiseConvTest, BlockWithAndWithoutOwnLoopsAgree) {
+  torch::manual_seed(5);
+  ConvBNReLU6Block own(ConvBNReLU6Options(24, 24).groups(24).stride(2).inplace(false).depthwise_kernel(true));
+  ConvBNReLU6Block plain(ConvBNReLU6Options(24, 24).groups(24).stride(2).inplace(false).depthwise_kernel(false));
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = own->parameters();
+    const auto target = plain->parameters();
+    for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+  }
+  const torch::Tensor input = torch::randn({4, 24, 11, 10}).contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor x_own = input.clone().requires_grad_(true);
+  const torch::Tensor x_plain = input.clone().requires_grad_(true);
+  const torch::Tensor y_own = own->forward(x_own);
+  const torch::Tensor y_plain = plain->forward(x_plain);
+  const torch::Tensor upstream = torch::randn(y_own.sizes());
+  (y_own * upstream).sum().backward();
+  (y_plain * upstream).sum().backward();
+  EXPECT_LT(RelativeError(y_own, y_plain), 1e-4);
+  EXPECT_LT(RelativeError(x_own.grad(), x_plain.grad()), 1e-4);
+  const auto own_parameters = own->parameters();
+  const auto plain_parameters = plain->parameters();
+  for (size_t i = 0; i < own_parameters.size(); ++i) {
+    EXPECT_LT(RelativeError(own_parameters[i].grad(), plain_parameters[i].grad()), 1e-4) << "parameter " << i;
+  }
+}
+
+}  // namespace
+}  // namespace mobilenet
