@@ -181,30 +181,10 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
         },
         sum, sum_squares);
 
-    std::vector<double> mean(channels), variance(channels), invstd(channels), scale(channels), shift(channels);
-    const float* gamma = weight.data_ptr<float>();
-    const float* beta = bias.data_ptr<float>();
-    for (int64_t c = 0; c < channels; ++c) {
-      const double shifted_mean = sum[c] / count;
-      mean[c] = center[c] + shifted_mean;
-      variance[c] = std::max(0.0, sum_squares[c] / count - shifted_mean * shifted_mean);
-      invstd[c] = 1.0 / std::sqrt(variance[c] + eps);
-      scale[c] = gamma[c] * invstd[c];
-      shift[c] = beta[c] - mean[c] * scale[c];
-    }
-    {
-      // The module's running statistics: the unbiased variance, as ATen's batch_norm uses.
-      float* rm = running_mean.data_ptr<float>();
-      float* rv = running_var.data_ptr<float>();
-      const double unbias = static_cast<double>(count) / (count - 1);
-      for (int64_t c = 0; c < channels; ++c) {
-        rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * mean[c]);
-        rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * variance[c] * unbias);
-      }
-    }
-
-    const torch::Tensor scale_t = AsFloatVector(scale), shift_t = AsFloatVector(shift), mean_t = AsFloatVector(mean),
-                        invstd_t = AsFloatVector(invstd);
+    const BatchNormFactors factors = BatchNormFactorsFromSums(sum, sum_squares, center, count, weight, bias,
+                                                              running_mean, running_var, momentum, eps);
+    const torch::Tensor &scale_t = factors.scale, &shift_t = factors.shift, &mean_t = factors.mean,
+                        &invstd_t = factors.invstd;
     torch::Tensor output = torch::empty_like(input);
     const float* sc = scale_t.data_ptr<float>();
     const float* sh = shift_t.data_ptr<float>();
@@ -268,18 +248,8 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
         },
         sum_dz, sum_dz_x);
 
-    torch::Tensor grad_weight = torch::empty({channels}, torch::kFloat);
-    torch::Tensor grad_bias = torch::empty({channels}, torch::kFloat);
-    float* dgamma = grad_weight.data_ptr<float>();
-    float* dbeta = grad_bias.data_ptr<float>();
-    std::vector<float> b(channels), d(channels);
-    for (int64_t c = 0; c < channels; ++c) {
-      dgamma[c] = static_cast<float>(sum_dz_x[c] * invstd[c]);
-      dbeta[c] = static_cast<float>(sum_dz[c]);
-      const double k = static_cast<double>(invstd[c]) * invstd[c] * sum_dz_x[c] / count;
-      b[c] = static_cast<float>(-sc[c] * k);
-      d[c] = static_cast<float>(-sc[c] * sum_dz[c] / count);
-    }
+    const BatchNormGradientFactors factors = BatchNormGradientFactorsFromSums(sum_dz, sum_dz_x, sc, invstd, count);
+    const std::vector<float>&b = factors.b, &d = factors.d;
 
     torch::Tensor grad_input;
     if (ctx->needs_input_grad(0)) {
@@ -300,20 +270,72 @@ class BatchNormReLU6Function : public torch::autograd::Function<BatchNormReLU6Fu
                     });
           });
     }
-    return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {grad_input,      factors.grad_weight, factors.grad_bias, torch::Tensor(),
+            torch::Tensor(), torch::Tensor(),     torch::Tensor()};
   }
 };
 
 }  // namespace
 
-bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {
+BatchNormFactors BatchNormFactorsFromSums(const std::vector<double>& sum, const std::vector<double>& sum_squares,
+                                          const std::vector<float>& center, int64_t count, const torch::Tensor& weight,
+                                          const torch::Tensor& bias, torch::Tensor& running_mean,
+                                          torch::Tensor& running_var, double momentum, double eps) {
+  const int64_t channels = static_cast<int64_t>(sum.size());
+  std::vector<double> mean(channels), variance(channels), invstd(channels), scale(channels), shift(channels);
+  const float* gamma = weight.data_ptr<float>();
+  const float* beta = bias.data_ptr<float>();
+  for (int64_t c = 0; c < channels; ++c) {
+    const double shifted_mean = sum[c] / count;
+    mean[c] = center[c] + shifted_mean;
+    variance[c] = std::max(0.0, sum_squares[c] / count - shifted_mean * shifted_mean);
+    invstd[c] = 1.0 / std::sqrt(variance[c] + eps);
+    scale[c] = gamma[c] * invstd[c];
+    shift[c] = beta[c] - mean[c] * scale[c];
+  }
+  // The module's running statistics: the unbiased variance, as ATen's batch_norm uses.
+  float* rm = running_mean.data_ptr<float>();
+  float* rv = running_var.data_ptr<float>();
+  const double unbias = static_cast<double>(count) / (count - 1);
+  for (int64_t c = 0; c < channels; ++c) {
+    rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * mean[c]);
+    rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * variance[c] * unbias);
+  }
+  return {AsFloatVector(scale), AsFloatVector(shift), AsFloatVector(mean), AsFloatVector(invstd)};
+}
+
+BatchNormGradientFactors BatchNormGradientFactorsFromSums(const std::vector<double>& sum_dz,
+                                                          const std::vector<double>& sum_dz_x, const float* scale,
+                                                          const float* invstd, int64_t count) {
+  const int64_t channels = static_cast<int64_t>(sum_dz.size());
+  BatchNormGradientFactors factors;
+  factors.grad_weight = torch::empty({channels}, torch::kFloat);
+  factors.grad_bias = torch::empty({channels}, torch::kFloat);
+  float* dgamma = factors.grad_weight.data_ptr<float>();
+  float* dbeta = factors.grad_bias.data_ptr<float>();
+  factors.b.resize(channels), factors.d.resize(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    dgamma[c] = static_cast<float>(sum_dz_x[c] * invstd[c]);
+    dbeta[c] = static_cast<float>(sum_dz[c]);
+    const double k = static_cast<double>(invstd[c]) * invstd[c] * sum_dz_x[c] / count;
+    factors.b[c] = static_cast<float>(-scale[c] * k);
+    factors.d[c] = static_cast<float>(-scale[c] * sum_dz[c] / count);
+  }
+  return factors;
+}
+
+bool IsFusableBatchNorm(const torch::nn::BatchNorm2dImpl& bn) {
   const auto& options = bn.options;
   return bn.is_training() && options.affine() && options.track_running_stats() && options.momentum().has_value() &&
-         input.dim() == 4 && (input.scalar_type() == torch::kFloat || input.scalar_type() == torch::kBFloat16) &&
-         input.device().is_cpu() && input.size(0) > 0 && input.numel() / std::max<int64_t>(input.size(1), 1) > 1 &&
-         input.size(1) == options.num_features() && bn.weight.scalar_type() == torch::kFloat &&
-         bn.weight.is_contiguous() && bn.bias.is_contiguous() && bn.running_mean.is_contiguous() &&
-         bn.running_var.is_contiguous();
+         bn.weight.scalar_type() == torch::kFloat && bn.weight.is_contiguous() && bn.bias.is_contiguous() &&
+         bn.running_mean.is_contiguous() && bn.running_var.is_contiguous();
+}
+
+bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {
+  return IsFusableBatchNorm(bn) && input.dim() == 4 &&
+         (input.scalar_type() == torch::kFloat || input.scalar_type() == torch::kBFloat16) && input.device().is_cpu() &&
+         input.size(0) > 0 && input.numel() / std::max<int64_t>(input.size(1), 1) > 1 &&
+         input.size(1) == bn.options.num_features();
 }
 
 torch::Tensor BatchNormReLU6Training(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input) {

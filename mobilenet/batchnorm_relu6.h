@@ -12,6 +12,9 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/types.h>
 
+#include <cstdint>
+#include <vector>
+
 namespace mobilenet {
 
 // True when BatchNormReLU6Training can serve `input` for `bn`: a float32 or bfloat16 CPU tensor of 4 dimensions with
@@ -24,6 +27,33 @@ bool CanFuseBatchNormReLU6(const torch::nn::BatchNorm2dImpl& bn, const torch::Te
 // statistics in double, as for float) and the result rounded to bf16. Gradients flow to
 // `input`, bn->weight and bn->bias. Requires CanFuseBatchNormReLU6(bn, input).
 torch::Tensor BatchNormReLU6Training(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& input);
+
+// --- The pieces a convolution fused with BatchNorm + ReLU6 shares (depthwise_batchnorm_relu6.h) ---
+
+// `bn`'s part of CanFuseBatchNormReLU6: training mode, float affine parameters, running statistics and a momentum.
+bool IsFusableBatchNorm(const torch::nn::BatchNorm2dImpl& bn);
+
+// Per channel (float [channels] each): the normalisation y = x * scale + shift, the batch mean and 1 / sqrt(biased
+// variance + eps).
+struct BatchNormFactors {
+  torch::Tensor scale, shift, mean, invstd;
+};
+// From sum(x - center) and sum((x - center)^2) per channel over `count` values; also moves the running statistics
+// by `momentum` (the variance unbiased, as ATen's batch_norm does).
+BatchNormFactors BatchNormFactorsFromSums(const std::vector<double>& sum, const std::vector<double>& sum_squares,
+                                          const std::vector<float>& center, int64_t count, const torch::Tensor& weight,
+                                          const torch::Tensor& bias, torch::Tensor& running_mean,
+                                          torch::Tensor& running_var, double momentum, double eps);
+
+// The backward pass per channel from sum(dz) and sum(dz * (x - mean)), dz being the gradient through ReLU6's mask:
+// the weight and bias gradients, and b, d of the input gradient dx = scale * dz + b * (x - mean) + d.
+struct BatchNormGradientFactors {
+  torch::Tensor grad_weight, grad_bias;
+  std::vector<float> b, d;
+};
+BatchNormGradientFactors BatchNormGradientFactorsFromSums(const std::vector<double>& sum_dz,
+                                                          const std::vector<double>& sum_dz_x, const float* scale,
+                                                          const float* invstd, int64_t count);
 
 }  // namespace mobilenet
 

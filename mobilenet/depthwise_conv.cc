@@ -12,27 +12,15 @@
 namespace mobilenet {
 namespace {
 
-DepthwiseGeometry GeometryOf(const torch::Tensor& input, int64_t stride, int64_t dilation, int64_t padding) {
-  DepthwiseGeometry g;
-  g.batch = input.size(0), g.channels = input.size(1), g.height = input.size(2), g.width = input.size(3);
-  g.stride = stride, g.dilation = dilation, g.padding = padding;
-  g.out_height = (g.height + 2 * padding - 2 * dilation - 1) / stride + 1;
-  g.out_width = (g.width + 2 * padding - 2 * dilation - 1) / stride + 1;
-  return g;
-}
-
-// [channels, 1, 3, 3] -> [9, channels]: tap-major, as the loops read them.
-torch::Tensor TapMajor(const torch::Tensor& weight) { return weight.reshape({weight.size(0), 9}).t().contiguous(); }
-
 class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
                                const torch::Tensor& weight, int64_t stride, int64_t dilation, int64_t padding) {
     RECORD_FUNCTION("mobilenet::depthwise_conv3x3", std::vector<c10::IValue>({input}));
-    const DepthwiseGeometry g = GeometryOf(input, stride, dilation, padding);
-    const torch::Tensor taps = TapMajor(weight);
-    torch::Tensor output = torch::empty({g.batch, g.channels, g.out_height, g.out_width}, input.options(),
-                                        at::MemoryFormat::ChannelsLast);
+    const DepthwiseGeometry g = DepthwiseGeometryOf(input, stride, dilation, padding);
+    const torch::Tensor taps = TapMajorWeights(weight);
+    torch::Tensor output =
+        torch::empty({g.batch, g.channels, g.out_height, g.out_width}, input.options(), at::MemoryFormat::ChannelsLast);
     const DepthwiseConvKernels& kernels = ActiveDepthwiseConvKernels();
     const float* x = input.data_ptr<float>();
     const float* w = taps.data_ptr<float>();
@@ -52,15 +40,16 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& input = saved[0];
     const torch::Tensor& weight = saved[1];
-    const DepthwiseGeometry g = GeometryOf(input, ctx->saved_data["stride"].toInt(),
-                                           ctx->saved_data["dilation"].toInt(), ctx->saved_data["padding"].toInt());
+    const DepthwiseGeometry g =
+        DepthwiseGeometryOf(input, ctx->saved_data["stride"].toInt(), ctx->saved_data["dilation"].toInt(),
+                            ctx->saved_data["padding"].toInt());
     const torch::Tensor grad = grad_outputs[0].contiguous(at::MemoryFormat::ChannelsLast);
     const DepthwiseConvKernels& kernels = ActiveDepthwiseConvKernels();
     const float* gy = grad.data_ptr<float>();
 
     torch::Tensor grad_input;
     if (ctx->needs_input_grad(0)) {
-      const torch::Tensor taps = TapMajor(weight);
+      const torch::Tensor taps = TapMajorWeights(weight);
       const float* w = taps.data_ptr<float>();
       grad_input = torch::empty_like(input, at::MemoryFormat::ChannelsLast);
       float* dx = grad_input.data_ptr<float>();
@@ -81,15 +70,38 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
       for (int t = 1; t < threads; ++t) {
         for (int64_t i = 0; i < per_thread; ++i) sums[i] += sums[t * per_thread + i];
       }
-      const torch::Tensor tap_major =
-          torch::from_blob(sums.data(), {9, g.channels}, torch::TensorOptions().dtype(torch::kDouble));
-      grad_weight = tap_major.t().to(torch::kFloat).reshape(weight.sizes()).contiguous();
+      grad_weight = WeightGradientFromTapSums(sums.data(), g.channels, weight.sizes());
     }
     return {grad_input, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
+
+DepthwiseGeometry DepthwiseGeometryOf(const torch::Tensor& input, int64_t stride, int64_t dilation, int64_t padding) {
+  DepthwiseGeometry g;
+  g.batch = input.size(0), g.channels = input.size(1), g.height = input.size(2), g.width = input.size(3);
+  g.stride = stride, g.dilation = dilation, g.padding = padding;
+  g.out_height = (g.height + 2 * padding - 2 * dilation - 1) / stride + 1;
+  g.out_width = (g.width + 2 * padding - 2 * dilation - 1) / stride + 1;
+  return g;
+}
+
+DepthwiseGeometry DepthwiseGeometryOf(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input) {
+  const auto& options = conv.options;
+  return DepthwiseGeometryOf(input, (*options.stride())[0], (*options.dilation())[0],
+                             (*c10::get<torch::ExpandingArray<2>>(options.padding()))[0]);
+}
+
+torch::Tensor TapMajorWeights(const torch::Tensor& weight) {
+  return weight.reshape({weight.size(0), 9}).t().contiguous();
+}
+
+torch::Tensor WeightGradientFromTapSums(const double* sums, int64_t channels, at::IntArrayRef sizes) {
+  const torch::Tensor tap_major =
+      torch::from_blob(const_cast<double*>(sums), {9, channels}, torch::TensorOptions().dtype(torch::kDouble));
+  return tap_major.t().to(torch::kFloat).reshape(sizes).contiguous();
+}
 
 bool CanRunDepthwiseConv(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input) {
   const auto& options = conv.options;

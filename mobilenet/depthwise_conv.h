@@ -9,6 +9,8 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/types.h>
 
+#include "mobilenet/depthwise_conv_kernels.h"
+
 namespace mobilenet {
 
 // True when DepthwiseConv3x3 can serve conv(input): `conv` is depthwise (groups = in = out channels, more than one),
@@ -16,6 +18,14 @@ namespace mobilenet {
 // weights; `input` is a non-empty 4-d float CPU tensor in channels_last, and CPU autocast is off (under autocast
 // the convolution runs in bf16, which these loops do not).
 bool CanRunDepthwiseConv(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
+
+// The shapes of conv(input) for the loops (depthwise_conv_kernels.h); `conv` as CanRunDepthwiseConv requires.
+DepthwiseGeometry DepthwiseGeometryOf(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
+DepthwiseGeometry DepthwiseGeometryOf(const torch::Tensor& input, int64_t stride, int64_t dilation, int64_t padding);
+// A depthwise weight [channels, 1, 3, 3] as the loops read it: [9, channels], tap kh * 3 + kw first.
+torch::Tensor TapMajorWeights(const torch::Tensor& weight);
+// The weight gradient from the loops' sums (double [9, channels]), as a float tensor of `sizes` [channels, 1, 3, 3].
+torch::Tensor WeightGradientFromTapSums(const double* sums, int64_t channels, at::IntArrayRef sizes);
 
 // conv(input), channels_last; gradients flow to `input` and conv.weight. Requires CanRunDepthwiseConv(conv, input).
 torch::Tensor DepthwiseConv3x3(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "mobilenet/batchnorm_relu6_kernels.h"
+#include "mobilenet/depthwise_batchnorm_relu6.h"
 #include "mobilenet/layers.h"
 
 namespace mobilenet {
@@ -104,19 +105,85 @@ INSTANTIATE_TEST_SUITE_P(
             // name, batch, channels, height, width, stride, dilation, padding
             Case{"WholeBlocks", 2, 32, 7, 9, 1, 1, 1},
             // 40 = two blocks of 16 and a partial one; odd sizes at stride 2.
-            Case{"PartialBlockStride2", 2, 40, 9, 7, 2, 1, 1},
-            Case{"EvenSizeStride2", 2, 16, 8, 6, 2, 1, 1},
+            Case{"PartialBlockStride2", 2, 40, 9, 7, 2, 1, 1}, Case{"EvenSizeStride2", 2, 16, 8, 6, 2, 1, 1},
             // Fewer channels than one block: the scalar loops alone.
-            Case{"ThreeChannelsDilated", 3, 3, 6, 5, 1, 2, 2},
-            Case{"Stride2Dilated", 2, 24, 7, 6, 2, 2, 2},
+            Case{"ThreeChannelsDilated", 3, 3, 6, 5, 1, 2, 2}, Case{"Stride2Dilated", 2, 24, 7, 6, 2, 2, 2},
             // Dilation past the image: border rows see one or two of the three rows, some positions none.
-            Case{"DilationBeyondTheImage", 1, 20, 3, 4, 1, 4, 4},
-            Case{"NoPadding", 2, 17, 6, 5, 1, 1, 0},
+            Case{"DilationBeyondTheImage", 1, 20, 3, 4, 1, 4, 4}, Case{"NoPadding", 2, 17, 6, 5, 1, 1, 0},
             Case{"TinyImage", 2, 48, 2, 1, 1, 1, 1}),
         ::testing::Values(KernelIsa::kBaseline, KernelIsa::kAvx2, KernelIsa::kAvx512)),
     [](const ::testing::TestParamInfo<std::tuple<Case, KernelIsa>>& info) {
       return std::get<0>(info.param).name + "_" + KernelIsaName(std::get<1>(info.param));
     });
+
+// A BatchNorm whose affine parameters push a good share of the outputs below 0 and above 6 (both of ReLU6's flat
+// regions), with running statistics away from their defaults.
+torch::nn::BatchNorm2d MakeBatchNorm(int64_t channels) {
+  torch::nn::BatchNorm2d bn(channels);
+  torch::NoGradGuard no_grad;
+  bn->weight.copy_(torch::linspace(0.5, 4.0, channels));
+  bn->bias.copy_(torch::linspace(-1.0, 5.0, channels));
+  bn->running_mean.copy_(torch::linspace(-0.2, 0.3, channels));
+  bn->running_var.copy_(torch::linspace(0.5, 2.0, channels));
+  return bn;
+}
+
+class DepthwiseBatchNormReLU6Test : public ::testing::TestWithParam<std::tuple<Case, KernelIsa>> {};
+
+// The fused convolution + BatchNorm + ReLU6 against LibTorch's convolution, BatchNorm2d and ReLU6 modules.
+TEST_P(DepthwiseBatchNormReLU6Test, MatchesTheModulesForwardBackwardAndRunningStatistics) {
+  const Case& c = std::get<0>(GetParam());
+  const ScopedKernelIsa isa(std::get<1>(GetParam()));
+  if (!isa.supported()) GTEST_SKIP() << "this CPU cannot run " << KernelIsaName(std::get<1>(GetParam()));
+  torch::set_num_threads(2);
+  torch::manual_seed(6);
+  torch::nn::Conv2d conv = MakeDepthwise(c);
+  torch::nn::Conv2d reference_conv = MakeDepthwise(c);
+  {
+    torch::NoGradGuard no_grad;
+    reference_conv->weight.copy_(conv->weight);
+  }
+  torch::nn::BatchNorm2d bn = MakeBatchNorm(c.channels), reference_bn = MakeBatchNorm(c.channels);
+  torch::nn::ReLU6 relu6;
+  const torch::Tensor input =
+      (torch::randn({c.batch, c.channels, c.height, c.width}) + 0.5).contiguous(torch::MemoryFormat::ChannelsLast);
+  const int64_t out_height = (c.height + 2 * c.padding - 2 * c.dilation - 1) / c.stride + 1;
+  const int64_t out_width = (c.width + 2 * c.padding - 2 * c.dilation - 1) / c.stride + 1;
+  const torch::Tensor upstream = torch::randn({c.batch, c.channels, out_height, out_width});
+
+  const torch::Tensor x_reference = input.clone().requires_grad_(true);
+  const torch::Tensor y_reference = relu6(reference_bn(reference_conv(x_reference)));
+  (y_reference * upstream).sum().backward();
+  ASSERT_TRUE(CanFuseDepthwiseBatchNormReLU6(*conv, *bn, input));
+  const torch::Tensor x_fused = input.clone().requires_grad_(true);
+  const torch::Tensor y_fused = DepthwiseBatchNormReLU6Training(*conv, *bn, x_fused);
+  (y_fused * upstream).sum().backward();
+
+  EXPECT_GT((y_reference == 0).sum().item<int64_t>(), y_reference.numel() / 20);
+  EXPECT_GT((y_reference == 6).sum().item<int64_t>(), y_reference.numel() / 20);
+  EXPECT_TRUE(y_fused.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  // Tolerances: float sums in another order, divided by a batch standard deviation.
+  EXPECT_LT(RelativeError(y_fused, y_reference), 1e-5);
+  EXPECT_LT(RelativeError(x_fused.grad(), x_reference.grad()), 1e-4);
+  EXPECT_LT(RelativeError(conv->weight.grad(), reference_conv->weight.grad()), 1e-4);
+  EXPECT_LT(RelativeError(bn->weight.grad(), reference_bn->weight.grad()), 1e-4);
+  EXPECT_LT(RelativeError(bn->bias.grad(), reference_bn->bias.grad()), 1e-4);
+  EXPECT_LT(RelativeError(bn->running_mean, reference_bn->running_mean), 1e-5);
+  EXPECT_LT(RelativeError(bn->running_var, reference_bn->running_var), 1e-5);
+  EXPECT_EQ(bn->num_batches_tracked.item<int64_t>(), reference_bn->num_batches_tracked.item<int64_t>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, DepthwiseBatchNormReLU6Test,
+                         ::testing::Combine(::testing::Values(Case{"WholeBlocks", 3, 32, 7, 9, 1, 1, 1},
+                                                              Case{"PartialBlockStride2", 2, 40, 9, 7, 2, 1, 1},
+                                                              Case{"ThreeChannelsDilated", 3, 3, 6, 5, 1, 2, 2},
+                                                              // One image: the per-image passes on one thread only.
+                                                              Case{"OneImageDilated", 1, 24, 8, 7, 1, 2, 2}),
+                                            ::testing::Values(KernelIsa::kBaseline, KernelIsa::kAvx2,
+                                                              KernelIsa::kAvx512)),
+                         [](const ::testing::TestParamInfo<std::tuple<Case, KernelIsa>>& info) {
+                           return std::get<0>(info.param).name + "_" + KernelIsaName(std::get<1>(info.param));
+                         });
 
 // The comparison above can fail: the own loops run with one tap of one channel changed differ from LibTorch's
 // convolution with the weights as they are, in the output and both gradients.
@@ -168,32 +235,41 @@ TEST(DepthwiseConvTest, ServesChannelsLastFloatDepthwise3x3Only) {
   EXPECT_FALSE(CanRunDepthwiseConv(*reflect, input));
 }
 
-// A depthwise Conv-BN-ReLU6 block in training mode gives the same outputs and gradients with and without the own
-// loops (which it uses only for channels_last input).
-TEST(DepthwiseConvTest, BlockWithAndWithoutOwnLoopsAgree) {
+// A depthwise Conv-BN-ReLU6 block in training mode gives the same outputs and gradients with the fused function
+// (the default), with the own convolution then the fused BatchNorm + ReLU6, and with LibTorch's modules alone.
+TEST(DepthwiseConvTest, BlockVariantsAgree) {
   torch::manual_seed(5);
-  ConvBNReLU6Block own(ConvBNReLU6Options(24, 24).groups(24).stride(2).inplace(false).depthwise_kernel(true));
-  ConvBNReLU6Block plain(ConvBNReLU6Options(24, 24).groups(24).stride(2).inplace(false).depthwise_kernel(false));
+  const auto options = ConvBNReLU6Options(24, 24).groups(24).stride(2).inplace(false);
+  ConvBNReLU6Block fused(options);
+  ConvBNReLU6Block separate(ConvBNReLU6Options(options).fuse_batchnorm_relu6(false));
+  ConvBNReLU6Block plain(ConvBNReLU6Options(options).fuse_batchnorm_relu6(false).depthwise_kernel(false));
   {
     torch::NoGradGuard no_grad;
-    const auto source = own->parameters();
-    const auto target = plain->parameters();
-    for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+    const auto source = fused->parameters();
+    for (ConvBNReLU6Block* block : {&separate, &plain}) {
+      const auto target = (*block)->parameters();
+      for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+    }
   }
   const torch::Tensor input = torch::randn({4, 24, 11, 10}).contiguous(torch::MemoryFormat::ChannelsLast);
-  const torch::Tensor x_own = input.clone().requires_grad_(true);
-  const torch::Tensor x_plain = input.clone().requires_grad_(true);
-  const torch::Tensor y_own = own->forward(x_own);
-  const torch::Tensor y_plain = plain->forward(x_plain);
-  const torch::Tensor upstream = torch::randn(y_own.sizes());
-  (y_own * upstream).sum().backward();
-  (y_plain * upstream).sum().backward();
-  EXPECT_LT(RelativeError(y_own, y_plain), 1e-4);
-  EXPECT_LT(RelativeError(x_own.grad(), x_plain.grad()), 1e-4);
-  const auto own_parameters = own->parameters();
-  const auto plain_parameters = plain->parameters();
-  for (size_t i = 0; i < own_parameters.size(); ++i) {
-    EXPECT_LT(RelativeError(own_parameters[i].grad(), plain_parameters[i].grad()), 1e-4) << "parameter " << i;
+  const torch::Tensor upstream = torch::randn({4, 24, 6, 5});
+  std::vector<torch::Tensor> outputs, input_grads;
+  for (ConvBNReLU6Block* block : {&fused, &separate, &plain}) {
+    const torch::Tensor x = input.clone().requires_grad_(true);
+    const torch::Tensor y = (*block)->forward(x);
+    (y * upstream).sum().backward();
+    outputs.push_back(y.detach());
+    input_grads.push_back(x.grad());
+  }
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_LT(RelativeError(outputs[i], outputs[2]), 1e-4) << "variant " << i;
+    EXPECT_LT(RelativeError(input_grads[i], input_grads[2]), 1e-4) << "variant " << i;
+    const auto parameters = (i == 0 ? fused : separate)->parameters();
+    const auto reference = plain->parameters();
+    for (size_t p = 0; p < parameters.size(); ++p) {
+      EXPECT_LT(RelativeError(parameters[p].grad(), reference[p].grad()), 1e-4)
+          << "variant " << i << " parameter " << p;
+    }
   }
 }
 

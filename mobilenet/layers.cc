@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "mobilenet/batchnorm_relu6.h"
+#include "mobilenet/depthwise_batchnorm_relu6.h"
 #include "mobilenet/depthwise_conv.h"
 
 namespace mobilenet {
@@ -40,6 +41,8 @@ torch::Tensor ConvBNReLU6BlockImpl::forward(torch::Tensor x) {
   auto* bn = (begin() + 1)->ptr()->as<torch::nn::BatchNorm2d>();
   if (fold_ && CanFoldBatchNorm(*conv, *bn)) {
     x = ConvWithFoldedBatchNorm(*conv, *bn, x);
+  } else if (fuse_ && depthwise_kernel_ && !sync_ && CanFuseDepthwiseBatchNormReLU6(*conv, *bn, x)) {
+    return DepthwiseBatchNormReLU6Training(*conv, *bn, x);
   } else {
     x = depthwise_kernel_ && CanRunDepthwiseConv(*conv, x) ? DepthwiseConv3x3(*conv, x) : conv->forward(x);
     if (sync_ && bn->is_training()) {

@@ -66,7 +66,8 @@ DEFINE_bool(depthwise_kernel, true,
             "convolution)");
 DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
 DEFINE_string(kernel_isa, "best",
-              "the fused BatchNorm + ReLU6 and depthwise kernels' instruction set: best (what the CPU supports), baseline, avx2 or "
+              "the fused BatchNorm + ReLU6 and depthwise kernels' instruction set: best (what the CPU supports), "
+              "baseline, avx2 or "
               "avx512 (must be supported)");
 DEFINE_string(engine, "onednn",
               "eval mode, fp32: onednn (the model compiled into oneDNN primitives, mobilenet/dnnl_inference.h, as "
