@@ -156,7 +156,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
         const std::vector<double> tap = tap_sums.Total(t);
         std::copy(tap.begin(), tap.end(), total.begin() + t * channels);
       }
-      grad_conv_weight = WeightGradientFromTapSums(total.data(), channels, conv_weight.sizes());
+      grad_conv_weight = WeightGradientFromTapSums(total.data(), conv_weight);
     }
     return {grad_input,      grad_conv_weight, factors.grad_weight, factors.grad_bias, torch::Tensor(), torch::Tensor(),
             torch::Tensor(), torch::Tensor(),  torch::Tensor(),     torch::Tensor(),   torch::Tensor()};

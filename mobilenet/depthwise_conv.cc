@@ -70,7 +70,7 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
       for (int t = 1; t < threads; ++t) {
         for (int64_t i = 0; i < per_thread; ++i) sums[i] += sums[t * per_thread + i];
       }
-      grad_weight = WeightGradientFromTapSums(sums.data(), g.channels, weight.sizes());
+      grad_weight = WeightGradientFromTapSums(sums.data(), weight);
     }
     return {grad_input, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
@@ -97,10 +97,11 @@ torch::Tensor TapMajorWeights(const torch::Tensor& weight) {
   return weight.reshape({weight.size(0), 9}).t().contiguous();
 }
 
-torch::Tensor WeightGradientFromTapSums(const double* sums, int64_t channels, at::IntArrayRef sizes) {
+torch::Tensor WeightGradientFromTapSums(const double* sums, const torch::Tensor& weight) {
   const torch::Tensor tap_major =
-      torch::from_blob(const_cast<double*>(sums), {9, channels}, torch::TensorOptions().dtype(torch::kDouble));
-  return tap_major.t().to(torch::kFloat).reshape(sizes).contiguous();
+      torch::from_blob(const_cast<double*>(sums), {9, weight.size(0)}, torch::TensorOptions().dtype(torch::kDouble));
+  return torch::empty_strided(weight.sizes(), weight.strides(), weight.options())
+      .copy_(tap_major.t().reshape(weight.sizes()));
 }
 
 bool CanRunDepthwiseConv(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input) {

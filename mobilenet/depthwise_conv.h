@@ -24,8 +24,9 @@ DepthwiseGeometry DepthwiseGeometryOf(const torch::nn::Conv2dImpl& conv, const t
 DepthwiseGeometry DepthwiseGeometryOf(const torch::Tensor& input, int64_t stride, int64_t dilation, int64_t padding);
 // A depthwise weight [channels, 1, 3, 3] as the loops read it: [9, channels], tap kh * 3 + kw first.
 torch::Tensor TapMajorWeights(const torch::Tensor& weight);
-// The weight gradient from the loops' sums (double [9, channels]), as a float tensor of `sizes` [channels, 1, 3, 3].
-torch::Tensor WeightGradientFromTapSums(const double* sums, int64_t channels, at::IntArrayRef sizes);
+// The weight gradient from the loops' sums (double [9, channels]): float, with `weight`'s sizes and strides (data
+// parallelism's gradient buckets expect a parameter's own strides).
+torch::Tensor WeightGradientFromTapSums(const double* sums, const torch::Tensor& weight);
 
 // conv(input), channels_last; gradients flow to `input` and conv.weight. Requires CanRunDepthwiseConv(conv, input).
 torch::Tensor DepthwiseConv3x3(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);

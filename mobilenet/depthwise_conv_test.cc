@@ -235,6 +235,23 @@ TEST(DepthwiseConvTest, ServesChannelsLastFloatDepthwise3x3Only) {
   EXPECT_FALSE(CanRunDepthwiseConv(*reflect, input));
 }
 
+// Data parallelism lays depthwise weights out with strides {9, 1, 3, 1} (trainer's ConvWeightsToChannelsLast); the
+// weight gradient comes back with the parameter's strides, as its gradient bucket expects, and the same values.
+TEST(DepthwiseConvTest, WeightGradientHasTheParameterStrides) {
+  const Case c{"", 2, 16, 5, 6, 1, 1, 1};
+  torch::nn::Conv2d conv = MakeDepthwise(c);
+  const torch::Tensor input = torch::randn({2, 16, 5, 6}).contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor upstream = torch::randn({2, 16, 5, 6});
+  const Results plain = Differentiate(conv, input, upstream, true);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.set_data(torch::empty_strided({16, 1, 3, 3}, {9, 1, 3, 1}).copy_(conv->weight));
+  }
+  const Results strided = Differentiate(conv, input, upstream, true);
+  EXPECT_EQ(conv->weight.grad().strides(), conv->weight.strides());
+  EXPECT_TRUE(torch::equal(strided.weight_grad, plain.weight_grad));
+}
+
 // A depthwise Conv-BN-ReLU6 block in training mode gives the same outputs and gradients with the fused function
 // (the default), with the own convolution then the fused BatchNorm + ReLU6, and with LibTorch's modules alone.
 TEST(DepthwiseConvTest, BlockVariantsAgree) {
