@@ -22,11 +22,11 @@ float* Scratch(int64_t elements) {
   return scratch.data();
 }
 
-// Per-channel double sums added up over threads: each thread adds into `pairs` arrays of `channels` of its own.
+// Per-channel double sums added up over threads: each thread adds into `arrays` arrays of `channels` of its own.
 class ThreadSums {
  public:
-  ThreadSums(int64_t channels, int pairs)
-      : channels_(channels), width_(channels * pairs), sums_(at::get_num_threads() * width_, 0.0) {}
+  ThreadSums(int64_t channels, int arrays)
+      : channels_(channels), width_(channels * arrays), sums_(at::get_num_threads() * width_, 0.0) {}
   double* Mine() { return sums_.data() + at::get_thread_num() * width_; }
   // The total of array `which` over threads.
   std::vector<double> Total(int which) const {
