@@ -22,26 +22,11 @@ float* Scratch(int64_t elements) {
   return scratch.data();
 }
 
-// Per-channel double sums added up over threads: each thread adds into `arrays` arrays of `channels` of its own.
-class ThreadSums {
- public:
-  ThreadSums(int64_t channels, int arrays)
-      : channels_(channels), width_(channels * arrays), sums_(at::get_num_threads() * width_, 0.0) {}
-  double* Mine() { return sums_.data() + at::get_thread_num() * width_; }
-  // The total of array `which` over threads.
-  std::vector<double> Total(int which) const {
-    std::vector<double> total(channels_, 0.0);
-    for (size_t t = 0; t < sums_.size() / width_; ++t) {
-      const double* part = sums_.data() + t * width_ + which * channels_;
-      for (int64_t c = 0; c < channels_; ++c) total[c] += part[c];
-    }
-    return total;
-  }
-
- private:
-  int64_t channels_, width_;
-  std::vector<double> sums_;
-};
+// The first and second halves of per-channel sums kept as one array: [sum, sum of squares] and the like.
+std::vector<double> Half(const std::vector<double>& both, int which) {
+  const size_t channels = both.size() / 2;
+  return std::vector<double>(both.begin() + which * channels, both.begin() + (which + 1) * channels);
+}
 
 class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<DepthwiseBatchNormReLU6Function> {
  public:
@@ -64,7 +49,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
     // Statistics around each channel's first value (as BatchNormReLU6Training), so the first row goes first.
     conv.forward_rows(x, w, g, 0, 1, z);
     const std::vector<float> center(z, z + channels);
-    ThreadSums sums(channels, 2);
+    PerThreadSums sums(2 * channels);
     at::parallel_for(0, g.batch, 1, [&](int64_t begin, int64_t end) {
       double* mine = sums.Mine();
       float* scratch = Scratch(2 * channels);
@@ -74,9 +59,10 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
                            scratch + channels, mine, mine + channels);
       }
     });
+    const std::vector<double> total = sums.Total();
     const BatchNormFactors factors =
-        BatchNormFactorsFromSums(sums.Total(0), sums.Total(1), center, g.batch * image_rows, weight, bias, running_mean,
-                                 running_var, momentum, eps);
+        BatchNormFactorsFromSums(Half(total, 0), Half(total, 1), center, g.batch * image_rows, weight, bias,
+                                 running_mean, running_var, momentum, eps);
 
     torch::Tensor output = torch::empty_like(conv_output);
     const float* scale = factors.scale.data_ptr<float>();
@@ -115,7 +101,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
     const float* z = conv_output.data_ptr<float>();
 
     // BatchNorm's sums over the whole batch come first: every value of the gradient at z depends on them.
-    ThreadSums bn_sums(channels, 2);
+    PerThreadSums bn_sums(2 * channels);
     const int64_t grain = std::max<int64_t>(1, 16384 / channels);
     at::parallel_for(0, g.batch * image_rows, grain, [&](int64_t begin, int64_t end) {
       double* mine = bn_sums.Mine();
@@ -123,8 +109,9 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
       bn.rows_gradient_sums(z + begin * channels, gy + begin * channels, scale, shift, mean, end - begin, channels,
                             scratch, scratch + channels, mine, mine + channels);
     });
+    const std::vector<double> total = bn_sums.Total();
     const BatchNormGradientFactors factors =
-        BatchNormGradientFactorsFromSums(bn_sums.Total(0), bn_sums.Total(1), scale, invstd, g.batch * image_rows);
+        BatchNormGradientFactorsFromSums(Half(total, 0), Half(total, 1), scale, invstd, g.batch * image_rows);
 
     // Then image by image: the gradient at z into this thread's buffer, and from there the convolution's gradients.
     const bool input_grad = ctx->needs_input_grad(0), weight_grad = ctx->needs_input_grad(1);
@@ -134,7 +121,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
     torch::Tensor grad_input;
     if (input_grad) grad_input = torch::empty_like(input, at::MemoryFormat::ChannelsLast);
     float* dx = input_grad ? grad_input.data_ptr<float>() : nullptr;
-    ThreadSums tap_sums(channels, 9);
+    PerThreadSums tap_sums(9 * channels);
     DepthwiseGeometry image = g;
     image.batch = 1;
     const int64_t image_in = g.height * g.width * channels, image_out = image_rows * channels;
@@ -151,12 +138,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
 
     torch::Tensor grad_conv_weight;
     if (weight_grad) {
-      std::vector<double> total(9 * channels);
-      for (int t = 0; t < 9; ++t) {
-        const std::vector<double> tap = tap_sums.Total(t);
-        std::copy(tap.begin(), tap.end(), total.begin() + t * channels);
-      }
-      grad_conv_weight = WeightGradientFromTapSums(total.data(), conv_weight);
+      grad_conv_weight = WeightGradientFromTapSums(tap_sums.Total().data(), conv_weight);
     }
     return {grad_input,      grad_conv_weight, factors.grad_weight, factors.grad_bias, torch::Tensor(), torch::Tensor(),
             torch::Tensor(), torch::Tensor(),  torch::Tensor(),     torch::Tensor(),   torch::Tensor()};

@@ -59,24 +59,30 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
 
     torch::Tensor grad_weight;
     if (ctx->needs_input_grad(1)) {
-      // Each thread adds into sums of its own (double), added up afterwards.
-      const int threads = at::get_num_threads();
-      const int64_t per_thread = 9 * g.channels;
-      std::vector<double> sums(static_cast<size_t>(threads * per_thread), 0.0);
+      PerThreadSums sums(9 * g.channels);
       const float* x = input.data_ptr<float>();
       at::parallel_for(0, g.batch * g.out_height, 1, [&](int64_t begin, int64_t end) {
-        kernels.weight_gradient_rows(x, gy, g, begin, end, sums.data() + at::get_thread_num() * per_thread);
+        kernels.weight_gradient_rows(x, gy, g, begin, end, sums.Mine());
       });
-      for (int t = 1; t < threads; ++t) {
-        for (int64_t i = 0; i < per_thread; ++i) sums[i] += sums[t * per_thread + i];
-      }
-      grad_weight = WeightGradientFromTapSums(sums.data(), weight);
+      grad_weight = WeightGradientFromTapSums(sums.Total().data(), weight);
     }
     return {grad_input, grad_weight, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
+
+PerThreadSums::PerThreadSums(int64_t size) : size_(size), sums_(at::get_num_threads() * size, 0.0) {}
+
+double* PerThreadSums::Mine() { return sums_.data() + at::get_thread_num() * size_; }
+
+std::vector<double> PerThreadSums::Total() const {
+  std::vector<double> total(sums_.begin(), sums_.begin() + size_);
+  for (size_t offset = size_; offset < sums_.size(); offset += size_) {
+    for (int64_t i = 0; i < size_; ++i) total[i] += sums_[offset + i];
+  }
+  return total;
+}
 
 DepthwiseGeometry DepthwiseGeometryOf(const torch::Tensor& input, int64_t stride, int64_t dilation, int64_t padding) {
   DepthwiseGeometry g;

@@ -9,6 +9,9 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/types.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "mobilenet/depthwise_conv_kernels.h"
 
 namespace mobilenet {
@@ -27,6 +30,18 @@ torch::Tensor TapMajorWeights(const torch::Tensor& weight);
 // The weight gradient from the loops' sums (double [9, channels]): float, with `weight`'s sizes and strides (data
 // parallelism's gradient buckets expect a parameter's own strides).
 torch::Tensor WeightGradientFromTapSums(const double* sums, const torch::Tensor& weight);
+
+// Double sums that the threads of an at::parallel_for add into without sharing: `size` values per thread.
+class PerThreadSums {
+ public:
+  explicit PerThreadSums(int64_t size);
+  double* Mine();                     // the calling thread's values
+  std::vector<double> Total() const;  // element by element over the threads
+
+ private:
+  int64_t size_;
+  std::vector<double> sums_;
+};
 
 // conv(input), channels_last; gradients flow to `input` and conv.weight. Requires CanRunDepthwiseConv(conv, input).
 torch::Tensor DepthwiseConv3x3(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
