@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "mobilenet/batchnorm_relu6_kernels.h"
+#include "mobilenet/kernel_testing.h"
 #include "mobilenet/layers.h"
 
 namespace mobilenet {
@@ -20,37 +21,10 @@ namespace {
 constexpr double kForwardTol = 1e-5;
 constexpr double kGradTol = 1e-4;
 
-// A BatchNorm whose affine parameters push a good share of the outputs below 0 and above 6, so that both of
-// ReLU6's flat regions are exercised.
-torch::nn::BatchNorm2d MakeBatchNorm(int64_t channels) {
-  torch::nn::BatchNorm2d bn(channels);
-  torch::NoGradGuard no_grad;
-  bn->weight.copy_(torch::linspace(0.5, 4.0, channels));
-  bn->bias.copy_(torch::linspace(-1.0, 5.0, channels));
-  bn->running_mean.copy_(torch::linspace(-0.2, 0.3, channels));
-  bn->running_var.copy_(torch::linspace(0.5, 2.0, channels));
-  return bn;
-}
-
 struct Case {
   std::string name;
   std::vector<int64_t> shape;
   bool channels_last;
-};
-
-// Runs the kernels on `isa` for one test's scope, then on the best the CPU supports again.
-class ScopedKernelIsa {
- public:
-  explicit ScopedKernelIsa(KernelIsa isa) : supported_(SetKernelIsa(isa)) {}
-  ~ScopedKernelIsa() {
-    SetKernelIsa(CpuSupports(KernelIsa::kAvx512) ? KernelIsa::kAvx512
-                 : CpuSupports(KernelIsa::kAvx2) ? KernelIsa::kAvx2
-                                                 : KernelIsa::kBaseline);
-  }
-  bool supported() const { return supported_; }
-
- private:
-  bool supported_;
 };
 
 constexpr KernelIsa kEveryIsa[] = {KernelIsa::kBaseline, KernelIsa::kAvx2, KernelIsa::kAvx512};

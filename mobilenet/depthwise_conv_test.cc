@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "mobilenet/batchnorm_relu6_kernels.h"
 #include "mobilenet/depthwise_batchnorm_relu6.h"
+#include "mobilenet/kernel_testing.h"
 #include "mobilenet/layers.h"
 
 namespace mobilenet {
@@ -30,21 +31,6 @@ torch::nn::Conv2d MakeDepthwise(const Case& c) {
                                .groups(c.channels)
                                .bias(false));
 }
-
-// Runs the loops on `isa` for one test's scope, then on the best the CPU supports again.
-class ScopedKernelIsa {
- public:
-  explicit ScopedKernelIsa(KernelIsa isa) : supported_(SetKernelIsa(isa)) {}
-  ~ScopedKernelIsa() {
-    SetKernelIsa(CpuSupports(KernelIsa::kAvx512) ? KernelIsa::kAvx512
-                 : CpuSupports(KernelIsa::kAvx2) ? KernelIsa::kAvx2
-                                                 : KernelIsa::kBaseline);
-  }
-  bool supported() const { return supported_; }
-
- private:
-  bool supported_;
-};
 
 // The largest difference between `actual` and `expected`, relative to expected's largest magnitude.
 double RelativeError(const torch::Tensor& actual, const torch::Tensor& expected) {
@@ -115,18 +101,6 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<std::tuple<Case, KernelIsa>>& info) {
       return std::get<0>(info.param).name + "_" + KernelIsaName(std::get<1>(info.param));
     });
-
-// A BatchNorm whose affine parameters push a good share of the outputs below 0 and above 6 (both of ReLU6's flat
-// regions), with running statistics away from their defaults.
-torch::nn::BatchNorm2d MakeBatchNorm(int64_t channels) {
-  torch::nn::BatchNorm2d bn(channels);
-  torch::NoGradGuard no_grad;
-  bn->weight.copy_(torch::linspace(0.5, 4.0, channels));
-  bn->bias.copy_(torch::linspace(-1.0, 5.0, channels));
-  bn->running_mean.copy_(torch::linspace(-0.2, 0.3, channels));
-  bn->running_var.copy_(torch::linspace(0.5, 2.0, channels));
-  return bn;
-}
 
 class DepthwiseBatchNormReLU6Test : public ::testing::TestWithParam<std::tuple<Case, KernelIsa>> {};
 
