@@ -75,9 +75,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
 
     ctx->save_for_backward(
         {input, conv_weight, conv_output, factors.scale, factors.shift, factors.mean, factors.invstd});
-    ctx->saved_data["stride"] = stride;
-    ctx->saved_data["dilation"] = dilation;
-    ctx->saved_data["padding"] = padding;
+    SaveDepthwiseSettings(ctx, stride, dilation, padding);
     return output;
   }
 
@@ -90,9 +88,7 @@ class DepthwiseBatchNormReLU6Function : public torch::autograd::Function<Depthwi
     const float* shift = saved[4].data_ptr<float>();
     const float* mean = saved[5].data_ptr<float>();
     const float* invstd = saved[6].data_ptr<float>();
-    const DepthwiseGeometry g =
-        DepthwiseGeometryOf(input, ctx->saved_data["stride"].toInt(), ctx->saved_data["dilation"].toInt(),
-                            ctx->saved_data["padding"].toInt());
+    const DepthwiseGeometry g = SavedDepthwiseGeometry(ctx, input);
     const int64_t channels = g.channels, image_rows = g.out_height * g.out_width;
     const DepthwiseConvKernels& conv = ActiveDepthwiseConvKernels();
     const BatchNormReLU6Kernels& bn = ActiveKernels();

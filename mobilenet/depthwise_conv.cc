@@ -28,9 +28,7 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
     at::parallel_for(0, g.batch * g.out_height, 1,
                      [&](int64_t begin, int64_t end) { kernels.forward_rows(x, w, g, begin, end, y); });
     ctx->save_for_backward({input, weight});
-    ctx->saved_data["stride"] = stride;
-    ctx->saved_data["dilation"] = dilation;
-    ctx->saved_data["padding"] = padding;
+    SaveDepthwiseSettings(ctx, stride, dilation, padding);
     return output;
   }
 
@@ -40,9 +38,7 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& input = saved[0];
     const torch::Tensor& weight = saved[1];
-    const DepthwiseGeometry g =
-        DepthwiseGeometryOf(input, ctx->saved_data["stride"].toInt(), ctx->saved_data["dilation"].toInt(),
-                            ctx->saved_data["padding"].toInt());
+    const DepthwiseGeometry g = SavedDepthwiseGeometry(ctx, input);
     const torch::Tensor grad = grad_outputs[0].contiguous(at::MemoryFormat::ChannelsLast);
     const DepthwiseConvKernels& kernels = ActiveDepthwiseConvKernels();
     const float* gy = grad.data_ptr<float>();
@@ -91,6 +87,17 @@ DepthwiseGeometry DepthwiseGeometryOf(const torch::Tensor& input, int64_t stride
   g.out_height = (g.height + 2 * padding - 2 * dilation - 1) / stride + 1;
   g.out_width = (g.width + 2 * padding - 2 * dilation - 1) / stride + 1;
   return g;
+}
+
+void SaveDepthwiseSettings(torch::autograd::AutogradContext* ctx, int64_t stride, int64_t dilation, int64_t padding) {
+  ctx->saved_data["stride"] = stride;
+  ctx->saved_data["dilation"] = dilation;
+  ctx->saved_data["padding"] = padding;
+}
+
+DepthwiseGeometry SavedDepthwiseGeometry(torch::autograd::AutogradContext* ctx, const torch::Tensor& input) {
+  return DepthwiseGeometryOf(input, ctx->saved_data["stride"].toInt(), ctx->saved_data["dilation"].toInt(),
+                             ctx->saved_data["padding"].toInt());
 }
 
 DepthwiseGeometry DepthwiseGeometryOf(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input) {

@@ -6,6 +6,7 @@
 #ifndef MOBILENET_DEPTHWISE_CONV_H_
 #define MOBILENET_DEPTHWISE_CONV_H_
 
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/types.h>
 
@@ -25,6 +26,9 @@ bool CanRunDepthwiseConv(const torch::nn::Conv2dImpl& conv, const torch::Tensor&
 // The shapes of conv(input) for the loops (depthwise_conv_kernels.h); `conv` as CanRunDepthwiseConv requires.
 DepthwiseGeometry DepthwiseGeometryOf(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
 DepthwiseGeometry DepthwiseGeometryOf(const torch::Tensor& input, int64_t stride, int64_t dilation, int64_t padding);
+// An autograd function's record of its convolution's settings for backward, and the geometry they give `input` there.
+void SaveDepthwiseSettings(torch::autograd::AutogradContext* ctx, int64_t stride, int64_t dilation, int64_t padding);
+DepthwiseGeometry SavedDepthwiseGeometry(torch::autograd::AutogradContext* ctx, const torch::Tensor& input);
 // A depthwise weight [channels, 1, 3, 3] as the loops read it: [9, channels], tap kh * 3 + kw first.
 torch::Tensor TapMajorWeights(const torch::Tensor& weight);
 // The weight gradient from the loops' sums (double [9, channels]): float, with `weight`'s sizes and strides (data
