@@ -96,7 +96,10 @@ INSTANTIATE_TEST_SUITE_P(
             Case{"ThreeChannelsDilated", 3, 3, 6, 5, 1, 2, 2}, Case{"Stride2Dilated", 2, 24, 7, 6, 2, 2, 2},
             // Dilation past the image: border rows see one or two of the three rows, some positions none.
             Case{"DilationBeyondTheImage", 1, 20, 3, 4, 1, 4, 4}, Case{"NoPadding", 2, 17, 6, 5, 1, 1, 0},
-            Case{"TinyImage", 2, 48, 2, 1, 1, 1, 1}),
+            Case{"TinyImage", 2, 48, 2, 1, 1, 1, 1},
+            // Larger strides: one tap per column class at stride 3, columns no tap reads at stride 4.
+            Case{"Stride3Dilated", 2, 20, 10, 11, 3, 2, 1}, Case{"Stride4", 1, 33, 9, 14, 4, 1, 1},
+            Case{"Stride2WideRow", 1, 32, 5, 23, 2, 1, 1}),
         ::testing::Values(KernelIsa::kBaseline, KernelIsa::kAvx2, KernelIsa::kAvx512)),
     [](const ::testing::TestParamInfo<std::tuple<Case, KernelIsa>>& info) {
       return std::get<0>(info.param).name + "_" + KernelIsaName(std::get<1>(info.param));

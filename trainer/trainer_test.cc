@@ -753,6 +753,14 @@ TEST(TrainerTest, ShippedWeightsLoadByNameAndMustFitTheModel) {
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("does not fit this model"));
 
+  // The shipped V1 weights start a V1 (every feature tensor; the classifier is new).
+  config.set_init_weights("pretrained:v1");
+  absl::StatusOr<FineTuneResult> v1_loaded = ApplyFineTuning(config, TmpDir(), classes, *v1);
+  ASSERT_TRUE(v1_loaded.ok()) << v1_loaded.status();
+  EXPECT_THAT(v1_loaded->report, HasSubstr("classifier re-initialised"));
+  const size_t v1_tensors = v1->named_parameters().size() + v1->named_buffers().size();
+  EXPECT_THAT(v1_loaded->report, HasSubstr(std::to_string(v1_tensors - 2) + " tensors loaded"));
+
   config.set_init_weights("pretrained:nope");
   absl::StatusOr<FineTuneResult> unknown = ApplyFineTuning(config, TmpDir(), classes, *v2);
   ASSERT_FALSE(unknown.ok());
