@@ -68,32 +68,49 @@ absl::Status LineError(const std::string& path, int line, absl::string_view mess
 
 }  // namespace
 
-ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t min_positives) {
+ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t min_positives, double shrinkage) {
   ClassThresholds result;
   result.class_names = tuning_set.class_names();
   result.min_positives = min_positives;
-  result.global_threshold = min_positives > 0 ? GlobalThreshold(tuning_set) : tuning_set.options().threshold();
+  result.shrinkage = shrinkage;
+  result.global_threshold =
+      min_positives > 0 || shrinkage > 0 ? GlobalThreshold(tuning_set) : tuning_set.options().threshold();
   for (int c = 0; c < tuning_set.num_classes(); ++c) {
     const LabelledSamples samples = tuning_set.labelled_samples(c);
     const int64_t positives = CountPositives(samples.targets());
     const bool uses_global = positives == 0 || positives < min_positives;
     result.positives.push_back(positives);
     result.uses_global.push_back(uses_global);
-    result.thresholds.push_back(uses_global
-                                    ? result.global_threshold
-                                    : BestF1Threshold(tuning_set, samples.scores(), samples.targets(), positives));
+    if (uses_global) {
+      result.thresholds.push_back(result.global_threshold);
+      continue;
+    }
+    const double own = BestF1Threshold(tuning_set, samples.scores(), samples.targets(), positives);
+    const double n = static_cast<double>(positives);
+    result.thresholds.push_back(shrinkage > 0 ? (n * own + shrinkage * result.global_threshold) / (n + shrinkage)
+                                              : own);
   }
   return result;
 }
 
-std::string DescribeGlobalFallback(const ClassThresholds& thresholds) {
+std::string DescribeThresholdChoice(const ClassThresholds& thresholds) {
   std::vector<std::string> names;
   for (size_t c = 0; c < thresholds.uses_global.size(); ++c) {
     if (thresholds.uses_global[c]) {
       names.push_back(absl::StrCat(thresholds.class_names[c], " (", thresholds.positives[c], ")"));
     }
   }
-  if (names.empty()) return "";
+  const size_t own = thresholds.uses_global.size() - names.size();
+  const std::string pull =
+      thresholds.shrinkage > 0 && own > 0
+          ? absl::StrCat(own, " of ", thresholds.thresholds.size(),
+                         " classes have their own best-F1 threshold t pulled toward the global threshold ",
+                         absl::StrFormat("%.4g", thresholds.global_threshold), ": (n t + ",
+                         absl::StrFormat("%g", thresholds.shrinkage), " x ",
+                         absl::StrFormat("%.4g", thresholds.global_threshold), ") / (n + ",
+                         absl::StrFormat("%g", thresholds.shrinkage), ") for n positives in the tuning set.")
+          : "";
+  if (names.empty()) return pull;
   const std::string rule = thresholds.min_positives > 0
                                ? absl::StrCat("fewer than ", thresholds.min_positives,
                                               " positives in the tuning set, so they take the global threshold ",
@@ -102,7 +119,7 @@ std::string DescribeGlobalFallback(const ClassThresholds& thresholds) {
                                : absl::StrCat("no positives in the tuning set, so they keep the threshold ",
                                               absl::StrFormat("%.4g", thresholds.global_threshold));
   return absl::StrCat(names.size(), " of ", thresholds.thresholds.size(), " classes have ", rule, ": ",
-                      absl::StrJoin(names, ", "), ".");
+                      absl::StrJoin(names, ", "), ".", pull.empty() ? "" : " ", pull);
 }
 
 absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::string& path,
@@ -117,7 +134,7 @@ absl::Status WriteThresholds(const ClassThresholds& thresholds, const std::strin
   if (!provenance.empty()) {
     for (absl::string_view line : absl::StrSplit(provenance, '\n')) absl::StrAppend(&text, "# ", line, "\n");
   }
-  if (const std::string fallback = DescribeGlobalFallback(thresholds); !fallback.empty()) {
+  if (const std::string fallback = DescribeThresholdChoice(thresholds); !fallback.empty()) {
     absl::StrAppend(&text, "# ", fallback, "\n");
   }
   absl::StrAppend(&text, "num_classes ", thresholds.class_names.size(), "\n");

@@ -23,10 +23,12 @@ struct ClassThresholds {
   std::vector<bool> uses_global;
   double global_threshold = 0.5;
   int64_t min_positives = 0;
+  double shrinkage = 0.0;
 };
 
-// One sentence on the classes that took the global threshold ("" when none did), for reports and the files.
-std::string DescribeGlobalFallback(const ClassThresholds& thresholds);
+// How the thresholds were chosen, in one or two sentences ("" when every class kept its own best-F1 threshold): the
+// classes that took the global threshold, with their positive counts, and the pull of the others toward it.
+std::string DescribeThresholdChoice(const ClassThresholds& thresholds);
 
 // For each class, the threshold that maximises F1_c = 2 TP / (predicted + positives) on `tuning_set`.
 // Candidates: every cut of the samples ranked by descending score between two consecutive distinct scores, at the
@@ -41,7 +43,12 @@ std::string DescribeGlobalFallback(const ClassThresholds& thresholds);
 // positives takes the global threshold instead: the same best-F1 cut made over every labelled (sample, class) entry
 // of every class pooled, i.e. the single threshold that maximises micro-F1 on the tuning set. With min_positives = 0
 // every class with a positive keeps its own threshold and a class without one keeps the options' threshold.
-ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t min_positives = 0);
+//
+// A class just above min_positives still gets a noisy cut. With shrinkage k > 0 every class that keeps its own
+// threshold t_c, fitted on n positives, gets (n t_c + k g) / (n + k) instead: its own cut pulled toward the global
+// threshold g, as if k more positives had voted for g (k = n halves the distance). k = 0 keeps t_c.
+ClassThresholds TuneThresholds(const MultilabelAccumulator& tuning_set, int64_t min_positives = 0,
+                               double shrinkage = 0.0);
 
 // Writes the thresholds as text (atomically): comment lines start with '#', then "num_classes N", then N lines
 // "class <index> <threshold, 17 significant digits> <name, which may contain spaces>". `provenance` (where and how

@@ -127,14 +127,42 @@ TEST(TuneThresholdsTest, ClassWithFewPositivesTakesTheMicroF1Threshold) {
   EXPECT_NEAR(tuned.thresholds[1], 0.15, 1e-7);
   EXPECT_EQ(tuned.positives, (std::vector<int64_t>{3, 1}));
   EXPECT_EQ(tuned.uses_global, (std::vector<bool>{false, true}));
-  EXPECT_EQ(DescribeGlobalFallback(tuned),
+  EXPECT_EQ(DescribeThresholdChoice(tuned),
             "1 of 2 classes have fewer than 2 positives in the tuning set, so they take "
             "the global threshold 0.15 (the best micro-F1 over all classes there): b (1).");
   // Without the fallback, b's own best cut: F1 1 at k = 2 (0.5 is its positive), threshold (0.5 + 0.4) / 2.
   const ClassThresholds own = TuneThresholds(*acc);
   EXPECT_NEAR(own.thresholds[1], 0.45, 1e-7);
   EXPECT_EQ(own.uses_global, (std::vector<bool>{false, false}));
-  EXPECT_EQ(DescribeGlobalFallback(own), "");
+  EXPECT_EQ(DescribeThresholdChoice(own), "");
+}
+
+// The same two classes with shrinkage k = 3: a class that keeps its own threshold t (n positives) gets
+// (n t + 3 g) / (n + 3) with the global threshold g = 0.15 (above). min_positives 2: a (n = 3, t = 0) gets
+// (0 + 0.45) / 6 = 0.075, b takes g. min_positives 0: b keeps its own t = 0.45 (n = 1) pulled to (0.45 + 0.45) / 4 =
+// 0.225.
+TEST(TuneThresholdsTest, ShrinkagePullsOwnThresholdsTowardTheGlobalOne) {
+  MetricsOptions options;
+  options.set_score_type(MetricsOptions::PROBABILITIES);
+  absl::StatusOr<MultilabelAccumulator> acc = MultilabelAccumulator::Create(options, {"a", "b"});
+  ASSERT_TRUE(acc.ok());
+  ASSERT_TRUE(acc->Add({0.9f, 0.7f, 0.8f, 0.5f, 0.6f, 0.4f, 0.2f, 0.1f}, {1, 0, 1, 1, 0, 0, 1, 0}, 4).ok());
+  const ClassThresholds tuned = TuneThresholds(*acc, /*min_positives=*/2, /*shrinkage=*/3);
+  EXPECT_NEAR(tuned.global_threshold, 0.15, 1e-7);
+  EXPECT_NEAR(tuned.thresholds[0], 0.075, 1e-7);
+  EXPECT_NEAR(tuned.thresholds[1], 0.15, 1e-7);
+  EXPECT_EQ(DescribeThresholdChoice(tuned),
+            "1 of 2 classes have fewer than 2 positives in the tuning set, so they take the global threshold 0.15 "
+            "(the best micro-F1 over all classes there): b (1). 1 of 2 classes have their own best-F1 threshold t "
+            "pulled toward the global threshold 0.15: (n t + 3 x 0.15) / (n + 3) for n positives in the tuning set.");
+  const ClassThresholds no_fallback = TuneThresholds(*acc, /*min_positives=*/0, /*shrinkage=*/3);
+  EXPECT_NEAR(no_fallback.global_threshold, 0.15, 1e-7);
+  EXPECT_NEAR(no_fallback.thresholds[0], 0.075, 1e-7);
+  EXPECT_NEAR(no_fallback.thresholds[1], 0.225, 1e-7);
+  EXPECT_EQ(no_fallback.uses_global, (std::vector<bool>{false, false}));
+  EXPECT_EQ(DescribeThresholdChoice(no_fallback),
+            "2 of 2 classes have their own best-F1 threshold t pulled toward the global threshold 0.15: (n t + 3 x "
+            "0.15) / (n + 3) for n positives in the tuning set.");
 }
 
 std::string TempPath(const std::string& name) { return ::testing::TempDir() + "/" + name; }

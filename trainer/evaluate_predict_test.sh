@@ -13,7 +13,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # One thread and no channels_last in the config, as evaluate runs (it takes the threads from the config and always
 # runs NCHW): this tiny model's logits differ between images by ~1e-5, so its rankings, hence mAP, follow the rounding.
 "${bin}/train" --config=baseline_bce --run_dir="${run}" --cache_dir="${cache}" --threads=1 \
-  --override='data { synthetic { train_images: 48 val_images: 24 image_size: 48 } resolution: 32 loader_threads: 1 }
+  --override='data { synthetic { train_images: 48 val_images: 24 image_size: 48 } resolution: 32 loader_threads: 1
+                     calibration_min_positives: 1 calibration_shrinkage: 3 }
               model { width_mult: 0.25 } training { epochs: 2 batch_size: 8 threads: 1 channels_last: false }' \
   > "${TEST_TMPDIR}/train.log" 2>&1 || { cat "${TEST_TMPDIR}/train.log"; fail "training failed"; }
 
@@ -33,6 +34,28 @@ grep -q "^person " "${TEST_TMPDIR}/evaluate.txt" || fail "no per-class row for p
 
 "${bin}/evaluate" --run_dir="${run}" --cache_dir="${cache}" --weights="${run}/nope.pt" > /dev/null 2>&1 \
   && fail "evaluate accepted missing weights"
+
+# --thresholds=calibration tunes anew on the run's calibration split; with the run config's own protocol (set above so
+# that both its settings act on the few calibration images) and the best weights it must reproduce thresholds.txt, so
+# the per-class tables (thresholds, P, R, F1) are the same.
+per_class_table() { sed -n '/^class /,$p' "$1"; }
+"${bin}/evaluate" --run_dir="${run}" --cache_dir="${cache}" --batch_size=8 --thresholds=calibration \
+  > "${TEST_TMPDIR}/retuned.txt" 2>&1 || { cat "${TEST_TMPDIR}/retuned.txt"; fail "evaluate --thresholds=calibration"; }
+grep -q "With thresholds tuned now on the calibration split" "${TEST_TMPDIR}/retuned.txt" || fail "no retuned section"
+[[ -n $(per_class_table "${TEST_TMPDIR}/evaluate.txt") ]] || fail "no per-class table"
+diff <(per_class_table "${TEST_TMPDIR}/evaluate.txt") <(per_class_table "${TEST_TMPDIR}/retuned.txt") \
+  || fail "thresholds retuned with the run's protocol differ from its thresholds.txt"
+# Every class on its own, then pulled all the way to the global threshold: one threshold left in the table.
+thresholds_in() { per_class_table "$1" | awk 'NR > 1 { print $(NF - 5) }' | sort -u | wc -l; }
+for shrinkage in 0 1000000; do
+  "${bin}/evaluate" --run_dir="${run}" --cache_dir="${cache}" --batch_size=8 --thresholds=calibration \
+    --calibration_min_positives=0 --calibration_shrinkage="${shrinkage}" > "${TEST_TMPDIR}/shrunk_${shrinkage}.txt" \
+    2>&1 || { cat "${TEST_TMPDIR}/shrunk_${shrinkage}.txt"; fail "evaluate --calibration_shrinkage=${shrinkage}"; }
+done
+grep -q "pulled toward the global threshold" "${TEST_TMPDIR}/shrunk_1000000.txt" || fail "shrinkage not described"
+(( $(thresholds_in "${TEST_TMPDIR}/shrunk_0.txt") > 1 )) || fail "own thresholds all equal: the check below is void"
+(( $(thresholds_in "${TEST_TMPDIR}/shrunk_1000000.txt") == 1 )) \
+  || { cat "${TEST_TMPDIR}/shrunk_1000000.txt"; fail "thresholds not pulled to the global one"; }
 
 # --tta=flip: the same images, each also flipped; the averaged logits rank the images differently here (the mAP of
 # this run without the flip is 20.20, with it 23.36), so the same mAP would mean the flip did nothing.

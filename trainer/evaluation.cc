@@ -217,7 +217,7 @@ absl::StatusOr<metrics::MultilabelAccumulator> Evaluate(mobilenet::MobileNet& mo
 }
 
 EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
-                      const metrics::MultilabelAccumulator* calibration, int64_t min_positives) {
+                      const metrics::MultilabelAccumulator* calibration, int64_t min_positives, double shrinkage) {
   EvalSummary summary;
   summary.samples = accumulator.num_samples();
   summary.at_threshold = accumulator.Compute();
@@ -229,7 +229,7 @@ EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
   summary.at_val_tuned = at(val_tuned.thresholds);
   if (calibration != nullptr && calibration->num_samples() > 0) {
     summary.calibration_samples = calibration->num_samples();
-    summary.tuned_thresholds = metrics::TuneThresholds(*calibration, min_positives);
+    summary.tuned_thresholds = metrics::TuneThresholds(*calibration, min_positives, shrinkage);
     summary.at_tuned = at(summary.tuned_thresholds.thresholds);
   } else {
     summary.tuned_thresholds = val_tuned;

@@ -118,11 +118,12 @@ struct EvalSummary {
 };
 
 // Summarises `accumulator`, with thresholds tuned on `calibration` (the same classes) when it is given and has
-// samples - a class with fewer than `min_positives` positives there takes the global threshold
-// (metrics::TuneThresholds) - else on `accumulator` itself, each class on its own.
+// samples - a class with fewer than `min_positives` positives there takes the global threshold and the others are
+// pulled toward it by `shrinkage` (metrics::TuneThresholds) - else on `accumulator` itself, each class on its own.
 // Top-1 / top-5 accuracy come from the accumulator's own scores and targets, when it is single-label.
 EvalSummary Summarize(const metrics::MultilabelAccumulator& accumulator,
-                      const metrics::MultilabelAccumulator* calibration = nullptr, int64_t min_positives = 0);
+                      const metrics::MultilabelAccumulator* calibration = nullptr, int64_t min_positives = 0,
+                      double shrinkage = 0.0);
 
 }  // namespace trainer
 

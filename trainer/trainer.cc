@@ -420,13 +420,14 @@ absl::StatusOr<EvalSummary> TrainingRun::EvaluateModel(mobilenet::MobileNet& mod
   }
   const metrics::MultilabelAccumulator* tuning = calibration ? &*calibration : nullptr;
   const int64_t min_positives = config_.data().calibration_min_positives();
+  const double shrinkage = config_.data().calibration_shrinkage();
   if (by_source != nullptr) {
     by_source->clear();
     for (size_t g = 0; g < per_source.size(); ++g) {
-      by_source->push_back({val_groups_->names[g], Summarize(per_source[g], tuning, min_positives)});
+      by_source->push_back({val_groups_->names[g], Summarize(per_source[g], tuning, min_positives, shrinkage)});
     }
   }
-  return Summarize(accumulator, tuning, min_positives);
+  return Summarize(accumulator, tuning, min_positives, shrinkage);
 }
 
 std::string TrainingRun::ThresholdProvenance() const {
@@ -968,7 +969,7 @@ absl::StatusOr<TrainResult> TrainingRun::Finish() {
   report.top1_accuracy = result.final_eval.top1_accuracy;
   report.top5_accuracy = result.final_eval.top5_accuracy;
   report.threshold_provenance = ThresholdProvenance();
-  report.threshold_fallback = metrics::DescribeGlobalFallback(result.final_eval.tuned_thresholds);
+  report.threshold_fallback = metrics::DescribeThresholdChoice(result.final_eval.tuned_thresholds);
   for (const SourceEval& source : result.final_eval_by_source) {
     report.by_source.push_back({source.name, source.summary.at_threshold});
   }

@@ -386,6 +386,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
   check.AtLeast<int64_t>("data.max_val_images", data.max_val_images(), 0);
   check.InRange("data.calibration_fraction", data.calibration_fraction(), 0.0, 0.5);
   check.AtLeast<int64_t>("data.calibration_min_positives", data.calibration_min_positives(), 0);
+  check.InRange("data.calibration_shrinkage", data.calibration_shrinkage(), 0.0, 1e6);
   const NormalizationConfig& normalization = data.normalization();
   for (const char* name : {"mean", "std"}) {
     const auto& values = std::string(name) == "mean" ? normalization.mean() : normalization.std();

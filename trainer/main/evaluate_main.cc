@@ -1,8 +1,8 @@
 // bazel run //trainer:evaluate -- --run_dir=runs/emoji_finetune-... [--weights=...] [--split=val|train|calibration]
-//     [--thresholds=run|none|path] [--data_root=DIR] [--tta=none|flip]
+//     [--thresholds=run|calibration|none|path] [--data_root=DIR] [--tta=none|flip]
 // Evaluates a trained model on a dataset split: every metric at the global threshold, with a thresholds file (the
-// run's thresholds.txt by default, tuned on its calibration split), with thresholds tuned on this split itself (an
-// optimistic oracle), plus the per-class table; on single-label data (every image has one label) also top-1 and
+// run's thresholds.txt by default, tuned on its calibration split, or tuned anew there with another protocol), with
+// thresholds tuned on this split itself (an optimistic oracle), plus the per-class table; on single-label data (every image has one label) also top-1 and
 // top-5 accuracy.
 #include <iostream>
 #include <optional>
@@ -30,7 +30,15 @@
 DEFINE_string(split, "val",
               "val, train (the images trained on) or calibration (the training images the run held out to tune "
               "its thresholds, data.calibration_fraction)");
-DEFINE_string(thresholds, "run", "per-class thresholds: run (<run_dir>/thresholds.txt), none, or a path");
+DEFINE_string(thresholds, "run",
+              "per-class thresholds: run (<run_dir>/thresholds.txt), calibration (tuned now on the run's calibration "
+              "split with these weights, by --calibration_min_positives and --calibration_shrinkage), none, or a path");
+DEFINE_int64(calibration_min_positives, -1,
+             "with --thresholds=calibration: classes with fewer positives there take the global threshold; -1: the "
+             "run config's data.calibration_min_positives");
+DEFINE_double(calibration_shrinkage, -1,
+              "with --thresholds=calibration: pull of the other classes' thresholds toward the global one; -1: the run "
+              "config's data.calibration_shrinkage");
 DEFINE_string(data_root, "",
               "dataset root in a known layout (COCO 2017, images/<split>, Roboflow); empty: the run config's source");
 DEFINE_string(cache_dir, "",
@@ -84,12 +92,14 @@ absl::Status Run() {
                                       ? coco::data::ResizeMode::kSquash
                                       : coco::data::ResizeMode::kCrop;
   trainer::ApplyNormalization(config.data(), options.transform.mean, options.transform.std);
+  const auto make_loader = [&](const coco::data::CocoDataset& images, const std::string& image_dir) {
+    return coco::data::ImageLoader::Create(coco::data::SamplesFromDataset(images, image_dir), images.num_classes(),
+                                           options);
+  };
   const std::string& image_dir = val           ? splits.val_image_dir
                                  : calibration ? splits.calibration_image_dir
                                                : splits.train_image_dir;
-  ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader,
-                   coco::data::ImageLoader::Create(coco::data::SamplesFromDataset(dataset, image_dir),
-                                                   dataset.num_classes(), options));
+  ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> loader, make_loader(dataset, image_dir));
   torch::Device device(FLAGS_device);
   loaded.model->to(device);
   trainer::ForwardOptions forward;
@@ -128,7 +138,27 @@ absl::Status Run() {
               << "): " << source.OneLine() << "\n";
   }
   metrics::MultilabelMetrics per_class = summary.at_threshold;
-  if (FLAGS_thresholds != "none") {
+  if (FLAGS_thresholds == "calibration") {
+    if (splits.calibration.images.empty()) {
+      return absl::FailedPreconditionError(
+          "--thresholds=calibration: the run has no calibration split (its data.calibration_fraction is 0)");
+    }
+    const int64_t min_positives = FLAGS_calibration_min_positives >= 0 ? FLAGS_calibration_min_positives
+                                                                       : config.data().calibration_min_positives();
+    const double shrinkage =
+        FLAGS_calibration_shrinkage >= 0 ? FLAGS_calibration_shrinkage : config.data().calibration_shrinkage();
+    ASSIGN_OR_RETURN(std::unique_ptr<coco::data::ImageLoader> calibration_loader,
+                     make_loader(splits.calibration, splits.calibration_image_dir));
+    ASSIGN_OR_RETURN(metrics::MultilabelAccumulator tuning_set,
+                     trainer::Evaluate(loaded.model, *calibration_loader, config.metrics(), loaded.class_names,
+                                       forward));
+    const metrics::ClassThresholds thresholds = metrics::TuneThresholds(tuning_set, min_positives, shrinkage);
+    ASSIGN_OR_RETURN(per_class, accumulator.Compute(thresholds.thresholds));
+    const std::string choice = metrics::DescribeThresholdChoice(thresholds);
+    std::cout << "\n== With thresholds tuned now on the calibration split (" << tuning_set.num_samples()
+              << " images; min_positives " << min_positives << ", shrinkage " << shrinkage << ") ==\n"
+              << (choice.empty() ? "" : choice + "\n") << metrics::FormatSummary(per_class);
+  } else if (FLAGS_thresholds != "none") {
     const std::string path =
         FLAGS_thresholds == "run" ? run_dir + "/thresholds.txt" : trainer::ResolveUserPath(FLAGS_thresholds);
     ASSIGN_OR_RETURN(metrics::ClassThresholds thresholds, metrics::ReadThresholds(path, loaded.class_names));

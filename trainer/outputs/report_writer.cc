@@ -143,12 +143,12 @@ absl::Status WriteReport(const RunDirectory& run, const ReportInputs& in) {
                          : " (`checkpoints/best.ckpt`, `model_best.pt`)",
                   "\n\n");
   md +=
-      "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) maximise "
-      "each class's F1; they were " +
+      "## Final validation metrics\n\nThe last epoch's weights. Tuned thresholds (`thresholds_last.txt`) start "
+      "from each class's best-F1 cut; they were " +
       in.threshold_provenance +
       ". `thresholds.txt` holds the thresholds tuned the "
       "same way with the best epoch's weights (`model_best.pt`), the pair evaluate, predict and export use.";
-  if (!in.threshold_fallback.empty()) md += " In `thresholds_last.txt`, " + in.threshold_fallback;
+  if (!in.threshold_fallback.empty()) md += " In `thresholds_last.txt`: " + in.threshold_fallback;
   md += in.calibration_images > 0
             ? " The val-tuned column tunes them on the validation split itself instead: an oracle, shown only as "
               "the optimistic upper bound the honest column is measured against.\n\n"

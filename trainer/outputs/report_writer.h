@@ -52,7 +52,7 @@ struct ReportInputs {
   double top1_accuracy = 0.0;
   double top5_accuracy = 0.0;
   std::string threshold_provenance;     // one sentence: where the thresholds (both files) were tuned
-  std::string threshold_fallback;       // which classes of thresholds_last.txt took the global threshold, or ""
+  std::string threshold_fallback;       // how thresholds_last.txt's were chosen (DescribeThresholdChoice), or ""
   std::vector<SourceReport> by_source;  // with several validation sources
   std::vector<MetricsRecord> history;   // metrics.jsonl
   // The per-class AP chart: each class's validation metrics (name, average_precision) at epoch class_ap_epoch - the
