@@ -26,13 +26,33 @@ MobileNetImpl::MobileNetImpl(MobileNetOptions options) : options_(std::move(opti
 
 torch::Tensor MobileNetImpl::forward(torch::Tensor images) {
   torch::Tensor pooled = torch::adaptive_avg_pool2d(features->forward(images), {1, 1});
-  return classifier->forward(pooled.flatten(1));
+  return ClassifierLogits(pooled.flatten(1), "classifier", nullptr);
 }
 
 torch::Tensor MobileNetImpl::ForwardTraced(torch::Tensor images, const LeafCallback& on_leaf) {
   torch::Tensor x = ForwardSequentialTraced(*features, images, "features", on_leaf);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-  return ForwardSequentialTraced(*classifier, x, "classifier", on_leaf);
+  return ClassifierLogits(x, "classifier", &on_leaf);
+}
+
+torch::Tensor MobileNetImpl::ClassifierLogits(torch::Tensor pooled, const std::string& prefix,
+                                              const LeafCallback* on_leaf) {
+  auto* dropout = classifier[0]->as<torch::nn::Dropout>();
+  auto* linear = classifier[1]->as<torch::nn::Linear>();
+  TORCH_CHECK(classifier->size() == 2 && dropout != nullptr && linear != nullptr,
+              "the classifier must be Sequential(Dropout, Linear)");
+  torch::Tensor x = dropout->forward(pooled);
+  if (on_leaf != nullptr) (*on_leaf)(prefix + ".0", *dropout, x);
+  if (!options_.classifier_convolution()) {
+    x = linear->forward(x);
+    if (on_leaf != nullptr) (*on_leaf)(prefix + ".1", *linear, x);
+    return x;
+  }
+  const int64_t classes = linear->weight.size(0), channels = linear->weight.size(1);
+  x = at::conv2d(x.reshape({x.size(0), channels, 1, 1}), linear->weight.view({classes, channels, 1, 1}), linear->bias)
+          .view({x.size(0), classes});
+  if (on_leaf != nullptr) (*on_leaf)(prefix + ".1", *linear, x);
+  return x;
 }
 
 }  // namespace mobilenet

@@ -28,10 +28,17 @@ class MobileNetImpl : public torch::nn::Module {
   int64_t feature_channels() const { return feature_channels_; }
 
   torch::nn::Sequential features{nullptr};
-  // Sequential(0: Dropout, 1: Linear), as torchvision's.
+  // Sequential(0: Dropout, 1: Linear), as torchvision's. With options().classifier_convolution(), forward() runs the
+  // Linear layer's weights as a 1x1 convolution (ClassifierLogits), not through its own forward.
   torch::nn::Sequential classifier{nullptr};
 
  private:
+  // Dropout, then the Linear layer's [classes, C] weights and bias applied as a 1x1 convolution of [N, C, 1, 1] (or
+  // the module itself, without classifier_convolution): the same function, but computed by oneDNN. Debian's LibTorch has no optimised BLAS (BLAS_INFO=generic), so the
+  // Linear module's matrix products run ATen's reference loops, about 10x slower than the convolution forward and
+  // backward (a third of a 1,000-class pretraining step at 64 px).
+  torch::Tensor ClassifierLogits(torch::Tensor pooled, const std::string& prefix, const LeafCallback* on_leaf);
+
   MobileNetOptions options_;
   int64_t feature_channels_ = 0;
 };

@@ -38,6 +38,9 @@ struct MobileNetOptions {
   // In eval mode, every BatchNorm is folded into the convolution before it (layers.h, ConvWithFoldedBatchNorm): the
   // same function up to float rounding, one pass less over each activation. Off: the modules one by one.
   TORCH_ARG(bool, fold_batchnorm) = true;
+  // The classifier's Linear layer runs as a 1 x 1 convolution (oneDNN), forward and backward: the same function up to
+  // float rounding; Debian's LibTorch has no tuned BLAS for the Linear module's matrix products. Off: the module.
+  TORCH_ARG(bool, classifier_convolution) = true;
   TORCH_ARG(InitScheme, init) = InitScheme::kResearchNotes;
 };
 

@@ -119,5 +119,35 @@ TEST(MobileNetV2Test, InPlaceReLU6DoesNotCorruptTheResidualPath) {
   EXPECT_TRUE(torch::allclose(inplace->forward(x), copying->forward(x)));
 }
 
+// The classifier as a 1x1 convolution against LibTorch's Linear module with the same weights, in training mode:
+// logits, the classifier's gradients and the input gradient (which crosses every layer) agree to float rounding.
+TEST(MobileNetTest, ClassifierConvolutionMatchesTheLinearModule) {
+  for (Arch arch : {Arch::kV1, Arch::kV2}) {
+    const auto options = MobileNetOptions().arch(arch).width_mult(0.35).num_classes(10).dropout(0);
+    MobileNet convolution(MobileNetOptions(options).classifier_convolution(true));
+    MobileNet module(MobileNetOptions(options).classifier_convolution(false));
+    {
+      torch::NoGradGuard no_grad;
+      const auto source = convolution->named_parameters();
+      for (auto& p : module->named_parameters()) p.value().copy_(source[p.key()]);
+    }
+    torch::manual_seed(3);
+    const torch::Tensor images = torch::randn({4, 3, 32, 32});
+    const torch::Tensor upstream = torch::randn({4, 10});
+    torch::Tensor input_a = images.clone().requires_grad_(), input_b = images.clone().requires_grad_();
+    const torch::Tensor logits_a = convolution->forward(input_a), logits_b = module->forward(input_b);
+    ASSERT_EQ(logits_a.sizes(), (std::vector<int64_t>{4, 10}));
+    EXPECT_TRUE(torch::allclose(logits_a, logits_b, 1e-5, 1e-6));
+    (logits_a * upstream).sum().backward();
+    (logits_b * upstream).sum().backward();
+    const auto grads_b = module->named_parameters();
+    for (const char* name : {"classifier.1.weight", "classifier.1.bias"}) {
+      EXPECT_TRUE(torch::allclose(convolution->named_parameters()[name].grad(), grads_b[name].grad(), 1e-5, 1e-6))
+          << name;
+    }
+    EXPECT_TRUE(torch::allclose(input_a.grad(), input_b.grad(), 1e-4, 1e-6));
+  }
+}
+
 }  // namespace
 }  // namespace mobilenet

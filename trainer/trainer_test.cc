@@ -621,13 +621,15 @@ TEST(TrainerTest, EmaWeightsThatLoseLeaveTheRawWeightsAsModelBest) {
   EXPECT_FALSE(result->best_is_ema);
 }
 
-// A faster rate with a 0.95 EMA on this data: the EMA weights beat the raw ones at every evaluation (recorded:
-// 28.8 / 30.1 / 19.5 % against 21.1 / 18.9 / 13.6 %), so model_best.pt is an EMA shadow. Which epoch's is not
+// A faster rate with a 0.97 EMA on this data: the EMA weights beat the raw ones at epochs 2 and 3 and score the best
+// mAP of the run (recorded: EMA 17.8 / 25.1 / 21.1 % against raw 19.0 / 21.9 / 19.2 %), so model_best.pt is an EMA
+// shadow. These figures follow the float rounding of the whole network: a kernel that rounds differently can move
+// them, and then this rate and decay must be chosen again (the search: a grid of both with //trainer:train). Which epoch's is not
 // asserted: this tiny network's logits vary across images by about 1e-5 at epoch 1, so float rounding (LibTorch's
 // modules against the oneDNN-compiled inference) decides its ranking and mAP there.
 TEST(TrainerTest, EmaWeightsThatWinAreShippedAsModelBestWithTheirThresholds) {
   const TrainOptions options =
-      TinyOptions("ema_wins", "optimizer { learning_rate: 0.05 ema { decay: 0.95 } } training { epochs: 3 }");
+      TinyOptions("ema_wins", "optimizer { learning_rate: 0.02 ema { decay: 0.97 } } training { epochs: 3 }");
   absl::StatusOr<TrainResult> result = Train(options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(ExpectBestIsTheBetterOfRawAndEma(options, *result));
@@ -637,11 +639,10 @@ TEST(TrainerTest, EmaWeightsThatWinAreShippedAsModelBestWithTheirThresholds) {
   EXPECT_THAT(ReadAll(options.run_dir + "/report.md"), HasSubstr("(EMA weights; `model_best.pt` holds them"));
 }
 
-// The EMA weights win at epoch 2 and nothing beats them at epoch 3 (the run above, recorded: raw 21.1 / 18.9 /
-// 13.6 %, EMA 28.8 / 30.1 / 19.5 %): a run stopped after epoch 2 and resumed still reports and returns the EMA as the
-// best.
+// The EMA weights win at epoch 2 and nothing beats them at epoch 3 (the run above): a run stopped after epoch 2 and
+// resumed still reports and returns the EMA as the best.
 TEST(TrainerTest, ResumedRunKeepsWhichWeightsWereBest) {
-  const std::string extra = "optimizer { learning_rate: 0.05 ema { decay: 0.95 } } training { epochs: 3 }";
+  const std::string extra = "optimizer { learning_rate: 0.02 ema { decay: 0.97 } } training { epochs: 3 }";
   TrainOptions first = TinyOptions("ema_best_resumed", extra);
   first.testing.stop_after_epochs = 2;
   absl::StatusOr<TrainResult> stopped = Train(first);

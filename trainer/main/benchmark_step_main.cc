@@ -55,6 +55,7 @@ DEFINE_string(precision, "fp32", "fp32 or bf16 (CPU autocast)");
 DEFINE_bool(channels_last, true, "NHWC activations and convolution weights");
 DEFINE_int32(batch_size, 32, "images per step");
 DEFINE_int32(resolution, 224, "square input size");
+DEFINE_int32(num_classes, 80, "classifier outputs (synthetic and eval modes; pipeline: COCO's 80)");
 DEFINE_int32(threads, 2, "intra-op threads");
 DEFINE_int32(steps, 8, "measured steps");
 DEFINE_int32(warmup, 2, "unmeasured steps first");
@@ -64,6 +65,8 @@ DEFINE_bool(fuse_batchnorm_relu6, true, "the model's fused BatchNorm + ReLU6 in 
 DEFINE_bool(depthwise_kernel, true,
             "the model's own depthwise 3x3 convolution loops (mobilenet/depthwise_conv.h; false: LibTorch's "
             "convolution)");
+DEFINE_bool(classifier_convolution, true,
+            "the classifier's Linear layer as a 1x1 convolution on oneDNN (false: the Linear module's matrix products)");
 DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
 DEFINE_string(kernel_isa, "best",
               "the fused BatchNorm + ReLU6 and depthwise kernels' instruction set: best (what the CPU supports), "
@@ -211,14 +214,16 @@ absl::StatusOr<Figures> Measure() {
   }
   const bool bf16 = FLAGS_precision == "bf16";
   if (!bf16 && FLAGS_precision != "fp32") return absl::InvalidArgumentError("--precision must be fp32 or bf16");
+  if (FLAGS_num_classes < 1) return absl::InvalidArgumentError("--num_classes must be at least 1");
   const bool training = FLAGS_mode != "eval";
   mobilenet::MobileNet model(mobilenet::MobileNetOptions()
-                                 .num_classes(80)
+                                 .num_classes(FLAGS_mode == "pipeline" ? 80 : FLAGS_num_classes)
                                  .output_stride(FLAGS_output_stride)
                                  .inplace_activation(!bf16)
                                  .fuse_batchnorm_relu6(FLAGS_fuse_batchnorm_relu6)
                                  .depthwise_kernel(FLAGS_depthwise_kernel)
                                  .fold_batchnorm(FLAGS_fold_batchnorm)
+                                 .classifier_convolution(FLAGS_classifier_convolution)
                                  .init(mobilenet::InitScheme::kTorchvision));
   // As the trainer does it, with the depthwise strides DDP's buckets need in data-parallel runs.
   if (FLAGS_channels_last) {
@@ -278,7 +283,7 @@ absl::StatusOr<Figures> Measure() {
   }
 
   const torch::Tensor fixed_images = torch::randn({FLAGS_batch_size, 3, FLAGS_resolution, FLAGS_resolution});
-  const torch::Tensor fixed_targets = (torch::rand({FLAGS_batch_size, 80}) < 0.05).to(torch::kFloat);
+  const torch::Tensor fixed_targets = (torch::rand({FLAGS_batch_size, FLAGS_num_classes}) < 0.05).to(torch::kFloat);
   // The trainer's own forward pass: channels_last conversion and BF16 autocast as in training and evaluation.
   trainer::ForwardOptions forward_options;
   forward_options.bf16_autocast = bf16;
