@@ -34,9 +34,9 @@ class MobileNetImpl : public torch::nn::Module {
 
  private:
   // Dropout, then the Linear layer's [classes, C] weights and bias applied as a 1x1 convolution of [N, C, 1, 1] (or
-  // the module itself, without classifier_convolution): the same function, but computed by oneDNN. Debian's LibTorch has no optimised BLAS (BLAS_INFO=generic), so the
-  // Linear module's matrix products run ATen's reference loops, about 10x slower than the convolution forward and
-  // backward (a third of a 1,000-class pretraining step at 64 px).
+  // the module itself, without classifier_convolution): the same function, but computed by oneDNN. Debian's LibTorch
+  // has no optimised BLAS (BLAS_INFO=generic), so the Linear module's matrix products run ATen's reference loops,
+  // about 10x slower than the convolution forward and backward (a third of a 1,000-class pretraining step at 64 px).
   torch::Tensor ClassifierLogits(torch::Tensor pooled, const std::string& prefix, const LeafCallback* on_leaf);
 
   MobileNetOptions options_;

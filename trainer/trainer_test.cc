@@ -624,9 +624,9 @@ TEST(TrainerTest, EmaWeightsThatLoseLeaveTheRawWeightsAsModelBest) {
 // A faster rate with a 0.97 EMA on this data: the EMA weights beat the raw ones at epochs 2 and 3 and score the best
 // mAP of the run (recorded: EMA 17.8 / 25.1 / 21.1 % against raw 19.0 / 21.9 / 19.2 %), so model_best.pt is an EMA
 // shadow. These figures follow the float rounding of the whole network: a kernel that rounds differently can move
-// them, and then this rate and decay must be chosen again (the search: a grid of both with //trainer:train). Which epoch's is not
-// asserted: this tiny network's logits vary across images by about 1e-5 at epoch 1, so float rounding (LibTorch's
-// modules against the oneDNN-compiled inference) decides its ranking and mAP there.
+// them, and then this rate and decay must be chosen again (the search: a grid of both with //trainer:train). Which
+// epoch's is not asserted: this tiny network's logits vary across images by about 1e-5 at epoch 1, so float rounding
+// (LibTorch's modules against the oneDNN-compiled inference) decides its ranking and mAP there.
 TEST(TrainerTest, EmaWeightsThatWinAreShippedAsModelBestWithTheirThresholds) {
   const TrainOptions options =
       TinyOptions("ema_wins", "optimizer { learning_rate: 0.02 ema { decay: 0.97 } } training { epochs: 3 }");

@@ -66,7 +66,7 @@ DEFINE_bool(depthwise_kernel, true,
             "the model's own depthwise 3x3 convolution loops (mobilenet/depthwise_conv.h; false: LibTorch's "
             "convolution)");
 DEFINE_bool(classifier_convolution, true,
-            "the classifier's Linear layer as a 1x1 convolution on oneDNN (false: the Linear module's matrix products)");
+            "the classifier's Linear layer as a 1x1 convolution on oneDNN (false: the module's matrix products)");
 DEFINE_bool(fold_batchnorm, true, "the model's BatchNorm folded into the convolutions in eval (false: the modules)");
 DEFINE_string(kernel_isa, "best",
               "the fused BatchNorm + ReLU6 and depthwise kernels' instruction set: best (what the CPU supports), "

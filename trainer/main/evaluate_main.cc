@@ -2,8 +2,8 @@
 //     [--thresholds=run|calibration|none|path] [--data_root=DIR] [--tta=none|flip]
 // Evaluates a trained model on a dataset split: every metric at the global threshold, with a thresholds file (the
 // run's thresholds.txt by default, tuned on its calibration split, or tuned anew there with another protocol), with
-// thresholds tuned on this split itself (an optimistic oracle), plus the per-class table; on single-label data (every image has one label) also top-1 and
-// top-5 accuracy.
+// thresholds tuned on this split itself (an optimistic oracle), plus the per-class table; on single-label data (every
+// image has one label) also top-1 and top-5 accuracy.
 #include <iostream>
 #include <optional>
 
