@@ -110,18 +110,24 @@ TEST(TuneThresholdsTest, ReachesTheBruteForceBestF1OnRandomLogits) {
   }
 }
 
+// The two classes of the next two tests (scores and targets there).
+MultilabelAccumulator TwoClassesFewPositives() {
+  MetricsOptions options;
+  options.set_score_type(MetricsOptions::PROBABILITIES);
+  absl::StatusOr<MultilabelAccumulator> acc = MultilabelAccumulator::Create(options, {"a", "b"});
+  EXPECT_TRUE(acc.ok());
+  EXPECT_TRUE(acc->Add({0.9f, 0.7f, 0.8f, 0.5f, 0.6f, 0.4f, 0.2f, 0.1f}, {1, 0, 1, 1, 0, 0, 1, 0}, 4).ok());
+  return *std::move(acc);
+}
+
 // Two classes, 4 samples. Class a: scores 0.9 0.8 0.6 0.2, targets 1 1 0 1 (3 positives). Class b: scores 0.7 0.5
 // 0.4 0.1, targets 0 1 0 0 (1 positive). With min_positives 2, b takes the global threshold: pooled by descending score
 // 0.9(1) 0.8(1) 0.7(0) 0.6(0) 0.5(1) 0.4(0) 0.2(1) 0.1(0), 4 positives, micro-F1 = 2 TP / (k + 4) for the top k:
 // 2/5 4/6 4/7 4/8 6/9 6/10 8/11 8/12. Best 8/11 at k = 7, threshold (0.2 + 0.1) / 2 = 0.15. Class a keeps its own:
 // F1 by k = 2/4 4/5 4/6 6/7, best at k = 4: threshold 0 (predict every sample).
 TEST(TuneThresholdsTest, ClassWithFewPositivesTakesTheMicroF1Threshold) {
-  MetricsOptions options;
-  options.set_score_type(MetricsOptions::PROBABILITIES);
-  absl::StatusOr<MultilabelAccumulator> acc = MultilabelAccumulator::Create(options, {"a", "b"});
-  ASSERT_TRUE(acc.ok());
-  ASSERT_TRUE(acc->Add({0.9f, 0.7f, 0.8f, 0.5f, 0.6f, 0.4f, 0.2f, 0.1f}, {1, 0, 1, 1, 0, 0, 1, 0}, 4).ok());
-  const ClassThresholds tuned = TuneThresholds(*acc, /*min_positives=*/2);
+  const MultilabelAccumulator acc = TwoClassesFewPositives();
+  const ClassThresholds tuned = TuneThresholds(acc, /*min_positives=*/2);
   EXPECT_NEAR(tuned.global_threshold, 0.15, 1e-7);
   EXPECT_EQ(tuned.thresholds[0], 0.0);
   EXPECT_NEAR(tuned.thresholds[1], 0.15, 1e-7);
@@ -131,7 +137,7 @@ TEST(TuneThresholdsTest, ClassWithFewPositivesTakesTheMicroF1Threshold) {
             "1 of 2 classes have fewer than 2 positives in the tuning set, so they take "
             "the global threshold 0.15 (the best micro-F1 over all classes there): b (1).");
   // Without the fallback, b's own best cut: F1 1 at k = 2 (0.5 is its positive), threshold (0.5 + 0.4) / 2.
-  const ClassThresholds own = TuneThresholds(*acc);
+  const ClassThresholds own = TuneThresholds(acc);
   EXPECT_NEAR(own.thresholds[1], 0.45, 1e-7);
   EXPECT_EQ(own.uses_global, (std::vector<bool>{false, false}));
   EXPECT_EQ(DescribeThresholdChoice(own), "");
@@ -142,12 +148,8 @@ TEST(TuneThresholdsTest, ClassWithFewPositivesTakesTheMicroF1Threshold) {
 // (0 + 0.45) / 6 = 0.075, b takes g. min_positives 0: b keeps its own t = 0.45 (n = 1) pulled to (0.45 + 0.45) / 4 =
 // 0.225.
 TEST(TuneThresholdsTest, ShrinkagePullsOwnThresholdsTowardTheGlobalOne) {
-  MetricsOptions options;
-  options.set_score_type(MetricsOptions::PROBABILITIES);
-  absl::StatusOr<MultilabelAccumulator> acc = MultilabelAccumulator::Create(options, {"a", "b"});
-  ASSERT_TRUE(acc.ok());
-  ASSERT_TRUE(acc->Add({0.9f, 0.7f, 0.8f, 0.5f, 0.6f, 0.4f, 0.2f, 0.1f}, {1, 0, 1, 1, 0, 0, 1, 0}, 4).ok());
-  const ClassThresholds tuned = TuneThresholds(*acc, /*min_positives=*/2, /*shrinkage=*/3);
+  const MultilabelAccumulator acc = TwoClassesFewPositives();
+  const ClassThresholds tuned = TuneThresholds(acc, /*min_positives=*/2, /*shrinkage=*/3);
   EXPECT_NEAR(tuned.global_threshold, 0.15, 1e-7);
   EXPECT_NEAR(tuned.thresholds[0], 0.075, 1e-7);
   EXPECT_NEAR(tuned.thresholds[1], 0.15, 1e-7);
@@ -155,7 +157,7 @@ TEST(TuneThresholdsTest, ShrinkagePullsOwnThresholdsTowardTheGlobalOne) {
             "1 of 2 classes have fewer than 2 positives in the tuning set, so they take the global threshold 0.15 "
             "(the best micro-F1 over all classes there): b (1). 1 of 2 classes have their own best-F1 threshold t "
             "pulled toward the global threshold 0.15: (n t + 3 x 0.15) / (n + 3) for n positives in the tuning set.");
-  const ClassThresholds no_fallback = TuneThresholds(*acc, /*min_positives=*/0, /*shrinkage=*/3);
+  const ClassThresholds no_fallback = TuneThresholds(acc, /*min_positives=*/0, /*shrinkage=*/3);
   EXPECT_NEAR(no_fallback.global_threshold, 0.15, 1e-7);
   EXPECT_NEAR(no_fallback.thresholds[0], 0.075, 1e-7);
   EXPECT_NEAR(no_fallback.thresholds[1], 0.225, 1e-7);

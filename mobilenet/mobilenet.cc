@@ -43,14 +43,12 @@ torch::Tensor MobileNetImpl::ClassifierLogits(torch::Tensor pooled, const std::s
               "the classifier must be Sequential(Dropout, Linear)");
   torch::Tensor x = dropout->forward(pooled);
   if (on_leaf != nullptr) (*on_leaf)(prefix + ".0", *dropout, x);
-  if (!options_.classifier_convolution()) {
-    x = linear->forward(x);
-    if (on_leaf != nullptr) (*on_leaf)(prefix + ".1", *linear, x);
-    return x;
-  }
   const int64_t classes = linear->weight.size(0), channels = linear->weight.size(1);
-  x = at::conv2d(x.reshape({x.size(0), channels, 1, 1}), linear->weight.view({classes, channels, 1, 1}), linear->bias)
-          .view({x.size(0), classes});
+  x = options_.classifier_convolution()
+          ? at::conv2d(x.reshape({x.size(0), channels, 1, 1}), linear->weight.view({classes, channels, 1, 1}),
+                       linear->bias)
+                .view({x.size(0), classes})
+          : linear->forward(x);
   if (on_leaf != nullptr) (*on_leaf)(prefix + ".1", *linear, x);
   return x;
 }
