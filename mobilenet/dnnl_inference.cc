@@ -195,6 +195,7 @@ struct DnnlInference::Network {
   memory::data_type type = memory::data_type::f32;  // activations and weights; biases stay f32
   std::vector<memory> bias;                         // per layer, plain
   torch::Tensor linear_weight, linear_bias;
+  double max_pool_weight = 0;  // MobileNetOptions::max_pool_weight: the head's spatial max term
   std::map<std::vector<int64_t>, Plan> plans;  // by {N, H, W}
 
   Plan& PlanFor(const std::vector<int64_t>& key);
@@ -362,6 +363,7 @@ absl::StatusOr<std::unique_ptr<DnnlInference>> DnnlInference::Create(MobileNetIm
     }
   }
   if (!network->linear_weight.defined()) return absl::UnimplementedError("cannot compile: no Linear classifier");
+  network->max_pool_weight = model.options().max_pool_weight();
   for (ConvLayer& layer : network->layers) {
     network->bias.emplace_back(PlainDesc({layer.bias.size(0)}, memory::format_tag::x), network->engine,
                                layer.bias.data_ptr<float>());
@@ -411,6 +413,11 @@ torch::Tensor DnnlInference::Forward(const torch::Tensor& images) {
   const torch::Tensor nhwc =
       torch::from_blob(features.get_data_handle(), {dims[0], dims[1], dims[2], dims[3]},
                        {dims[1] * dims[2] * dims[3], 1, dims[3] * dims[1], dims[1]}, torch::kFloat);
+  if (net.max_pool_weight > 0) {
+    const int64_t classes = net.linear_weight.size(0);
+    const torch::Tensor scores = at::conv2d(nhwc, net.linear_weight.view({classes, dims[1], 1, 1}));
+    return scores.mean({2, 3}) + net.max_pool_weight * scores.amax({2, 3}) + net.linear_bias;
+  }
   const torch::Tensor pooled = nhwc.mean({2, 3});
   return torch::addmm(net.linear_bias, pooled, net.linear_weight.t());
 }

@@ -103,7 +103,12 @@ INSTANTIATE_TEST_SUITE_P(
                            MobileNetOptions().arch(Arch::kV2).num_classes(5).width_mult(0.35).output_stride(8), 45, 37},
                       Case{"V2OutputStride16", MobileNetOptions().arch(Arch::kV2).num_classes(80).output_stride(16), 48,
                            48},
-                      Case{"V1", MobileNetOptions().arch(Arch::kV1).num_classes(6).width_mult(0.25), 40, 56}),
+                      Case{"V1", MobileNetOptions().arch(Arch::kV1).num_classes(6).width_mult(0.25), 40, 56},
+                      // The spatial max head over a 5 x 4 feature map.
+                      Case{"V2MaxPoolHead",
+                           MobileNetOptions().arch(Arch::kV2).num_classes(9).width_mult(0.35).output_stride(16)
+                               .max_pool_weight(0.8),
+                           72, 56}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 
 // The shipped pretrained V2 (1,000 classes, its training output stride 16) in eval mode; fails the test when it

@@ -25,12 +25,29 @@ MobileNetImpl::MobileNetImpl(MobileNetOptions options) : options_(std::move(opti
 }
 
 torch::Tensor MobileNetImpl::forward(torch::Tensor images) {
-  torch::Tensor pooled = torch::adaptive_avg_pool2d(features->forward(images), {1, 1});
-  return ClassifierLogits(pooled.flatten(1), "classifier", nullptr);
+  torch::Tensor map = features->forward(images);
+  if (options_.max_pool_weight() > 0) return SpatialClassifierLogits(map, "classifier", nullptr);
+  return ClassifierLogits(torch::adaptive_avg_pool2d(map, {1, 1}).flatten(1), "classifier", nullptr);
+}
+
+torch::Tensor MobileNetImpl::SpatialClassifierLogits(torch::Tensor map, const std::string& prefix,
+                                                     const LeafCallback* on_leaf) {
+  auto* dropout = classifier[0]->as<torch::nn::Dropout>();
+  auto* linear = classifier[1]->as<torch::nn::Linear>();
+  TORCH_CHECK(classifier->size() == 2 && dropout != nullptr && linear != nullptr,
+              "the classifier must be Sequential(Dropout, Linear)");
+  const int64_t classes = linear->weight.size(0), channels = linear->weight.size(1);
+  map = dropout->forward(map);
+  if (on_leaf != nullptr) (*on_leaf)(prefix + ".0", *dropout, map);
+  const torch::Tensor scores = at::conv2d(map, linear->weight.view({classes, channels, 1, 1}));
+  const torch::Tensor logits = scores.mean({2, 3}) + options_.max_pool_weight() * scores.amax({2, 3}) + linear->bias;
+  if (on_leaf != nullptr) (*on_leaf)(prefix + ".1", *linear, logits);
+  return logits;
 }
 
 torch::Tensor MobileNetImpl::ForwardTraced(torch::Tensor images, const LeafCallback& on_leaf) {
   torch::Tensor x = ForwardSequentialTraced(*features, images, "features", on_leaf);
+  if (options_.max_pool_weight() > 0) return SpatialClassifierLogits(x, "classifier", &on_leaf);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return ClassifierLogits(x, "classifier", &on_leaf);
 }

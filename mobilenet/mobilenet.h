@@ -38,6 +38,9 @@ class MobileNetImpl : public torch::nn::Module {
   // has no optimised BLAS (BLAS_INFO=generic), so the Linear module's matrix products run ATen's reference loops,
   // about 10x slower than the convolution forward and backward (a third of a 1,000-class pretraining step at 64 px).
   torch::Tensor ClassifierLogits(torch::Tensor pooled, const std::string& prefix, const LeafCallback* on_leaf);
+  // The head with options().max_pool_weight() > 0: the classifier at every position of the feature map `map`, then
+  // the mean plus the weighted max over positions, plus the bias.
+  torch::Tensor SpatialClassifierLogits(torch::Tensor map, const std::string& prefix, const LeafCallback* on_leaf);
 
   MobileNetOptions options_;
   int64_t feature_channels_ = 0;

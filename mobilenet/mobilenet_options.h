@@ -41,6 +41,11 @@ struct MobileNetOptions {
   // The classifier's Linear layer runs as a 1 x 1 convolution (oneDNN), forward and backward: the same function up to
   // float rounding; Debian's LibTorch has no tuned BLAS for the Linear module's matrix products. Off: the module.
   TORCH_ARG(bool, classifier_convolution) = true;
+  // The head's spatial max term (CSRA, Zhu & Wu 2021, at infinite temperature): logits = W mean_hw(f) + lambda *
+  // max_hw(W f) + b, with W f the classifier applied at every position of the final feature map f. A small object
+  // among clutter moves its class's best position more than the image average. 0: the average alone, as
+  // torchvision's head.
+  TORCH_ARG(double, max_pool_weight) = 0.0;
   TORCH_ARG(InitScheme, init) = InitScheme::kResearchNotes;
 };
 

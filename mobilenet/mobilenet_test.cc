@@ -149,5 +149,51 @@ TEST(MobileNetTest, ClassifierConvolutionMatchesTheLinearModule) {
   }
 }
 
+// The spatial max head against the formula worked position by position in double precision: for each image and
+// class, the classifier's score w . f at every position of the final feature map, their mean plus weight times
+// their max, plus the bias. Weight 0 keeps the average-pooled head. ForwardTraced computes the same logits in eval mode.
+TEST(MobileNetTest, MaxPoolHeadAddsWeightedMaxOfPositionScores) {
+  const double weight = 0.7;
+  const auto options = MobileNetOptions().width_mult(0.35).num_classes(5).dropout(0);
+  MobileNet plain(options);
+  MobileNet headed(MobileNetOptions(options).max_pool_weight(weight));
+  {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(4);
+    plain->named_parameters()["classifier.1.bias"].normal_();
+    const auto source = plain->named_parameters();
+    for (auto& p : headed->named_parameters()) p.value().copy_(source[p.key()]);
+  }
+  // Training mode (BatchNorm on batch statistics, no dropout): the freshly initialised running statistics would leave
+  // the last ReLU6 near zero everywhere and every score equal.
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(5);
+  const torch::Tensor images = torch::randn({2, 3, 64, 64});
+  const torch::Tensor map = plain->features->forward(images).to(torch::kDouble);  // [2, C, 2, 2]
+  const torch::Tensor w = plain->named_parameters()["classifier.1.weight"].to(torch::kDouble);
+  const torch::Tensor b = plain->named_parameters()["classifier.1.bias"].to(torch::kDouble);
+  const torch::Tensor logits = headed->forward(images);
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 5}));
+  ASSERT_GT(map.std().item<double>(), 0.1);
+  for (int64_t n = 0; n < 2; ++n) {
+    for (int64_t k = 0; k < 5; ++k) {
+      double sum = 0, best = -1e300;
+      for (int64_t y = 0; y < map.size(2); ++y) {
+        for (int64_t x = 0; x < map.size(3); ++x) {
+          const double score = (w[k] * map.index({n, torch::indexing::Slice(), y, x})).sum().item<double>();
+          sum += score;
+          best = std::max(best, score);
+        }
+      }
+      const double expected = sum / (map.size(2) * map.size(3)) + weight * best + b[k].item<double>();
+      EXPECT_NEAR(logits[n][k].item<double>(), expected, 1e-5 * std::max(1.0, std::abs(expected)))
+          << "image " << n << " class " << k;
+    }
+  }
+  EXPECT_FALSE(torch::allclose(plain->forward(images), logits, 1e-3, 1e-3));
+  headed->eval();  // as the model summary traces it
+  EXPECT_TRUE(torch::allclose(headed->ForwardTraced(images, [](auto&&...) {}), headed->forward(images), 1e-4, 1e-4));
+}
+
 }  // namespace
 }  // namespace mobilenet

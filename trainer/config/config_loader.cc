@@ -296,6 +296,7 @@ std::optional<Violation> FindViolation(const TrainConfig& config) {
                 model.output_stride() == 8 || model.output_stride() == 16 || model.output_stride() == 32,
                 absl::StrCat("must be 8, 16 or 32, got ", model.output_stride()));
   check.InRange("model.dropout", model.dropout(), 0.0, 1.0, false, /*high_open=*/true);
+  check.InRange("model.max_pool_weight", model.max_pool_weight(), 0.0, 100.0);
   check.AtLeast("model.num_classes", model.num_classes(), 0);
 
   const DataConfig& data = config.data();

@@ -111,6 +111,19 @@ TEST(ConfigLoaderTest, RmspropIsValidatedNamingTheField) {
               HasSubstr("optimizer.rmsprop.momentum must be >= 0, got -0.5"));
 }
 
+TEST(ConfigLoaderTest, MaxPoolWeightIsValidatedNamingTheField) {
+  const std::string dir = MakeDir("max_pool_weight", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
+  const auto error = [&](const std::string& override_text) {
+    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+  };
+  EXPECT_EQ(error("model { max_pool_weight: 0 }"), "no error");
+  EXPECT_EQ(error("model { max_pool_weight: 1.5 }"), "no error");
+  EXPECT_THAT(error("model { max_pool_weight: -0.5 }"),
+              HasSubstr("--override[0]:1: model.max_pool_weight must be in [0, 100], got -0.5"));
+  EXPECT_THAT(error("model { max_pool_weight: nan }"), HasSubstr("model.max_pool_weight must be in [0, 100]"));
+}
+
 TEST(ConfigLoaderTest, AccumulateStepsBelowOneIsAnErrorNamingTheField) {
   const std::string dir = MakeDir("accumulate", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
   const auto error = [&](const std::string& override_text) {

@@ -20,6 +20,7 @@ absl::StatusOr<mobilenet::MobileNetOptions> ModelOptionsFromConfig(const ModelCo
       .width_mult(config.width_mult())
       .output_stride(config.output_stride())
       .dropout(config.dropout())
+      .max_pool_weight(config.max_pool_weight())
       .init(config.init() == ModelConfig::TORCHVISION ? mobilenet::InitScheme::kTorchvision
                                                       : mobilenet::InitScheme::kResearchNotes);
   return options;

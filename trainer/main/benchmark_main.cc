@@ -34,6 +34,10 @@ DEFINE_int32(output_stride, 32,
 DEFINE_int32(threads, 2, "intra-op threads for both implementations");
 DEFINE_int32(steps, 8, "measured steps per setting");
 DEFINE_int32(warmup, 2, "unmeasured steps first");
+DEFINE_int32(rounds, 1,
+             "measure every setting this many times, ours and the reference taking turns to go first; with more than "
+             "one, the summary lines give the median of the per-round ratios and their range, so a load change on a "
+             "shared machine between two processes moves one round's ratio, not the figure");
 DEFINE_string(precisions, "fp32", "comma-separated: fp32, bf16");
 DEFINE_string(modes, "synthetic,eval",
               "comma-separated: synthetic (training step on random tensors), pipeline (training step fed by each "
@@ -174,6 +178,101 @@ std::string CpuDescription() {
 
 std::string Cell(const Measurement& m) { return absl::StrFormat("%7.2f (%5.0f)", m.images_per_second, m.peak_rss_mib); }
 
+struct Measurer {
+  std::string step_binary, script, onnx_script, node_modules, onnx_model, data_root;
+};
+
+// One round over every layout and allocator of a mode and precision: the fastest row of each side, our shipped row
+// (tcmalloc) and the fastest ONNX Runtime row.
+struct RoundResult {
+  Measurement best_ours, best_reference, shipped, best_runtime;
+  std::string best_ours_name, best_reference_name;
+};
+
+absl::StatusOr<RoundResult> MeasureRound(const Measurer& m, const std::string& mode, const std::string& precision,
+                                         const std::vector<std::string>& layouts,
+                                         const std::vector<std::string>& allocators, int round) {
+  RoundResult r;
+  for (const std::string& layout : layouts) {
+    for (const std::string& allocator : allocators) {
+      const Setting setting{mode, precision, layout, allocator};
+      Measurement ours, reference;
+      // Odd rounds run the reference first, so neither side always inherits the other's cache and load.
+      if (FLAGS_reference && round % 2 == 1) {
+        ASSIGN_OR_RETURN(reference, MeasureReference(m.script, setting, m.data_root));
+      }
+      ASSIGN_OR_RETURN(ours, MeasureOurs(m.step_binary, setting, m.data_root));
+      if (FLAGS_reference && round % 2 == 0) {
+        ASSIGN_OR_RETURN(reference, MeasureReference(m.script, setting, m.data_root));
+      }
+      std::string name = mode + " " + precision + " " + layout;
+      if (FLAGS_rounds > 1) name = absl::StrCat(name, " r", round + 1);
+      if (ours.images_per_second > r.best_ours.images_per_second) {
+        r.best_ours = ours, r.best_ours_name = allocator + " " + layout;
+      }
+      if (reference.images_per_second > r.best_reference.images_per_second) {
+        r.best_reference = reference, r.best_reference_name = allocator + " " + layout;
+      }
+      if (allocator == "tcmalloc" && ours.images_per_second > r.shipped.images_per_second) r.shipped = ours;
+      std::printf("%-32s %-12s %-16s %-16s %6.2f\n", name.c_str(), allocator.c_str(), Cell(ours).c_str(),
+                  FLAGS_reference ? Cell(reference).c_str() : "",
+                  reference.images_per_second > 0 ? ours.images_per_second / reference.images_per_second : 0.0);
+      if (!m.onnx_model.empty() && mode == "eval" && precision == "fp32") {
+        ASSIGN_OR_RETURN(const Measurement runtime,
+                         MeasureOnnxRuntime(m.onnx_script, m.node_modules, m.onnx_model, setting));
+        if (runtime.images_per_second > r.best_runtime.images_per_second) r.best_runtime = runtime;
+        std::printf("%-32s %-12s %-16s %-16s %6.2f  reference column: ONNX Runtime\n", (name + " vs ort").c_str(),
+                    allocator.c_str(), Cell(ours).c_str(), Cell(runtime).c_str(),
+                    ours.images_per_second / runtime.images_per_second);
+      }
+      std::fflush(stdout);
+    }
+  }
+  return r;
+}
+
+// "1.23" for one round; "1.23 (1.10-1.31 over 5 rounds)", the median and range of the per-round ratios, for more.
+std::string RatioText(std::vector<double> ratios) {
+  std::sort(ratios.begin(), ratios.end());
+  const size_t n = ratios.size();
+  const double median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+  if (n == 1) return absl::StrFormat("%6.2f", median);
+  return absl::StrFormat("%6.2f (%.2f-%.2f over %d rounds)", median, ratios.front(), ratios.back(), n);
+}
+
+// The summary lines of a mode and precision. The images/s cells are the last round's; the ratio is per round.
+void PrintSummary(const std::string& mode, const std::string& precision, const std::vector<RoundResult>& results) {
+  std::vector<double> shipped_vs_runtime, best_vs_best, shipped_vs_reference;
+  for (const RoundResult& r : results) {
+    if (r.shipped.images_per_second > 0 && r.best_runtime.images_per_second > 0) {
+      shipped_vs_runtime.push_back(r.shipped.images_per_second / r.best_runtime.images_per_second);
+    }
+    if (r.best_reference.images_per_second > 0) {
+      best_vs_best.push_back(r.best_ours.images_per_second / r.best_reference.images_per_second);
+      if (r.shipped.images_per_second > 0) {
+        shipped_vs_reference.push_back(r.shipped.images_per_second / r.best_reference.images_per_second);
+      }
+    }
+  }
+  const RoundResult& last = results.back();
+  if (!shipped_vs_runtime.empty()) {
+    std::printf("%-45s %-16s %-16s %s  as shipped (tcmalloc linked) vs the fastest ONNX Runtime row\n",
+                (mode + " " + precision + " shipped vs ort").c_str(), Cell(last.shipped).c_str(),
+                Cell(last.best_runtime).c_str(), RatioText(shipped_vs_runtime).c_str());
+  }
+  if (best_vs_best.empty()) return;
+  std::printf("%-45s %-16s %-16s %s  fastest vs fastest: ours %s, reference %s\n",
+              (mode + " " + precision + " best").c_str(), Cell(last.best_ours).c_str(),
+              Cell(last.best_reference).c_str(), RatioText(best_vs_best).c_str(), last.best_ours_name.c_str(),
+              last.best_reference_name.c_str());
+  if (!shipped_vs_reference.empty()) {
+    std::printf("%-45s %-16s %-16s %s  as shipped (tcmalloc linked) vs the fastest reference\n",
+                (mode + " " + precision + " shipped").c_str(), Cell(last.shipped).c_str(),
+                Cell(last.best_reference).c_str(), RatioText(shipped_vs_reference).c_str());
+  }
+  std::fflush(stdout);
+}
+
 absl::Status Run(const char* argv0) {
   const std::vector<std::string> modes = Split(FLAGS_modes), precisions = Split(FLAGS_precisions),
                                  layouts = Split(FLAGS_layouts), allocators = Split(FLAGS_allocators);
@@ -181,6 +280,7 @@ absl::Status Run(const char* argv0) {
   RETURN_IF_ERROR(CheckAll(precisions, {"fp32", "bf16"}, "precisions"));
   RETURN_IF_ERROR(CheckAll(layouts, {"channels_last", "contiguous"}, "layouts"));
   RETURN_IF_ERROR(CheckAll(allocators, {"glibc", "glibc_tuned", "tcmalloc", "jemalloc", "mimalloc"}, "allocators"));
+  if (FLAGS_rounds < 1) return absl::InvalidArgumentError("--rounds must be at least 1");
   for (const std::string& allocator : allocators) {
     const std::string library = PreloadedLibrary(allocator);
     if (!library.empty() && !std::filesystem::exists(library)) {
@@ -224,56 +324,15 @@ absl::Status Run(const char* argv0) {
       "images/s (peak RSS MiB)\n",
       FLAGS_output_stride, FLAGS_batch_size, FLAGS_resolution, FLAGS_resolution, FLAGS_threads, FLAGS_steps);
   std::printf("%-32s %-12s %-16s %-16s %6s\n", "setting", "allocator", "ours", "reference", "ratio");
+  Measurer measurer{step_binary, script, onnx_script, node_modules, onnx_model, data_root};
   for (const std::string& mode : modes) {
     for (const std::string& precision : precisions) {
-      Measurement best_ours, best_reference, shipped, best_runtime;
-      std::string best_ours_name, best_reference_name;
-      for (const std::string& layout : layouts) {
-        for (const std::string& allocator : allocators) {
-          const Setting setting{mode, precision, layout, allocator};
-          ASSIGN_OR_RETURN(const Measurement ours, MeasureOurs(step_binary, setting, data_root));
-          Measurement reference;
-          if (FLAGS_reference) {
-            ASSIGN_OR_RETURN(reference, MeasureReference(script, setting, data_root));
-          }
-          const std::string name = mode + " " + precision + " " + layout;
-          if (ours.images_per_second > best_ours.images_per_second) {
-            best_ours = ours, best_ours_name = allocator + " " + layout;
-          }
-          if (reference.images_per_second > best_reference.images_per_second) {
-            best_reference = reference, best_reference_name = allocator + " " + layout;
-          }
-          if (allocator == "tcmalloc" && ours.images_per_second > shipped.images_per_second) shipped = ours;
-          std::printf("%-32s %-12s %-16s %-16s %6.2f\n", name.c_str(), allocator.c_str(), Cell(ours).c_str(),
-                      FLAGS_reference ? Cell(reference).c_str() : "",
-                      reference.images_per_second > 0 ? ours.images_per_second / reference.images_per_second : 0.0);
-          if (!onnx_model.empty() && mode == "eval" && precision == "fp32") {
-            ASSIGN_OR_RETURN(const Measurement runtime,
-                             MeasureOnnxRuntime(onnx_script, node_modules, onnx_model, setting));
-            if (runtime.images_per_second > best_runtime.images_per_second) best_runtime = runtime;
-            std::printf("%-32s %-12s %-16s %-16s %6.2f  reference column: ONNX Runtime\n", (name + " vs ort").c_str(),
-                        allocator.c_str(), Cell(ours).c_str(), Cell(runtime).c_str(),
-                        ours.images_per_second / runtime.images_per_second);
-          }
-          std::fflush(stdout);
-        }
+      std::vector<RoundResult> results;
+      for (int round = 0; round < FLAGS_rounds; ++round) {
+        ASSIGN_OR_RETURN(RoundResult result, MeasureRound(measurer, mode, precision, layouts, allocators, round));
+        results.push_back(result);
       }
-      if (shipped.images_per_second > 0 && best_runtime.images_per_second > 0) {
-        std::printf("%-45s %-16s %-16s %6.2f  as shipped (tcmalloc linked) vs the fastest ONNX Runtime row\n",
-                    (mode + " " + precision + " shipped vs ort").c_str(), Cell(shipped).c_str(),
-                    Cell(best_runtime).c_str(), shipped.images_per_second / best_runtime.images_per_second);
-      }
-      if (!FLAGS_reference) continue;
-      std::printf("%-45s %-16s %-16s %6.2f  fastest vs fastest: ours %s, reference %s\n",
-                  (mode + " " + precision + " best").c_str(), Cell(best_ours).c_str(), Cell(best_reference).c_str(),
-                  best_ours.images_per_second / best_reference.images_per_second, best_ours_name.c_str(),
-                  best_reference_name.c_str());
-      if (shipped.images_per_second > 0) {
-        std::printf("%-45s %-16s %-16s %6.2f  as shipped (tcmalloc linked) vs the fastest reference\n",
-                    (mode + " " + precision + " shipped").c_str(), Cell(shipped).c_str(), Cell(best_reference).c_str(),
-                    shipped.images_per_second / best_reference.images_per_second);
-      }
-      std::fflush(stdout);
+      PrintSummary(mode, precision, results);
     }
   }
   if (!onnx_model.empty()) std::filesystem::remove(onnx_model);

@@ -243,11 +243,6 @@ absl::StatusOr<onnx::ModelProto> ExportMobileNetToOnnx(mobilenet::MobileNetImpl&
     x = "normalize.out";
   }
   RETURN_IF_ERROR(WriteChildren(writer, *model.features, "features", &x));
-  writer.Node("GlobalAveragePool", "pool", {x}, "pool.out");
-  onnx::NodeProto* flatten = writer.Node("Flatten", "flatten", {"pool.out"}, "flatten.out");
-  SetInt(flatten, "axis", 1);
-  x = "flatten.out";
-
   const torch::nn::LinearImpl* linear = nullptr;
   for (const auto& child : model.classifier->named_children()) {
     if (auto* found = As<torch::nn::LinearImpl>(child.value())) {
@@ -257,10 +252,32 @@ absl::StatusOr<onnx::ModelProto> ExportMobileNetToOnnx(mobilenet::MobileNetImpl&
     }
   }
   if (linear == nullptr) return absl::UnimplementedError("cannot export the classifier: it has no Linear layer");
-  const std::string weight = writer.Initializer("classifier.1.weight", linear->weight);
   const std::string bias = writer.Initializer("classifier.1.bias", linear->bias);
-  onnx::NodeProto* gemm = writer.Node("Gemm", "classifier.1", {x, weight, bias}, kOnnxLogitsName);
-  SetInt(gemm, "transB", 1);
+  const double max_pool_weight = model.options().max_pool_weight();
+  if (max_pool_weight > 0) {
+    // The spatial max head (mobilenet_options.h): the classifier as a 1 x 1 convolution at every position, then
+    // mean + weight * max over positions, then the bias.
+    const int64_t classes = linear->weight.size(0), channels = linear->weight.size(1);
+    writer.Node("Conv", "classifier.1.scores",
+                {x, writer.Initializer("classifier.1.weight", linear->weight.reshape({classes, channels, 1, 1}))},
+                "scores.out");
+    writer.Node("GlobalAveragePool", "scores.mean", {"scores.out"}, "scores.mean.out");
+    writer.Node("GlobalMaxPool", "scores.max", {"scores.out"}, "scores.max.out");
+    writer.Node("Mul", "scores.max_weight",
+                {"scores.max.out", writer.Initializer("max_pool_weight", torch::full({}, max_pool_weight))},
+                "scores.max_weighted.out");
+    writer.Node("Add", "scores.sum", {"scores.mean.out", "scores.max_weighted.out"}, "scores.sum.out");
+    onnx::NodeProto* flatten = writer.Node("Flatten", "flatten", {"scores.sum.out"}, "flatten.out");
+    SetInt(flatten, "axis", 1);
+    writer.Node("Add", "classifier.1", {"flatten.out", bias}, kOnnxLogitsName);
+  } else {
+    writer.Node("GlobalAveragePool", "pool", {x}, "pool.out");
+    onnx::NodeProto* flatten = writer.Node("Flatten", "flatten", {"pool.out"}, "flatten.out");
+    SetInt(flatten, "axis", 1);
+    const std::string weight = writer.Initializer("classifier.1.weight", linear->weight);
+    onnx::NodeProto* gemm = writer.Node("Gemm", "classifier.1", {"flatten.out", weight, bias}, kOnnxLogitsName);
+    SetInt(gemm, "transB", 1);
+  }
   const int64_t num_classes = linear->options.out_features();
   DescribeFloatTensor(graph->add_output(), kOnnxLogitsName, {batch_dim, num_classes}, dynamic_index);
   if (options.sigmoid_output) {

@@ -126,6 +126,30 @@ INSTANTIATE_TEST_SUITE_P(V1AndV2, ExportTest,
                          testing::Combine(testing::Values(mobilenet::Arch::kV1, mobilenet::Arch::kV2),
                                           testing::Values(32, 8), testing::Values(13, 10)));
 
+// The spatial max head exports as a 1 x 1 Conv, both global poolings, Mul, Add and the bias Add in place of Gemm, and
+// the graph computes the model's logits (a 4 x 4 feature map at output stride 16, so the max differs from the mean).
+TEST(ExportTest, MaxPoolHeadGraphMatchesTheModel) {
+  TestModelSpec spec;
+  spec.output_stride = 16;
+  spec.max_pool_weight = 0.6;
+  mobilenet::MobileNet model = MakeTestModel(spec);
+  OnnxExportOptions options;
+  options.input_size = spec.input_size;
+  auto exported = ExportMobileNetToOnnx(*model, options);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  ASSERT_TRUE(CheckOnnxModel(*exported).ok()) << CheckOnnxModel(*exported);
+  const std::map<std::string, int> ops = CountOps(*exported);
+  EXPECT_EQ(ops.count("Gemm"), 0u);
+  EXPECT_EQ(ops.at("Conv"), CountModules<torch::nn::Conv2dImpl>(*model) + 1);
+  EXPECT_EQ(ops.at("GlobalAveragePool"), 1);
+  EXPECT_EQ(ops.at("GlobalMaxPool"), 1);
+  EXPECT_EQ(ops.at("Mul"), 1);
+  EXPECT_EQ(ops.at("Add"), 10 + 2);  // the residual blocks, mean + max, the bias
+  auto agreement = CompareGraphWithModel(*exported, *model, options, {3, 11, kLogitRelTol});
+  ASSERT_TRUE(agreement.ok()) << agreement.status();
+  EXPECT_GT(agreement->max_abs_logit, 0.1);
+}
+
 TEST(ExportOptionsTest, NormalizationSigmoidAndFixedBatch) {
   TestModelSpec spec;
   spec.output_stride = 16;

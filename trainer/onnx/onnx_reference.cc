@@ -117,17 +117,18 @@ absl::StatusOr<at::Tensor> RunNode(const onnx::NodeProto& node, const std::vecto
   if (op == "Conv") return Conv(node, in);
   if (op == "Clip") return Clip(node, in, opset);
   if (op == "Gemm") return Gemm(node, in);
-  if (op == "Add" || op == "Sub" || op == "Div") {
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
     if (in.size() != 2) return NodeError(node, "expects two inputs");
     if (op == "Add") return in[0] + in[1];
     if (op == "Sub") return in[0] - in[1];
+    if (op == "Mul") return in[0] * in[1];
     return in[0] / in[1];
   }
   if (op == "Sigmoid") return at::sigmoid(in[0]);
-  if (op == "GlobalAveragePool") {
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
     std::vector<int64_t> spatial;
     for (int64_t d = 2; d < in[0].dim(); ++d) spatial.push_back(d);
-    return in[0].mean(spatial, /*keepdim=*/true);
+    return op == "GlobalAveragePool" ? in[0].mean(spatial, /*keepdim=*/true) : in[0].amax(spatial, /*keepdim=*/true);
   }
   if (op == "Flatten") {
     int64_t axis = IntAttribute(node, "axis", 1);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Exported V1 / V2 models (output strides 32 and 8, opsets 13 and 10, plus one with normalisation, Sigmoid and a
-# fixed batch) run in ONNX Runtime through onnxruntime-node and agree with LibTorch's logits within 1e-4 (relative
+# fixed batch, and one with the spatial max head) run in ONNX Runtime through onnxruntime-node and agree with LibTorch's logits within 1e-4 (relative
 # to max(1, max |logit|)). onnxruntime-node lives in <workspace>/third_party/npm/node_modules, installed by
 # tools/setup.sh; $ONNXRUNTIME_NODE_MODULES (bazel test --test_env=...) points elsewhere.
 set -euo pipefail

@@ -12,7 +12,8 @@
 namespace trainer {
 
 std::string TestModelName(const TestModelSpec& spec) {
-  return absl::StrCat(spec.arch == mobilenet::Arch::kV1 ? "v1" : "v2", "_os", spec.output_stride);
+  return absl::StrCat(spec.arch == mobilenet::Arch::kV1 ? "v1" : "v2", "_os", spec.output_stride,
+                      spec.max_pool_weight > 0 ? "_maxpool" : "");
 }
 
 mobilenet::MobileNet MakeTestModel(const TestModelSpec& spec) {
@@ -22,6 +23,7 @@ mobilenet::MobileNet MakeTestModel(const TestModelSpec& spec) {
                                  .num_classes(spec.num_classes)
                                  .width_mult(spec.width_mult)
                                  .output_stride(spec.output_stride)
+                                 .max_pool_weight(spec.max_pool_weight)
                                  .fuse_batchnorm_relu6(false)
                                  .fold_batchnorm(false));
   // Calibration: momentum 1 makes the running statistics those of one random batch.

@@ -17,6 +17,7 @@ struct TestModelSpec {
   int64_t num_classes = 10;
   int64_t input_size = 64;
   uint64_t seed = 1;
+  double max_pool_weight = 0;  // MobileNetOptions::max_pool_weight
 };
 
 // "v2_os8" style name for file names and messages.

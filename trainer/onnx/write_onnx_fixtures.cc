@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   extra.output_stride = 16;
   extra.seed = 99;
   fixtures.push_back({extra, 13, true});
+  trainer::TestModelSpec max_pool_head;  // the spatial max head: Conv, GlobalMaxPool, Mul in place of Gemm
+  max_pool_head.output_stride = 16;
+  max_pool_head.max_pool_weight = 0.6;
+  fixtures.push_back({max_pool_head, 13, false});
 
   std::ofstream manifest(dir + "/manifest.tsv");
   for (size_t index = 0; index < fixtures.size(); ++index) {
