@@ -4,11 +4,26 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 
+#include <utility>
+
 #include "mobilenet/init.h"
 #include "mobilenet/mobilenet_v1.h"
 #include "mobilenet/mobilenet_v2.h"
 
 namespace mobilenet {
+
+namespace {
+
+// The classifier's two layers, checked to be Sequential(Dropout, Linear).
+std::pair<torch::nn::DropoutImpl*, torch::nn::LinearImpl*> ClassifierLayers(torch::nn::Sequential& classifier) {
+  auto* dropout = classifier[0]->as<torch::nn::Dropout>();
+  auto* linear = classifier[1]->as<torch::nn::Linear>();
+  TORCH_CHECK(classifier->size() == 2 && dropout != nullptr && linear != nullptr,
+              "the classifier must be Sequential(Dropout, Linear)");
+  return {dropout, linear};
+}
+
+}  // namespace
 
 MobileNetImpl::MobileNetImpl(MobileNetOptions options) : options_(std::move(options)) {
   TORCH_CHECK(options_.num_classes() > 0, "num_classes must be positive, got ", options_.num_classes());
@@ -32,10 +47,7 @@ torch::Tensor MobileNetImpl::forward(torch::Tensor images) {
 
 torch::Tensor MobileNetImpl::SpatialClassifierLogits(torch::Tensor map, const std::string& prefix,
                                                      const LeafCallback* on_leaf) {
-  auto* dropout = classifier[0]->as<torch::nn::Dropout>();
-  auto* linear = classifier[1]->as<torch::nn::Linear>();
-  TORCH_CHECK(classifier->size() == 2 && dropout != nullptr && linear != nullptr,
-              "the classifier must be Sequential(Dropout, Linear)");
+  auto [dropout, linear] = ClassifierLayers(classifier);
   const int64_t classes = linear->weight.size(0), channels = linear->weight.size(1);
   map = dropout->forward(map);
   if (on_leaf != nullptr) (*on_leaf)(prefix + ".0", *dropout, map);
@@ -54,10 +66,7 @@ torch::Tensor MobileNetImpl::ForwardTraced(torch::Tensor images, const LeafCallb
 
 torch::Tensor MobileNetImpl::ClassifierLogits(torch::Tensor pooled, const std::string& prefix,
                                               const LeafCallback* on_leaf) {
-  auto* dropout = classifier[0]->as<torch::nn::Dropout>();
-  auto* linear = classifier[1]->as<torch::nn::Linear>();
-  TORCH_CHECK(classifier->size() == 2 && dropout != nullptr && linear != nullptr,
-              "the classifier must be Sequential(Dropout, Linear)");
+  auto [dropout, linear] = ClassifierLayers(classifier);
   torch::Tensor x = dropout->forward(pooled);
   if (on_leaf != nullptr) (*on_leaf)(prefix + ".0", *dropout, x);
   const int64_t classes = linear->weight.size(0), channels = linear->weight.size(1);
