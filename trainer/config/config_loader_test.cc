@@ -26,6 +26,12 @@ std::string MakeDir(const std::string& name, const std::map<std::string, std::st
   return dir;
 }
 
+// The message of loading experiment "x" from `dir` with `override_text`, or "no error".
+std::string OverrideError(const std::string& dir, const std::string& override_text) {
+  auto loaded = LoadTrainConfig({"x", dir, {override_text}});
+  return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
+}
+
 TEST(CheckedInConfigsTest, EveryExperimentParsesValidatesAndBuildsModelAndLoss) {
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(CheckedInDir())) {
@@ -81,10 +87,7 @@ TEST(CheckedInConfigsTest, ExperimentsDifferFromBaselineOnlyWhereTheySay) {
 
 TEST(ConfigLoaderTest, MomentumCycleIsValidated) {
   const std::string dir = MakeDir("momentum", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("schedule { momentum_cycle {} }"), "no error");
   EXPECT_THAT(error("schedule { momentum_cycle { high: 1 } }"),
               HasSubstr("schedule.momentum_cycle.high must be in [0, 1), got 1"));
@@ -96,10 +99,7 @@ TEST(ConfigLoaderTest, MomentumCycleIsValidated) {
 
 TEST(ConfigLoaderTest, RmspropIsValidatedNamingTheField) {
   const std::string dir = MakeDir("rmsprop", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("optimizer { rmsprop {} }"), "no error");
   EXPECT_EQ(error("optimizer { rmsprop { alpha: 0 momentum: 0 centered: true } }"), "no error");
   EXPECT_THAT(error("optimizer { rmsprop { eps: 0 } }"),
@@ -113,10 +113,7 @@ TEST(ConfigLoaderTest, RmspropIsValidatedNamingTheField) {
 
 TEST(ConfigLoaderTest, MaxPoolWeightIsValidatedNamingTheField) {
   const std::string dir = MakeDir("max_pool_weight", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("model { max_pool_weight: 0 }"), "no error");
   EXPECT_EQ(error("model { max_pool_weight: 1.5 }"), "no error");
   EXPECT_THAT(error("model { max_pool_weight: -0.5 }"),
@@ -126,10 +123,7 @@ TEST(ConfigLoaderTest, MaxPoolWeightIsValidatedNamingTheField) {
 
 TEST(ConfigLoaderTest, AccumulateStepsBelowOneIsAnErrorNamingTheField) {
   const std::string dir = MakeDir("accumulate", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("training { accumulate_steps: 4 }"), "no error");
   EXPECT_THAT(error("training { accumulate_steps: 0 }"),
               HasSubstr("--override[0]:1: training.accumulate_steps must be >= 1, got 0"));
@@ -153,10 +147,7 @@ TEST(ConfigLoaderTest, RmspropDefaultsAreTorchvisionsRecipe) {
 
 TEST(ConfigLoaderTest, NormalizationIsValidatedNamingTheFieldAndLine) {
   const std::string dir = MakeDir("normalization", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("data { normalization { mean: [0.5, 0.5, 0.5] std: [0.5, 0.5, 0.5] } }"), "no error");
   EXPECT_EQ(error("data { normalization { std: [0.5, 0.5, 0.5] } }"), "no error");  // mean stays ImageNet's
   EXPECT_EQ(error("data { normalization {} }"), "no error");
@@ -207,10 +198,7 @@ TEST(ApplyNormalizationTest, ConfiguredListsReplaceTheDefaultsAndAbsentOnesKeepT
 
 TEST(ConfigLoaderTest, DataSourcesAndLabelSpaceAreValidated) {
   const std::string dir = MakeDir("data", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_THAT(error("data { train { annotations: 'a.json' } }"),
               HasSubstr("data.val is empty but data.train is set: give both"));
   EXPECT_THAT(error("data { val { annotations: 'a.json' } }"), HasSubstr("data.train is empty but data.val is set"));
@@ -256,10 +244,7 @@ TEST(ConfigLoaderTest, AugmentationDefaultsKeepTodaysCropAndErasingOff) {
 
 TEST(ConfigLoaderTest, AugmentationRecipeIsValidatedNamingTheField) {
   const std::string dir = MakeDir("augmentation", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("data { augmentation { resize_mode: SQUASH min_aspect_ratio: 0.5 max_aspect_ratio: 0.5 "
                   "erasing { probability: 1 area_min: 0.3 area_max: 0.3 ratio_min: 2 ratio_max: 2 fill: MEAN } } }"),
             "no error");
@@ -283,10 +268,7 @@ TEST(ConfigLoaderTest, AugmentationRecipeIsValidatedNamingTheField) {
 
 TEST(ConfigLoaderTest, RandAugmentAndMixingAreValidatedNamingTheField) {
   const std::string dir = MakeDir("rand_augment_mixing", {{"base.pbtxt", ""}, {"x.pbtxt", ""}});
-  const auto error = [&](const std::string& override_text) {
-    auto loaded = LoadTrainConfig({"x", dir, {override_text}});
-    return loaded.ok() ? std::string("no error") : std::string(loaded.status().message());
-  };
+  const auto error = [&](const std::string& override_text) { return OverrideError(dir, override_text); };
   EXPECT_EQ(error("data { augmentation { rand_augment { num_ops: 2 magnitude: 30 fill: [124, 116, 104] } "
                   "mixup { alpha: 0.8 probability: 0.5 } cutmix { alpha: 1 probability: 0.5 } } }"),
             "no error");
